@@ -1,0 +1,52 @@
+# nscope — see README.md. `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+BIN := bin/nscope
+FUZZTIME ?= 10s
+# Extra arguments for `make run`, e.g. make run ARGS='--interval 2s'.
+ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help build run deps test unit kernlab bench fuzz fmt lint screenshots clean
+
+help: ## List the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## Build bin/nscope
+	$(GO) build -o $(BIN) ./cmd/nscope
+
+run: build ## Start the TUI (run as root to see every process and holder)
+	./$(BIN) $(ARGS)
+
+deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU) when root and missing
+	./.ci/install-deps
+
+test: deps build unit kernlab ## Run every test: unit, fuzz seeds, live (as root), end-to-end, kernel lab
+
+unit: ## Run the Go tests (live tests need root and skip with a message otherwise)
+	$(GO) test -count=1 ./...
+
+kernlab: ## Boot a QEMU guest with cgroup v2 and run the v2 tests in it
+	$(GO) run ./cmd/kernlab
+
+bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/benchhost
+
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
+	./.ci/fuzz $(FUZZTIME)
+
+fmt: ## Format the code
+	gofmt -w $$(git ls-files '*.go')
+
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+screenshots: build ## Regenerate the PNGs in screenshots/ from the real TUI
+	./screenshots/generate.sh
+
+clean: ## Remove build output
+	rm -rf bin
