@@ -11,6 +11,13 @@ var subcommands []func() *cobra.Command
 // register adds a subcommand constructor; call it from an init function.
 func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
 
+// rootAction, when set (by the TUI's file), is what "nscope" with no
+// subcommand does; rootFlagSetup adds that action's flags to the root.
+var (
+	rootAction    func(cmd *cobra.Command) error
+	rootFlagSetup func(cmd *cobra.Command)
+)
+
 // globalFlags are the flags every subcommand shares.
 type globalFlags struct {
 	procRoot string
@@ -38,6 +45,9 @@ still works and reports what it could not read.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if rootAction != nil {
+				return rootAction(cmd)
+			}
 			return cmd.Help()
 		},
 	}
@@ -46,6 +56,9 @@ still works and reports what it could not read.`,
 	root.PersistentFlags().BoolVar(&global.readOnly, "read-only", false, "never change anything: refuse edits, launches and enters")
 	_ = root.PersistentFlags().MarkHidden("proc")
 	_ = root.PersistentFlags().MarkHidden("sys")
+	if rootFlagSetup != nil {
+		rootFlagSetup(root)
+	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
