@@ -36,6 +36,7 @@ type Snapshot struct {
 	nsIndex   map[NSID]int
 	cgIndex   map[CgroupKey]int
 	hierIndex map[int]int
+	trees     treeIndex
 }
 
 // Host describes the machine and the scanner's own view of it.
@@ -80,10 +81,7 @@ func (c *Cgroup) Key() CgroupKey { return CgroupKey{c.Hierarchy, c.Path} }
 
 // index (re)builds the lookup maps. It is called by the scanner and by Load.
 func (s *Snapshot) index() {
-	s.procIndex = make(map[int]int, len(s.Processes))
-	for i := range s.Processes {
-		s.procIndex[s.Processes[i].PID] = i
-	}
+	s.indexProcesses()
 	s.nsIndex = make(map[NSID]int, len(s.Namespaces))
 	for i := range s.Namespaces {
 		s.nsIndex[s.Namespaces[i].ID] = i
@@ -95,6 +93,17 @@ func (s *Snapshot) index() {
 	s.hierIndex = make(map[int]int, len(s.Hierarchies))
 	for i := range s.Hierarchies {
 		s.hierIndex[s.Hierarchies[i].ID] = i
+	}
+	s.trees = treeIndex{}
+	s.buildTrees()
+}
+
+// indexProcesses builds the PID index alone, which the scanner needs
+// before the rest of the snapshot exists.
+func (s *Snapshot) indexProcesses() {
+	s.procIndex = make(map[int]int, len(s.Processes))
+	for i := range s.Processes {
+		s.procIndex[s.Processes[i].PID] = i
 	}
 }
 
@@ -149,17 +158,6 @@ func (s *Snapshot) ProcessCgroups(p *Process) []*Cgroup {
 	for _, pc := range p.Cgroups {
 		if c := s.Cgroup(pc.Hierarchy, pc.Path); c != nil {
 			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// Children returns the PIDs whose parent is pid, ascending.
-func (s *Snapshot) Children(pid int) []int {
-	var out []int
-	for i := range s.Processes {
-		if s.Processes[i].PPID == pid && s.Processes[i].PID != pid {
-			out = append(out, s.Processes[i].PID)
 		}
 	}
 	return out

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
+)
+
+func init() { register(newPSCmd) }
+
+func newPSCmd() *cobra.Command {
+	var tree, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List processes with their NSpid chain, namespaces and cgroups",
+		Long: `ps lists every process with the PID it has at each pid-namespace level
+(NSPID, outermost first: "4711,1" is PID 1 inside its container), the
+namespace types in which it differs from the host (NS), its most specific
+cgroup path and its command.`,
+		Example: `  nscope ps
+  nscope ps --tree
+  nscope ps --json | jq '.processes[] | select(.nspid | length > 1) | .pid'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if tree && asJSON {
+				return usagef("--tree and --json cannot be combined (the JSON has ppid)")
+			}
+			snap, err := scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				err = writeJSON(out, struct {
+					SchemaVersion int                  `json:"schema_version"`
+					Processes     []inspect.Process    `json:"processes"`
+					Unreadable    []inspect.Unreadable `json:"unreadable,omitempty"`
+				}{inspect.SchemaVersion, snap.Processes, snap.Unreadable})
+			} else {
+				err = writePSTable(out, snap, tree)
+			}
+			if err == nil {
+				warnUnreadable(cmd.ErrOrStderr(), snap)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&tree, "tree", false, "show the process tree")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the snapshot's process objects)")
+	return cmd
+}
+
+func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
+	t := newTable(w, "PID", "PPID", "NSPID", "USER", "S", "RSS", "NS", "CGROUP", "COMMAND")
+	add := func(p *inspect.Process, prefix string) {
+		t.row(strconv.Itoa(p.PID), strconv.Itoa(p.PPID), nspidChain(p), p.User, p.State,
+			procview.FormatBytes(p.RSSBytes), nsDiff(snap, p), primaryCgroup(snap, p), prefix+commandLine(p))
+	}
+	if !tree {
+		for i := range snap.Processes {
+			add(&snap.Processes[i], "")
+		}
+		return t.flush()
+	}
+	var walk func(p *inspect.Process, prefix string, last, root bool)
+	walk = func(p *inspect.Process, prefix string, last, root bool) {
+		branch, next := "", ""
+		if !root {
+			branch, next = "├─ ", "│  "
+			if last {
+				branch, next = "└─ ", "   "
+			}
+		}
+		add(p, prefix+branch)
+		kids := snap.ProcessChildren(p.PID)
+		for i, c := range kids {
+			walk(c, prefix+next, i == len(kids)-1, false)
+		}
+	}
+	for _, r := range snap.ProcessRoots() {
+		walk(r, "", true, true)
+	}
+	return t.flush()
+}
+
+// nspidChain renders the NSpid chain, outermost first: "4711,1".
+func nspidChain(p *inspect.Process) string {
+	parts := make([]string, len(p.NSpid))
+	for i, pid := range p.NSpid {
+		parts[i] = strconv.Itoa(pid)
+	}
+	return strings.Join(parts, ",")
+}
+
+// nsDiff lists the namespace types in which p differs from the host's
+// initial namespaces, "host" when none does, "?" when unreadable.
+func nsDiff(snap *inspect.Snapshot, p *inspect.Process) string {
+	if p.NS[inspect.UserNS].IsZero() {
+		return "?"
+	}
+	var diff []string
+	for _, t := range inspect.AllNSTypes {
+		if id := p.NS[t]; !id.IsZero() && id != snap.Host.InitNS[t] {
+			diff = append(diff, t.String())
+		}
+	}
+	if len(diff) == 0 {
+		return "host"
+	}
+	return strings.Join(diff, ",")
+}
+
+// primaryCgroup returns the process's most telling cgroup path: its v2
+// path on a unified host, otherwise the longest of its v1 paths.
+func primaryCgroup(snap *inspect.Snapshot, p *inspect.Process) string {
+	best := ""
+	for _, pc := range p.Cgroups {
+		h := snap.Hierarchy(pc.Hierarchy)
+		if h == nil {
+			continue
+		}
+		if snap.CgroupMode == inspect.CgroupUnified && h.Version == 2 {
+			return pc.Path
+		}
+		if h.Version == 1 && len(pc.Path) > len(best) {
+			best = pc.Path
+		}
+	}
+	if best == "" {
+		return "-"
+	}
+	return best
+}

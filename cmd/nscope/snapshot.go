@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bufio"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newSnapshotCmd) }
+
+func newSnapshotCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Print every namespace, process and cgroup as one JSON document",
+		Long: `snapshot scans the host once and prints the whole picture as JSON: host
+facts, the cgroup mode and hierarchies, every process (with its NSpid chain,
+namespaces and cgroups), every namespace (with members, holders, parent and
+owner) and every cgroup (with limits, usage and members).
+
+The document carries "schema_version"; "nscope --load FILE" opens a saved
+snapshot in the TUI. The format is described in README.md.`,
+		Example: `  nscope snapshot > host.json
+  nscope snapshot | jq '.namespaces[] | select(.type=="net") | .id.ino'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			snap, err := scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = bufio.NewWriterSize(f, 1<<16)
+			}
+			if err := snap.WriteJSON(w); err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	return cmd
+}

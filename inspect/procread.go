@@ -1,0 +1,221 @@
+package inspect
+
+import (
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat. It is
+// 100 on every Linux architecture Go supports. See time(7).
+const clockTicks = 100
+
+// nsLinkNames are the entries of /proc/PID/ns read for every process, in
+// NSType order, followed by the two *_for_children links.
+var nsLinkNames = [NumNSTypes + 2]string{
+	"ns/mnt", "ns/pid", "ns/net", "ns/ipc", "ns/uts", "ns/user", "ns/cgroup", "ns/time",
+	"ns/pid_for_children", "ns/time_for_children",
+}
+
+// Fixed names, NUL-terminated once for the raw syscalls.
+var (
+	nsLinkNamesZ [len(nsLinkNames)][]byte
+	zStat        = cstr("stat")
+	zStatus      = cstr("status")
+	zCmdline     = cstr("cmdline")
+	zCgroup      = cstr("cgroup")
+	zFD          = cstr("fd")
+)
+
+func init() {
+	for i, n := range nsLinkNames {
+		nsLinkNamesZ[i] = cstr(n)
+	}
+}
+
+// fdHold is an open file descriptor that refers to a namespace.
+type fdHold struct {
+	FD  int
+	ID  NSID
+	Typ NSType
+}
+
+// procResult is what a worker read about one process.
+type procResult struct {
+	proc  Process
+	fds   []fdHold
+	valid bool
+}
+
+// procReader reads processes; one per worker goroutine, so its buffers
+// are reused without locking.
+type procReader struct {
+	s      *Scanner
+	cfg    *config
+	nsfs   uint64
+	bad    *unreadableCounter
+	buf    []byte
+	link   []byte
+	dirent []byte
+}
+
+func newProcReader(s *Scanner, bad *unreadableCounter) *procReader {
+	return &procReader{
+		s: s, cfg: &s.cfg, nsfs: s.nsfsDev, bad: bad,
+		buf:    make([]byte, 0, 16384),
+		link:   make([]byte, 256),
+		dirent: make([]byte, 8192),
+	}
+}
+
+// read reads one process. It returns valid == false when the process
+// vanished or its basic files were not readable (then counted).
+func (r *procReader) read(pid int, bootTime time.Time) procResult {
+	var res procResult
+	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
+	dirfd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath, err)
+		}
+		return res
+	}
+	defer unix.Close(dirfd)
+
+	p := &res.proc
+	p.PID = pid
+	data, err := readAtZ(dirfd, zStat, &r.buf)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/stat", err)
+		}
+		return res
+	}
+	st, err := parseStat(data)
+	if err != nil {
+		// A torn read can only come from a process exiting under us.
+		return res
+	}
+	p.Comm = st.Comm
+	p.State = string(st.State)
+	p.PPID = st.PPID
+	p.Kernel = st.Flags&pfKthread != 0
+	p.UTimeUS = int64(st.UTime) * (1e6 / clockTicks)
+	p.STimeUS = int64(st.STime) * (1e6 / clockTicks)
+	p.Threads = st.Threads
+	p.StartTime = bootTime.Add(time.Duration(st.StartTime) * (time.Second / clockTicks))
+	p.RSSBytes = st.RSSPages * int64(r.s.pageSize)
+
+	data, err = readAtZ(dirfd, zStatus, &r.buf)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/status", err)
+		}
+		return res
+	}
+	status, err := parseStatus(data)
+	if err != nil {
+		return res
+	}
+	p.UID = status.UID
+	p.User = r.s.users.name(status.UID)
+	p.NSpid = status.NSpid
+	if len(p.NSpid) == 0 {
+		p.NSpid = []int{pid}
+	}
+
+	if !p.Kernel {
+		if data, err = readAtZ(dirfd, zCmdline, &r.buf); err == nil {
+			p.Cmdline = parseCmdline(data)
+		} else if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
+		}
+	}
+	if data, err = readAtZ(dirfd, zCgroup, &r.buf); err == nil {
+		p.Cgroups = parseProcCgroup(data)
+	} else if !vanished(err) {
+		r.bad.add(UnreadableProcess, dirPath+"/cgroup", err)
+	}
+
+	// Zombies have released their namespaces; their links do not resolve.
+	if st.State != 'Z' {
+		r.readNamespaces(dirfd, dirPath, p)
+		if r.cfg.fds && !p.Kernel {
+			res.fds = r.readFDs(dirfd, dirPath)
+		}
+	}
+	res.valid = true
+	return res
+}
+
+// readNamespaces fills p.NS and the *_for_children links from the ns
+// symlinks. readlink gives "net:[INODE]"; every namespace lives on the one
+// nsfs superblock, whose device the scanner stat(2)ed once.
+func (r *procReader) readNamespaces(dirfd int, dirPath string, p *Process) {
+	deniedOnce := false
+	for i, name := range nsLinkNames {
+		text, err := readlinkatZ(dirfd, nsLinkNamesZ[i], r.link)
+		if err != nil {
+			if denied(err) && !deniedOnce {
+				r.bad.add(UnreadableNamespaces, dirPath+"/"+name, err)
+				deniedOnce = true
+			}
+			continue
+		}
+		_, ino, ok := parseNSLink(text)
+		if !ok {
+			continue
+		}
+		id := NSID{Dev: r.nsfs, Ino: ino}
+		switch {
+		case i < int(NumNSTypes):
+			p.NS[i] = id
+		case i == int(NumNSTypes):
+			p.PIDForChildren = id
+		default:
+			p.TimeForChildren = id
+		}
+	}
+}
+
+// readFDs returns the process's open file descriptors that refer to
+// namespaces.
+func (r *procReader) readFDs(dirfd int, dirPath string) []fdHold {
+	fdDir, err := openatZ(dirfd, zFD, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		if denied(err) {
+			r.bad.add(UnreadableFDs, dirPath+"/fd", err)
+		}
+		return nil
+	}
+	defer unix.Close(fdDir)
+	var holds []fdHold
+	err = readDirents(fdDir, r.dirent, func(namez []byte, _ uint8) {
+		if namez[0] == '.' {
+			return
+		}
+		text, err := readlinkatZ(fdDir, namez, r.link)
+		if err != nil {
+			return // closed meanwhile
+		}
+		// Cheap filter: namespace links end in ']' and start with a type
+		// name; most fds are files, sockets and pipes.
+		if len(text) < 6 || text[len(text)-1] != ']' || text[0] == '/' {
+			return
+		}
+		nsType, ino, ok := parseNSLink(text)
+		if !ok {
+			return
+		}
+		fd, err := atoi(direntName(namez))
+		if err != nil {
+			return
+		}
+		holds = append(holds, fdHold{FD: fd, ID: NSID{Dev: r.nsfs, Ino: ino}, Typ: nsType})
+	})
+	if err != nil && denied(err) {
+		r.bad.add(UnreadableFDs, dirPath+"/fd", err)
+	}
+	return holds
+}
