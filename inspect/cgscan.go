@@ -2,8 +2,8 @@ package inspect
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"errors"
 	"sort"
 	"strings"

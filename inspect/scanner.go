@@ -178,4 +178,3 @@ func listPIDs(procRoot string) ([]int, error) {
 	sort.Ints(pids)
 	return pids, nil
 }
-
