@@ -1,0 +1,247 @@
+package control
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nscope/nscope/inspect"
+)
+
+// EnterRequest is what a caller asks of "enter": the values of the CLI's
+// flags or of the TUI's checklist.
+type EnterRequest struct {
+	// PID is the target process, as seen from our pid namespace.
+	PID int
+	// StartTicks, when non-zero, is the target's start time (field 22 of
+	// /proc/PID/stat, clock ticks after boot) as the caller saw it; a
+	// process with that PID but another start time is refused, so a PID
+	// reused since the caller looked is never entered. Zero reads it now.
+	StartTicks uint64
+	// NS lists the namespace types to join. Nil means the default: every
+	// type in which the target differs from us.
+	NS []inspect.NSType
+	// All joins every namespace type (those already shared are skipped).
+	All bool
+	// HostTools joins everything but the mount namespace, so the host's
+	// debugging tools work inside the target's network and pid view. The
+	// root and working directory stay ours.
+	HostTools bool
+	// Command is what runs inside; empty means a shell that exists inside
+	// the target: Shell, /bin/bash, /bin/sh, in that order.
+	Command []string
+	// Shell is the caller's $SHELL, tried first for the default command.
+	Shell string
+}
+
+// EnterPlan is a checked EnterRequest: exactly what will be joined and run.
+type EnterPlan struct {
+	// PID and StartTicks pin the target (see EnterRequest).
+	PID        int
+	StartTicks uint64
+	// Join are the namespace types to join: requested and different from
+	// ours, in display order.
+	Join []inspect.NSType
+	// Shared are requested types we already share with the target.
+	Shared []inspect.NSType
+	// Root chroots to the target's root and chdirs to its working
+	// directory; true when the mount namespace is joined.
+	Root bool
+	// Cgroup is the target's cgroup v2 path to join, "" for none.
+	// CgroupProcs is that cgroup's cgroup.procs file.
+	Cgroup      string
+	CgroupProcs string
+	// Command is what runs; ShellTried lists the shells looked for when
+	// Command was the default.
+	Command    []string
+	ShellTried []string
+}
+
+// Enterer plans and runs "enter". The zero value is not usable; use
+// NewEnterer.
+type Enterer struct {
+	procRoot string
+	sysRoot  string
+	self     string
+	exec     Executor
+	layout   *inspect.CgroupLayout
+}
+
+// EnterOption configures an Enterer.
+type EnterOption func(*Enterer)
+
+// WithEnterProcRoot reads processes under root instead of /proc (planning
+// only: the helper always uses the real /proc).
+func WithEnterProcRoot(root string) EnterOption {
+	return func(e *Enterer) { e.procRoot = filepath.Clean(root) }
+}
+
+// WithEnterSysRoot finds cgroup mounts under root instead of /sys.
+func WithEnterSysRoot(root string) EnterOption {
+	return func(e *Enterer) { e.sysRoot = filepath.Clean(root) }
+}
+
+// WithEnterExecutor runs the helper through x instead of starting a real
+// process; tests record what would have run.
+func WithEnterExecutor(x Executor) EnterOption { return func(e *Enterer) { e.exec = x } }
+
+// WithEnterHelper re-executes path instead of /proc/self/exe. The binary
+// must link package control/nsexec.
+func WithEnterHelper(path string) EnterOption { return func(e *Enterer) { e.self = path } }
+
+// WithEnterLayout uses layout instead of detecting the cgroup layout.
+func WithEnterLayout(layout inspect.CgroupLayout) EnterOption {
+	return func(e *Enterer) { e.layout = &layout }
+}
+
+// NewEnterer returns an Enterer for the running host.
+func NewEnterer(opts ...EnterOption) *Enterer {
+	e := &Enterer{procRoot: "/proc", sysRoot: "/sys", self: "/proc/self/exe", exec: OSExecutor{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Plan checks req against the live target and decides what to join and
+// run. Errors are *EnterError values in plain words.
+func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
+	if req.PID <= 0 {
+		return nil, &EnterError{PID: req.PID, Kind: ErrBadRequest,
+			Msg: fmt.Sprintf("invalid PID %d: a process ID is a positive number", req.PID)}
+	}
+	if len(req.NS) > 0 && req.All {
+		return nil, &EnterError{PID: req.PID, Kind: ErrBadRequest,
+			Msg: "choose either a namespace list or all namespaces, not both"}
+	}
+	plan := &EnterPlan{PID: req.PID, StartTicks: req.StartTicks}
+	start, err := readStartTicks(e.procRoot, req.PID)
+	if err != nil {
+		return nil, procError(req.PID, "read its start time", err)
+	}
+	if req.StartTicks != 0 && start != req.StartTicks {
+		return nil, replacedError(req.PID, start, req.StartTicks)
+	}
+	plan.StartTicks = start
+
+	theirs, err := readNSIDs(e.procRoot, pidDir(req.PID))
+	if err != nil {
+		return nil, procError(req.PID, "read its namespaces", err)
+	}
+	ours, err := readNSIDs(e.procRoot, "self")
+	if err != nil {
+		return nil, fmt.Errorf("read our own namespaces: %w", err)
+	}
+
+	wanted, explicit := req.NS, true
+	if req.All {
+		wanted = inspect.AllNSTypes
+	} else if len(wanted) == 0 {
+		wanted, explicit = inspect.AllNSTypes, false
+	}
+	for _, t := range wanted {
+		if t == inspect.MntNS && req.HostTools {
+			continue
+		}
+		id := theirs[t]
+		if id.IsZero() {
+			if explicit {
+				return nil, missingNSError(req.PID, t)
+			}
+			continue // the kernel lacks this type (time before 5.6)
+		}
+		if id == ours[t] {
+			plan.Shared = append(plan.Shared, t)
+			continue
+		}
+		plan.Join = append(plan.Join, t)
+	}
+	// The target's root and working directory come with its mount
+	// namespace, or alone when it shares ours but is chrooted.
+	if !req.HostTools && slices.Contains(wanted, inspect.MntNS) {
+		plan.Root = slices.Contains(plan.Join, inspect.MntNS) || e.rootDiffers(req.PID)
+	}
+
+	// The cgroup membership goes with the default, --all and --host-tools,
+	// and with an explicit list only when it names the cgroup namespace.
+	if !explicit || req.All || slices.Contains(req.NS, inspect.CgroupNS) {
+		if err := e.planCgroup(plan); err != nil {
+			return nil, err
+		}
+	}
+
+	plan.Command = req.Command
+	if len(plan.Command) == 0 {
+		root := "/"
+		if plan.Root {
+			root = filepath.Join(e.procRoot, pidDir(req.PID), "root")
+		}
+		shell, tried, err := findShell(root, req.Shell)
+		plan.ShellTried = tried
+		if err != nil {
+			return nil, noShellError(req.PID, tried, err)
+		}
+		plan.Command = []string{shell}
+	}
+	return plan, nil
+}
+
+// rootDiffers reports whether the target's root directory is not ours, as
+// for a chrooted process in our own mount namespace.
+func (e *Enterer) rootDiffers(pid int) bool {
+	theirs, err1 := os.Stat(filepath.Join(e.procRoot, pidDir(pid), "root"))
+	ours, err2 := os.Stat(filepath.Join(e.procRoot, "self", "root"))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return !os.SameFile(theirs, ours)
+}
+
+// planCgroup fills in the target's cgroup v2 when it differs from ours.
+func (e *Enterer) planCgroup(plan *EnterPlan) error {
+	layout := e.layout
+	if layout == nil {
+		l, err := inspect.DetectCgroupLayout(e.procRoot, e.sysRoot)
+		if err != nil {
+			return fmt.Errorf("enter %d: %w", plan.PID, err)
+		}
+		layout = &l
+	}
+	unified := layout.Unified()
+	if unified == nil {
+		return nil
+	}
+	theirs, err := readV2CgroupPath(e.procRoot, pidDir(plan.PID))
+	if err != nil {
+		return procError(plan.PID, "read its cgroup", err)
+	}
+	ours, err := readV2CgroupPath(e.procRoot, "self")
+	if err != nil || theirs == "" || theirs == ours || strings.Contains(theirs, "..") {
+		// Unknown or outside our cgroup namespace's view: nothing to join.
+		return nil
+	}
+	plan.Cgroup = theirs
+	plan.CgroupProcs = filepath.Join(unified.Mount, theirs, "cgroup.procs")
+	return nil
+}
+
+// nsNames returns the kernel names of types ("net", "pid", ...).
+func nsNames(types []inspect.NSType) []string {
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// Enter plans req and builds the command that runs it; see Plan and
+// (*Enterer).Command.
+func (e *Enterer) Enter(req EnterRequest) (*EnterCmd, error) {
+	plan, err := e.Plan(req)
+	if err != nil {
+		return nil, err
+	}
+	return e.Command(plan)
+}

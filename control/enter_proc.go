@@ -1,0 +1,106 @@
+package control
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/nscope/nscope/inspect"
+)
+
+// procFileMax caps reads of small /proc files, which report a size of 0.
+const procFileMax = 64 << 10
+
+// pidDir is the /proc directory name of pid.
+func pidDir(pid int) string { return strconv.Itoa(pid) }
+
+// readProcFile reads a small /proc file in one read.
+func readProcFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, procFileMax)
+	n, err := f.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// readStartTicks returns field 22 of procRoot/PID/stat: the start time in
+// clock ticks after boot. See proc(5).
+func readStartTicks(procRoot string, pid int) (uint64, error) {
+	data, err := readProcFile(filepath.Join(procRoot, pidDir(pid), "stat"))
+	if err != nil {
+		return 0, err
+	}
+	return parseStartTicks(data)
+}
+
+// parseStartTicks extracts field 22 from the text of /proc/PID/stat. The
+// command name (field 2) is in parentheses and may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+func parseStartTicks(data []byte) (uint64, error) {
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("stat: no command name in %q", data)
+	}
+	fields := bytes.Fields(data[end+1:])
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("stat: %d fields after the command name, want at least 20", len(fields))
+	}
+	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stat: start time %q: %w", fields[19], err)
+	}
+	return v, nil
+}
+
+// ReadStartTicks returns the start time of pid (clock ticks after boot,
+// field 22 of /proc/PID/stat) for EnterRequest.StartTicks.
+func ReadStartTicks(pid int) (uint64, error) { return readStartTicks("/proc", pid) }
+
+// readNSIDs stats procRoot/DIR/ns/* ("self" or a PID). A type the kernel
+// does not have stays zero; a process that is gone is an error.
+func readNSIDs(procRoot, dir string) (inspect.NSSet, error) {
+	var set inspect.NSSet
+	base := filepath.Join(procRoot, dir, "ns")
+	if _, err := os.Stat(base); err != nil {
+		return set, err
+	}
+	for _, t := range inspect.AllNSTypes {
+		var st syscall.Stat_t
+		err := syscall.Stat(filepath.Join(base, t.String()), &st)
+		switch {
+		case err == nil:
+			set[t] = inspect.NSID{Dev: st.Dev, Ino: st.Ino}
+		case os.IsNotExist(err):
+			// A type this kernel lacks, or the process just exited
+			// (then the next read fails too).
+		default:
+			return set, err
+		}
+	}
+	return set, nil
+}
+
+// readV2CgroupPath returns the cgroup v2 path ("0::PATH") of procRoot/DIR,
+// or "" when it has none.
+func readV2CgroupPath(procRoot, dir string) (string, error) {
+	data, err := readProcFile(filepath.Join(procRoot, dir, "cgroup"))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("0::")); ok {
+			return string(rest), nil
+		}
+	}
+	return "", nil
+}
