@@ -55,6 +55,9 @@ func parseStat(data []byte) (procStat, error) {
 		var err error
 		switch field {
 		case 3:
+			if len(tok) != 1 || !isLetter(tok[0]) {
+				return st, fmt.Errorf("stat: state %q is not a letter", tok)
+			}
 			st.State = tok[0]
 		case 4:
 			st.PPID, err = atoi(tok)
@@ -120,6 +123,8 @@ func atou(b []byte) (uint64, error) {
 	}
 	return n, nil
 }
+
+func isLetter(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') }
 
 // truncate shortens data for error messages.
 func truncate(data []byte, n int) []byte {
