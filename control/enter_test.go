@@ -171,7 +171,7 @@ func TestPlan(t *testing.T) {
 			fixture: fixtureProc{noTime: true},
 			req:     EnterRequest{PID: 42, Command: []string{"true"}},
 			want: &EnterPlan{PID: 42, StartTicks: 777, Root: true,
-				Join: []inspect.NSType{inspect.MntNS, inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.UserNS, inspect.CgroupNS},
+				Join:    []inspect.NSType{inspect.MntNS, inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.UserNS, inspect.CgroupNS},
 				Command: []string{"true"}},
 		},
 		{
