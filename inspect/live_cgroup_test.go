@@ -1,0 +1,222 @@
+package inspect
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testCgroup is a cgroup the test made in one v1 hierarchy.
+type testCgroup struct {
+	hier *Hierarchy
+	rel  string // path inside the hierarchy
+	dir  string // absolute directory
+}
+
+// makeV1Cgroups creates a uniquely named cgroup in the hierarchy of each
+// controller: beneath the test's own cgroup, or at the root where that is
+// the test's own cgroup. Everything is removed when the test ends, after
+// the processes the test put there were killed.
+func makeV1Cgroups(t *testing.T, layout CgroupLayout, controllers ...string) map[string]testCgroup {
+	t.Helper()
+	selfCg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[int]string{}
+	for _, pc := range parseProcCgroup(selfCg) {
+		own[pc.Hierarchy] = pc.Path
+	}
+	name := uniqueName("nscope-test")
+	out := map[string]testCgroup{}
+	for _, ctrl := range controllers {
+		h := layout.ForController(ctrl)
+		if h == nil || h.Version != 1 {
+			t.Skipf("needs a v1 %s hierarchy (this host's cgroup mode is %s)", ctrl, layout.Mode)
+		}
+		rel := filepath.Join(own[h.ID], name)
+		dir := filepath.Join(h.Mount, rel)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatalf("create test cgroup: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
+				t.Errorf("remove test cgroup %s: %v", dir, err)
+			}
+		})
+		out[ctrl] = testCgroup{hier: h, rel: rel, dir: dir}
+	}
+	return out
+}
+
+func writeCgroupFile(t *testing.T, dir, file, value string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
+		t.Fatalf("write %q to %s/%s: %v", value, dir, file, err)
+	}
+}
+
+// TestLiveV1Cgroups makes cgroups in the cpu, cpuacct, memory, pids and
+// freezer hierarchies, sets limits, puts a process in them and checks
+// that the scan reads the limits (normalised and raw) and membership
+// back, and sees a freeze.
+func TestLiveV1Cgroups(t *testing.T) {
+	requireRoot(t)
+	requireTools(t, "sleep")
+	s := New()
+	layout := s.Layout()
+	if layout.Mode != CgroupHybrid && layout.Mode != CgroupLegacy {
+		t.Skipf("needs cgroup v1 controllers; this host is %s (the kernel lab tests v2)", layout.Mode)
+	}
+	cgs := makeV1Cgroups(t, layout, "cpu", "cpuacct", "memory", "pids", "freezer")
+	writeCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_period_us", "100000")
+	writeCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_quota_us", "20000")
+	writeCgroupFile(t, cgs["cpu"].dir, "cpu.shares", "512")
+	writeCgroupFile(t, cgs["memory"].dir, "memory.limit_in_bytes", "256M")
+	writeCgroupFile(t, cgs["pids"].dir, "pids.max", "50")
+
+	sleeper := startProc(t, "sleep", "1000")
+	pid := sleeper.Process.Pid
+	for _, cg := range cgs {
+		writeCgroupFile(t, cg.dir, "cgroup.procs", strconv.Itoa(pid))
+	}
+	// Kill the sleeper before the cgroups are removed (cleanups run last
+	// registered first).
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); _ = sleeper.Wait() })
+
+	snap, err := s.Scan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(ctrl string) *Cgroup {
+		t.Helper()
+		cg := cgs[ctrl]
+		c := snap.Cgroup(cg.hier.ID, cg.rel)
+		if c == nil {
+			t.Fatalf("scan has no %s cgroup %s", ctrl, cg.rel)
+		}
+		if diff := cmp.Diff([]int{pid}, c.Procs); diff != "" {
+			t.Errorf("%s cgroup members (-want +got):\n%s", ctrl, diff)
+		}
+		return c
+	}
+	cpu := get("cpu")
+	want := Limits{CPUQuotaUS: int64Ptr(20000), CPUPeriodUS: int64Ptr(100000), CPUShares: int64Ptr(512)}
+	if diff := cmp.Diff(want, cpu.Limits); diff != "" {
+		t.Errorf("cpu limits (-want +got):\n%s", diff)
+	}
+	if cpu.Raw["cpu.cfs_quota_us"] != "20000" || cpu.Usage.NrPeriods == nil {
+		t.Errorf("cpu raw %q, usage %+v: want raw quota 20000 and cpu.stat read", cpu.Raw, cpu.Usage)
+	}
+	if acct := get("cpuacct"); acct.Usage.CPUUsageUS == nil {
+		t.Errorf("cpuacct usage not read: %+v", acct.Usage)
+	}
+	mem := get("memory")
+	if mem.Limits.MemoryMax == nil || *mem.Limits.MemoryMax != 256<<20 {
+		t.Errorf("memory limit = %v, want 256 MiB", mem.Limits.MemoryMax)
+	}
+	if mem.Usage.MemoryCurrent == nil || mem.Usage.MemoryEvents == nil {
+		t.Errorf("memory usage not read: %+v", mem.Usage)
+	}
+	pids := get("pids")
+	if pids.Limits.PidsMax == nil || *pids.Limits.PidsMax != 50 || pids.Usage.PidsCurrent == nil || *pids.Usage.PidsCurrent != 1 {
+		t.Errorf("pids max %v current %v, want 50 and 1", pids.Limits.PidsMax, pids.Usage.PidsCurrent)
+	}
+	if fr := get("freezer"); fr.Limits.Frozen == nil || *fr.Limits.Frozen {
+		t.Errorf("freezer = %v, want thawed", fr.Limits.Frozen)
+	}
+	// The parent of the test cgroup is there too, with the test cgroup as
+	// its child in the tree.
+	parentRel := filepath.Dir(cgs["cpu"].rel)
+	if parent := snap.Cgroup(cgs["cpu"].hier.ID, parentRel); parent == nil {
+		t.Errorf("no parent cgroup %s", parentRel)
+	} else if kids := snap.CgroupChildren(parent); !containsCgroup(kids, cgs["cpu"].rel) {
+		t.Errorf("children of %s do not include %s", parentRel, cgs["cpu"].rel)
+	}
+	// The process's own cgroup list names them.
+	p := snap.Process(pid)
+	for ctrl, cg := range cgs {
+		if got, ok := p.CgroupPath(cg.hier.ID); !ok || got != cg.rel {
+			t.Errorf("process %d %s cgroup = %q, want %q", pid, ctrl, got, cg.rel)
+		}
+	}
+
+	writeCgroupFile(t, cgs["freezer"].dir, "freezer.state", "FROZEN")
+	t.Cleanup(func() { writeCgroupFile(t, cgs["freezer"].dir, "freezer.state", "THAWED") })
+	waitFor(t, "the freezer to report FROZEN", func() bool {
+		b, _ := os.ReadFile(filepath.Join(cgs["freezer"].dir, "freezer.state"))
+		return strings.TrimSpace(string(b)) == "FROZEN"
+	})
+	snap, err = s.Scan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := snap.Cgroup(cgs["freezer"].hier.ID, cgs["freezer"].rel); fr == nil || fr.Limits.Frozen == nil || !*fr.Limits.Frozen {
+		t.Errorf("frozen cgroup not reported frozen: %+v", fr)
+	}
+}
+
+func containsCgroup(list []*Cgroup, path string) bool {
+	for _, c := range list {
+		if c.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLiveUnreadableAsUser checks that a scan as an unprivileged user
+// works and counts what it could not read instead of failing or dropping
+// it silently.
+func TestLiveUnreadableAsUser(t *testing.T) {
+	if os.Getenv("NSCOPE_AS_NOBODY") == "1" {
+		snap, err := New().Scan(t.Context())
+		if err != nil {
+			t.Fatalf("scan as nobody: %v", err)
+		}
+		if len(snap.Processes) == 0 || snap.Host.Root {
+			t.Fatalf("scan as nobody saw %d processes, root=%v", len(snap.Processes), snap.Host.Root)
+		}
+		kinds := map[string]int{}
+		for _, u := range snap.Unreadable {
+			kinds[u.Kind] = u.Count
+		}
+		if kinds[UnreadableNamespaces] == 0 || kinds[UnreadableFDs] == 0 {
+			t.Fatalf("unreadable counts %v: want root's processes' namespaces and fds counted", kinds)
+		}
+		fmt.Println("UNREADABLE-OK", kinds)
+		return
+	}
+	requireRoot(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run this test again as nobody (uid 65534) from a copy it can execute.
+	dir, err := os.MkdirTemp("", "nscope-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "inspect.test")
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runAs(65534, bin, "-test.run", "^TestLiveUnreadableAsUser$", "-test.v")
+	if err != nil || !strings.Contains(out, "UNREADABLE-OK") {
+		t.Fatalf("scan as nobody failed: %v\n%s", err, out)
+	}
+}
