@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// qemuBinary is the emulator the lab boots.
+const qemuBinary = "qemu-system-x86_64"
+
+// guestCmdline is the kernel command line: console on the first serial
+// port, quiet so the console stays parseable (loglevel=1 still shows
+// panics), panic=-1 so a panic reboots at once and -no-reboot turns that
+// into QEMU exiting, PSI on, and no v1 hierarchies so every controller is
+// free for cgroup2.
+const guestCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 psi=1 cgroup_no_v1=all mitigations=off rdinit=/init"
+
+// qemuRun describes one boot.
+type qemuRun struct {
+	Kernel  string
+	Initrd  string
+	Disk    string
+	Timeout time.Duration
+	// OnLine is called for every console line, in order.
+	OnLine func(line string)
+}
+
+// errTimeout is returned when the guest did not power off in time.
+var errTimeout = errors.New("guest did not power off in time")
+
+// findQEMU returns the emulator's path or a message saying how to get it.
+func findQEMU() (string, error) {
+	p, err := exec.LookPath(qemuBinary)
+	if err != nil {
+		return "", fmt.Errorf("%s not found: install it with 'make deps' as root, or 'apt-get install --no-install-recommends qemu-system-x86'", qemuBinary)
+	}
+	return p, nil
+}
+
+// qemuArgs returns the emulator's command line for r.
+func qemuArgs(r qemuRun) []string {
+	return []string{
+		"-accel", "tcg",
+		"-smp", "2",
+		"-m", "512M",
+		"-nographic",
+		"-no-reboot",
+		"-nic", "none",
+		"-kernel", r.Kernel,
+		"-initrd", r.Initrd,
+		"-append", guestCmdline,
+		"-drive", "file=" + r.Disk + ",format=raw,if=virtio",
+	}
+}
+
+// boot runs QEMU until the guest powers off, streaming the serial console
+// to r.OnLine. It kills QEMU (and reports errTimeout) when r.Timeout
+// passes, and kills it when ctx is cancelled.
+func boot(ctx context.Context, qemu string, r qemuRun) error {
+	cmd := exec.Command(qemu, qemuArgs(r)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer devNull.Close()
+	cmd.Stdin = devNull
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", qemu, err)
+	}
+	kill := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	timedOut := make(chan struct{})
+	timer := time.AfterFunc(r.Timeout, func() {
+		close(timedOut)
+		kill()
+	})
+	defer timer.Stop()
+	stopWatch := context.AfterFunc(ctx, kill)
+	defer stopWatch()
+
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		r.OnLine(sc.Text())
+	}
+	waitErr := cmd.Wait()
+	select {
+	case <-timedOut:
+		return fmt.Errorf("%w (%s)", errTimeout, r.Timeout)
+	default:
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if waitErr != nil {
+		return fmt.Errorf("%s: %w: %s", qemu, waitErr, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
