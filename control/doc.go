@@ -1,0 +1,55 @@
+// Package control is nscope's write side for cgroups: it turns limits an
+// operator types ("0.5" CPUs, "512M", "max") into the exact cgroup file
+// writes for cgroup v2, v1 and hybrid hosts, applies them with a crash-safe
+// journal, reads the new values back from the kernel, and freezes, thaws,
+// kills and undoes. It never prints and never imports charm packages.
+//
+// # Parsing (pure, no I/O; errors are *ValueError, errors.Is ErrInvalidValue)
+//
+//	ParseCPU("0.5" | "50%" | "max" | "50000 100000") (CPU, error)
+//	ParseMemory("512M" | "1.5G" | "536870912" | "max") (int64, error)  // inspect.Unlimited for max
+//	ParsePids("100" | "max") (int64, error)
+//	ParseCPUWeight, ParseCPUShares, ParsePeriod, ParseIOMax
+//	ParseLimits(cpu, memory, pids string) (Limits, error)              // the --cpu/--memory/--pids flags; "" = leave alone
+//	(*Limits).SetFile("cpu.max", "50000 100000")                        // raw FILE=VALUE; allowlist V2Files, V1Files
+//
+// # Planning and applying
+//
+//	layout, _ := inspect.DetectCgroupLayout("/proc", "/sys")
+//	ed := control.New(layout)                       // options: WithFS, WithJournalDir, ReadOnly, WithClock
+//	t, _ := ed.Resolve("/nscope/run-1234")          // or "/sys/fs/cgroup/memory/nscope/run-1234"
+//	limits, _ := control.ParseLimits("0.5", "256M", "64")
+//	plan, _ := ed.Plan(t, limits)                   // reads old values; validates; writes nothing
+//	for _, w := range plan.Writes { fmt.Println(w) } // preview: file, old, new
+//	// plan.Confirm lists reasons to ask the operator first (root/top-level, systemd unit).
+//	res, err := ed.Apply(ctx, plan)                 // journaled; res.Writes[i].Before → After (read back)
+//
+// Plan puts each limit in the hierarchy that carries its controller
+// (layout.ForController), at the same relative path: on v1 "cpu" goes to
+// cpu.cfs_quota_us/cpu.cfs_period_us (ordered so the intermediate state is
+// valid), "memory" to memory.limit_in_bytes, "pids" to pids.max; on v2 to
+// cpu.max, memory.max, pids.max. The cgroup directories must already exist
+// (the launcher creates its own cgroup, then plans and applies limits
+// before releasing the child).
+//
+// Apply never runs on a UI goroutine's behalf by itself: call it from a
+// tea.Cmd. It refuses, before writing anything, when the editor is
+// read-only (ReadOnly option, or not root with the real FS), a file is
+// not allowlisted, a directory is not inside a cgroup mount (after
+// symlinks), or the journal cannot be written. A failing write rolls back
+// the writes before it. Kernel errors are *KernelError with the errno in
+// plain words (Explain).
+//
+// # Journal
+//
+// Every write is journaled (JSON lines, Entry) before and after, fsynced,
+// in DefaultStateDir(): $NSCOPE_STATE_DIR, /var/lib/nscope as root, else
+// $XDG_STATE_HOME/nscope. Journal.Changes groups it for history.
+//
+// # Testing
+//
+// FakeFS is an in-memory cgroupfs for v1 and v2 that emulates the kernel's
+// checks and returns injected errnos; NewFakeHost builds one with a
+// layout. See Documentation/admin-guide/cgroup-v2.rst and
+// Documentation/admin-guide/cgroup-v1/ for the files written here.
+package control

@@ -1,0 +1,112 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// The init of a launched process is this binary re-executed with initEnv
+// set to its JSON config. Descriptors, in the init:
+//
+//	3 (initFDControl): from the parent. "g" once the cgroups are in place
+//	  (go), later "f"/"b" to continue a stopped command in the foreground
+//	  or background. EOF before "g" means abort.
+//	4 (initFDStatus): to the parent. One line "started PID" (PID inside the
+//	  new pid namespace) or "error STEP ERRNO DETAIL", later "stopped"
+//	  each time the command is stopped from the terminal.
+//	5 (initFDTTY), when config.Foreground: the controlling terminal.
+const (
+	initEnv       = "_NSCOPE_INIT"
+	initFDControl = 3
+	initFDStatus  = 4
+	initFDTTY     = 5
+)
+
+// initConfig is what the init needs to set up the new namespaces.
+type initConfig struct {
+	// Command is the argv of CMD; Path is resolved inside.
+	Command []string `json:"command"`
+	// Mount makes "/" private and mounts a fresh /proc.
+	Mount bool `json:"mount,omitempty"`
+	// Hostname is set when UTS is true.
+	UTS      bool   `json:"uts,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
+	// Net brings lo up.
+	Net bool `json:"net,omitempty"`
+	// CgroupNS and TimeNS are unshared by the init, after placement, so
+	// that CMD is born in them (time can only be unshared).
+	CgroupNS bool `json:"cgroupns,omitempty"`
+	TimeNS   bool `json:"timens,omitempty"`
+	// Foreground gives CMD its own process group and the terminal
+	// (descriptor initFDTTY), as a shell does for a foreground job.
+	Foreground bool `json:"foreground,omitempty"`
+}
+
+func (c initConfig) encode() (string, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encode init config: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeInitConfig(s string) (initConfig, error) {
+	var c initConfig
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("decode init config: %w", err)
+	}
+	if len(c.Command) == 0 || c.Command[0] == "" {
+		return c, fmt.Errorf("init config has no command")
+	}
+	return c, nil
+}
+
+// initStatus is one line the init writes on initFDStatus.
+type initStatus struct {
+	// Kind is "started", "error" or "stopped".
+	Kind string
+	// PID is CMD's PID inside the new pid namespace ("started").
+	PID int
+	// Step, Errno and Detail describe an "error".
+	Step   string
+	Errno  syscall.Errno
+	Detail string
+}
+
+func (s initStatus) line() string {
+	switch s.Kind {
+	case "started":
+		return "started " + strconv.Itoa(s.PID) + "\n"
+	case "error":
+		return fmt.Sprintf("error\t%s\t%d\t%s\n", s.Step, int(s.Errno), strings.ReplaceAll(s.Detail, "\n", " "))
+	}
+	return s.Kind + "\n"
+}
+
+func parseInitStatus(line string) (initStatus, error) {
+	line = strings.TrimRight(line, "\n")
+	switch {
+	case strings.HasPrefix(line, "started "):
+		pid, err := strconv.Atoi(strings.TrimPrefix(line, "started "))
+		if err != nil || pid <= 0 {
+			return initStatus{}, fmt.Errorf("bad init status %q", line)
+		}
+		return initStatus{Kind: "started", PID: pid}, nil
+	case strings.HasPrefix(line, "error\t"):
+		parts := strings.SplitN(line, "\t", 4)
+		if len(parts) != 4 {
+			return initStatus{}, fmt.Errorf("bad init status %q", line)
+		}
+		n, err := strconv.Atoi(parts[2])
+		if err != nil || n < 0 {
+			return initStatus{}, fmt.Errorf("bad init status %q", line)
+		}
+		return initStatus{Kind: "error", Step: parts[1], Errno: syscall.Errno(n), Detail: parts[3]}, nil
+	case line == "stopped":
+		return initStatus{Kind: "stopped"}, nil
+	}
+	return initStatus{}, fmt.Errorf("bad init status %q", line)
+}
