@@ -1,0 +1,193 @@
+package main
+
+// TestLab tests run inside the kernel lab's QEMU guest (go run
+// ./cmd/kernlab) against the real nscope binary the lab built
+// (NSCOPE_BIN), on a pure cgroup v2 host with controllers.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
+)
+
+// labBinary returns the nscope binary to drive, skipping outside the lab.
+func labBinary(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("NSCOPE_KERNLAB") != "1" {
+		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
+	}
+	bin := os.Getenv("NSCOPE_BIN")
+	if bin == "" {
+		t.Fatal("NSCOPE_BIN is not set: the lab puts the nscope binary at /bin/nscope and names it there")
+	}
+	return bin
+}
+
+// labCgroup creates a uniquely named cgroup at the v2 root with the given
+// files written, removed with whatever is in it when the test ends. It
+// returns the directory and the cgroup path ("/nscope-test-...").
+func labCgroup(t *testing.T, files ...[2]string) (string, string) {
+	t.Helper()
+	name := fmt.Sprintf("nscope-test-%d-%08x", os.Getpid(), rand.Uint32())
+	dir := filepath.Join("/sys/fs/cgroup", name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("create cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		var err error
+		for range 100 {
+			if err = unix.Rmdir(dir); err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("remove %s: %v", dir, err)
+	})
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0); err != nil {
+			t.Fatalf("write %q to %s: %v", f[1], f[0], err)
+		}
+	}
+	return dir, "/" + name
+}
+
+// labStart starts argv in the cgroup at birth, with extra clone flags,
+// and kills it when the test ends.
+func labStart(t *testing.T, dir string, cloneflags uintptr, argv ...string) *exec.Cmd {
+	t.Helper()
+	fd, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd()), Cloneflags: cloneflags}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// labRun runs the nscope binary and returns stdout, failing on a non-zero
+// exit with stderr in the message.
+func labRun(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("nscope %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
+}
+
+func TestLabCLICgroupJSON(t *testing.T) {
+	bin := labBinary(t)
+	dir, path := labCgroup(t,
+		[2]string{"cpu.max", "20000 100000"},
+		[2]string{"memory.max", "128M"},
+		[2]string{"pids.max", "20"},
+	)
+	sleeper := labStart(t, dir, 0, "/bin/sleep", "60")
+
+	var got struct {
+		Mode        inspect.CgroupMode  `json:"cgroup_mode"`
+		Hierarchies []inspect.Hierarchy `json:"hierarchies"`
+		Cgroups     []inspect.Cgroup    `json:"cgroups"`
+	}
+	out := labRun(t, bin, "cg", "--json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("nscope cg --json is not JSON: %v\n%s", err, out)
+	}
+	if got.Mode != inspect.CgroupUnified {
+		t.Errorf("cgroup_mode = %q, want unified", got.Mode)
+	}
+	if len(got.Hierarchies) != 1 || got.Hierarchies[0].Version != 2 {
+		t.Fatalf("hierarchies = %+v, want the one v2 hierarchy", got.Hierarchies)
+	}
+	for _, c := range []string{"cpu", "memory", "pids", "io"} {
+		if !got.Hierarchies[0].Has(c) {
+			t.Errorf("v2 hierarchy controllers = %v, missing %s", got.Hierarchies[0].Controllers, c)
+		}
+	}
+	var cg *inspect.Cgroup
+	for i := range got.Cgroups {
+		if got.Cgroups[i].Path == path {
+			cg = &got.Cgroups[i]
+		}
+	}
+	if cg == nil {
+		t.Fatalf("nscope cg --json does not list the test cgroup %s", path)
+	}
+	type view struct {
+		Procs              []int
+		Quota, Period      int64
+		MemoryMax, PidsMax int64
+	}
+	want := view{[]int{sleeper.Process.Pid}, 20000, 100000, 128 << 20, 20}
+	gotView := view{Procs: cg.Procs}
+	for _, f := range []struct {
+		dst *int64
+		src *int64
+	}{{&gotView.Quota, cg.Limits.CPUQuotaUS}, {&gotView.Period, cg.Limits.CPUPeriodUS}, {&gotView.MemoryMax, cg.Limits.MemoryMax}, {&gotView.PidsMax, cg.Limits.PidsMax}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if diff := cmp.Diff(want, gotView); diff != "" {
+		t.Errorf("test cgroup in nscope cg --json (-want +got):\n%s", diff)
+	}
+	if cg.Usage.PidsCurrent == nil || *cg.Usage.PidsCurrent != 1 {
+		t.Errorf("pids_current = %v, want 1", cg.Usage.PidsCurrent)
+	}
+
+	table := labRun(t, bin, "cg")
+	if !strings.Contains(table, "unified (cgroup v2)") {
+		t.Errorf("nscope cg does not say the mode is unified:\n%s", table)
+	}
+	if !strings.Contains(table, path) {
+		t.Errorf("nscope cg does not list %s:\n%s", path, table)
+	}
+}
+
+// nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
+func TestLabCLIEnterJoinsCgroup(t *testing.T) {
+	bin := labBinary(t)
+	dir, path := labCgroup(t)
+	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
+	// Wait until the target has renamed its UTS namespace.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command(bin, "enter", fmt.Sprint(target.Process.Pid), "--ns", "uts", "--", "/bin/hostname").Output()
+		if strings.TrimSpace(string(out)) == "lab-target" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target never showed hostname lab-target through nscope enter (last output %q)", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := labRun(t, bin, "enter", fmt.Sprint(target.Process.Pid), "--", "/bin/sh", "-c", "hostname; cat /proc/self/cgroup")
+	want := "lab-target\n0::" + path + "\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("hostname and cgroup inside nscope enter (-want +got):\n%s", diff)
+	}
+}
