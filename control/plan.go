@@ -202,7 +202,7 @@ func (e *Editor) planCPU(p *Plan, t Target, l Limits) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if curQ, curP, err = parseCPUMaxFile(old); err != nil {
+		if curQ, curP, err = inspect.ParseCPUMax([]byte(old)); err != nil {
 			return 0, fmt.Errorf("%s: %w", filepath.Join(dir, "cpu.max"), err)
 		}
 	} else {
@@ -282,23 +282,6 @@ func (e *Editor) readInt(dir, file string) (int64, error) {
 		return 0, fmt.Errorf("%s reads %q, not an integer", filepath.Join(dir, file), s)
 	}
 	return v, nil
-}
-
-// parseCPUMaxFile parses cpu.max contents, "max 100000" or "50000 100000".
-func parseCPUMaxFile(s string) (quota, period int64, err error) {
-	f := strings.Fields(s)
-	if len(f) != 2 {
-		return 0, 0, fmt.Errorf("cpu.max reads %q, want \"MAX PERIOD\"", s)
-	}
-	if f[0] == "max" {
-		quota = inspect.Unlimited
-	} else if quota, err = strconv.ParseInt(f[0], 10, 64); err != nil {
-		return 0, 0, fmt.Errorf("cpu.max reads %q: bad quota", s)
-	}
-	if period, err = strconv.ParseInt(f[1], 10, 64); err != nil {
-		return 0, 0, fmt.Errorf("cpu.max reads %q: bad period", s)
-	}
-	return quota, period, nil
 }
 
 // planWeight adds cpu.weight (v2) or cpu.shares (v1), converting between
@@ -408,24 +391,9 @@ func (e *Editor) addSafetyNotes(p *Plan, t Target, l Limits, periodUS int64) {
 // pidsValue renders a pids limit: "max" or digits.
 func pidsValue(v int64) string { return limitString(v) }
 
-// v1MemoryNoLimit is the smallest value v1 memory.limit_in_bytes reads
-// back as when no limit is set (PAGE_COUNTER_MAX pages; 9223372036854771712
-// with 4 KiB pages).
-const v1MemoryNoLimit = 1 << 62
-
 // normLimit reads a single-value limit as written or read back: "max",
 // "-1" and the v1 "no limit" value are inspect.Unlimited.
 func normLimit(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	if s == "max" || s == "-1" {
-		return inspect.Unlimited, true
-	}
-	u, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if u >= v1MemoryNoLimit {
-		return inspect.Unlimited, true
-	}
-	return int64(u), true
+	v, err := inspect.ParseLimitValue([]byte(s))
+	return v, err == nil
 }
