@@ -317,3 +317,101 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestV2HostFixture scans the pure v2 host the kernel lab saved (see
+// testdata/v2host/README) and checks it against what cmd/labinit's demo
+// wrote there. It runs everywhere, not only in the lab.
+func TestV2HostFixture(t *testing.T) {
+	root := filepath.Join("..", "testdata", "v2host")
+	s := inspect.New(inspect.ProcRoot(filepath.Join(root, "proc")), inspect.SysRoot(filepath.Join(root, "sys")),
+		inspect.RunRoot(filepath.Join(root, "run")), inspect.EtcRoot(filepath.Join(root, "etc")))
+	snap, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatalf("scan fixture: %v", err)
+	}
+	if snap.CgroupMode != inspect.CgroupUnified {
+		t.Errorf("mode = %q, want unified", snap.CgroupMode)
+	}
+	if len(snap.Hierarchies) != 1 || snap.Hierarchies[0].Version != 2 {
+		t.Fatalf("hierarchies = %+v, want one v2 hierarchy", snap.Hierarchies)
+	}
+	for _, c := range []string{"cpu", "memory", "pids", "io"} {
+		if !snap.Hierarchies[0].Has(c) {
+			t.Errorf("v2 controllers %v lack %s", snap.Hierarchies[0].Controllers, c)
+		}
+	}
+	dev, err := os.ReadFile(filepath.Join(root, "sys", "block", "vda", "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(dev)), "%d:%d", &major, &minor); err != nil {
+		t.Fatalf("parse %q: %v", dev, err)
+	}
+	tests := []struct {
+		name   string
+		path   string
+		limits inspect.Limits
+		procs  int
+	}{
+		{"capped web server", "/lab/web", inspect.Limits{
+			CPUQuotaUS: ptr[int64](20000), CPUPeriodUS: ptr[int64](100000), CPUWeight: ptr[int64](200),
+			MemoryMax: ptr[int64](64 << 20), MemoryHigh: ptr[int64](48 << 20), MemoryLow: ptr[int64](0),
+			PidsMax: ptr[int64](32), Frozen: ptr(false),
+			IOMax: []inspect.IOMax{{Major: major, Minor: minor, RBps: 1048576, WBps: inspect.Unlimited, RIOps: inspect.Unlimited, WIOps: 100}},
+		}, 2},
+		{"frozen batch job", "/lab/batch", inspect.Limits{
+			CPUQuotaUS: ptr(inspect.Unlimited), CPUPeriodUS: ptr[int64](100000), CPUWeight: ptr[int64](50),
+			MemoryMax: ptr(inspect.Unlimited), MemoryHigh: ptr(inspect.Unlimited), MemoryLow: ptr[int64](0),
+			PidsMax: ptr[int64](8), Frozen: ptr(true),
+		}, 1},
+		{"empty cgroup", "/lab/idle", inspect.Limits{
+			CPUQuotaUS: ptr(inspect.Unlimited), CPUPeriodUS: ptr[int64](100000), CPUWeight: ptr[int64](100),
+			MemoryMax: ptr(inspect.Unlimited), MemoryHigh: ptr(inspect.Unlimited), MemoryLow: ptr[int64](0),
+			PidsMax: ptr(inspect.Unlimited), Frozen: ptr(false),
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := snap.Cgroup(0, tc.path)
+			if c == nil {
+				t.Fatalf("no cgroup %s in the fixture scan", tc.path)
+			}
+			if diff := cmp.Diff(tc.limits, c.Limits); diff != "" {
+				t.Errorf("limits of %s (-want +got):\n%s", tc.path, diff)
+			}
+			if len(c.Procs) != tc.procs {
+				t.Errorf("%s has %d processes %v, want %d", tc.path, len(c.Procs), c.Procs, tc.procs)
+			}
+		})
+	}
+
+	web := snap.Cgroup(0, "/lab/web")
+	if web == nil {
+		t.Fatal("no /lab/web")
+	}
+	if u := web.Usage; u.NrThrottled == nil || *u.NrThrottled == 0 || u.CPUUsageUS == nil || *u.CPUUsageUS == 0 {
+		t.Errorf("/lab/web cpu.stat shows no usage or throttling: %+v", u)
+	}
+	// The spinner runs in its own pid namespace: NSpid "N 1".
+	nested := 0
+	for _, pid := range web.Procs {
+		p := snap.Process(pid)
+		if p == nil {
+			t.Errorf("cgroup member %d is not among the scanned processes", pid)
+			continue
+		}
+		if len(p.NSpid) == 2 && p.NSpid[1] == 1 {
+			nested++
+			if p.NS[inspect.PIDNS] == snap.Host.InitNS[inspect.PIDNS] || p.NS[inspect.NetNS] == snap.Host.InitNS[inspect.NetNS] {
+				t.Errorf("nested process %d shares the host's pid or net namespace", pid)
+			}
+		}
+		if p.User != "root" {
+			t.Errorf("process %d user = %q, want root from the fixture passwd", pid, p.User)
+		}
+	}
+	if nested != 1 {
+		t.Errorf("%d processes of /lab/web are PID 1 of their own pid namespace, want 1", nested)
+	}
+}

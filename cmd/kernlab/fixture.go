@@ -14,7 +14,7 @@ import (
 // fixtureTrees are the top-level directories the guest's fixture holds;
 // saving replaces them and leaves anything else in the directory (the
 // README) alone.
-var fixtureTrees = []string{"proc", "sys"}
+var fixtureTrees = []string{"proc", "sys", "etc"}
 
 // saveFixture unpacks the guest's fixture tar into dir.
 func saveFixture(data []byte, dir string) (files int, err error) {

@@ -47,7 +47,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.testTimeout, "test-timeout", 2*time.Minute, "-test.timeout of each test binary in the guest")
 	fs.BoolVar(&o.verbose, "v", false, "show the whole serial console and every test's output")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binaries, initramfs, disk, console log)")
-	fs.StringVar(&o.saveFixture, "save-fixture", "", "save the guest's /proc and cgroupfs layout into `DIR` (replacing DIR/proc and DIR/sys)")
+	fs.StringVar(&o.saveFixture, "save-fixture", "", "save the guest's /proc and cgroupfs layout into `DIR` (replacing DIR/proc, DIR/sys and DIR/etc)")
 	fs.StringVar(&o.cacheDir, "cache", "", "cache `DIR` for the kernel and busybox (default: .cache/kernlab in the module root)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -115,6 +115,11 @@ func buildFixture(pids []int, disk string) ([]byte, error) {
 			return nil, fmt.Errorf("fixture: %w", err)
 		}
 	}
+	for _, name := range []string{"etc/passwd", "etc/group"} {
+		if err := f.copyFile(name, "/"+name); err != nil {
+			return nil, fmt.Errorf("fixture: %w", err)
+		}
+	}
 	if err := f.symlink("proc/self", strconv.Itoa(os.Getpid())); err != nil {
 		return nil, fmt.Errorf("fixture: %w", err)
 	}
