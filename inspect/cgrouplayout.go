@@ -195,7 +195,13 @@ func remapSys(mountPoint, sysRoot string) string {
 // Malformed lines are skipped: the file is written by the kernel and a
 // partial line only appears if the read raced with exit.
 func parseProcCgroup(data []byte) []ProcCgroup {
-	var out []ProcCgroup
+	return parseProcCgroupFunc(data, func(b []byte) string { return string(b) })
+}
+
+// parseProcCgroupFunc is parseProcCgroup with a function that turns the
+// controller and path bytes into strings (to intern them).
+func parseProcCgroupFunc(data []byte, str func([]byte) string) []ProcCgroup {
+	out := make([]ProcCgroup, 0, bytes.Count(data, []byte{'\n'})+1)
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -218,8 +224,8 @@ func parseProcCgroup(data []byte) []ProcCgroup {
 		}
 		out = append(out, ProcCgroup{
 			Hierarchy:   id,
-			Controllers: string(line[c1+1 : c2]),
-			Path:        string(line[c2+1:]),
+			Controllers: str(line[c1+1 : c2]),
+			Path:        str(line[c2+1:]),
 		})
 	}
 	return out

@@ -49,7 +49,7 @@ type procResult struct {
 }
 
 // procReader reads processes; one per worker goroutine, so its buffers
-// are reused without locking.
+// and string table are reused without locking.
 type procReader struct {
 	s      *Scanner
 	cfg    *config
@@ -58,6 +58,10 @@ type procReader struct {
 	buf    []byte
 	link   []byte
 	dirent []byte
+	// strs interns the strings that repeat across processes (command
+	// names, cgroup paths and controller lists), so thousands of "sleep"
+	// processes share one string.
+	strs map[string]string
 }
 
 func newProcReader(s *Scanner, bad *unreadableCounter) *procReader {
@@ -66,7 +70,18 @@ func newProcReader(s *Scanner, bad *unreadableCounter) *procReader {
 		buf:    make([]byte, 0, 16384),
 		link:   make([]byte, 256),
 		dirent: make([]byte, 8192),
+		strs:   make(map[string]string, 256),
 	}
+}
+
+// intern returns a string equal to b, shared with earlier equal ones.
+func (r *procReader) intern(b []byte) string {
+	if s, ok := r.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.strs[s] = s
+	return s
 }
 
 // read reads one process. It returns valid == false when the process
@@ -97,7 +112,7 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 		// A torn read can only come from a process exiting under us.
 		return res
 	}
-	p.Comm = st.Comm
+	p.Comm = r.intern([]byte(st.Comm))
 	p.State = string(st.State)
 	p.PPID = st.PPID
 	p.Kernel = st.Flags&pfKthread != 0
@@ -107,22 +122,29 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	p.StartTime = bootTime.Add(time.Duration(st.StartTime) * (time.Second / clockTicks))
 	p.RSSBytes = st.RSSPages * int64(r.s.pageSize)
 
-	data, err = readAtZ(dirfd, zStatus, &r.buf)
-	if err != nil {
-		if !vanished(err) {
-			r.bad.add(UnreadableProcess, dirPath+"/status", err)
+	if p.Kernel {
+		// Kernel threads run as root at the top pid level; their status
+		// says nothing more. Their namespaces are read below: kdevtmpfs,
+		// for one, has a mount namespace of its own.
+		p.UID, p.User, p.NSpid = 0, r.s.users.name(0), []int{pid}
+	} else {
+		data, err = readAtZ(dirfd, zStatus, &r.buf)
+		if err != nil {
+			if !vanished(err) {
+				r.bad.add(UnreadableProcess, dirPath+"/status", err)
+			}
+			return res
 		}
-		return res
-	}
-	status, err := parseStatus(data)
-	if err != nil {
-		return res
-	}
-	p.UID = status.UID
-	p.User = r.s.users.name(status.UID)
-	p.NSpid = status.NSpid
-	if len(p.NSpid) == 0 {
-		p.NSpid = []int{pid}
+		status, err := parseStatus(data)
+		if err != nil {
+			return res
+		}
+		p.UID = status.UID
+		p.User = r.s.users.name(status.UID)
+		p.NSpid = status.NSpid
+		if len(p.NSpid) == 0 {
+			p.NSpid = []int{pid}
+		}
 	}
 
 	if !p.Kernel {
@@ -132,11 +154,7 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
 		}
 	}
-	if data, err = readAtZ(dirfd, zCgroup, &r.buf); err == nil {
-		p.Cgroups = parseProcCgroup(data)
-	} else if !vanished(err) {
-		r.bad.add(UnreadableProcess, dirPath+"/cgroup", err)
-	}
+	r.readCgroups(dirfd, dirPath, p)
 
 	// Zombies have released their namespaces; their links do not resolve.
 	if st.State != 'Z' {
@@ -147,6 +165,18 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	}
 	res.valid = true
 	return res
+}
+
+// readCgroups reads /proc/PID/cgroup, interning its repeated strings.
+func (r *procReader) readCgroups(dirfd int, dirPath string, p *Process) {
+	data, err := readAtZ(dirfd, zCgroup, &r.buf)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/cgroup", err)
+		}
+		return
+	}
+	p.Cgroups = parseProcCgroupFunc(data, r.intern)
 }
 
 // readNamespaces fills p.NS and the *_for_children links from the ns

@@ -3,6 +3,7 @@ package inspect
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +117,31 @@ func TestNamespaceTree(t *testing.T) {
 	}
 	if diff := cmp.Diff([]uint64{4, 6}, kids, cmpopts.SortSlices(func(a, b uint64) bool { return a < b })); diff != "" {
 		t.Errorf("children of user 3 (-want +got):\n%s", diff)
+	}
+}
+
+// TestWriteJSONCompact checks that the streaming writer produces the same
+// document as the indented one.
+func TestWriteJSONCompact(t *testing.T) {
+	snap := fixtureSnapshot(t)
+	var pretty, compact bytes.Buffer
+	if err := snap.WriteJSON(&pretty); err != nil {
+		t.Fatal(err)
+	}
+	if err := snap.WriteJSONCompact(&compact); err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(pretty.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(compact.Bytes(), &b); err != nil {
+		t.Fatalf("compact output is not JSON: %v\n%.300s", err, compact.String())
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("compact and indented documents differ (-indented +compact):\n%s", diff)
+	}
+	if compact.Len() >= pretty.Len() {
+		t.Errorf("compact output (%d bytes) is not smaller than indented (%d)", compact.Len(), pretty.Len())
 	}
 }

@@ -11,6 +11,7 @@ func init() { register(newSnapshotCmd) }
 
 func newSnapshotCmd() *cobra.Command {
 	var out string
+	var pretty bool
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "Print every namespace, process and cgroup as one JSON document",
@@ -22,6 +23,7 @@ owner) and every cgroup (with limits, usage and members).
 The document carries "schema_version"; "nscope --load FILE" opens a saved
 snapshot in the TUI. The format is described in README.md.`,
 		Example: `  nscope snapshot > host.json
+  nscope snapshot --pretty | less
   nscope snapshot | jq '.namespaces[] | select(.type=="net") | .id.ino'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -38,12 +40,17 @@ snapshot in the TUI. The format is described in README.md.`,
 				defer f.Close()
 				w = bufio.NewWriterSize(f, 1<<16)
 			}
-			if err := snap.WriteJSON(w); err != nil {
+			write := snap.WriteJSONCompact
+			if pretty {
+				write = snap.WriteJSON
+			}
+			if err := write(w); err != nil {
 				return err
 			}
 			return w.Flush()
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON for reading (slower and several times larger)")
 	return cmd
 }

@@ -1,0 +1,75 @@
+package inspect
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+)
+
+// WriteJSONCompact writes the snapshot as compact JSON, streaming one
+// process, namespace and cgroup at a time so that memory stays low on big
+// hosts. It produces the same document as WriteJSON without indentation.
+func (s *Snapshot) WriteJSONCompact(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	put := func(str string) {
+		_, _ = bw.WriteString(str)
+	}
+	// value writes v without the newline Encoder adds.
+	value := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(b)
+		return err
+	}
+	head := struct {
+		SchemaVersion int         `json:"schema_version"`
+		Time          any         `json:"time"`
+		ScanDuration  int64       `json:"scan_duration_ns"`
+		Host          Host        `json:"host"`
+		CgroupMode    CgroupMode  `json:"cgroup_mode"`
+		Hierarchies   []Hierarchy `json:"hierarchies"`
+	}{s.SchemaVersion, s.Time, int64(s.ScanDuration), s.Host, s.CgroupMode, s.Hierarchies}
+	b, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	_, _ = bw.Write(b[:len(b)-1]) // without the closing brace
+	put(`,"processes":[`)
+	for i := range s.Processes {
+		if i > 0 {
+			put(",")
+		}
+		if err := value(&s.Processes[i]); err != nil {
+			return err
+		}
+	}
+	put(`],"namespaces":[`)
+	for i := range s.Namespaces {
+		if i > 0 {
+			put(",")
+		}
+		if err := value(&s.Namespaces[i]); err != nil {
+			return err
+		}
+	}
+	put(`],"cgroups":[`)
+	for i := range s.Cgroups {
+		if i > 0 {
+			put(",")
+		}
+		if err := value(&s.Cgroups[i]); err != nil {
+			return err
+		}
+	}
+	put("]")
+	if len(s.Unreadable) > 0 {
+		put(`,"unreadable":`)
+		if err := value(s.Unreadable); err != nil {
+			return err
+		}
+	}
+	put("}\n")
+	return bw.Flush()
+}
