@@ -39,7 +39,7 @@ func TestParseModinfoNotELF(t *testing.T) {
 func TestModuleName(t *testing.T) {
 	for in, want := range map[string]string{
 		"lib/modules/6.1.0-48-amd64/kernel/drivers/block/virtio_blk.ko": "virtio_blk",
-		"lib/modules/x/kernel/drivers/hid/hid-generic.ko":                "hid_generic",
+		"lib/modules/x/kernel/drivers/hid/hid-generic.ko":               "hid_generic",
 	} {
 		if got := moduleName(in); got != want {
 			t.Errorf("moduleName(%q) = %q, want %q", in, got, want)
