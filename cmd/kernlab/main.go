@@ -256,6 +256,9 @@ func buildGuest(ctx context.Context, root, work string, pkgs []labPackage, k *ke
 		man.Tests = append(man.Tests, labproto.TestBinary{Package: p.ImportPath, Binary: guestBin, Dir: dir})
 	}
 	fsys.Manifest = man
+	if err := addTestdata(fsys, root, pkgs); err != nil {
+		return nil, err
+	}
 	if err := buildAll(ctx, root, jobs); err != nil {
 		return nil, err
 	}
