@@ -197,6 +197,7 @@ func (f *FakeFS) Symlink(link, target string) {
 	defer f.mu.Unlock()
 	f.symlinks[link] = target
 	f.dirs[link] = true
+	f.dirs[target] = true
 }
 
 // MarkForeign marks dir (and below) as not a cgroup filesystem.

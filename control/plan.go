@@ -116,7 +116,10 @@ func (e *Editor) checkRawFiles(t Target, l Limits) error {
 		ctrl := strings.SplitN(f, ".", 2)[0]
 		h, err := hierarchyFor(e.layout, t, ctrl)
 		if err != nil {
-			return err
+			if ctrl == "io" {
+				return fmt.Errorf("io.max needs the io controller, which only cgroup v2 has (v1 blkio throttling is not supported by nscope): %w", err)
+			}
+			return fmt.Errorf("%s needs the %s controller: %w", f, ctrl, err)
 		}
 		if !allowed(f, h.Version) {
 			alt := strings.Join(V1Files, ", ")
