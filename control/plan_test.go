@@ -199,8 +199,8 @@ func TestPlanLimitsErrors(t *testing.T) {
 	}{
 		{
 			name: "cores too small for the period", mode: inspect.CgroupUnified, path: "/app/web",
-			setup: func(f *FakeFS) { f.SetFile(FakeRoot+"/app/web/cpu.max", "max 10000") },
-			l:     func(t *testing.T) Limits { return mustLimits(t, "0.05", "", "") },
+			setup:  func(f *FakeFS) { f.SetFile(FakeRoot+"/app/web/cpu.max", "max 10000") },
+			l:      func(t *testing.T) Limits { return mustLimits(t, "0.05", "", "") },
 			wantIs: ErrInvalidValue, wantErr: "with a 10ms period that is a quota of 500µs, under the kernel's 1ms minimum; the smallest is 0.1 CPUs",
 		},
 		{
