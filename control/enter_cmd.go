@@ -35,8 +35,8 @@ type EnterCmd struct {
 }
 
 // Command builds the helper command for plan, with the caller's stdin,
-// stdout and stderr. TERM is the only variable kept from our environment;
-// PATH is a standard one.
+// stdout and stderr. The command gets a clean environment: TERM from ours,
+// a standard PATH, and HOME from the target's /etc/passwd.
 func (e *Enterer) Command(plan *EnterPlan) (*EnterCmd, error) {
 	if !nsexec.Available() {
 		return nil, &EnterError{PID: plan.PID, Kind: ErrNoHelper,
@@ -101,7 +101,7 @@ func (c *EnterCmd) Start() error {
 	}
 	c.errR, c.errW = r, w
 	c.Cmd.ExtraFiles = []*os.File{w}
-	c.fg = captureForeground(c.Cmd.Stdin)
+	c.fg = captureForeground()
 	// Forward what a caller sends us on purpose; swallow the terminal's
 	// ^C and ^\ (they reach the command's process group directly), so
 	// that nscope outlives an interrupted shell.
@@ -110,6 +110,7 @@ func (c *EnterCmd) Start() error {
 	signal.Notify(c.sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
 	if err := c.exec.Start(c.Cmd); err != nil {
 		c.stopSignals()
+		c.fg.release()
 		r.Close()
 		w.Close()
 		return fmt.Errorf("enter %d: start helper %s: %w", c.Plan.PID, c.Cmd.Path, err)
@@ -126,6 +127,7 @@ func (c *EnterCmd) Start() error {
 	_ = c.exec.Wait(c.Cmd)
 	c.stopSignals()
 	c.fg.restore()
+	c.fg.release()
 	if perr != nil {
 		c.start = &EnterError{PID: c.Plan.PID, Msg: fmt.Sprintf("enter %d: %v", c.Plan.PID, perr)}
 	} else {
@@ -142,6 +144,7 @@ func (c *EnterCmd) Wait() error {
 	err := c.exec.Wait(c.Cmd)
 	c.stopSignals()
 	c.fg.restore()
+	c.fg.release()
 	return exitErrorOf(err)
 }
 

@@ -1,47 +1,58 @@
 package control
 
 import (
-	"io"
 	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
 )
 
-// foreground remembers that the caller's terminal had our process group in
-// the foreground, so that it can be handed back after a command that took
-// the terminal (an interactive shell makes its own process group the
-// foreground one and does not give it back when it exits). See
-// tcsetpgrp(3) and credentials(7) "Process groups and sessions".
+// foreground is the caller's controlling terminal, held while a command
+// runs that may take it: a launched command is made the foreground job,
+// and an interactive shell makes its own process group the foreground one
+// and does not give it back when it exits. See tcsetpgrp(3) and
+// credentials(7), "Process groups and sessions".
 type foreground struct {
-	fd   int
+	// tty is the controlling terminal (nil in the init, which uses fd).
+	tty *os.File
+	fd  int
+	// pgrp is the process group to hand the terminal back to.
 	pgrp int
 }
 
-// captureForeground returns the terminal state of stdin when stdin is a
-// terminal whose foreground process group is ours; nil otherwise (scripts,
-// pipes, background jobs).
-func captureForeground(stdin io.Reader) *foreground {
-	f, ok := stdin.(*os.File)
-	if !ok || f == nil {
+// captureForeground opens the controlling terminal when there is one and
+// our process group is its foreground group; nil otherwise (scripts,
+// pipes, background jobs, no terminal at all). Stdin does not matter:
+// "echo x | nscope run -- cat" still gets ^C from the terminal.
+func captureForeground() *foreground {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return nil
 	}
-	fd := int(f.Fd())
+	fd := int(tty.Fd())
 	pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
 	if err != nil || pgrp != unix.Getpgrp() {
+		tty.Close()
 		return nil
 	}
-	return &foreground{fd: fd, pgrp: pgrp}
+	return &foreground{tty: tty, fd: fd, pgrp: pgrp}
+}
+
+// isForeground reports whether the remembered process group is the
+// terminal's foreground group now.
+func (fg *foreground) isForeground() bool {
+	if fg == nil {
+		return false
+	}
+	cur, err := unix.IoctlGetInt(fg.fd, unix.TIOCGPGRP)
+	return err == nil && cur == fg.pgrp
 }
 
 // restore makes the remembered process group the terminal's foreground
-// again. We are in a background group by then, so SIGTTOU is blocked on
-// this thread for the call, as shells do.
+// group again. The caller is in a background group by then, so SIGTTOU is
+// blocked on this thread for the call, as shells do.
 func (fg *foreground) restore() {
-	if fg == nil {
-		return
-	}
-	if cur, err := unix.IoctlGetInt(fg.fd, unix.TIOCGPGRP); err == nil && cur == fg.pgrp {
+	if fg == nil || fg.isForeground() {
 		return
 	}
 	runtime.LockOSThread()
@@ -53,6 +64,13 @@ func (fg *foreground) restore() {
 	}
 	_ = unix.IoctlSetPointerInt(fg.fd, unix.TIOCSPGRP, fg.pgrp)
 	_ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+}
+
+// release closes the terminal.
+func (fg *foreground) release() {
+	if fg != nil && fg.tty != nil {
+		fg.tty.Close()
+	}
 }
 
 // sigaddset adds sig to set (the kernel's layout: bit sig-1).

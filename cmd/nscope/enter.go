@@ -41,8 +41,8 @@ func newEnterCmd() *cobra.Command {
 By default nscope joins every namespace in which PID differs from nscope
 itself, takes its root and working directory and, on cgroup v2, joins its
 cgroup. CMD defaults to a shell that exists inside the target: $SHELL,
-/bin/bash, then /bin/sh. The command gets a clean environment: TERM and a
-standard PATH.
+/bin/bash, then /bin/sh. The command gets a clean environment: TERM, a
+standard PATH, and HOME from the target's /etc/passwd.
 
 The target is pinned with a pidfd and its start time checked, so a PID that
 was reused in the meantime is refused, never entered.

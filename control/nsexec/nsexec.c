@@ -21,7 +21,8 @@
 //   7. in a new user namespace become root of it, as nsenter does;
 //   8. fork when the pid namespace changed (only children enter it); the
 //      parent waits, forwards signals and passes on the exit status;
-//   9. exec the command with a clean environment.
+//   9. exec the command with a clean environment: TERM and PATH from the
+//      caller, HOME from the target's /etc/passwd.
 //
 // Errors go to the descriptor named by _NSCOPE_NSEXEC_ERRFD as one line,
 // "nsexec\t<errno>\t<step>\t<detail>\n", which the Go side turns into plain
@@ -270,9 +271,57 @@ static void wait_and_propagate(pid_t child)
 	_exit(NSEXEC_EXIT_FAILURE);
 }
 
+// home_of returns uid's home directory from /etc/passwd as seen now (the
+// target's, after chroot), or "/". It parses the file as text: NSS would
+// load the target's shared libraries into this privileged process.
+static const char *home_of(uid_t uid)
+{
+	static char buf[65536];
+	static char home[PATH_MAX];
+	ssize_t n, total = 0;
+	int fd;
+	char *line, *next;
+
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return "/";
+	while (total < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fd, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	for (line = buf; line && *line; line = next) {
+		char *field[7] = {0};
+		int nf = 0;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		for (char *p = line; nf < 7; nf++) {
+			field[nf] = p;
+			p = strchr(p, ':');
+			if (!p) {
+				nf++;
+				break;
+			}
+			*p++ = '\0';
+		}
+		if (nf < 6 || !field[2] || !field[5])
+			continue;
+		char *end;
+		unsigned long v = strtoul(field[2], &end, 10);
+		if (*end || end == field[2] || v != (unsigned long)uid)
+			continue;
+		if (field[5][0] != '/' || strlen(field[5]) >= sizeof(home))
+			return "/";
+		strcpy(home, field[5]);
+		return home;
+	}
+	return "/";
+}
+
 // clean_environment drops our control variables; the caller already passed
 // a minimal environment (TERM and PATH). PATH gets a default when missing so
-// execvp finds commands inside the target.
+// execvp finds commands inside the target, and HOME is the target's.
 static void clean_environment(void)
 {
 	static const char *const ours[] = {
@@ -284,6 +333,8 @@ static void clean_environment(void)
 		unsetenv(ours[i]);
 	if (!getenv("PATH"))
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	if (!getenv("HOME"))
+		setenv("HOME", home_of(getuid()), 1);
 }
 
 static int ns_index(const char *name, size_t len)
@@ -321,6 +372,8 @@ static void nsexec_enter(int argc, char **argv)
 		fail("set non-dumpable", errno, NULL);
 	close_stray_fds(errfd);
 
+	// Show as nscope-enter rather than "exe" (we run as /proc/self/exe).
+	prctl(PR_SET_NAME, "nscope-enter", 0, 0, 0);
 	if (argc < 2)
 		fail("config", EINVAL, "no command to run");
 	pid = (int)parse_long("_NSCOPE_NSEXEC_PID", getenv("_NSCOPE_NSEXEC_PID"), 1, INT_MAX);

@@ -1,0 +1,436 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/control/nsexec"
+	"github.com/nscope/nscope/inspect"
+)
+
+// LaunchCmd runs a LaunchPlan: it creates the cgroups and writes the
+// limits, starts the init (this binary again) in the new namespaces, places
+// it in the cgroups before it may go on, and removes the cgroups after the
+// command exits (unless Keep). It satisfies Bubble Tea's ExecCommand (Run,
+// SetStdin, SetStdout, SetStderr) for an interactive command; Start, PID
+// and Wait suit a launch in the background.
+type LaunchCmd struct {
+	// Plan is what is launched.
+	Plan *LaunchPlan
+	// Cmd is the init's process; its SysProcAttr shows the clone flags.
+	Cmd *exec.Cmd
+	// Limits are the results of the limit writes, one per hierarchy.
+	Limits []*Result
+
+	l          *Launcher
+	made       *madeCgroups
+	ctlW       *os.File
+	statusR    *os.File
+	fg         *foreground
+	sigs       chan os.Signal
+	done       chan struct{}
+	ctlMu      sync.Mutex
+	initPID    int
+	pid        int
+	cleanupErr error
+	waited     bool
+}
+
+// Command builds the launch of plan with the caller's stdin, stdout and
+// stderr.
+func (l *Launcher) Command(plan *LaunchPlan) (*LaunchCmd, error) {
+	if plan == nil || len(plan.Command) == 0 {
+		return nil, invalid("command", "", "name a command to run")
+	}
+	cmd := &exec.Cmd{
+		Path:   l.self,
+		Args:   append([]string{"nscope"}, l.initArgs...),
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}
+	return &LaunchCmd{Plan: plan, Cmd: cmd, l: l}, nil
+}
+
+// Launch plans req and builds its command; see Plan and Command.
+func (l *Launcher) Launch(req LaunchRequest) (*LaunchCmd, error) {
+	plan, err := l.Plan(req)
+	if err != nil {
+		return nil, err
+	}
+	return l.Command(plan)
+}
+
+// SetStdin sets the command's standard input.
+func (c *LaunchCmd) SetStdin(r io.Reader) { c.Cmd.Stdin = r }
+
+// SetStdout sets the command's standard output.
+func (c *LaunchCmd) SetStdout(w io.Writer) { c.Cmd.Stdout = w }
+
+// SetStderr sets the command's standard error.
+func (c *LaunchCmd) SetStderr(w io.Writer) { c.Cmd.Stderr = w }
+
+// Run starts the command and waits for it: nil when it exited 0, an
+// *ExitError when it ran and failed, a *LaunchError (or a cgroup error)
+// when it could not be launched.
+func (c *LaunchCmd) Run() error {
+	if err := c.Start(); err != nil {
+		return err
+	}
+	return c.Wait()
+}
+
+// PID returns the command's PID as we see it, once Start returned (0 if
+// it already exited).
+func (c *LaunchCmd) PID() int { return c.pid }
+
+// InitPID returns the init's PID as we see it (PID 1 inside).
+func (c *LaunchCmd) InitPID() int { return c.initPID }
+
+// CleanupErr returns what went wrong removing the cgroups after Wait.
+func (c *LaunchCmd) CleanupErr() error { return c.cleanupErr }
+
+// Start creates the cgroups, writes the limits and starts the command. It
+// returns once the command runs, or with the reason it could not; nothing
+// it made is left behind then.
+func (c *LaunchCmd) Start() error {
+	plan := c.Plan
+	made, err := createCgroups(plan.Cgroups, c.v2Controllers())
+	if err != nil {
+		return fmt.Errorf("launch: %w", err)
+	}
+	c.made = made
+	if err := c.applyLimits(context.Background()); err != nil {
+		c.made.remove()
+		return fmt.Errorf("launch: %w", err)
+	}
+	if err := c.startInit(); err != nil {
+		c.made.remove()
+		return err
+	}
+	return nil
+}
+
+// v2Controllers are the controllers to enable for the new v2 cgroup.
+func (c *LaunchCmd) v2Controllers() []string {
+	var out []string
+	for _, cg := range c.Plan.Cgroups {
+		if cg.Hierarchy.Version != 2 {
+			continue
+		}
+		for _, ctrl := range limitControllers(c.Plan.Limits) {
+			if cg.Hierarchy.Has(ctrl) && !slices.Contains(out, ctrl) {
+				out = append(out, ctrl)
+			}
+		}
+	}
+	return out
+}
+
+// applyLimits writes the limits through the Editor, hierarchy by
+// hierarchy, at the new cgroup's path there.
+func (c *LaunchCmd) applyLimits(ctx context.Context) error {
+	if c.Plan.Limits.IsEmpty() {
+		return nil
+	}
+	layout, err := c.l.cgroupLayout()
+	if err != nil {
+		return err
+	}
+	ed := New(layout, c.l.editor...)
+	for _, cg := range c.Plan.Cgroups {
+		sub := limitsIn(cg.Hierarchy, c.Plan.Limits)
+		if sub.IsEmpty() {
+			continue
+		}
+		h := cg.Hierarchy
+		p, err := ed.Plan(Target{Path: cg.Path, Hierarchy: &h}, sub)
+		if err != nil {
+			return fmt.Errorf("limits for %s: %w", cg.Dir, err)
+		}
+		res, err := ed.Apply(ctx, p)
+		if res != nil {
+			c.Limits = append(c.Limits, res)
+		}
+		if err != nil {
+			return fmt.Errorf("limits for %s: %w", cg.Dir, err)
+		}
+	}
+	return nil
+}
+
+// cloneFlags are the namespaces the init is cloned into. Cgroup and time
+// namespaces are unshared by the init later.
+func cloneFlags(types []inspect.NSType) uintptr {
+	var flags uintptr
+	for _, t := range types {
+		if t != inspect.CgroupNS && t != inspect.TimeNS {
+			flags |= t.CloneFlag()
+		}
+	}
+	return flags
+}
+
+func (c *LaunchCmd) startInit() error {
+	plan := c.Plan
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("launch: control pipe: %w", err)
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		return fmt.Errorf("launch: status pipe: %w", err)
+	}
+	c.ctlW, c.statusR = ctlW, statusR
+	c.fg = captureForeground()
+	cfg := initConfig{
+		Command:    plan.Command,
+		Mount:      true,
+		UTS:        slices.Contains(plan.NS, inspect.UTSNS),
+		Hostname:   plan.Hostname,
+		Net:        slices.Contains(plan.NS, inspect.NetNS),
+		CgroupNS:   slices.Contains(plan.NS, inspect.CgroupNS),
+		TimeNS:     slices.Contains(plan.NS, inspect.TimeNS),
+		Foreground: c.fg != nil,
+	}
+	enc, err := cfg.encode()
+	if err != nil {
+		return err
+	}
+	c.Cmd.Env = append(launchEnv(os.Environ()), initEnv+"="+enc)
+	c.Cmd.ExtraFiles = []*os.File{ctlR, statusW}
+	if c.fg != nil {
+		c.Cmd.ExtraFiles = append(c.Cmd.ExtraFiles, c.fg.tty)
+	}
+	sys := &syscall.SysProcAttr{Cloneflags: cloneFlags(plan.NS), Pdeathsig: syscall.SIGKILL}
+	if plan.UIDMap != nil && plan.GIDMap != nil {
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: plan.UIDMap.Inside, HostID: plan.UIDMap.Outside, Size: plan.UIDMap.Size}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: plan.GIDMap.Inside, HostID: plan.GIDMap.Outside, Size: plan.GIDMap.Size}}
+		sys.GidMappingsEnableSetgroups = false
+	}
+	// Cgroup v2: born inside the cgroup (clone3 CLONE_INTO_CGROUP).
+	var byWrite []LaunchCgroup
+	var cgfd *os.File
+	for _, cg := range plan.Cgroups {
+		if cg.Hierarchy.Version == 2 && cgfd == nil {
+			f, err := os.OpenFile(cg.Dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				c.closePipes(ctlR, statusW)
+				return fmt.Errorf("launch: %w", &KernelError{Op: "open", Path: cg.Dir, Err: unwrapErrno(err)})
+			}
+			cgfd = f
+			sys.UseCgroupFD, sys.CgroupFD = true, int(f.Fd())
+			continue
+		}
+		byWrite = append(byWrite, cg)
+	}
+	c.Cmd.SysProcAttr = sys
+	c.sigs = make(chan os.Signal, 8)
+	c.done = make(chan struct{})
+	signal.Notify(c.sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM)
+	err = c.l.exec.Start(c.Cmd)
+	if err != nil && errors.Is(err, syscall.ENOSYS) && sys.UseCgroupFD {
+		// No clone3 (before 5.7): hold the child like on v1 instead.
+		sys.UseCgroupFD, sys.CgroupFD = false, 0
+		byWrite = plan.Cgroups
+		err = c.l.exec.Start(c.Cmd)
+	}
+	if cgfd != nil {
+		cgfd.Close()
+	}
+	ctlR.Close()
+	statusW.Close()
+	if err != nil {
+		c.stopSignals()
+		c.closePipes()
+		return startError(plan, err)
+	}
+	if c.Cmd.Process != nil {
+		c.initPID = c.Cmd.Process.Pid
+	}
+	// Cgroup v1: the init waits on the control pipe until it is in every
+	// hierarchy.
+	if err := placeByWrite(byWrite, c.initPID); err != nil {
+		c.abort()
+		return fmt.Errorf("launch: place the init in its cgroups: %w", err)
+	}
+	c.ctlMu.Lock()
+	_, _ = c.ctlW.Write([]byte{'g'}) // EPIPE: the init died; its status says why
+	c.ctlMu.Unlock()
+
+	status := bufio.NewReader(c.statusR)
+	line, rerr := status.ReadString('\n')
+	st, perr := parseInitStatus(line)
+	if rerr != nil || perr != nil || st.Kind != "started" {
+		werr := c.l.exec.Wait(c.Cmd)
+		c.stopSignals()
+		c.fg.restore()
+		c.fg.release()
+		c.closePipes()
+		if st.Kind == "error" {
+			return initError(st)
+		}
+		return &LaunchError{Step: "start", Msg: fmt.Sprintf("launch: the init ended before it started %s (%v)", plan.Command[0], exitErrorOf(werr))}
+	}
+	c.pid = firstChild(c.initPID)
+	go c.watchStatus(status)
+	go c.forwardSignals()
+	return nil
+}
+
+// Wait waits for the command, hands the terminal back, and removes the
+// cgroups unless the plan keeps them (see CleanupErr).
+func (c *LaunchCmd) Wait() error {
+	if c.waited {
+		return errors.New("launch: Wait called twice")
+	}
+	c.waited = true
+	err := c.l.exec.Wait(c.Cmd)
+	c.stopSignals()
+	c.fg.restore()
+	c.fg.release()
+	c.closePipes()
+	if !c.Plan.Keep {
+		c.cleanupErr = c.made.remove()
+	}
+	return exitErrorOf(err)
+}
+
+// abort kills the init before it ran the command, and cleans up.
+func (c *LaunchCmd) abort() {
+	if c.Cmd.Process != nil {
+		_ = c.Cmd.Process.Kill()
+	}
+	_ = c.l.exec.Wait(c.Cmd)
+	c.stopSignals()
+	c.fg.release()
+	c.closePipes()
+}
+
+func (c *LaunchCmd) closePipes(extra ...*os.File) {
+	for _, f := range append(extra, c.ctlW, c.statusR) {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// watchStatus follows the init's later reports and our job control.
+// When the command is stopped from the terminal (^Z), we stop too, so the
+// caller's shell sees a stopped job. Whenever we are continued (the shell's
+// fg or bg), we tell the init to continue the command: in the foreground,
+// with the terminal, if we are the foreground job.
+func (c *LaunchCmd) watchStatus(r *bufio.Reader) {
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if st, err := parseInitStatus(line); err == nil && st.Kind == "stopped" {
+				stopped <- struct{}{}
+			}
+		}
+	}()
+	if c.fg == nil {
+		for range stopped {
+		}
+		return
+	}
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	for {
+		select {
+		case _, ok := <-stopped:
+			if !ok {
+				return
+			}
+			c.fg.restore()
+			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		case <-cont:
+			cmd := byte('b')
+			if c.fg.isForeground() {
+				cmd = 'f'
+			}
+			c.ctlMu.Lock()
+			_, _ = c.ctlW.Write([]byte{cmd})
+			c.ctlMu.Unlock()
+		}
+	}
+}
+
+// forwardSignals passes what we receive on to the init, which passes it
+// to the command. Terminal signals do not reach us when the command is the
+// foreground job, so nothing arrives twice.
+func (c *LaunchCmd) forwardSignals() {
+	for {
+		select {
+		case <-c.done:
+			return
+		case sig := <-c.sigs:
+			if c.Cmd.Process != nil {
+				_ = c.Cmd.Process.Signal(sig)
+			}
+		}
+	}
+}
+
+func (c *LaunchCmd) stopSignals() {
+	if c.sigs == nil {
+		return
+	}
+	signal.Stop(c.sigs)
+	close(c.done)
+	c.sigs = nil
+}
+
+// launchEnv is our environment without the variables that steer nscope's
+// re-executions.
+func launchEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == initEnv || strings.HasPrefix(k, nsexec.EnvMode) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// firstChild returns the first child of pid's main thread (the init forks
+// the command from it), or 0.
+func firstChild(pid int) int {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0
+	}
+	child, _ := strconv.Atoi(fields[0])
+	return child
+}
