@@ -184,7 +184,9 @@ func (f *FakeFS) checkV1CPU(dir string, q, p int64) error {
 	if parent := filepath.Dir(dir); f.dirs[parent] {
 		if _, ok := f.files[filepath.Join(parent, "cpu.cfs_quota_us")]; ok {
 			pq, pp := f.v1CPU(parent)
-			if pq >= 0 && (q < 0 || q*pp > pq*p) {
+			// An unlimited child inherits the parent's limit; a limited one
+			// may not exceed it (tg_cfs_schedulable_down on v1).
+			if pq >= 0 && q >= 0 && q*pp > pq*p {
 				return unix.EINVAL
 			}
 		}

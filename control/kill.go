@@ -186,7 +186,9 @@ func (e *Editor) killEach(ctx context.Context, kp *KillPlan) ([]int, error) {
 	seen := map[int]bool{}
 	var firstErr error
 	deadline := time.Now().Add(e.freezeTimeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	// At least one round, then more while members keep appearing (forks
+	// that raced the freeze), until the deadline.
+	for round := 0; round == 0 || (time.Now().Before(deadline) && ctx.Err() == nil); round++ {
 		pids, err := e.members(kp.Dirs)
 		if err != nil {
 			firstErr = err
