@@ -78,6 +78,13 @@ func downloadBusybox(ctx context.Context, pkg debPackage, cacheDir, dir string) 
 	if err := os.Remove(deb); err != nil {
 		return err
 	}
-	_ = os.RemoveAll(dir)
-	return os.Rename(tmp, dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another lab run on this machine may have filled it meanwhile.
+		if _, serr := os.Stat(filepath.Join(dir, "busybox")); serr == nil {
+			return nil
+		}
+		_ = os.RemoveAll(dir)
+		return os.Rename(tmp, dir)
+	}
+	return nil
 }

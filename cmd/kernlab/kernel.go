@@ -99,9 +99,15 @@ func fetchKernel(ctx context.Context, cacheDir string, logf func(string, ...any)
 	if err := writeKernelCache(tmp, k); err != nil {
 		return nil, err
 	}
-	_ = os.RemoveAll(dir)
 	if err := os.Rename(tmp, dir); err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
+		// Another lab run on this machine may have filled it meanwhile.
+		if k, cerr := readKernelCache(dir); cerr == nil {
+			return k, nil
+		}
+		_ = os.RemoveAll(dir)
+		if err := os.Rename(tmp, dir); err != nil {
+			return nil, fmt.Errorf("kernel cache: %w", err)
+		}
 	}
 	return readKernelCache(dir)
 }

@@ -187,12 +187,19 @@ func run(ctx context.Context, o options) error {
 func bootAndReport(ctx context.Context, qemu string, k *kernel, initrd, disk, work string, o options) (*consoleResults, error) {
 	results := &consoleResults{}
 	rep := &reporter{w: os.Stdout, verbose: o.verbose}
-	logPath := filepath.Join(o.cacheDir, "last-console.log")
+	// The log is written in the work directory and copied to the cache
+	// at the end, so that concurrent runs each leave a whole log.
+	logPath := filepath.Join(work, "console.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return results, err
 	}
-	defer logFile.Close()
+	defer func() {
+		logFile.Close()
+		if data, err := os.ReadFile(logPath); err == nil {
+			_ = os.WriteFile(filepath.Join(o.cacheDir, "last-console.log"), data, 0o644)
+		}
+	}()
 	bootStart := time.Now()
 	err = boot(ctx, qemu, qemuRun{
 		Kernel:  k.Vmlinuz,
