@@ -14,14 +14,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cleanUpAfter kills processes a test binary left running and removes the
+// cleanUpAfter reports the processes a test binary left running (already
+// killed by the caller; any still found are killed now) and removes the
 // cgroups it created and did not remove, so the next package starts from
 // the same state. It returns one warning per leftover, for the report:
 // tests must clean up after themselves.
-func cleanUpAfter(cgBefore map[string]bool) []string {
+func cleanUpAfter(leftover []string, cgBefore map[string]bool) []string {
 	var warnings []string
-	if left := killAllButInit(); len(left) > 0 {
-		warnings = append(warnings, "left processes running: "+strings.Join(left, ", "))
+	leftover = append(leftover, killAllButInit()...)
+	if len(leftover) > 0 {
+		warnings = append(warnings, "left processes running (killed): "+strings.Join(leftover, ", "))
 	}
 	var added []string
 	for path := range listCgroups(cgroupRoot) {

@@ -23,11 +23,11 @@ func runTestBinary(con *console, man labproto.Manifest, tb labproto.TestBinary) 
 	con.marker(labproto.Marker{Kind: labproto.KindBegin, Package: tb.Package})
 	start := time.Now()
 	cgBefore := listCgroups(cgroupRoot)
-	code, err := runAndReap(con, man, tb)
+	code, leftover, err := runAndReap(con, man, tb)
 	if err != nil {
 		con.printf("labinit: %v\n", err)
 	}
-	for _, w := range cleanUpAfter(cgBefore) {
+	for _, w := range cleanUpAfter(leftover, cgBefore) {
 		con.marker(labproto.Marker{Kind: labproto.KindWarn, Package: tb.Package, Text: w})
 	}
 	con.marker(labproto.Marker{Kind: labproto.KindEnd, Package: tb.Package, Exit: code, Seconds: time.Since(start).Seconds()})
@@ -50,21 +50,21 @@ func testEnv(man labproto.Manifest) []string {
 // runAndReap starts the test binary and waits for it. As PID 1, labinit
 // also inherits every orphan the tests leave, so it waits for any child
 // and reaps the others on the way. It returns the exit code (128+signal
-// when killed).
-func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (int, error) {
+// when killed) and the processes the tests left running, which it killed.
+func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (int, []string, error) {
 	timeout := time.Duration(man.Timeout)
 	args := []string{tb.Binary, "-test.v", "-test.run", man.Run, "-test.timeout", timeout.String()}
 	devNull, err := os.Open(os.DevNull)
 	if err != nil {
-		return -1, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return -1, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devNull.Close()
 	r, w, err := os.Pipe()
 	if err != nil {
-		return -1, fmt.Errorf("pipe for test output: %w", err)
+		return -1, nil, fmt.Errorf("pipe for test output: %w", err)
 	}
 	if err := os.MkdirAll(tb.Dir, 0o755); err != nil {
-		return -1, fmt.Errorf("make working directory: %w", err)
+		return -1, nil, fmt.Errorf("make working directory: %w", err)
 	}
 	proc, err := os.StartProcess(tb.Binary, args, &os.ProcAttr{
 		Dir:   tb.Dir,
@@ -74,7 +74,7 @@ func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (in
 	w.Close()
 	if err != nil {
 		r.Close()
-		return -1, fmt.Errorf("start %s: %w", tb.Binary, err)
+		return -1, nil, fmt.Errorf("start %s: %w", tb.Binary, err)
 	}
 	copied := make(chan struct{})
 	go func() {
@@ -90,14 +90,14 @@ func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (in
 	killer.Stop()
 
 	// Orphans that still hold the pipe would keep the copy open forever.
-	killAllButInit()
+	leftover := killAllButInit()
 	select {
 	case <-copied:
 	case <-time.After(5 * time.Second):
 		con.printf("labinit: test output pipe still open 5s after %s exited\n", tb.Package)
 	}
 	r.Close()
-	return code, nil
+	return code, leftover, nil
 }
 
 // waitPID reaps children until pid exits and returns its exit code.
