@@ -1,0 +1,182 @@
+package control
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The live tests run helper processes by re-executing the test binary
+// with NSCOPE_CONTROL_HELPER set; init runs the helper before the testing
+// package starts. Each helper first waits for a line on stdin, so the
+// test can place it into its cgroups before it does anything.
+const helperEnv = "NSCOPE_CONTROL_HELPER"
+
+func init() {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		return
+	}
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	kind, arg, _ := strings.Cut(mode, ":")
+	switch kind {
+	case "spin":
+		for {
+		}
+	case "alloc":
+		// Allocate and touch arg bytes in 1 MiB chunks, then wait.
+		n, _ := strconv.Atoi(arg)
+		var keep [][]byte
+		for done := 0; done < n; done += 1 << 20 {
+			b := make([]byte, 1<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			keep = append(keep, b)
+		}
+		fmt.Println("allocated", len(keep))
+		time.Sleep(time.Hour)
+	case "count":
+		// Write an increasing counter to the file arg every 5 ms.
+		for i := 0; ; i++ {
+			os.WriteFile(arg+".tmp", []byte(strconv.Itoa(i)), 0o600)
+			os.Rename(arg+".tmp", arg)
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "forker":
+		// Start arg children sleeping, then wait for them.
+		n, _ := strconv.Atoi(arg)
+		self, _ := os.Executable()
+		for i := 0; i < n; i++ {
+			c := exec.Command(self)
+			c.Env = append(os.Environ(), helperEnv+"=sleep")
+			c.Stdin = strings.NewReader("\n")
+			c.Start()
+		}
+		time.Sleep(time.Hour)
+	case "sleep":
+		time.Sleep(time.Hour)
+	}
+	os.Exit(0)
+}
+
+// helper is a started helper process.
+type helper struct {
+	cmd   *exec.Cmd
+	gate  *os.File
+	done  chan struct{}
+	state *os.ProcessState
+}
+
+// startHelper starts a helper held at its gate; Cleanup kills it.
+func startHelper(t *testing.T, mode string) *helper {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	cmd.Stdin = r
+	// Its own process group, so cleanup reaches the forker's children.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	h := &helper{cmd: cmd, gate: w, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		h.state = cmd.ProcessState
+		close(h.done)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		w.Close()
+		<-h.done
+	})
+	return h
+}
+
+// release lets the helper start its work.
+func (h *helper) release(t *testing.T) {
+	t.Helper()
+	if _, err := h.gate.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wait waits for the helper to exit, up to d; false on timeout.
+func (h *helper) wait(d time.Duration) bool {
+	select {
+	case <-h.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// place writes pid into each directory's cgroup.procs.
+func place(t *testing.T, pid int, dirs ...string) {
+	t.Helper()
+	for _, d := range dirs {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			t.Fatalf("move %d into %s: %v", pid, d, err)
+		}
+	}
+}
+
+// readInt64 reads a file holding one integer.
+func readInt64(t *testing.T, path string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+// keyedValue returns the value of key in a flat keyed file.
+func keyedValue(t *testing.T, path, key string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("%s has no %q line", path, key)
+	return 0
+}
+
+// rmdirRetry removes a cgroup directory, retrying while its last
+// processes finish exiting.
+func rmdirRetry(dir string) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
