@@ -116,7 +116,7 @@ func (c *EnterCmd) Start() error {
 		return fmt.Errorf("enter %d: start helper %s: %w", c.Plan.PID, c.Cmd.Path, err)
 	}
 	w.Close()
-	go c.forwardSignals()
+	go c.forwardSignals(c.sigs, c.done)
 	report, _ := io.ReadAll(io.LimitReader(r, 4096))
 	r.Close()
 	f, perr := nsexec.ParseFailure(report)
@@ -148,12 +148,12 @@ func (c *EnterCmd) Wait() error {
 	return exitErrorOf(err)
 }
 
-func (c *EnterCmd) forwardSignals() {
+func (c *EnterCmd) forwardSignals(sigs <-chan os.Signal, done <-chan struct{}) {
 	for {
 		select {
-		case <-c.done:
+		case <-done:
 			return
-		case sig := <-c.sigs:
+		case sig := <-sigs:
 			if c.fg != nil && (sig == syscall.SIGINT || sig == syscall.SIGQUIT) {
 				continue
 			}

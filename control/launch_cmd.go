@@ -47,6 +47,10 @@ type LaunchCmd struct {
 	pid        int
 	cleanupErr error
 	waited     bool
+	// statusDone is closed when the init's status descriptor reached
+	// EOF; ended is its last report ("exited"), if any.
+	statusDone chan struct{}
+	ended      *initStatus
 }
 
 // Command builds the launch of plan with the caller's stdin, stdout and
@@ -289,8 +293,9 @@ func (c *LaunchCmd) startInit() error {
 		return &LaunchError{Step: "start", Msg: fmt.Sprintf("launch: the init ended before it started %s (%v)", plan.Command[0], exitErrorOf(werr))}
 	}
 	c.pid = firstChild(c.initPID)
+	c.statusDone = make(chan struct{})
 	go c.watchStatus(status)
-	go c.forwardSignals()
+	go c.forwardSignals(c.sigs, c.done)
 	return nil
 }
 
@@ -303,13 +308,22 @@ func (c *LaunchCmd) Wait() error {
 	c.waited = true
 	err := c.l.exec.Wait(c.Cmd)
 	c.stopSignals()
+	if c.statusDone != nil {
+		<-c.statusDone // the init is gone: its descriptor is at EOF
+	}
 	c.fg.restore()
 	c.fg.release()
 	c.closePipes()
 	if !c.Plan.Keep {
 		c.cleanupErr = c.made.remove()
 	}
-	return exitErrorOf(err)
+	err = exitErrorOf(err)
+	var ee *ExitError
+	if errors.As(err, &ee) && c.ended != nil && c.ended.Signal != 0 && ee.Code == c.ended.Code {
+		// The init exits 128+N for a command killed by signal N.
+		ee.Signal = c.ended.Signal
+	}
+	return err
 }
 
 // abort kills the init before it ran the command, and cleans up.
@@ -337,6 +351,7 @@ func (c *LaunchCmd) closePipes(extra ...*os.File) {
 // fg or bg), we tell the init to continue the command: in the foreground,
 // with the terminal, if we are the foreground job.
 func (c *LaunchCmd) watchStatus(r *bufio.Reader) {
+	defer close(c.statusDone)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -345,8 +360,13 @@ func (c *LaunchCmd) watchStatus(r *bufio.Reader) {
 			if err != nil {
 				return
 			}
-			if st, err := parseInitStatus(line); err == nil && st.Kind == "stopped" {
+			st, err := parseInitStatus(line)
+			switch {
+			case err != nil:
+			case st.Kind == "stopped":
 				stopped <- struct{}{}
+			case st.Kind == "exited":
+				c.ended = &st
 			}
 		}
 	}()
@@ -381,12 +401,12 @@ func (c *LaunchCmd) watchStatus(r *bufio.Reader) {
 // forwardSignals passes what we receive on to the init, which passes it
 // to the command. Terminal signals do not reach us when the command is the
 // foreground job, so nothing arrives twice.
-func (c *LaunchCmd) forwardSignals() {
+func (c *LaunchCmd) forwardSignals(sigs <-chan os.Signal, done <-chan struct{}) {
 	for {
 		select {
-		case <-c.done:
+		case <-done:
 			return
-		case sig := <-c.sigs:
+		case sig := <-sigs:
 			if c.Cmd.Process != nil {
 				_ = c.Cmd.Process.Signal(sig)
 			}

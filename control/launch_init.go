@@ -147,16 +147,26 @@ func RunInit() int {
 	if cfg.Foreground {
 		go continueOnRequest(ctl, cmdPID)
 	}
-	return reapUntil(cmdPID, sigs, func() {
+	ws := reapUntil(cmdPID, sigs, func() {
 		if status != nil && cfg.Foreground {
 			_, _ = io.WriteString(status, "stopped\n")
 		}
 	})
+	end := initStatus{Kind: "exited", Code: ws.ExitStatus()}
+	if ws.Signaled() {
+		end.Signal = ws.Signal()
+		end.Code = 128 + int(ws.Signal())
+	}
+	if status != nil {
+		_, _ = io.WriteString(status, end.line())
+	}
+	return end.Code
 }
 
 // reapUntil forwards signals to cmdPID and reaps every child until cmdPID
-// ends; it returns cmdPID's exit code. onStop runs when cmdPID is stopped.
-func reapUntil(cmdPID int, sigs <-chan os.Signal, onStop func()) int {
+// ends; it returns cmdPID's wait status. onStop runs when cmdPID is
+// stopped.
+func reapUntil(cmdPID int, sigs <-chan os.Signal, onStop func()) syscall.WaitStatus {
 	for sig := range sigs {
 		if sig != syscall.SIGCHLD {
 			_ = syscall.Kill(cmdPID, sig.(syscall.Signal))
@@ -178,13 +188,10 @@ func reapUntil(cmdPID int, sigs <-chan os.Signal, onStop func()) int {
 				onStop()
 				continue
 			}
-			if err := exitErrorOfStatus(ws); err != nil {
-				return err.(*ExitError).Code
-			}
-			return 0
+			return ws
 		}
 	}
-	return exitSetup
+	panic("signal channel closed")
 }
 
 // continueOnRequest continues the stopped command when the parent says so:

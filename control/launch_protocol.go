@@ -16,7 +16,10 @@ import (
 //	  or background. EOF before "g" means abort.
 //	4 (initFDStatus): to the parent. One line "started PID" (PID inside the
 //	  new pid namespace) or "error STEP ERRNO DETAIL", later "stopped"
-//	  each time the command is stopped from the terminal.
+//	  each time the command is stopped from the terminal, and last
+//	  "exited CODE SIGNAL" (SIGNAL 0 unless a signal killed the command:
+//	  an init cannot end itself by a signal, so its exit status alone
+//	  would not tell).
 //	5 (initFDTTY), when config.Foreground: the controlling terminal.
 const (
 	initEnv       = "_NSCOPE_INIT"
@@ -66,10 +69,13 @@ func decodeInitConfig(s string) (initConfig, error) {
 
 // initStatus is one line the init writes on initFDStatus.
 type initStatus struct {
-	// Kind is "started", "error" or "stopped".
+	// Kind is "started", "error", "stopped" or "exited".
 	Kind string
 	// PID is CMD's PID inside the new pid namespace ("started").
 	PID int
+	// Code and Signal are how CMD ended ("exited").
+	Code   int
+	Signal syscall.Signal
 	// Step, Errno and Detail describe an "error".
 	Step   string
 	Errno  syscall.Errno
@@ -82,6 +88,8 @@ func (s initStatus) line() string {
 		return "started " + strconv.Itoa(s.PID) + "\n"
 	case "error":
 		return fmt.Sprintf("error\t%s\t%d\t%s\n", s.Step, int(s.Errno), strings.ReplaceAll(s.Detail, "\n", " "))
+	case "exited":
+		return fmt.Sprintf("exited %d %d\n", s.Code, int(s.Signal))
 	}
 	return s.Kind + "\n"
 }
@@ -107,6 +115,12 @@ func parseInitStatus(line string) (initStatus, error) {
 		return initStatus{Kind: "error", Step: parts[1], Errno: syscall.Errno(n), Detail: parts[3]}, nil
 	case line == "stopped":
 		return initStatus{Kind: "stopped"}, nil
+	case strings.HasPrefix(line, "exited "):
+		var code, sig int
+		if n, err := fmt.Sscanf(line, "exited %d %d", &code, &sig); n != 2 || err != nil || code < 0 || sig < 0 {
+			return initStatus{}, fmt.Errorf("bad init status %q", line)
+		}
+		return initStatus{Kind: "exited", Code: code, Signal: syscall.Signal(sig)}, nil
 	}
 	return initStatus{}, fmt.Errorf("bad init status %q", line)
 }
