@@ -224,7 +224,12 @@ func TestLiveV1KillEmptiesCgroup(t *testing.T) {
 	place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
 	h.release(t)
 	deadline := time.Now().Add(10 * time.Second)
-	for readInt64(t, filepath.Join(lv.dir["pids"], "pids.current")) < 4 {
+	procs := func() int {
+		data, _ := os.ReadFile(filepath.Join(lv.dir["pids"], "cgroup.procs"))
+		return len(strings.Fields(string(data)))
+	}
+	// pids.current counts threads; cgroup.procs lists processes.
+	for procs() < 4 {
 		if time.Now().After(deadline) {
 			t.Fatal("forker did not start its 3 children")
 		}
