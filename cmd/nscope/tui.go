@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/tui"
+)
+
+// tuiFlags are the flags of "nscope" without a subcommand.
+var tuiFlags struct {
+	interval time.Duration
+	load     string
+}
+
+// Bounds of --interval: faster than 100ms only burns CPU, slower than an
+// hour is not live any more.
+const (
+	minInterval = 100 * time.Millisecond
+	maxInterval = time.Hour
+)
+
+func init() {
+	rootFlagSetup = func(cmd *cobra.Command) {
+		cmd.Flags().DurationVar(&tuiFlags.interval, "interval", tui.DefaultInterval, "refresh interval of the TUI, e.g. 500ms, 2s")
+		cmd.Flags().StringVar(&tuiFlags.load, "load", "", "open a snapshot saved by 'nscope snapshot' read-only, without refresh")
+	}
+	rootAction = runTUI
+}
+
+// runTUI starts the terminal UI on a live host or a saved snapshot.
+func runTUI(cmd *cobra.Command) error {
+	if tuiFlags.interval < minInterval || tuiFlags.interval > maxInterval {
+		return usagef("--interval %s: want a duration from %s to %s, e.g. 1s", tuiFlags.interval, minInterval, maxInterval)
+	}
+	if cmd.Flags().Changed("load") && cmd.Flags().Changed("interval") {
+		return usagef("--interval and --load cannot be combined (a loaded snapshot does not refresh)")
+	}
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return usagef("the TUI needs a terminal; in scripts use 'nscope ps', 'nscope ns', 'nscope cg' or 'nscope snapshot'")
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	opts := tui.Options{
+		Interval: tuiFlags.interval,
+		ReadOnly: global.readOnly,
+		NoColor:  noColor && os.Getenv("NO_COLOR") != "",
+	}
+	if tuiFlags.load != "" {
+		snap, err := loadSnapshot(tuiFlags.load)
+		if err != nil {
+			return err
+		}
+		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
+	} else {
+		opts.Source = newScanner()
+	}
+	return tui.Run(cmd.Context(), opts)
+}
+
+// loadSnapshot reads a snapshot file written by "nscope snapshot".
+func loadSnapshot(path string) (*inspect.Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--load: %w", err)
+	}
+	defer f.Close()
+	snap, err := inspect.Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("--load %s: %w", path, err)
+	}
+	return snap, nil
+}

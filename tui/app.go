@@ -1,0 +1,240 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
+	"github.com/nscope/nscope/tui/dialog"
+)
+
+// Model is the root Bubble Tea model of the app.
+type Model struct {
+	opts  Options
+	keys  KeyMap
+	st    Styles
+	width int
+	// height is the terminal height; lay is where everything goes.
+	height int
+	lay    layout
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	view        ViewID
+	lists       [numViews]*listView
+	detail      detailPane
+	detailFocus bool
+
+	prev, snap *inspect.Snapshot
+	ix         *procview.Index
+	hist       *procview.History
+
+	gen         int
+	scanning    bool
+	paused      bool
+	lastRefresh time.Time
+	scanErr     error
+
+	filtering   bool
+	filterInput lineInput
+	help        help.Model
+	showHelp    bool
+	helpOffset  int
+	dialogs     dialog.Stack
+	back        []location
+	flash       FlashMsg
+	flashUntil  time.Time
+}
+
+// location is a place to come back to with esc after following a link.
+type location struct {
+	view        ViewID
+	key         procview.Key
+	detailFocus bool
+	detailLink  int
+}
+
+// New returns the app model. It does no I/O: with a Source, the first
+// scan starts in Init.
+func New(opts Options) *Model {
+	opts.defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Model{
+		opts:   opts,
+		keys:   DefaultKeyMap(),
+		st:     NewStyles(!opts.Light, opts.NoColor),
+		ctx:    ctx,
+		cancel: cancel,
+		hist:   procview.NewHistory(opts.HistorySize),
+		help:   help.New(),
+		view:   ProcessesView,
+	}
+	m.lists[NamespacesView] = newListView(NamespacesView, procview.SortName, namespaceColumns)
+	m.lists[ProcessesView] = newListView(ProcessesView, procview.SortPID, processColumns)
+	m.lists[CgroupsView] = newListView(CgroupsView, procview.SortName, cgroupColumns)
+	m.applyStyles()
+	m.setSize(80, 24)
+	if opts.Snapshot != nil {
+		m.apply(opts.Snapshot)
+	}
+	return m
+}
+
+// Init asks the terminal for its background colour and starts the first
+// scan and the status clock.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	if m.opts.live() {
+		cmds = append(cmds, m.startScan(), clockTick())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, consumed := m.dialogs.Update(msg); consumed {
+		return m, cmd
+	} else if cmd != nil {
+		return m, tea.Batch(cmd, m.update(msg))
+	}
+	return m, m.update(msg)
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.setSize(msg.Width, msg.Height)
+	case tea.BackgroundColorMsg:
+		m.st = NewStyles(msg.IsDark(), m.opts.NoColor)
+		m.applyStyles()
+	case scanMsg:
+		return m.onScan(msg)
+	case tickMsg:
+		return m.onTick(msg)
+	case clockMsg:
+		return clockTick()
+	case FlashMsg:
+		m.flash, m.flashUntil = msg, m.opts.Now().Add(5*time.Second)
+	case RefreshMsg:
+		if m.opts.live() && !m.paused {
+			return m.startScan()
+		}
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	case tea.PasteMsg:
+		if m.filtering && m.filterInput.Update(msg) {
+			m.setFilter(m.filterInput.Value())
+		}
+	case tea.MouseClickMsg:
+		return m.onClick(msg)
+	case tea.MouseWheelMsg:
+		m.onWheel(msg)
+	}
+	return nil
+}
+
+// Quit stops scanning and leaves the program.
+func (m *Model) quit() tea.Cmd {
+	m.cancel()
+	return tea.Quit
+}
+
+// applyStyles passes the styles to the bubbles components.
+func (m *Model) applyStyles() {
+	hs := help.DefaultStyles(m.st.Dark)
+	if m.st.NoColor {
+		hs = help.Styles{}
+	}
+	m.help.Styles = hs
+}
+
+// list returns the current view's list.
+func (m *Model) list() *listView { return m.lists[m.view] }
+
+// ensureRows rebuilds the current list if it is out of date.
+func (m *Model) ensureRows() {
+	if l := m.list(); l.dirty && m.ix != nil {
+		l.rebuild(m.ix)
+	}
+}
+
+// switchView shows view v with the keys in its list.
+func (m *Model) switchView(v ViewID) {
+	m.view = v
+	m.detailFocus = false
+	m.ensureRows()
+	m.refreshDetail()
+}
+
+// refreshDetail rebuilds the detail pane for the selected row.
+func (m *Model) refreshDetail() {
+	r := m.list().selected()
+	if r == nil || m.ix == nil {
+		b := &detailBuilder{title: "Details"}
+		switch {
+		case m.ix == nil && m.scanErr != nil:
+			b.add(seg{"  scan failed: " + m.scanErr.Error(), roleError})
+		case m.ix == nil:
+			b.add(seg{"  scanning…", roleDim})
+		default:
+			b.add(seg{"  nothing selected", roleDim})
+		}
+		m.detail.set(procview.Key{}, b)
+		return
+	}
+	var b *detailBuilder
+	switch {
+	case r.Namespace != nil:
+		b = namespaceDetail(m.ix, r.Namespace)
+	case r.Process != nil:
+		b = processDetail(m.ix, r.Process)
+	case r.Cgroup != nil:
+		b = cgroupDetail(m.ix, m.hist, r.Cgroup)
+	}
+	m.detail.set(r.Key, b)
+}
+
+// selection returns what an action would act on: the focused link of the
+// detail pane, else the selected row.
+func (m *Model) selection() (Selection, bool) {
+	if m.ix == nil {
+		return Selection{}, false
+	}
+	k := procview.Key{}
+	if m.detailFocus {
+		k = m.detail.focusedLink()
+	}
+	if k.IsZero() {
+		if r := m.list().selected(); r != nil {
+			k = r.Key
+		}
+	}
+	sel := Selection{Kind: k.Kind, Snapshot: m.snap}
+	switch it := m.ix.Lookup(k).(type) {
+	case *inspect.Namespace:
+		sel.Namespace = it
+	case *inspect.Process:
+		sel.Process = it
+	case *inspect.Cgroup:
+		sel.Cgroup = it
+	default:
+		return Selection{}, false
+	}
+	return sel, true
+}
+
+// readOnlyReason says why changes are refused, or "" when they are not.
+func (m *Model) readOnlyReason() string {
+	switch {
+	case m.opts.Snapshot != nil:
+		return fmt.Sprintf("this is a saved snapshot (%s): nothing can be changed", m.opts.LoadedFrom)
+	case m.opts.ReadOnly:
+		return "read-only mode (--read-only): nothing can be changed"
+	}
+	return ""
+}

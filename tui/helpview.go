@@ -1,0 +1,110 @@
+package tui
+
+import (
+	"strings"
+)
+
+// helpNotes follow the key table in the help.
+var helpNotes = []string{
+	"Filter (/): text matches command names and lines, users, cgroup paths, container names and namespace holders; a number matches a PID (also inside containers) or a namespace ID ending in it.",
+	"CPU% is per process, 100% = one core. Cgroup CPU is in cores; QUOTA is that as a share of cpu.max; THR is the share of periods throttled since the last refresh.",
+	"Usage turns yellow at 70% and red at 90% of a limit. Dim rows in a filtered tree only lead to a match.",
+	"Follow links in the detail pane with enter; esc comes back.",
+}
+
+// renderHelp draws the key table, generated from the KeyMap, and the
+// notes, in h lines.
+func (m *Model) renderHelp(h int) string {
+	groups := m.keys.FullHelp()
+	type entry struct{ key, desc string }
+	var cols [][]string
+	colW := 0
+	for gi, g := range groups {
+		title := "Keys"
+		if gi < len(helpGroupTitles) {
+			title = helpGroupTitles[gi]
+		}
+		if gi == len(groups)-1 && len(m.keys.Actions) > 0 {
+			title = helpGroupTitles[len(helpGroupTitles)-1]
+		}
+		var es []entry
+		kw := 0
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			es = append(es, entry{b.Help().Key, b.Help().Desc})
+			kw = max(kw, width(b.Help().Key))
+		}
+		lines := []string{m.st.of(roleHeading).Render(title)}
+		for _, e := range es {
+			lines = append(lines, m.st.of(roleHelpKey).Render(fit(e.key, kw, false))+"  "+m.st.of(roleHelpDesc).Render(e.desc))
+			colW = max(colW, kw+2+width(e.desc))
+		}
+		cols = append(cols, lines)
+	}
+	colW += 4
+	perRow := max(1, (m.width-2)/colW)
+	var out []string
+	out = append(out, m.st.of(roleTitle).Render(" nscope keys"), "")
+	for start := 0; start < len(cols); start += perRow {
+		end := min(len(cols), start+perRow)
+		height := 0
+		for _, c := range cols[start:end] {
+			height = max(height, len(c))
+		}
+		for i := range height {
+			var line strings.Builder
+			line.WriteString("  ")
+			for _, c := range cols[start:end] {
+				cell := ""
+				if i < len(c) {
+					cell = c[i]
+				}
+				line.WriteString(padRight(cell, colW))
+			}
+			out = append(out, line.String())
+		}
+		out = append(out, "")
+	}
+	for _, n := range helpNotes {
+		for _, l := range wrapPlain(n, m.width-4) {
+			out = append(out, "  "+m.st.of(roleDim).Render(l))
+		}
+	}
+	m.helpOffset = min(m.helpOffset, max(0, len(out)-h))
+	out = out[m.helpOffset:]
+	var b strings.Builder
+	for i := range h {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		line := ""
+		if i < len(out) {
+			line = truncateStyled(out[i], m.width)
+		}
+		b.WriteString(padRight(line, m.width))
+	}
+	return b.String()
+}
+
+// wrapPlain wraps plain text at spaces to lines of at most w cells.
+func wrapPlain(s string, w int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && width(line)+1+width(word) > w {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+

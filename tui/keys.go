@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap is every key the app understands; the help overlay and the
+// footer are generated from it, so a binding documents itself.
+type KeyMap struct {
+	NextView, PrevView           key.Binding
+	Namespaces, Processes, Cgrps key.Binding
+
+	Up, Down, PageUp, PageDown, Home, End key.Binding
+	Expand, Collapse                      key.Binding
+	ExpandAll, CollapseAll                key.Binding
+	Flatten                               key.Binding
+
+	Open, Back key.Binding
+	Explain    key.Binding
+
+	Filter, Sort, Pause, Refresh key.Binding
+	Help, Quit                   key.Binding
+
+	// Actions are the keys of registered actions (see RegisterAction).
+	Actions []key.Binding
+}
+
+// DefaultKeyMap returns nscope's keys.
+func DefaultKeyMap() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	km := KeyMap{
+		NextView:   b("tab", "view", "tab"),
+		PrevView:   b("shift+tab", "previous view", "shift+tab"),
+		Namespaces: b("1", "namespaces", "1"),
+		Processes:  b("2", "processes", "2"),
+		Cgrps:      b("3", "cgroups", "3"),
+
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+		PageUp:      b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:    b("pgdn", "page down", "pgdown", "ctrl+f"),
+		Home:        b("home/g", "first row", "home", "g"),
+		End:         b("end/G", "last row", "end", "G"),
+		Expand:      b("→/l", "expand", "right", "l"),
+		Collapse:    b("←/h", "collapse / to parent", "left", "h"),
+		ExpandAll:   b("+", "expand all", "+", "="),
+		CollapseAll: b("-", "collapse all", "-"),
+		Flatten:     b("t", "tree/flat", "t"),
+
+		Open:    b("enter", "follow links", "enter"),
+		Back:    b("esc", "back", "esc"),
+		Explain: b("i", "explain namespace type", "i"),
+
+		Filter:  b("/", "filter", "/"),
+		Sort:    b("s", "sort", "s"),
+		Pause:   b("space", "pause", "space"),
+		Refresh: b("r", "refresh now", "r"),
+		Help:    b("?", "help", "?"),
+		Quit:    b("q", "quit", "q", "ctrl+c"),
+	}
+	for _, a := range actions {
+		km.Actions = append(km.Actions, a.Key)
+	}
+	return km
+}
+
+// ShortHelp is the one-line footer.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.NextView, k.Open, k.Back, k.Filter, k.Sort, k.Flatten, k.Pause, k.Help, k.Quit}
+}
+
+// FullHelp groups every binding for the help overlay.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	groups := [][]key.Binding{
+		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten},
+		{k.Open, k.Back, k.Explain},
+		{k.Filter, k.Sort, k.Pause, k.Refresh, k.Help, k.Quit},
+	}
+	if len(k.Actions) > 0 {
+		groups = append(groups, k.Actions)
+	}
+	return groups
+}
+
+// helpGroupTitles name the FullHelp groups, in order; actions last.
+var helpGroupTitles = []string{"Views", "Move", "Tree", "Links", "General", "Act on the selection"}

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/nscope/nscope/procview"
+)
+
+// ViewID names one of the three trees.
+type ViewID int
+
+// The views, in tab order.
+const (
+	NamespacesView ViewID = iota
+	ProcessesView
+	CgroupsView
+	numViews
+)
+
+// String returns the view's title.
+func (v ViewID) String() string {
+	switch v {
+	case NamespacesView:
+		return "Namespaces"
+	case ProcessesView:
+		return "Processes"
+	case CgroupsView:
+		return "Cgroups"
+	}
+	return "?"
+}
+
+// viewOf returns the view that shows items of kind k.
+func viewOf(k procview.Kind) ViewID {
+	switch k {
+	case procview.KindProcess:
+		return ProcessesView
+	case procview.KindCgroup:
+		return CgroupsView
+	}
+	return NamespacesView
+}
+
+// listView is one tree view: its rows (rebuilt only when the snapshot,
+// sort, filter or expansion changes), the cursor and the scroll offset.
+// Rendering touches only the visible rows.
+type listView struct {
+	id  ViewID
+	opt procview.TreeOptions
+	// filter is the filter text as typed.
+	filter string
+	rows   []procview.Row
+	cursor int
+	offset int
+	// selKey is the selected item's key; the cursor follows it across
+	// rebuilds.
+	selKey procview.Key
+	// height is the number of row lines; width the total width.
+	height, width int
+	// dirty says the rows are out of date (new snapshot, other options).
+	dirty   bool
+	colsFor func(total int) []column
+	cols          []column
+}
+
+func newListView(id ViewID, sortKey procview.SortKey, cols func(int) []column) *listView {
+	return &listView{id: id, opt: procview.TreeOptions{Sort: sortKey, Expansion: procview.Expansion{}}, colsFor: cols}
+}
+
+// setSize sets the area the list draws in (rows exclude the header).
+func (v *listView) setSize(width, height int) {
+	v.width, v.height = width, max(1, height)
+	v.cols = layoutColumns(v.colsFor(width), width)
+	v.scrollToCursor()
+}
+
+// rebuild recomputes the rows from ix and puts the cursor back on the
+// selected item, or as near its old position as the rows allow.
+func (v *listView) rebuild(ix *procview.Index) {
+	if ix == nil {
+		v.rows = nil
+		return
+	}
+	v.opt.Filter = procview.ParseFilter(v.filter)
+	switch v.id {
+	case NamespacesView:
+		v.rows = ix.NamespaceRows(v.opt)
+	case ProcessesView:
+		v.rows = ix.ProcessRows(v.opt)
+	case CgroupsView:
+		v.rows = ix.CgroupRows(v.opt)
+	}
+	v.dirty = false
+	if !v.selKey.IsZero() {
+		for i := range v.rows {
+			if v.rows[i].Key == v.selKey {
+				v.cursor = i
+				v.scrollToCursor()
+				return
+			}
+		}
+	}
+	v.setCursor(v.cursor)
+}
+
+// selected returns the row under the cursor, or nil when there are none.
+func (v *listView) selected() *procview.Row {
+	if v.cursor < 0 || v.cursor >= len(v.rows) {
+		return nil
+	}
+	return &v.rows[v.cursor]
+}
+
+// setCursor moves the cursor to row i (clamped) and remembers its key.
+func (v *listView) setCursor(i int) {
+	v.cursor = min(max(i, 0), max(0, len(v.rows)-1))
+	if r := v.selected(); r != nil {
+		v.selKey = r.Key
+	}
+	v.scrollToCursor()
+}
+
+// move moves the cursor by delta rows.
+func (v *listView) move(delta int) { v.setCursor(v.cursor + delta) }
+
+// scroll moves the window by delta rows without moving the cursor off
+// screen: the cursor is dragged along at the edges.
+func (v *listView) scroll(delta int) {
+	maxOff := max(0, len(v.rows)-v.height)
+	v.offset = min(max(v.offset+delta, 0), maxOff)
+	if v.cursor < v.offset {
+		v.setCursor(v.offset)
+	} else if v.cursor >= v.offset+v.height {
+		v.setCursor(v.offset + v.height - 1)
+	}
+}
+
+// scrollToCursor adjusts the offset so the cursor row is visible.
+func (v *listView) scrollToCursor() {
+	if v.cursor < v.offset {
+		v.offset = v.cursor
+	}
+	if v.cursor >= v.offset+v.height {
+		v.offset = v.cursor - v.height + 1
+	}
+	v.offset = min(max(v.offset, 0), max(0, len(v.rows)-v.height))
+}
+
+// selectKey puts the cursor on the row with key k; false if not shown.
+func (v *listView) selectKey(k procview.Key) bool {
+	for i := range v.rows {
+		if v.rows[i].Key == k {
+			v.setCursor(i)
+			return true
+		}
+	}
+	return false
+}
+
+// render draws the header and the visible rows, exactly v.height+1
+// lines of v.width cells.
+func (v *listView) render(rc *renderCtx, focused bool, empty string) string {
+	var b strings.Builder
+	b.WriteString(renderHeader(v.cols, rc.st, v.width))
+	end := min(len(v.rows), v.offset+v.height)
+	for i := v.offset; i < end; i++ {
+		b.WriteByte('\n')
+		sel := roleNormal
+		if i == v.cursor {
+			// The cursor of an unfocused list (the detail pane has the
+			// keys) stays visible, in a quieter colour.
+			sel = roleSelected
+			if !focused {
+				sel = roleSelectedBlur
+			}
+		}
+		b.WriteString(renderRow(v.cols, rc, &v.rows[i], v.width, sel))
+	}
+	shown := end - v.offset
+	for i := shown; i < v.height; i++ {
+		b.WriteByte('\n')
+		if i == 0 && len(v.rows) == 0 {
+			b.WriteString(rc.st.of(roleDim).Render(fit(empty, v.width, false)))
+			continue
+		}
+		b.WriteString(strings.Repeat(" ", v.width))
+	}
+	return b.String()
+}

@@ -1,0 +1,146 @@
+package tui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// View renders the whole screen: tabs, list, detail pane, status line and
+// footer, with the help or a dialog on top when open.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "nscope"
+	if m.snap != nil && m.snap.Host.Hostname != "" {
+		v.WindowTitle = "nscope — " + m.snap.Host.Hostname
+	}
+	return v
+}
+
+// render returns the screen as text; tests compare it with golden files.
+func (m *Model) render() string {
+	if m.lay.tooSmall {
+		return fit("nscope needs at least "+itoa(minWidth)+"×"+itoa(minHeight)+" cells; this terminal is "+
+			itoa(m.width)+"×"+itoa(m.height)+".", m.width, false)
+	}
+	var b strings.Builder
+	b.Grow(m.width * m.height * 2)
+	b.WriteString(m.renderTabs())
+	b.WriteByte('\n')
+	if m.showHelp {
+		b.WriteString(m.renderHelp(m.height - 3))
+	} else {
+		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist}
+		empty := "scanning…"
+		if m.ix != nil {
+			empty = "nothing matches the filter"
+			if m.list().filter == "" {
+				empty = "nothing to show"
+			}
+		}
+		list := m.list().render(rc, !m.detailFocus, empty)
+		detail := m.detail.render(&m.st, m.detailFocus)
+		if m.lay.side {
+			sep := m.st.of(roleDim).Render("│") + " "
+			ll, dl := strings.Split(list, "\n"), strings.Split(detail, "\n")
+			for i := range dl {
+				if i > 0 {
+					b.WriteByte('\n')
+				}
+				left := strings.Repeat(" ", m.lay.listW)
+				if i < len(ll) {
+					left = ll[i]
+				}
+				b.WriteString(left + sep + dl[i])
+			}
+		} else {
+			b.WriteString(list)
+			b.WriteByte('\n')
+			b.WriteString(detail)
+		}
+	}
+	b.WriteByte('\n')
+	b.WriteString(m.renderStatus())
+	b.WriteByte('\n')
+	b.WriteString(m.renderFooter())
+	return m.dialogs.Overlay(b.String(), m.width, m.height, m.st.Box)
+}
+
+// tabLabels are the tab titles, in view order.
+var tabLabels = [numViews]string{" 1 Namespaces ", " 2 Processes ", " 3 Cgroups "}
+
+// tabStart is where the first tab begins, after the app's name.
+const tabStart = len(" nscope ") + 1
+
+// tabRanges returns the [start, end) cells of each tab.
+func (m *Model) tabRanges() [numViews][2]int {
+	var r [numViews][2]int
+	x := tabStart
+	for i, t := range tabLabels {
+		r[i] = [2]int{x, x + len(t)}
+		x += len(t) + 1
+	}
+	return r
+}
+
+// renderTabs draws the first line: the app's name, the views, and the
+// current view's sort, mode and filter at the right.
+func (m *Model) renderTabs() string {
+	var b strings.Builder
+	b.WriteString(m.st.of(roleTitle).Render(" nscope "))
+	b.WriteByte(' ')
+	used := tabStart
+	for i, t := range tabLabels {
+		r := roleTabInactive
+		if ViewID(i) == m.view {
+			r = roleTabActive
+		}
+		b.WriteString(m.st.of(r).Render(t))
+		b.WriteByte(' ')
+		used += len(t) + 1
+	}
+	l := m.list()
+	info := "sort " + l.opt.Sort.String()
+	if l.opt.Flat {
+		info = "flat · " + info
+	} else {
+		info = "tree · " + info
+	}
+	if l.filter != "" {
+		info = "filter “" + l.filter + "” · " + info
+	}
+	info += " "
+	room := m.width - used
+	if room > 4 {
+		info = fit(info, room, true)
+		b.WriteString(m.st.of(roleDim).Render(info))
+	} else {
+		b.WriteString(strings.Repeat(" ", max(0, room)))
+	}
+	return b.String()
+}
+
+// renderFooter draws the last line: the filter being typed, a message,
+// or the main keys.
+func (m *Model) renderFooter() string {
+	switch {
+	case m.filtering:
+		prompt := m.st.of(roleHelpKey).Render("/")
+		hint := "  enter keeps · esc clears"
+		w := m.width - 1 - len(hint)
+		return prompt + padRight(m.filterInput.render(w, m.st.of(roleSelected)), w) + m.st.of(roleDim).Render(hint)
+	case m.flash.Text != "" && m.opts.Now().Before(m.flashUntil):
+		r := roleAccent
+		if m.flash.Err {
+			r = roleError
+		}
+		return m.st.of(r).Render(fit(" "+m.flash.Text, m.width, false))
+	case m.showHelp:
+		return m.st.of(roleDim).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
+	case m.detailFocus:
+		return m.st.of(roleDim).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains a namespace", m.width, false))
+	}
+	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
+}

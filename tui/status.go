@@ -1,0 +1,115 @@
+package tui
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nscope/nscope/inspect"
+)
+
+// modeLabel names a cgroup mode the way the issue tracker and people do.
+func modeLabel(mode inspect.CgroupMode) string {
+	switch mode {
+	case inspect.CgroupUnified:
+		return "cgroup v2"
+	case inspect.CgroupHybrid:
+		return "cgroup hybrid"
+	case inspect.CgroupLegacy:
+		return "cgroup v1"
+	}
+	return "no cgroups"
+}
+
+// renderStatus draws the status line: cgroup mode, privileges, counts,
+// what could not be read, and how fresh the data is. Parts that do not
+// fit are left out from the least important; freshness always shows.
+func (m *Model) renderStatus() string {
+	st := &m.st
+	right := m.freshness()
+	if m.snap == nil {
+		return st.of(roleStatus).Render(fit(" "+right, m.width, false))
+	}
+	s := m.snap
+	priv := "root"
+	if !s.Host.Root {
+		priv = "uid " + itoa(s.Host.UID) + " (limited view)"
+	}
+	if m.readOnlyReason() != "" {
+		priv += " · read-only"
+	}
+	mode := modeLabel(s.CgroupMode)
+	procs := itoa(len(s.Processes)) + " procs"
+	counts := procs + " · " + itoa(len(s.Namespaces)) + " ns · " + itoa(len(s.Cgroups)) + " cgroups"
+	bad, badShort := "", ""
+	if n := s.UnreadableTotal(); n > 0 {
+		var kinds []string
+		for _, u := range s.Unreadable {
+			kinds = append(kinds, u.Kind+" "+u.Errno)
+		}
+		bad = itoa(n) + " unreadable: " + strings.Join(kinds, ", ")
+		badShort = itoa(n) + " unreadable"
+	}
+	scan := ""
+	if s.ScanDuration > 0 && m.opts.live() {
+		scan = "scan " + s.ScanDuration.Round(time.Millisecond).String()
+	}
+	join := func(parts ...string) string {
+		var keep []string
+		for _, p := range parts {
+			if p != "" {
+				keep = append(keep, p)
+			}
+		}
+		return " " + strings.Join(keep, " · ")
+	}
+	// From the most to the least detail; the first that fits wins.
+	candidates := []string{
+		join(mode, priv, counts, bad, scan),
+		join(mode, priv, counts, bad),
+		join(mode, priv, procs, bad),
+		join(mode, priv, procs, badShort),
+		join(mode, procs, badShort),
+		join(mode),
+	}
+	left := candidates[len(candidates)-1]
+	for _, c := range candidates {
+		if width(c)+width(right)+2 <= m.width {
+			left = c
+			break
+		}
+	}
+	lw := width(left)
+	gap := m.width - lw - width(right) - 1
+	if gap < 1 {
+		return st.of(roleStatus).Render(fit(left+" · "+right, m.width, false))
+	}
+	rr := roleStatus
+	if m.paused || m.scanErr != nil {
+		rr = roleStatusAccent
+	}
+	return st.of(roleStatus).Render(left+strings.Repeat(" ", gap)) + st.of(rr).Render(right+" ")
+}
+
+// freshness says how old the data is: "updated 3s ago", "PAUSED",
+// "snapshot host.json from 2026-03-01 12:00", or the scan error.
+func (m *Model) freshness() string {
+	if m.opts.Snapshot != nil {
+		name := filepath.Base(m.opts.LoadedFrom)
+		if name == "." || name == "" {
+			name = "snapshot"
+		}
+		return "saved " + name + " from " + m.opts.Snapshot.Time.Local().Format("2006-01-02 15:04") + ", no refresh"
+	}
+	if m.scanErr != nil {
+		return "scan failed: " + m.scanErr.Error()
+	}
+	if m.snap == nil {
+		return "scanning…"
+	}
+	age := ago(m.opts.Now().Sub(m.lastRefresh))
+	if m.paused {
+		return "PAUSED (space resumes), data " + age + " old"
+	}
+	return "updated " + age + " ago"
+}
