@@ -107,4 +107,3 @@ func wrapPlain(s string, w int) []string {
 	}
 	return lines
 }
-

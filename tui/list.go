@@ -60,7 +60,7 @@ type listView struct {
 	// dirty says the rows are out of date (new snapshot, other options).
 	dirty   bool
 	colsFor func(total int) []column
-	cols          []column
+	cols    []column
 }
 
 func newListView(id ViewID, sortKey procview.SortKey, cols func(int) []column) *listView {
