@@ -114,6 +114,7 @@ func (e *Editor) writeOne(change, action, undoes string, wr *WriteResult) error 
 		wr.setErr(err)
 		return err
 	}
+	before = narrowValue(wr.File, before, wr.New)
 	wr.Before = before
 	entry := Entry{
 		Time: e.now(), Change: change, Action: action, Undoes: undoes, Phase: PhaseBefore,
@@ -134,6 +135,7 @@ func (e *Editor) writeOne(change, action, undoes string, wr *WriteResult) error 
 		wr.Done = true
 		entry.Result = "ok"
 		if after, err := e.read(wr.Dir, wr.File); err == nil {
+			after = narrowValue(wr.File, after, wr.New)
 			wr.After = after
 			entry.ReadBack = after
 		}
@@ -209,6 +211,18 @@ func pathsOf(ws []*WriteResult) string {
 		s = append(s, w.Path())
 	}
 	return strings.Join(s, ", ")
+}
+
+// narrowValue returns the part of a file's content a write of value
+// concerns: for io.max the written device's full line (all four keys),
+// so that writing it back restores that device; else the whole content.
+func narrowValue(file, content, value string) string {
+	if file == "io.max" {
+		if io, err := parseIOMax(file, value); err == nil {
+			return ioMaxLine([]byte(content), io.Major, io.Minor)
+		}
+	}
+	return content
 }
 
 // restoreValue turns a value read from a file into one the kernel takes

@@ -369,3 +369,22 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	_ = filepath.Join
 }
+
+func TestIOMaxUndoRestoresTheDeviceLine(t *testing.T) {
+	ed, fsys := fakeEditor(t, inspect.CgroupUnified)
+	path := FakeRoot + "/app/web/io.max"
+	fsys.SetFile(path, "259:0 rbps=max wbps=2048 riops=max wiops=max")
+	res, err := ed.Apply(t.Context(), planFor(t, ed, "/app/web", mustLimits(t, "", "", "", "io.max=8:0 wbps=1M riops=100")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := res.Writes[0]; w.Before != "8:0 rbps=max wbps=max riops=max wiops=max" || w.After != "8:0 rbps=max wbps=1048576 riops=100 wiops=max" {
+		t.Errorf("old → new = %q → %q, want the 8:0 line only", w.Before, w.After)
+	}
+	if _, _, err := ed.Undo(t.Context(), "/app/web", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := fsys.File(path); got != "259:0 rbps=max wbps=2048 riops=max wiops=max" {
+		t.Errorf("io.max after undo = %q, want only the other device's line", got)
+	}
+}
