@@ -10,10 +10,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-// exitSetup is the exit code of a launch or enter that failed before the
-// command ran (as docker uses 125).
-const exitSetup = 125
-
 // DefaultCgroupParent is where launched commands get their cgroup when the
 // request names no parent: /nscope at the root of every hierarchy. It
 // works alike on v1 and v2 (a v2 cgroup with processes of its own, such as
@@ -89,7 +85,6 @@ type Launcher struct {
 	procRoot string
 	sysRoot  string
 	self     string
-	initArgs []string
 	exec     Executor
 	layout   *inspect.CgroupLayout
 	editor   []Option
@@ -122,20 +117,13 @@ func WithLaunchEditorOptions(opts ...Option) LaunchOption {
 	return func(l *Launcher) { l.editor = append(l.editor, opts...) }
 }
 
-// WithLaunchInit re-executes path with args (after argv[0]) as the init
-// instead of /proc/self/exe __init. The binary must call RunInit when
-// IsInit is true.
-func WithLaunchInit(path string, args ...string) LaunchOption {
-	return func(l *Launcher) { l.self, l.initArgs = path, args }
-}
-
-// InitCommand is the hidden subcommand that runs RunInit in the nscope
-// binary.
-const InitCommand = "__init"
+// WithLaunchHelper re-executes path as the init instead of
+// /proc/self/exe. The binary must link package control/nsexec.
+func WithLaunchHelper(path string) LaunchOption { return func(l *Launcher) { l.self = path } }
 
 // NewLauncher returns a Launcher for the running host.
 func NewLauncher(opts ...LaunchOption) *Launcher {
-	l := &Launcher{procRoot: "/proc", sysRoot: "/sys", self: "/proc/self/exe", initArgs: []string{InitCommand}, exec: OSExecutor{}}
+	l := &Launcher{procRoot: "/proc", sysRoot: "/sys", self: "/proc/self/exe", exec: OSExecutor{}}
 	for _, o := range opts {
 		o(l)
 	}

@@ -22,8 +22,9 @@ import (
 )
 
 // LaunchCmd runs a LaunchPlan: it creates the cgroups and writes the
-// limits, starts the init (this binary again) in the new namespaces, places
-// it in the cgroups before it may go on, and removes the cgroups after the
+// limits, starts the init (this binary again, whose nsexec constructor is
+// the init) in the new namespaces, places it in the cgroups before it may
+// go on, and removes the cgroups after the
 // command exits (unless Keep). It satisfies Bubble Tea's ExecCommand (Run,
 // SetStdin, SetStdout, SetStderr) for an interactive command; Start, PID
 // and Wait suit a launch in the background.
@@ -59,9 +60,13 @@ func (l *Launcher) Command(plan *LaunchPlan) (*LaunchCmd, error) {
 	if plan == nil || len(plan.Command) == 0 {
 		return nil, invalid("command", "", "name a command to run")
 	}
+	if !nsexec.Available() {
+		return nil, &LaunchError{Step: "start", Kind: ErrNoHelper,
+			Msg: "this nscope was built without cgo, so it has no init for launched commands; rebuild with CGO_ENABLED=1"}
+	}
 	cmd := &exec.Cmd{
 		Path:   l.self,
-		Args:   append([]string{"nscope"}, l.initArgs...),
+		Args:   append([]string{"nscope-init"}, plan.Command...),
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
@@ -202,8 +207,7 @@ func (c *LaunchCmd) startInit() error {
 	}
 	c.ctlW, c.statusR = ctlW, statusR
 	c.fg = captureForeground()
-	cfg := initConfig{
-		Command:    plan.Command,
+	req := nsexec.InitRequest{
 		Mount:      true,
 		UTS:        slices.Contains(plan.NS, inspect.UTSNS),
 		Hostname:   plan.Hostname,
@@ -212,11 +216,13 @@ func (c *LaunchCmd) startInit() error {
 		TimeNS:     slices.Contains(plan.NS, inspect.TimeNS),
 		Foreground: c.fg != nil,
 	}
-	enc, err := cfg.encode()
+	initEnv, err := req.Env()
 	if err != nil {
-		return err
+		c.fg.release()
+		c.closePipes(ctlR, statusW)
+		return fmt.Errorf("launch: %w", err)
 	}
-	c.Cmd.Env = append(launchEnv(os.Environ()), initEnv+"="+enc)
+	c.Cmd.Env = append(launchEnv(os.Environ()), initEnv...)
 	c.Cmd.ExtraFiles = []*os.File{ctlR, statusW}
 	if c.fg != nil {
 		c.Cmd.ExtraFiles = append(c.Cmd.ExtraFiles, c.fg.tty)
@@ -429,7 +435,7 @@ func launchEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == initEnv || strings.HasPrefix(k, nsexec.EnvMode) {
+		if strings.HasPrefix(k, nsexec.EnvMode) || strings.HasPrefix(k, "_NSCOPE_INIT_") {
 			continue
 		}
 		out = append(out, kv)

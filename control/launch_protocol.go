@@ -1,73 +1,27 @@
 package control
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
 )
 
-// The init of a launched process is this binary re-executed with initEnv
-// set to its JSON config. Descriptors, in the init:
+// The init of a launched process is this binary re-executed with
+// nsexec.InitRequest's environment: the C init in package nsexec runs as
+// PID 1 of the new namespaces (see control/nsexec/init.c). Its descriptors:
 //
-//	3 (initFDControl): from the parent. "g" once the cgroups are in place
-//	  (go), later "f"/"b" to continue a stopped command in the foreground
-//	  or background. EOF before "g" means abort.
-//	4 (initFDStatus): to the parent. One line "started PID" (PID inside the
-//	  new pid namespace) or "error STEP ERRNO DETAIL", later "stopped"
-//	  each time the command is stopped from the terminal, and last
-//	  "exited CODE SIGNAL" (SIGNAL 0 unless a signal killed the command:
-//	  an init cannot end itself by a signal, so its exit status alone
-//	  would not tell).
-//	5 (initFDTTY), when config.Foreground: the controlling terminal.
-const (
-	initEnv       = "_NSCOPE_INIT"
-	initFDControl = 3
-	initFDStatus  = 4
-	initFDTTY     = 5
-)
+//	3 (control): from the parent. "g" once the cgroups are in place (go),
+//	  later "f"/"b" to continue a stopped command in the foreground or
+//	  background. EOF before "g" means abort.
+//	4 (status): to the parent. One line "started PID" (PID inside the new
+//	  pid namespace) or "error STEP ERRNO DETAIL", later "stopped" each
+//	  time the command is stopped from the terminal, and last "exited CODE
+//	  SIGNAL" (SIGNAL 0 unless a signal killed the command: an init cannot
+//	  end itself by a signal, so its exit status alone would not tell).
+//	5 (tty), with Foreground: the controlling terminal.
 
-// initConfig is what the init needs to set up the new namespaces.
-type initConfig struct {
-	// Command is the argv of CMD; Path is resolved inside.
-	Command []string `json:"command"`
-	// Mount makes "/" private and mounts a fresh /proc.
-	Mount bool `json:"mount,omitempty"`
-	// Hostname is set when UTS is true.
-	UTS      bool   `json:"uts,omitempty"`
-	Hostname string `json:"hostname,omitempty"`
-	// Net brings lo up.
-	Net bool `json:"net,omitempty"`
-	// CgroupNS and TimeNS are unshared by the init, after placement, so
-	// that CMD is born in them (time can only be unshared).
-	CgroupNS bool `json:"cgroupns,omitempty"`
-	TimeNS   bool `json:"timens,omitempty"`
-	// Foreground gives CMD its own process group and the terminal
-	// (descriptor initFDTTY), as a shell does for a foreground job.
-	Foreground bool `json:"foreground,omitempty"`
-}
-
-func (c initConfig) encode() (string, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("encode init config: %w", err)
-	}
-	return string(b), nil
-}
-
-func decodeInitConfig(s string) (initConfig, error) {
-	var c initConfig
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
-		return c, fmt.Errorf("decode init config: %w", err)
-	}
-	if len(c.Command) == 0 || c.Command[0] == "" {
-		return c, fmt.Errorf("init config has no command")
-	}
-	return c, nil
-}
-
-// initStatus is one line the init writes on initFDStatus.
+// initStatus is one line the init writes on its status descriptor.
 type initStatus struct {
 	// Kind is "started", "error", "stopped" or "exited".
 	Kind string

@@ -6,6 +6,7 @@
 // (_NSCOPE_NSEXEC=enter). It does all the work in C and execs the final
 // command; the Go runtime of this process never starts. When the variable is
 // absent the constructor returns at once and the program starts normally.
+// _NSCOPE_NSEXEC=init runs the init of "nscope run" instead (init.c).
 //
 // The steps, in order (see namespaces(7), setns(2), pidfd_open(2)):
 //   1. mark the process non-dumpable and close every stray descriptor;
@@ -47,6 +48,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nsexec.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -62,8 +65,6 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-
-#define NSEXEC_EXIT_FAILURE 125
 
 extern char **environ;
 
@@ -520,5 +521,7 @@ __attribute__((constructor)) static void nsexec_constructor(int argc, char **arg
 		return;
 	if (strcmp(mode, "enter") == 0)
 		nsexec_enter(argc, argv);
+	if (strcmp(mode, "init") == 0)
+		nsexec_init(argc, argv);
 	fail("config", EINVAL, "unknown _NSCOPE_NSEXEC mode %s", mode);
 }

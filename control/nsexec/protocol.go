@@ -11,7 +11,7 @@ import (
 // The environment variables the C helper reads. They are removed before the
 // command runs.
 const (
-	// EnvMode selects the helper; "enter" is the only mode.
+	// EnvMode selects the helper's mode: "enter" or "init".
 	EnvMode = "_NSCOPE_NSEXEC"
 	// EnvPID is the target's PID as seen from the caller.
 	EnvPID = "_NSCOPE_NSEXEC_PID"
@@ -28,6 +28,57 @@ const (
 	// EnvErrFD is the descriptor the helper writes a Failure line to.
 	EnvErrFD = "_NSCOPE_NSEXEC_ERRFD"
 )
+
+// The environment variables of the init of "nscope run" (EnvMode "init").
+const (
+	// EnvInitSetup lists what the init sets up, comma-separated: mount,
+	// uts, net, cgroupns, timens, foreground.
+	EnvInitSetup = "_NSCOPE_INIT_SETUP"
+	// EnvInitHostname is the hostname set when the setup has uts.
+	EnvInitHostname = "_NSCOPE_INIT_HOSTNAME"
+)
+
+// InitRequest is the setup of the init of "nscope run", which runs as PID
+// 1 of the new pid namespace (init.c). Exec the binary with Env and the
+// command as arguments 1..n, descriptor 3 the control pipe, 4 the status
+// pipe and, with Foreground, 5 the controlling terminal.
+type InitRequest struct {
+	// Mount makes "/" private and mounts a fresh /proc.
+	Mount bool
+	// UTS with Hostname sets the hostname.
+	UTS      bool
+	Hostname string
+	// Net brings lo up.
+	Net bool
+	// CgroupNS and TimeNS are unshared after placement, before the command
+	// starts (a time namespace can only be unshared).
+	CgroupNS bool
+	TimeNS   bool
+	// Foreground makes the command the terminal's foreground job.
+	Foreground bool
+}
+
+// Env returns the environment variables that make a re-executed binary run
+// the init for r.
+func (r InitRequest) Env() ([]string, error) {
+	if strings.ContainsAny(r.Hostname, "\x00\n") {
+		return nil, fmt.Errorf("nsexec: hostname %q has a NUL or newline", r.Hostname)
+	}
+	var setup []string
+	for _, s := range []struct {
+		on   bool
+		word string
+	}{{r.Mount, "mount"}, {r.UTS, "uts"}, {r.Net, "net"}, {r.CgroupNS, "cgroupns"}, {r.TimeNS, "timens"}, {r.Foreground, "foreground"}} {
+		if s.on {
+			setup = append(setup, s.word)
+		}
+	}
+	env := []string{EnvMode + "=init", EnvInitSetup + "=" + strings.Join(setup, ",")}
+	if r.UTS && r.Hostname != "" {
+		env = append(env, EnvInitHostname+"="+r.Hostname)
+	}
+	return env, nil
+}
 
 // ExitFailure is the helper's exit code when it failed before the command
 // ran.
