@@ -40,11 +40,32 @@
 // the writes before it. Kernel errors are *KernelError with the errno in
 // plain words (Explain).
 //
+// # Freeze, kill, undo, history
+//
+//	p, _ := ed.PlanFreeze(t, true)       // cgroup.freeze (v2) or freezer.state (v1); root refused
+//	res, _ := ed.ApplyFreeze(ctx, p)     // waits until the kernel reports frozen; or ed.Freeze / ed.Thaw
+//	kp, _ := ed.PlanKill(t)              // members and method, for the confirmation
+//	kres, _ := ed.Kill(ctx, kp)          // cgroup.kill, or v1: freeze, pidfd SIGKILL each member, thaw
+//	p, _ = ed.PlanUndo("/app", false)    // newest undoable change of /app ("" = any); ErrUndoConflict if changed since
+//	_, res, _ = ed.Undo(ctx, "/app", false)
+//	changes, _ := ed.Journal().Changes() // history, oldest first, with Status and UndoneBy
+//
 // # Journal
 //
 // Every write is journaled (JSON lines, Entry) before and after, fsynced,
 // in DefaultStateDir(): $NSCOPE_STATE_DIR, /var/lib/nscope as root, else
-// $XDG_STATE_HOME/nscope. Journal.Changes groups it for history.
+// $XDG_STATE_HOME/nscope. Journal.Changes groups it for history; a
+// "before" without an "after" (a crash mid-write) is StateUnknown, and
+// undo restores it if the write happened.
+//
+// # For a UI
+//
+// Plan (a preview of exact writes, with Old values) and the *Plan's
+// Confirm reasons are cheap reads; Apply, ApplyFreeze, Kill and Undo may
+// block in the kernel (a memory.max write reclaims) and belong in a
+// tea.Cmd that returns the *Result; WriteResult.Before → After is the
+// old → new read back from the kernel, WriteResult.Errno and Error the
+// refusal in plain words.
 //
 // # Testing
 //
