@@ -67,10 +67,19 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())
 	}
-	if _, real := e.fs.(RealFS); real && e.readOnly == "" && os.Geteuid() != 0 {
-		e.readOnly = fmt.Sprintf("nscope is not running as root (euid %d); cgroup edits need root", os.Geteuid())
+	if _, real := e.fs.(RealFS); real && e.readOnly == "" {
+		e.readOnly = nonRootReason(os.Geteuid())
 	}
 	return e
+}
+
+// nonRootReason explains why a process with this euid may not edit, or
+// returns "" for root.
+func nonRootReason(euid int) string {
+	if euid == 0 {
+		return ""
+	}
+	return fmt.Sprintf("nscope is not running as root (euid %d); cgroup edits need root", euid)
 }
 
 // Layout returns the cgroup layout the editor writes to.
