@@ -155,7 +155,13 @@ func (d *detailPane) render(st *Styles, focused bool) string {
 	for i := d.offset; i < end; i++ {
 		b.WriteByte('\n')
 		sel := focused && len(d.links) > 0 && d.links[d.focus] == i
-		b.WriteString(renderSegs(st, d.lines[i].segs, d.width, sel))
+		segs := d.lines[i].segs
+		if sel {
+			// The focused link is marked in the text too, so it shows
+			// without colour.
+			segs = append([]seg{{"▶ ", roleLink}}, segs[1:]...)
+		}
+		b.WriteString(renderSegs(st, segs, d.width, sel))
 	}
 	for i := end - d.offset; i < d.bodyHeight(); i++ {
 		b.WriteByte('\n')

@@ -100,7 +100,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 			if !ok {
 				scale = 0
 			}
-			usage.kv("CPU history", seg{procview.Sparkline(samples, min(40, len(samples)), scale), roleAccent}, seg{fmt.Sprintf("  last %d refreshes", len(samples)), roleDim})
+			usage.kv("CPU history", seg{procview.Sparkline(samples, min(40, len(samples)), scale), roleAccent}, seg{fmt.Sprintf("  one bar per refresh, newest right, full = %s", sparkScaleText(scale)), roleDim})
 		}
 	}
 	if cr.HasThrottle {
@@ -176,6 +176,14 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		}
 	}
 	return b
+}
+
+// sparkScaleText says what a full sparkline bar means.
+func sparkScaleText(scale float64) string {
+	if scale <= 0 {
+		return "the busiest refresh shown"
+	}
+	return "the quota, " + procview.FormatCores(scale) + " cores"
 }
 
 // systemdUnit returns the systemd unit a cgroup path belongs to (the

@@ -65,7 +65,7 @@ func processDetail(ix *procview.Index, p *inspect.Process) *detailBuilder {
 		case n == nil:
 			b.add(seg{"  ", roleNormal}, name, seg{" " + p.NS[t].String(), roleNormal}, seg{" (not in the snapshot)", roleDim})
 		default:
-			b.addLink(procview.NamespaceKey(n.ID), name, seg{" " + fmt.Sprintf("%-10s", n.ID.String()), roleNormal}, relationSeg(rel, n))
+			b.addLink(procview.NamespaceKey(n.ID), name, seg{" " + fmt.Sprintf("%-11s", n.ID.String()), roleNormal}, relationSeg(rel, n))
 		}
 	}
 	if !p.PIDForChildren.IsZero() && p.PIDForChildren != p.NS[inspect.PIDNS] {

@@ -32,7 +32,7 @@ func DefaultKeyMap() KeyMap {
 	}
 	km := KeyMap{
 		NextView:   b("tab", "view", "tab"),
-		PrevView:   b("shift+tab", "previous view", "shift+tab"),
+		PrevView:   b("shift+tab", "prev view", "shift+tab"),
 		Namespaces: b("1", "namespaces", "1"),
 		Processes:  b("2", "processes", "2"),
 		Cgrps:      b("3", "cgroups", "3"),
@@ -41,17 +41,17 @@ func DefaultKeyMap() KeyMap {
 		Down:        b("↓/j", "down", "down", "j"),
 		PageUp:      b("pgup", "page up", "pgup", "ctrl+b"),
 		PageDown:    b("pgdn", "page down", "pgdown", "ctrl+f"),
-		Home:        b("home/g", "first row", "home", "g"),
-		End:         b("end/G", "last row", "end", "G"),
+		Home:        b("home/g", "first", "home", "g"),
+		End:         b("end/G", "last", "end", "G"),
 		Expand:      b("→/l", "expand", "right", "l"),
-		Collapse:    b("←/h", "collapse / to parent", "left", "h"),
+		Collapse:    b("←/h", "collapse/parent", "left", "h"),
 		ExpandAll:   b("+", "expand all", "+", "="),
 		CollapseAll: b("-", "collapse all", "-"),
 		Flatten:     b("t", "tree/flat", "t"),
 
 		Open:    b("enter", "follow links", "enter"),
 		Back:    b("esc", "back", "esc"),
-		Explain: b("i", "explain namespace type", "i"),
+		Explain: b("i", "explain ns type", "i"),
 
 		Filter:  b("/", "filter", "/"),
 		Sort:    b("s", "sort", "s"),

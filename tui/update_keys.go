@@ -164,10 +164,24 @@ func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// setFilter filters the current view.
+// setFilter filters the current view and puts the cursor on the first
+// match when the selected row is no match itself.
 func (m *Model) setFilter(f string) {
-	m.list().filter = f
-	m.rebuildList()
+	l := m.list()
+	l.filter = f
+	if m.ix == nil {
+		return
+	}
+	l.rebuild(m.ix)
+	if r := l.selected(); r != nil && r.Context {
+		for i := range l.rows {
+			if !l.rows[i].Context {
+				l.setCursor(i)
+				break
+			}
+		}
+	}
+	m.refreshDetail()
 }
 
 // rebuildList recomputes the current list's rows and the detail pane.
