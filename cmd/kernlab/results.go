@@ -73,6 +73,9 @@ type consoleResults struct {
 }
 
 var (
+	// escapeSeq matches terminal escape sequences: the firmware clears the
+	// screen right before the kernel's first output, on the same line.
+	escapeSeq    = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_a-z])`)
 	goTestRun    = regexp.MustCompile(`^=== (RUN|CONT|PAUSE|NAME)\s+(\S+)`)
 	goTestResult = regexp.MustCompile(`^(\s*)--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)`)
 )
@@ -84,7 +87,7 @@ const consoleTailLines = 40
 // feed processes one console line (without its newline). It returns the
 // package result that just ended, if the line ended one.
 func (r *consoleResults) feed(line string) *packageResult {
-	line = strings.TrimRight(line, "\r")
+	line = escapeSeq.ReplaceAllString(strings.TrimRight(line, "\r"), "")
 	r.tail = append(r.tail, line)
 	if len(r.tail) > consoleTailLines {
 		r.tail = r.tail[1:]

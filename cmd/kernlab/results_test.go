@@ -16,7 +16,7 @@ import (
 // transcript is a console as the guest prints it, firmware noise included.
 const transcript = "\x1bc\x1b[?7l\x1b[2JSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n" +
 	"Booting from ROM...\r\n" +
-	`@@kernlab setup mount ok
+	"\x1bc\x1b[?7l\x1b[2J" + `@@kernlab setup mount ok
 @@kernlab init 6.1.0-56-amd64
 @@kernlab setup manifest ok
 @@kernlab setup modules ok

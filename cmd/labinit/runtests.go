@@ -86,7 +86,16 @@ func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (in
 		con.printf("labinit: %s still running %s after its -test.timeout; killing it\n", tb.Package, graceAfterTimeout)
 		_ = unix.Kill(proc.Pid, unix.SIGKILL)
 	})
+	// A line every half minute tells a hung test from a hung guest.
+	started := time.Now()
+	heartbeat := time.NewTicker(30 * time.Second)
+	go func() {
+		for range heartbeat.C {
+			con.printf("labinit: %s still running after %s\n", tb.Package, time.Since(started).Round(time.Second))
+		}
+	}()
 	code := waitPID(proc.Pid)
+	heartbeat.Stop()
 	killer.Stop()
 
 	// Orphans that still hold the pipe would keep the copy open forever.

@@ -191,3 +191,23 @@ func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 		t.Errorf("hostname and cgroup inside nscope enter (-want +got):\n%s", diff)
 	}
 }
+
+// nscope run makes a cgroup with the limits asked for, starts the command
+// in it (clone3 CLONE_INTO_CGROUP on v2), and removes the cgroup after the
+// command exits.
+func TestLabCLIRunPlacesChildInItsCgroup(t *testing.T) {
+	bin := labBinary(t)
+	parentDir, parent := labCgroup(t)
+	name := "run-child"
+	// Without a new cgroup namespace the command sees its real cgroup path.
+	script := `cg=$(cut -d: -f3 /proc/self/cgroup); echo "$cg"; cd "/sys/fs/cgroup$cg" && cat cpu.max memory.max pids.max`
+	out := labRun(t, bin, "run", "--ns", "pid,mnt", "--cgroup-parent", parent, "--name", name,
+		"--cpu", "0.2", "--memory", "64M", "--pids", "16", "--", "/bin/sh", "-c", script)
+	want := parent + "/" + name + "\n20000 100000\n67108864\n16\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("cgroup and limits seen by the command under nscope run (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(parentDir, name)); !os.IsNotExist(err) {
+		t.Errorf("cgroup %s/%s still there after the command exited (stat: %v)", parent, name, err)
+	}
+}
