@@ -89,13 +89,20 @@ func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (in
 	// A line every half minute tells a hung test from a hung guest.
 	started := time.Now()
 	heartbeat := time.NewTicker(30 * time.Second)
+	exited := make(chan struct{})
 	go func() {
-		for range heartbeat.C {
-			con.printf("labinit: %s still running after %s\n", tb.Package, time.Since(started).Round(time.Second))
+		for {
+			select {
+			case <-heartbeat.C:
+				con.printf("labinit: %s still running after %s\n", tb.Package, time.Since(started).Round(time.Second))
+			case <-exited:
+				return
+			}
 		}
 	}()
 	code := waitPID(proc.Pid)
 	heartbeat.Stop()
+	close(exited)
 	killer.Stop()
 
 	// Orphans that still hold the pipe would keep the copy open forever.
