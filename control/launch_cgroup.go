@@ -135,7 +135,7 @@ func createCgroups(cgs []LaunchCgroup, v2Controllers []string) (*madeCgroups, er
 			return nil, &KernelError{Op: "create cgroup", Path: cg.Dir, Err: unwrapErrno(err)}
 		}
 		made.dirs = append(made.dirs, cg.Dir)
-		if cg.Hierarchy.Has("cpuset") {
+		if needsCpusetCopy(cg.Hierarchy) {
 			if err := inheritCpuset(cg.Dir); err != nil {
 				made.remove()
 				return nil, err
@@ -162,7 +162,7 @@ func mkdirParents(h inspect.Hierarchy, path string) error {
 		if err != nil {
 			return &KernelError{Op: "create cgroup", Path: dir, Err: unwrapErrno(err)}
 		}
-		if h.Has("cpuset") {
+		if needsCpusetCopy(h) {
 			if err := inheritCpuset(dir); err != nil {
 				return err
 			}
@@ -170,6 +170,11 @@ func mkdirParents(h inspect.Hierarchy, path string) error {
 	}
 	return nil
 }
+
+// needsCpusetCopy reports whether new cgroups in h start with empty
+// cpuset.cpus and cpuset.mems: v1 cpuset hierarchies. On v2 an empty
+// cpuset means "the parent's".
+func needsCpusetCopy(h inspect.Hierarchy) bool { return h.Version == 1 && h.Has("cpuset") }
 
 // inheritCpuset copies cpuset.cpus and cpuset.mems from the parent when
 // they are empty in dir (v1 leaves them empty unless the parent sets

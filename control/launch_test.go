@@ -420,6 +420,43 @@ func TestLaunchLiveExitStatusSignalsAndKeep(t *testing.T) {
 	})
 }
 
+// The limits hold from the command's first instruction: with pids.max 2
+// (the init and the command) the command's first fork fails; with 3 it
+// works. On v2 the init is born in the cgroup; on v1 it is held until
+// placed.
+func TestLaunchLiveLimitsHoldFromTheStart(t *testing.T) {
+	needRootForLaunch(t)
+	l := testLauncher(t)
+	parent := testCgroupParent(t, l)
+	tests := []struct {
+		pids       string
+		wantOut    string
+		wantStderr string
+	}{
+		{pids: "2", wantStderr: "fork"}, // dash: "Cannot fork", busybox: "can't fork"
+		{pids: "3", wantOut: "forked\n"},
+	}
+	for _, tc := range tests {
+		t.Run("pids "+tc.pids, func(t *testing.T) {
+			lc, err := l.Launch(LaunchRequest{Command: []string{"/bin/sh", "-c", "( : ) && echo forked"},
+				Pids: tc.pids, CgroupParent: parent, Name: "pids" + tc.pids})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			lc.SetStdout(&stdout)
+			lc.SetStderr(&stderr)
+			err = lc.Run()
+			if stdout.String() != tc.wantOut {
+				t.Errorf("stdout %q, want %q (err %v, stderr %q)", stdout.String(), tc.wantOut, err, stderr.String())
+			}
+			if tc.wantStderr != "" && (!strings.Contains(strings.ToLower(stderr.String()), tc.wantStderr) || err == nil) {
+				t.Errorf("stderr %q, err %v: want the fork to fail", stderr.String(), err)
+			}
+		})
+	}
+}
+
 func TestLaunchLiveUserAndTimeNamespaces(t *testing.T) {
 	needRootForLaunch(t)
 	l := testLauncher(t)
