@@ -16,36 +16,47 @@ type Index struct {
 
 	container map[int]string
 	initOf    map[inspect.NSID]*inspect.Process
-	nsCPU     map[inspect.NSID]float64
-	nsRSS     map[inspect.NSID]int64
+	// nsCPU and nsRSS are summed on first use: only the Namespaces view
+	// needs them, and a host has thousands of processes times 8 types.
+	nsCPU map[inspect.NSID]float64
+	nsRSS map[inspect.NSID]int64
 }
 
-// NewIndex indexes snap. rates may be nil (no previous snapshot).
+// NewIndex indexes snap. rates may be nil (no previous snapshot). An
+// Index is meant for one goroutine (the UI's): some sums are computed on
+// first use.
 func NewIndex(snap *inspect.Snapshot, rates *Rates) *Index {
 	ix := &Index{
 		Snap:      snap,
 		Rates:     rates,
-		container: make(map[int]string, len(snap.Processes)),
+		container: make(map[int]string),
 		initOf:    map[inspect.NSID]*inspect.Process{},
-		nsCPU:     make(map[inspect.NSID]float64, len(snap.Namespaces)),
-		nsRSS:     make(map[inspect.NSID]int64, len(snap.Namespaces)),
 	}
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
 		if pidns := p.NS[inspect.PIDNS]; !pidns.IsZero() && p.InnerPID() == 1 && pidns != snap.Host.InitNS[inspect.PIDNS] {
 			ix.initOf[pidns] = p
 		}
-		cpu, _ := rates.Process(p)
-		for _, id := range p.NS {
-			if !id.IsZero() {
-				ix.nsCPU[id] += cpu
-				ix.nsRSS[id] += p.RSSBytes
-			}
+	}
+	// Most processes share a handful of cgroup paths; name each path once.
+	byPath := map[string]string{}
+	named := func(path string) string {
+		name, ok := byPath[path]
+		if !ok {
+			name = ContainerFromCgroup(path)
+			byPath[path] = name
+		}
+		return name
+	}
+	v2 := -1
+	for i := range snap.Hierarchies {
+		if snap.Hierarchies[i].Version == 2 {
+			v2 = snap.Hierarchies[i].ID
 		}
 	}
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
-		if name := ix.containerOf(p); name != "" {
+		if name := ix.containerOf(p, v2, named); name != "" {
 			ix.container[p.PID] = name
 		}
 	}
@@ -53,16 +64,19 @@ func NewIndex(snap *inspect.Snapshot, rates *Rates) *Index {
 }
 
 // containerOf names p's container from its cgroup paths (the v2 path
-// first on a unified host), else from the command of the init of its pid
-// namespace when that is not the host's.
-func (ix *Index) containerOf(p *inspect.Process) string {
-	for _, v2first := range []bool{true, false} {
-		for _, c := range p.Cgroups {
-			h := ix.Snap.Hierarchy(c.Hierarchy)
-			if h == nil || (h.Version == 2) != v2first {
-				continue
+// first), else from the command of the init of its pid namespace when
+// that is not the host's.
+func (ix *Index) containerOf(p *inspect.Process, v2 int, named func(string) string) string {
+	for _, c := range p.Cgroups {
+		if c.Hierarchy == v2 {
+			if name := named(c.Path); name != "" {
+				return name
 			}
-			if name := ContainerFromCgroup(c.Path); name != "" {
+		}
+	}
+	for _, c := range p.Cgroups {
+		if c.Hierarchy != v2 {
+			if name := named(c.Path); name != "" {
 				return name
 			}
 		}
@@ -71,6 +85,25 @@ func (ix *Index) containerOf(p *inspect.Process) string {
 		return init.Comm
 	}
 	return ""
+}
+
+// sumNamespaces adds up the members' CPU% and RSS per namespace.
+func (ix *Index) sumNamespaces() {
+	if ix.nsCPU != nil {
+		return
+	}
+	ix.nsCPU = make(map[inspect.NSID]float64, len(ix.Snap.Namespaces))
+	ix.nsRSS = make(map[inspect.NSID]int64, len(ix.Snap.Namespaces))
+	for i := range ix.Snap.Processes {
+		p := &ix.Snap.Processes[i]
+		cpu, _ := ix.Rates.Process(p)
+		for _, id := range p.NS {
+			if !id.IsZero() {
+				ix.nsCPU[id] += cpu
+				ix.nsRSS[id] += p.RSSBytes
+			}
+		}
+	}
 }
 
 // Container returns the container name of p, "" when it is in none.
@@ -125,11 +158,15 @@ func (ix *Index) ProcessCPU(p *inspect.Process) (float64, bool) { return ix.Rate
 // NamespaceCPU returns the summed CPU% of n's member processes, and
 // whether rates are known at all.
 func (ix *Index) NamespaceCPU(n *inspect.Namespace) (float64, bool) {
+	ix.sumNamespaces()
 	return ix.nsCPU[n.ID], ix.Rates != nil && ix.Rates.Interval > 0
 }
 
 // NamespaceRSS returns the summed resident memory of n's members.
-func (ix *Index) NamespaceRSS(n *inspect.Namespace) int64 { return ix.nsRSS[n.ID] }
+func (ix *Index) NamespaceRSS(n *inspect.Namespace) int64 {
+	ix.sumNamespaces()
+	return ix.nsRSS[n.ID]
+}
 
 // InNamespacePID returns the PID p has as seen from inside the pid
 // namespace n, using p's NSpid chain, or 0 when p is not visible there

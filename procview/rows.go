@@ -9,6 +9,9 @@ import (
 // (see inspect.Snapshot.NamespaceTreeParent).
 func (ix *Index) NamespaceRows(opt TreeOptions) []Row {
 	s := ix.Snap
+	if opt.Sort == SortCPU || opt.Sort == SortMemory {
+		ix.sumNamespaces()
+	}
 	spec := treeSpec[*inspect.Namespace]{
 		roots:             s.NamespaceRoots(),
 		children:          func(n *inspect.Namespace) []*inspect.Namespace { return s.NamespaceChildren(n.ID) },
@@ -17,6 +20,7 @@ func (ix *Index) NamespaceRows(opt TreeOptions) []Row {
 		expandedByDefault: func(*inspect.Namespace) bool { return true },
 		fill:              func(r *Row, n *inspect.Namespace) { r.Namespace = n },
 		sortRoots:         true,
+		size:              len(s.Namespaces),
 	}
 	switch opt.Sort {
 	case SortCPU:
@@ -85,6 +89,7 @@ func (ix *Index) ProcessRows(opt TreeOptions) []Row {
 		expandedByDefault: func(p *inspect.Process) bool { return !p.Kernel },
 		fill:              func(r *Row, p *inspect.Process) { r.Process = p },
 		sortRoots:         true,
+		size:              len(s.Processes),
 	}
 	switch opt.Sort {
 	case SortCPU:
@@ -130,6 +135,7 @@ func (ix *Index) CgroupRows(opt TreeOptions) []Row {
 		match:             opt.Filter.MatchCgroup,
 		expandedByDefault: func(*inspect.Cgroup) bool { return true },
 		fill:              func(r *Row, c *inspect.Cgroup) { r.Cgroup = c },
+		size:              len(s.Cgroups),
 	}
 	cores := func(c *inspect.Cgroup) float64 { return ix.Rates.Cgroup(c).CPUCores }
 	mem := func(c *inspect.Cgroup) int64 {

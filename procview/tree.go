@@ -103,6 +103,8 @@ type treeSpec[T any] struct {
 	// expandedByDefault is the state of items the user never toggled.
 	expandedByDefault func(T) bool
 	fill              func(*Row, T)
+	// size is the number of items, the most rows there can be.
+	size int
 }
 
 // flatten turns the tree into rows according to opt.
@@ -110,7 +112,7 @@ func flatten[T any](spec treeSpec[T], opt TreeOptions) []Row {
 	if opt.Flat {
 		return flattenFlat(spec, opt)
 	}
-	var out []Row
+	out := make([]Row, 0, spec.size)
 	filtered := !opt.Filter.Empty()
 	var walk func(n T, depth int) bool
 	walk = func(n T, depth int) bool {
@@ -151,7 +153,7 @@ func flatten[T any](spec treeSpec[T], opt TreeOptions) []Row {
 
 // flattenFlat lists every matching item, sorted as a whole.
 func flattenFlat[T any](spec treeSpec[T], opt TreeOptions) []Row {
-	var items []T
+	items := make([]T, 0, spec.size)
 	var walk func(n T, depth int)
 	walk = func(n T, depth int) {
 		if spec.match(n) {
