@@ -6,6 +6,8 @@ BIN := bin/nscope
 FUZZTIME ?= 10s
 # Extra arguments for `make run`, e.g. make run ARGS='--interval 2s'.
 ARGS ?=
+# Extra arguments for the kernel lab, e.g. make kernlab KERNLAB_ARGS='-run TestLabScan -v'.
+KERNLAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 
@@ -29,7 +31,7 @@ unit: ## Run the Go tests (live tests need root and skip with a message otherwis
 	$(GO) test -count=1 ./...
 
 kernlab: ## Boot a QEMU guest with cgroup v2 and run the v2 tests in it
-	$(GO) run ./cmd/kernlab
+	$(GO) run ./cmd/kernlab $(KERNLAB_ARGS)
 
 bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
