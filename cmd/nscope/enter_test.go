@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nscope/nscope/control"
+)
+
+func TestEnterCLIRefusesBadInput(t *testing.T) {
+	self := fmt.Sprint(os.Getpid())
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "no pid", args: []string{"enter"}, wantCode: 2, wantErr: "requires at least 1 arg"},
+		{name: "pid not a number", args: []string{"enter", "abc"}, wantCode: 2, wantErr: `PID "abc"`},
+		{name: "negative pid", args: []string{"enter", "--", "-4"}, wantCode: 2, wantErr: "missing PID"},
+		{name: "command without --", args: []string{"enter", self, "ls"}, wantCode: 2, wantErr: "put the command after --"},
+		{name: "two pids", args: []string{"enter", self, "7", "--", "ls"}, wantCode: 2, wantErr: "one PID"},
+		{name: "unknown namespace", args: []string{"enter", self, "--ns", "netw"}, wantCode: 2, wantErr: `unknown namespace type "netw"`},
+		{name: "ns and all", args: []string{"enter", self, "--ns", "net", "--all"}, wantCode: 2, wantErr: "--ns and --all"},
+		{name: "host tools with only mnt", args: []string{"enter", self, "--ns", "mnt", "--host-tools"}, wantCode: 2, wantErr: "joins nothing"},
+		{name: "read-only", args: []string{"--read-only", "enter", self, "--", "true"}, wantCode: 1, wantErr: "--read-only"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runNscope(t, "", tc.args...)
+			if res.code != tc.wantCode || !strings.Contains(res.stderr, tc.wantErr) {
+				t.Errorf("nscope %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), res.code, res.stderr, tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}
+
+// startUnshare runs "unshare ARGS... sleep 1000" and returns the PID of
+// the sleep; all is killed when the test ends.
+func startUnshare(t *testing.T, args ...string) int {
+	t.Helper()
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare (util-linux)")
+	}
+	cmd := exec.Command("unshare", append(args, "--kill-child", "sleep", "1000")...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	// Follow first children down (unshare may be nested) to the sleep.
+	cur := cmd.Process.Pid
+	for i := 0; i < 500; i++ {
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cur)); strings.TrimSpace(string(comm)) == "sleep" {
+			return cur
+		}
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cur, cur))
+		if f := strings.Fields(string(kids)); len(f) > 0 {
+			fmt.Sscan(f[0], &cur)
+			continue
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("unshare started no sleep")
+	return 0
+}
+
+func nsLinksOf(t *testing.T, pid int) string {
+	t.Helper()
+	var b strings.Builder
+	for _, ty := range []string{"mnt", "pid", "net", "ipc", "uts", "user", "cgroup", "time"} {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ty))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s\n", ty, l)
+	}
+	return b.String()
+}
+
+const cliLinksInside = `for t in mnt pid net ipc uts user cgroup time; do echo "$t $(readlink /proc/self/ns/$t)"; done`
+
+func TestEnterCLILive(t *testing.T) {
+	needRootCLI(t)
+	target := startUnshare(t, "--fork", "--pid", "--mount-proc", "--net", "--uts", "--ipc", "--cgroup", "--time")
+	pid := fmt.Sprint(target)
+	t.Run("every namespace", func(t *testing.T) {
+		res := runNscope(t, "", "enter", pid, "--", "/bin/sh", "-c", cliLinksInside)
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		if diff := cmp.Diff(nsLinksOf(t, target), res.stdout); diff != "" {
+			t.Errorf("namespaces inside (-target +inside):\n%s", diff)
+		}
+	})
+	t.Run("host tools", func(t *testing.T) {
+		res := runNscope(t, "", "enter", pid, "--host-tools", "--", "readlink", "/proc/self/ns/mnt", "/proc/self/ns/net")
+		ours, _ := os.Readlink("/proc/self/ns/mnt")
+		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", target))
+		if want := ours + "\n" + theirs + "\n"; res.code != 0 || res.stdout != want {
+			t.Errorf("exit %d, stdout %q (stderr %q); want %q", res.code, res.stdout, res.stderr, want)
+		}
+	})
+	t.Run("default shell reads stdin", func(t *testing.T) {
+		res := runNscope(t, "echo \"shell $0\"; readlink /proc/self/ns/pid; exit 6\n", "enter", pid)
+		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", target))
+		if want := "shell /bin/"; res.code != 6 || !strings.HasPrefix(res.stdout, want) || !strings.HasSuffix(res.stdout, ns+"\n") {
+			t.Errorf("exit %d, stdout %q (stderr %q); want exit 6 from a shell in %s", res.code, res.stdout, res.stderr, ns)
+		}
+	})
+	t.Run("reused pid refused", func(t *testing.T) {
+		start, err := control.ReadStartTicks(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := runNscope(t, "", "enter", pid, "--start-time", fmt.Sprint(start+1), "--", "echo", "entered")
+		if res.code != 125 || res.stdout != "" || !strings.Contains(res.stderr, "PID was reused") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 125, nothing run, PID was reused", res.code, res.stdout, res.stderr)
+		}
+		ok := runNscope(t, "", "enter", pid, "--start-time", fmt.Sprint(start), "--", "echo", "entered")
+		if ok.code != 0 || ok.stdout != "entered\n" {
+			t.Errorf("with the right start time: exit %d, stdout %q, stderr %q", ok.code, ok.stdout, ok.stderr)
+		}
+	})
+	t.Run("command not found inside", func(t *testing.T) {
+		res := runNscope(t, "", "enter", pid, "--", "no-such-command-xyz")
+		if res.code != 127 || !strings.Contains(res.stderr, "no-such-command-xyz") {
+			t.Errorf("exit %d, stderr %q; want 127 naming the command", res.code, res.stderr)
+		}
+	})
+}
+
+func TestEnterCLIVanishedProcess(t *testing.T) {
+	needRootCLI(t)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	res := runNscope(t, "", "enter", fmt.Sprint(gone.Process.Pid), "--", "true")
+	if res.code != 125 || !strings.Contains(res.stderr, "no such process") {
+		t.Errorf("exit %d, stderr %q; want 125 and no such process", res.code, res.stderr)
+	}
+}
+
+// A user namespace with a nested pid namespace inside, entered whole.
+func TestEnterCLIUserNamespaceNestedPID(t *testing.T) {
+	needRootCLI(t)
+	target := startUnshare(t, "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--kill-child",
+		"unshare", "--pid", "--fork", "--mount-proc")
+	res := runNscope(t, "", "enter", fmt.Sprint(target), "--", "/bin/sh", "-c", cliLinksInside+"; id -u")
+	want := nsLinksOf(t, target) + "0\n"
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if diff := cmp.Diff(want, res.stdout); diff != "" {
+		t.Errorf("inside (-want +got):\n%s", diff)
+	}
+	var status bytes.Buffer
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", target))
+	status.Write(data)
+	if !strings.Contains(status.String(), "NSpid:") || len(strings.Fields(strings.SplitN(strings.SplitN(status.String(), "NSpid:", 2)[1], "\n", 2)[0])) != 3 {
+		t.Errorf("target is not in a pid namespace nested twice:\n%s", status.String())
+	}
+}
