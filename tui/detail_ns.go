@@ -73,7 +73,7 @@ func namespaceDetail(ix *procview.Index, n *inspect.Namespace) *detailBuilder {
 		b.heading(fmt.Sprintf("%s (%d)", title, len(kids)))
 		for _, k := range kids {
 			b.addLink(procview.NamespaceKey(k.ID), seg{fmt.Sprintf("%-6s", k.Type), nsRole(k.Type)}, seg{" " + k.ID.String(), roleNormal},
-				seg{fmt.Sprintf("  %d procs", len(k.Members)), roleDim})
+				seg{"  " + countOf(len(k.Members), "proc"), roleDim})
 		}
 	}
 
@@ -111,6 +111,14 @@ func ownerNote(o *inspect.Namespace) string {
 		note += "  created by uid " + strconv.Itoa(o.OwnerUID)
 	}
 	return note
+}
+
+// countOf renders "1 proc", "3 procs".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func plural(n int) string {
