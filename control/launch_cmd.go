@@ -273,6 +273,10 @@ func (c *LaunchCmd) startInit() error {
 	}
 	if c.Cmd.Process != nil {
 		c.initPID = c.Cmd.Process.Pid
+	} else {
+		// An injected executor started nothing: there is no PID to
+		// place ("0" would move the writer, us, into the cgroup).
+		byWrite = nil
 	}
 	// Cgroup v1: the init waits on the control pipe until it is in every
 	// hierarchy.

@@ -567,3 +567,94 @@ func TestLaunchLiveFailuresLeaveNothing(t *testing.T) {
 		}
 	})
 }
+
+// launchFake plays the init for a Launcher with an injected executor: it
+// reports the command started as PID 2 and, at Wait, that it exited with
+// code (or was killed by sig).
+type launchFake struct {
+	cmds []*exec.Cmd
+	code int
+	sig  syscall.Signal
+}
+
+func (f *launchFake) Start(cmd *exec.Cmd) error {
+	f.cmds = append(f.cmds, cmd)
+	status := cmd.ExtraFiles[1]
+	_, err := status.Write([]byte("started 2\n"))
+	return err
+}
+
+func (f *launchFake) Wait(cmd *exec.Cmd) error {
+	status := cmd.ExtraFiles[1]
+	_, _ = fmt.Fprintf(status, "exited %d %d\n", f.code, int(f.sig))
+	status.Close()
+	if f.code == 0 {
+		return nil
+	}
+	return &ExitError{Code: f.code}
+}
+
+// What a TUI test does: a form's values in, an injected executor, a
+// fixture cgroup tree; the command, its environment and clone flags come
+// out, and the cgroups are made and removed, with no process started.
+func TestLaunchWithInjectedExecutor(t *testing.T) {
+	root := t.TempDir()
+	layout := inspect.CgroupLayout{Mode: inspect.CgroupLegacy, Hierarchies: []inspect.Hierarchy{
+		{ID: 4, Version: 1, Controllers: []string{"memory"}, Mount: filepath.Join(root, "memory")},
+		{ID: 8, Version: 1, Controllers: []string{"pids"}, Mount: filepath.Join(root, "pids")},
+	}}
+	for _, h := range layout.Hierarchies {
+		if err := os.MkdirAll(h.Mount, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := &launchFake{code: 3}
+	l := NewLauncher(WithLaunchLayout(layout), WithLaunchExecutor(fake), WithLaunchHelper("/usr/bin/nscope"))
+	lc, err := l.Launch(LaunchRequest{Command: []string{"sleep", "60"}, NS: []inspect.NSType{inspect.NetNS, inspect.UTSNS, inspect.CgroupNS},
+		Hostname: "form", Name: "fromtui", CgroupParent: "/tui"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range layout.Hierarchies {
+		if _, err := os.Stat(filepath.Join(h.Mount, "tui/fromtui")); err != nil {
+			t.Errorf("cgroup not made in %s: %v", h.Mount, err)
+		}
+	}
+	err = lc.Wait()
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 3 {
+		t.Errorf("Wait = %v, want exit 3", err)
+	}
+	if len(fake.cmds) != 1 {
+		t.Fatalf("executor got %d commands", len(fake.cmds))
+	}
+	cmd := fake.cmds[0]
+	if diff := cmp.Diff([]string{"nscope-init", "sleep", "60"}, cmd.Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+	if cmd.Path != "/usr/bin/nscope" {
+		t.Errorf("path %q", cmd.Path)
+	}
+	wantFlags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS)
+	if cmd.SysProcAttr.Cloneflags != wantFlags || cmd.SysProcAttr.UseCgroupFD {
+		t.Errorf("clone flags %#x (cgroup fd %v), want %#x and no fd on v1", cmd.SysProcAttr.Cloneflags, cmd.SysProcAttr.UseCgroupFD, wantFlags)
+	}
+	env := strings.Join(cmd.Env, "\n")
+	for _, want := range []string{"_NSCOPE_NSEXEC=init", "_NSCOPE_INIT_SETUP=mount,uts,net,cgroupns", "_NSCOPE_INIT_HOSTNAME=form"} {
+		if !strings.Contains(env, want+"\n") && !strings.HasSuffix(env, want) {
+			t.Errorf("init environment lacks %s", want)
+		}
+	}
+	for _, h := range layout.Hierarchies {
+		if _, err := os.Stat(filepath.Join(h.Mount, "tui/fromtui")); !os.IsNotExist(err) {
+			t.Errorf("cgroup in %s not removed: %v", h.Mount, err)
+		}
+		procs, _ := os.ReadFile(filepath.Join(h.Mount, "tui/cgroup.procs"))
+		if len(procs) != 0 {
+			t.Errorf("something was written to cgroup.procs: %q", procs)
+		}
+	}
+}
