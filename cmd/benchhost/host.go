@@ -132,7 +132,7 @@ func (h *benchHost) build(ctx context.Context) error {
 			return err
 		}
 	}
-	logf("starting %d plain sleep processes", h.cfg.Plain)
+	logf("started %d containers in %.1fs; starting %d plain sleep processes", h.cfg.Containers, time.Since(start).Seconds(), h.cfg.Plain)
 	track := filepath.Join(h.baseDir(h.pidsHierarchy()), "plain")
 	if err := h.mkdir(track); err != nil {
 		return err
@@ -151,6 +151,7 @@ func (h *benchHost) build(ctx context.Context) error {
 			return fmt.Errorf("plain process %d: %w", i+1, err)
 		}
 	}
+	logf("started %d plain processes at %.1fs; waiting for the containers to come up", h.cfg.Plain, time.Since(start).Seconds())
 	if err := h.waitReady(ctx); err != nil {
 		return err
 	}

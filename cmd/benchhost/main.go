@@ -88,7 +88,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "benchhost: needs root: it creates namespaces and cgroups and reads every process (run it with sudo)")
 		return exitFailure
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE too: "benchhost up | head" must tear down, not die with
+	// the host still up when head exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 	if err := cmd.run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhost:", err)

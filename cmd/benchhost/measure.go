@@ -3,44 +3,40 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/nscope/nscope/cmd/benchhost/forkrun"
 )
 
 // sample is one timed run of a command.
 type sample struct {
 	Wall   time.Duration
-	MaxRSS int64 // bytes: ru_maxrss of the child from wait4/waitid
+	MaxRSS int64 // bytes: ru_maxrss of the command from wait4
 }
 
 // timeCommand runs argv once with standard output to stdout and returns
-// its wall time (start to reaped) and peak RSS. A non-zero exit is an
-// error carrying the command's standard error.
+// its wall time (fork to reaped) and peak RSS (ru_maxrss from wait4),
+// both measured by the forkrun helper so that they are the command's own
+// and not inflated by benchhost's memory (see package forkrun). A
+// non-zero exit is an error carrying the command's standard error.
 func timeCommand(ctx context.Context, argv []string, stdout io.Writer) (sample, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout = stdout
+	if !forkrun.Available() {
+		return sample{}, errors.New("benchhost was built without cgo, so it cannot measure a command's own peak RSS: build it with CGO_ENABLED=1 and a C compiler")
+	}
 	var stderr bytes.Buffer
-	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4096}
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
+	res, err := forkrun.Run(ctx, argv, stdout, &limitedBuffer{buf: &stderr, max: 4096})
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg != "" {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
 			return sample{}, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, msg)
 		}
 		return sample{}, fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
-	s := sample{Wall: wall}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.MaxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
-	}
-	return s, nil
+	return sample{Wall: res.Wall, MaxRSS: res.MaxRSS}, nil
 }
 
 // limitedBuffer keeps the first max bytes written to it and drops the
