@@ -119,7 +119,7 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 	plan := &EnterPlan{PID: req.PID, StartTicks: req.StartTicks}
 	start, err := readStartTicks(e.procRoot, req.PID)
 	if err != nil {
-		return nil, procError(req.PID, "read its start time", err)
+		return nil, procError(req.PID, "read the start time", err)
 	}
 	if req.StartTicks != 0 && start != req.StartTicks {
 		return nil, replacedError(req.PID, start, req.StartTicks)
@@ -128,7 +128,7 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 
 	theirs, err := readNSIDs(e.procRoot, pidDir(req.PID))
 	if err != nil {
-		return nil, procError(req.PID, "read its namespaces", err)
+		return nil, procError(req.PID, "read the namespaces", err)
 	}
 	ours, err := readNSIDs(e.procRoot, "self")
 	if err != nil {
@@ -215,7 +215,7 @@ func (e *Enterer) planCgroup(plan *EnterPlan) error {
 	}
 	theirs, err := readV2CgroupPath(e.procRoot, pidDir(plan.PID))
 	if err != nil {
-		return procError(plan.PID, "read its cgroup", err)
+		return procError(plan.PID, "read the cgroup", err)
 	}
 	ours, err := readV2CgroupPath(e.procRoot, "self")
 	if err != nil || theirs == "" || theirs == ours || strings.Contains(theirs, "..") {

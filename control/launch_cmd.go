@@ -119,6 +119,10 @@ func (c *LaunchCmd) Start() error {
 	plan := c.Plan
 	made, err := createCgroups(plan.Cgroups, c.v2Controllers())
 	if err != nil {
+		if errno := errnoOf(err); (errno == syscall.EACCES || errno == syscall.EPERM) && os.Geteuid() != 0 {
+			return fmt.Errorf("launch: %w; nscope run makes a cgroup for the command: run it as root, "+
+				"or give --cgroup-parent a cgroup delegated to you", err)
+		}
 		return fmt.Errorf("launch: %w", err)
 	}
 	c.made = made
