@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nscope/nscope/inspect"
 )
@@ -20,6 +21,11 @@ type EnterRequest struct {
 	// process with that PID but another start time is refused, so a PID
 	// reused since the caller looked is never entered. Zero reads it now.
 	StartTicks uint64
+	// StartedAt, when not zero and StartTicks is, is the target's start
+	// time as inspect reports it (Process.StartTime: boot time plus start
+	// ticks at 100 per second), for callers holding a snapshot, like the
+	// TUI. It is checked the same way.
+	StartedAt time.Time
 	// NS lists the namespace types to join. Nil means the default: every
 	// type in which the target differs from us.
 	NS []inspect.NSType
@@ -120,6 +126,13 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 	start, err := readStartTicks(e.procRoot, req.PID)
 	if err != nil {
 		return nil, procError(req.PID, "read the start time", err)
+	}
+	if req.StartTicks == 0 && !req.StartedAt.IsZero() {
+		want, err := ticksSinceBoot(e.procRoot, req.StartedAt)
+		if err != nil {
+			return nil, fmt.Errorf("enter %d: %w", req.PID, err)
+		}
+		req.StartTicks = want
 	}
 	if req.StartTicks != 0 && start != req.StartTicks {
 		return nil, replacedError(req.PID, start, req.StartTicks)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/nscope/nscope/inspect"
 )
@@ -103,4 +104,35 @@ func readV2CgroupPath(procRoot, dir string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// userHZ is the unit of start times in /proc/PID/stat: clock ticks at 100
+// per second on every Linux architecture's user ABI. See proc(5),
+// sysconf(_SC_CLK_TCK).
+const userHZ = 100
+
+// ticksSinceBoot converts a start time as inspect computes it (btime from
+// procRoot/stat plus ticks) back to ticks. A time that is not on a tick
+// after boot gives a value no process has, so the check refuses.
+func ticksSinceBoot(procRoot string, at time.Time) (uint64, error) {
+	data, err := readProcFile(filepath.Join(procRoot, "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("read boot time: %w", err)
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte("btime "))
+		if !ok {
+			continue
+		}
+		secs, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("boot time %q in %s/stat: %w", rest, procRoot, err)
+		}
+		d := at.Sub(time.Unix(secs, 0))
+		if d < 0 || d%(time.Second/userHZ) != 0 {
+			return ^uint64(0), nil
+		}
+		return uint64(d / (time.Second / userHZ)), nil
+	}
+	return 0, fmt.Errorf("no btime line in %s/stat", procRoot)
 }

@@ -2,6 +2,7 @@ package control
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -70,6 +71,7 @@ func (f fixtureProc) build(t *testing.T) string {
 	// 42 (my proc) S 1 ... field 22 is 777.
 	stat := "42 (my (proc)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777 1000 10 0 0"
 	write(filepath.Join(dir, "42/stat"), stat, 0o644)
+	write(filepath.Join(dir, "stat"), "cpu  1 2 3 4\ncpu0 1 2 3 4\nbtime 1700000000\nprocesses 9\n", 0o644)
 	write(filepath.Join(dir, "self/cgroup"), "0::"+f.selfCgroup+"\n", 0o644)
 	write(filepath.Join(dir, "42/cgroup"), "0::"+f.theirCgroup+"\n", 0o644)
 	for _, sh := range f.shells {
@@ -184,6 +186,18 @@ func TestPlan(t *testing.T) {
 			name:    "start time differs: PID reused",
 			fixture: fixtureProc{},
 			req:     EnterRequest{PID: 42, StartTicks: 776, Command: []string{"true"}},
+			wantErr: ErrProcessReplaced,
+		},
+		{
+			name:    "snapshot start time matches",
+			fixture: fixtureProc{shared: inspect.AllNSTypes, sameRoot: true},
+			req:     EnterRequest{PID: 42, StartedAt: time.Unix(1700000000, 0).Add(7770 * time.Millisecond), Command: []string{"true"}},
+			want:    &EnterPlan{PID: 42, StartTicks: 777, Shared: inspect.AllNSTypes, Command: []string{"true"}},
+		},
+		{
+			name:    "snapshot start time differs: PID reused",
+			fixture: fixtureProc{},
+			req:     EnterRequest{PID: 42, StartedAt: time.Unix(1700000000, 0).Add(7780 * time.Millisecond), Command: []string{"true"}},
 			wantErr: ErrProcessReplaced,
 		},
 		{
@@ -545,6 +559,25 @@ func TestEnterLiveRefusesVanishedAndReusedPID(t *testing.T) {
 		_, err := enterAndRun(t, EnterRequest{PID: gone.Process.Pid, Command: []string{"true"}})
 		if !errors.Is(err, ErrNoProcess) {
 			t.Fatalf("enter of an exited process = %v, want %v", err, ErrNoProcess)
+		}
+	})
+	t.Run("start time from an inspect snapshot", func(t *testing.T) {
+		pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--kill-child")
+		snap, err := inspect.New().Scan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := snap.Process(pid)
+		if p == nil {
+			t.Fatalf("inspect did not see process %d", pid)
+		}
+		out, err := enterAndRun(t, EnterRequest{PID: pid, StartedAt: p.StartTime, Command: []string{"echo", "entered"}})
+		if err != nil || out != "entered\n" {
+			t.Fatalf("enter with the snapshot's start time: %q, %v", out, err)
+		}
+		_, err = enterAndRun(t, EnterRequest{PID: pid, StartedAt: p.StartTime.Add(10 * time.Millisecond), Command: []string{"true"}})
+		if !errors.Is(err, ErrProcessReplaced) {
+			t.Fatalf("enter with a start time one tick off = %v, want %v", err, ErrProcessReplaced)
 		}
 	})
 	t.Run("reused after planning", func(t *testing.T) {
