@@ -35,6 +35,12 @@ type LaunchCmd struct {
 	Cmd *exec.Cmd
 	// Limits are the results of the limit writes, one per hierarchy.
 	Limits []*Result
+	// Background, set before Start, launches without the terminal: the
+	// init gets a session of its own, the command is never the foreground
+	// job, and signals sent to us are not passed on. For a launch that
+	// keeps running while its caller (the TUI) owns the terminal; give it
+	// stdin other than the terminal (SetStdin(nil) is /dev/null).
+	Background bool
 
 	l          *Launcher
 	made       *madeCgroups
@@ -210,7 +216,9 @@ func (c *LaunchCmd) startInit() error {
 		return fmt.Errorf("launch: status pipe: %w", err)
 	}
 	c.ctlW, c.statusR = ctlW, statusR
-	c.fg = captureForeground()
+	if !c.Background {
+		c.fg = captureForeground()
+	}
 	req := nsexec.InitRequest{
 		Mount:      true,
 		UTS:        slices.Contains(plan.NS, inspect.UTSNS),
@@ -231,7 +239,7 @@ func (c *LaunchCmd) startInit() error {
 	if c.fg != nil {
 		c.Cmd.ExtraFiles = append(c.Cmd.ExtraFiles, c.fg.tty)
 	}
-	sys := &syscall.SysProcAttr{Cloneflags: cloneFlags(plan.NS), Pdeathsig: syscall.SIGKILL}
+	sys := &syscall.SysProcAttr{Cloneflags: cloneFlags(plan.NS), Pdeathsig: syscall.SIGKILL, Setsid: c.Background}
 	if plan.UIDMap != nil && plan.GIDMap != nil {
 		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: plan.UIDMap.Inside, HostID: plan.UIDMap.Outside, Size: plan.UIDMap.Size}}
 		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: plan.GIDMap.Inside, HostID: plan.GIDMap.Outside, Size: plan.GIDMap.Size}}
@@ -254,10 +262,12 @@ func (c *LaunchCmd) startInit() error {
 		byWrite = append(byWrite, cg)
 	}
 	c.Cmd.SysProcAttr = sys
-	c.sigs = make(chan os.Signal, 8)
-	c.done = make(chan struct{})
-	signal.Notify(c.sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM,
-		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM)
+	if !c.Background {
+		c.sigs = make(chan os.Signal, 8)
+		c.done = make(chan struct{})
+		signal.Notify(c.sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM,
+			syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM)
+	}
 	err = c.l.exec.Start(c.Cmd)
 	if err != nil && errors.Is(err, syscall.ENOSYS) && sys.UseCgroupFD {
 		// No clone3 (before 5.7): hold the child like on v1 instead.
@@ -309,7 +319,9 @@ func (c *LaunchCmd) startInit() error {
 	c.pid = firstChild(c.initPID)
 	c.statusDone = make(chan struct{})
 	go c.watchStatus(status)
-	go c.forwardSignals(c.sigs, c.done)
+	if c.sigs != nil {
+		go c.forwardSignals(c.sigs, c.done)
+	}
 	return nil
 }
 

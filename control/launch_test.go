@@ -457,6 +457,40 @@ func TestLaunchLiveLimitsHoldFromTheStart(t *testing.T) {
 	}
 }
 
+// A background launch (the TUI's) runs in a session of its own, away from
+// the caller's terminal, and can be found by PID while it runs.
+func TestLaunchLiveBackground(t *testing.T) {
+	needRootForLaunch(t)
+	l := testLauncher(t)
+	parent := testCgroupParent(t, l)
+	lc, err := l.Launch(LaunchRequest{Command: []string{"sleep", "30"}, CgroupParent: parent, Name: "bg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Background = true
+	lc.SetStdin(nil)
+	if err := lc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = syscall.Kill(lc.InitPID(), syscall.SIGKILL)
+		_ = lc.Wait()
+	}()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", lc.InitPID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	// fields[3] is field 6, the session; fields[4] is field 7, tty_nr.
+	if fields[3] != fmt.Sprint(lc.InitPID()) || fields[4] != "0" {
+		t.Errorf("init session %s tty %s, want its own session (%d) and no terminal", fields[3], fields[4], lc.InitPID())
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", lc.PID()))
+	if err != nil || strings.TrimSpace(string(comm)) != "sleep" {
+		t.Errorf("PID() %d runs %q (%v), want sleep", lc.PID(), comm, err)
+	}
+}
+
 func TestLaunchLiveUserAndTimeNamespaces(t *testing.T) {
 	needRootForLaunch(t)
 	l := testLauncher(t)
