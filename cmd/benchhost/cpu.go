@@ -89,7 +89,8 @@ func measureCPU(ctx context.Context, dir string, cmds []string, settle, window t
 	}
 	defer func() {
 		s.kill(ctx)
-		killStrayChildren(keep)
+		killStrayChildren(keep, 2*time.Second)
+		s.removeSocket()
 	}()
 	panes := make([]tmuxPane, len(cmds))
 	for i, cmd := range cmds {
@@ -174,12 +175,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// killStrayChildren kills benchhost's children that are not in keep (what
-// the measured commands left behind and the child subreaper adopted) and
-// reaps them. Each is pinned with a pidfd and checked to still be our
+// killStrayChildren waits up to grace for benchhost's children that are
+// not in keep (the tmux server, what the measured commands left behind
+// and the child subreaper adopted) to exit, then kills the rest, and
+// reaps them all. Each is pinned with a pidfd and checked to still be our
 // child before the signal.
-func killStrayChildren(keep map[int]bool) {
-	deadline := time.Now().Add(5 * time.Second)
+func killStrayChildren(keep map[int]bool, grace time.Duration) {
+	killFrom := time.Now().Add(grace)
+	deadline := killFrom.Add(5 * time.Second)
 	me := os.Getpid()
 	for {
 		var stray []int
@@ -191,6 +194,9 @@ func killStrayChildren(keep map[int]bool) {
 			}
 		}
 		for _, pid := range stray {
+			if time.Now().Before(killFrom) {
+				break
+			}
 			fd, err := unix.PidfdOpen(pid, 0)
 			if err != nil {
 				continue

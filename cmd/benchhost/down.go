@@ -78,10 +78,11 @@ func findRuns() ([]benchRun, error) {
 	return runs, nil
 }
 
-// isBenchhost reports whether pid runs benchhost (or its test binary).
+// isBenchhost reports whether pid runs benchhost (or its test binary),
+// by the name of its executable ("go run" builds one named benchhost too).
 func isBenchhost(pid int) bool {
-	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	return err == nil && strings.HasPrefix(strings.TrimSpace(string(comm)), "benchhost")
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return err == nil && strings.HasPrefix(filepath.Base(exe), "benchhost")
 }
 
 // downOptions select what down removes.

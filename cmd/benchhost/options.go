@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -60,6 +61,10 @@ Usage:
 Flags:
 `
 
+// flagOutput, when set, receives the flag package's messages instead of
+// standard error (tests).
+var flagOutput io.Writer
+
 // parseArgs parses the command line: an optional subcommand name, then its
 // flags (and for cpu, the commands after "--").
 func parseArgs(args []string) (*command, error) {
@@ -69,6 +74,9 @@ func parseArgs(args []string) (*command, error) {
 		args = args[1:]
 	}
 	fs := flag.NewFlagSet("benchhost "+c.name, flag.ContinueOnError)
+	if flagOutput != nil {
+		fs.SetOutput(flagOutput)
+	}
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -11,9 +13,10 @@ import (
 // tmuxSession is a detached tmux session on a private server socket, so
 // that benchhost never touches anyone else's tmux.
 type tmuxSession struct {
-	bin    string
-	socket string
-	name   string
+	bin        string
+	socket     string
+	socketPath string // the server's socket file, removed at the end
+	name       string
 }
 
 // Size of the session's windows, as the TUI issue's measurement asks.
@@ -35,15 +38,20 @@ func newTmuxSession(ctx context.Context, socket string) (*tmuxSession, error) {
 		"-x", strconv.Itoa(tmuxWidth), "-y", strconv.Itoa(tmuxHeight), "-n", "idle", "cat"); err != nil {
 		return nil, err
 	}
+	// (Setting window-size to manual here crashes tmux 3.3a at the next
+	// new-window; the session size and default-size are enough.)
 	for _, opt := range [][]string{
 		{"set-option", "-g", "remain-on-exit", "on"},
 		{"set-option", "-g", "default-size", size},
-		{"set-option", "-g", "window-size", "manual"},
 	} {
 		if _, err := s.run(ctx, opt...); err != nil {
 			s.kill(ctx)
 			return nil, err
 		}
+	}
+	if s.socketPath, err = s.run(ctx, "display-message", "-p", "#{socket_path}"); err != nil {
+		s.kill(ctx)
+		return nil, err
 	}
 	return s, nil
 }
@@ -129,6 +137,13 @@ func (s *tmuxSession) serverPID(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(out)
+}
+
+// removeSocket removes the server's socket file if the server left it.
+func (s *tmuxSession) removeSocket() {
+	if s.socketPath != "" && strings.Contains(filepath.Base(s.socketPath), benchPrefix) {
+		os.Remove(s.socketPath)
+	}
 }
 
 // kill stops the session's tmux server and with it every command in it.

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSaw(t *testing.T) {
+	tests := []struct {
+		name    string
+		saw     func([]byte) (string, error)
+		in      string
+		want    string
+		wantErr string
+	}{
+		{
+			name: "nscope snapshot",
+			saw:  sawSnapshot,
+			in:   `{"schema_version":1,"host":{},"processes":[{"pid":1},{"pid":2}],"namespaces":[{"type":"net"}],"cgroups":[{},{},{}]}`,
+			want: "2 processes, 1 namespaces, 3 cgroups",
+		},
+		{name: "nscope printed an error instead", saw: sawSnapshot, in: "nscope: scan failed\n", wantErr: "nscope snapshot printed no JSON document"},
+		{
+			name: "lsns -J",
+			saw:  sawLsns,
+			in:   `{"namespaces": [{"ns": 4026531834, "type": "time"}, {"ns": 4026531835, "type": "cgroup"}]}`,
+			want: "2 namespaces",
+		},
+		{name: "lsns printed nothing", saw: sawLsns, in: "", wantErr: "lsns -J printed no JSON document"},
+		{name: "ps", saw: sawPs, in: "    PID    PPID CGROUP COMMAND\n      1       0 - init\n      2       0 - kthreadd\n", want: "2 processes"},
+		{name: "ps printed nothing", saw: sawPs, in: "", wantErr: "ps printed nothing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.saw([]byte(tc.in))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("saw %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
