@@ -1,0 +1,108 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/tui/dialog"
+)
+
+// The live-throttling actions: edit the CPU, memory and pids limits and
+// any allowed limit file, freeze or thaw, kill every member, undo the
+// last change. They act on the selected cgroup, or on a selected
+// process's cgroup in the hierarchy that carries the controller. Every
+// write goes through a control.Editor in a command, never on the UI
+// goroutine, after a preview of the exact file writes.
+func init() {
+	limitAction := func(keys, desc string, k limitKind) Action {
+		return editAction(keys, desc, k.controller, "change the "+k.what, func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+			return newChangeDialog(env.Styles, limitFlow(ed, t, k), nil)
+		})
+	}
+	RegisterAction(limitAction("c", "CPU limit", cpuLimit))
+	RegisterAction(limitAction("m", "memory limit", memoryLimit))
+	RegisterAction(limitAction("p", "pids limit", pidsLimit))
+	RegisterAction(Action{
+		Key:           key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit limit files")),
+		Applies:       cgroupOrProcess,
+		NotApplicable: "e edits limit files: select a cgroup or a process",
+		Mutates:       true,
+		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
+			ed := limitsEditor(env.Selection.Snapshot)
+			if why := ed.ReadOnlyReason(); why != "" {
+				return refusal("edit limit files", why), nil
+			}
+			return newFilesDialog(env.Styles, ed, env.Selection), nil
+		},
+	})
+	RegisterAction(editAction("f", "freeze/thaw", ctrlFreezer, "freeze or thaw", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		return newChangeDialog(env.Styles, freezeFlow(ed, t), nil)
+	}))
+	RegisterAction(editAction("K", "kill all in cgroup", ctrlSelf, "kill the processes", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		return newChangeDialog(env.Styles, killFlow(ed, t), nil)
+	}))
+	RegisterAction(editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		return newChangeDialog(env.Styles, undoFlow(ed, t, env.Selection), nil)
+	}))
+}
+
+// editAction is an action that changes the cgroup resolved for
+// controller: refused with an explanation when the editor is read-only
+// (not root), or when the selection has no such cgroup.
+func editAction(keys, desc, controller, what string, open func(ActionEnv, *control.Editor, cgTarget) dialog.Dialog) Action {
+	return Action{
+		Key:           key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)),
+		Applies:       cgroupOrProcess,
+		NotApplicable: fmt.Sprintf("%s (%s): select a cgroup or a process", keys, desc),
+		Mutates:       true,
+		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
+			ed := limitsEditor(env.Selection.Snapshot)
+			if why := ed.ReadOnlyReason(); why != "" {
+				return refusal(what, why), nil
+			}
+			t, err := resolveTarget(env.Selection, controller)
+			if err != nil {
+				return refusal(what, err.Error()), nil
+			}
+			return open(env, ed, t), nil
+		},
+	}
+}
+
+// cgroupOrProcess is where the limit actions apply.
+func cgroupOrProcess(sel Selection) bool { return sel.Cgroup != nil || sel.Process != nil }
+
+// refusal explains why an edit is not attempted.
+func refusal(what, why string) dialog.Dialog {
+	return &dialog.Text{
+		Title:      "Cannot " + what,
+		Paragraphs: []string{why, "Nothing was written."},
+		Footer:     "esc or enter closes",
+	}
+}
+
+// limitsEditor returns the Editor the actions write through for the
+// host a snapshot shows. The app does not hand one to actions, so it is
+// built here from the snapshot's cgroup layout (journal in
+// control.DefaultStateDir; refused edits when not root); tests replace
+// it with one on a control.FakeFS.
+var limitsEditor = hostEditor
+
+// hostEditors caches the host's editor; only the UI goroutine uses it.
+var hostEditors struct {
+	layout string
+	ed     *control.Editor
+}
+
+func hostEditor(snap *inspect.Snapshot) *control.Editor {
+	layout := inspect.CgroupLayout{Mode: snap.CgroupMode, Hierarchies: snap.Hierarchies}
+	id := fmt.Sprint(layout)
+	if hostEditors.ed == nil || hostEditors.layout != id {
+		hostEditors.layout, hostEditors.ed = id, control.New(layout)
+	}
+	return hostEditors.ed
+}
