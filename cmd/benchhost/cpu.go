@@ -130,6 +130,15 @@ func measureCPU(ctx context.Context, dir string, cmds []string, settle, window t
 		t1, ok1 := before.treeTicks(p.PID)
 		t2, ok2 := after.treeTicks(p.PID)
 		dead, status, err := s.paneState(ctx, p)
+		// The command is gone from /proc, or tmux saw its terminal close,
+		// but tmux may not have reaped it yet: wait for the exit status.
+		for wait := time.Now().Add(3 * time.Second); err == nil && (!ok2 || dead) && (!dead || status == "") && time.Now().Before(wait); {
+			time.Sleep(50 * time.Millisecond)
+			dead, status, err = s.paneState(ctx, p)
+		}
+		if status == "" {
+			status = "unknown" // tmux did not learn it
+		}
 		switch {
 		case err != nil:
 			return nil, err
