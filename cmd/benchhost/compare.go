@@ -84,19 +84,29 @@ func runCompare(ctx context.Context, c *command) (err error) {
 			return fmt.Errorf("%s not found on PATH: compare needs util-linux lsns and procps ps", bc.Argv[0])
 		}
 	}
-	h, err := newBenchHost(c.host)
-	if err != nil {
+	if run, ok, err := runningHost(c.reuse); err != nil {
 		return err
-	}
-	defer func() {
-		if cerr := h.close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
+	} else if ok {
+		cen, err := takeCensus("/proc")
+		if err != nil {
+			return err
 		}
-	}()
-	if err := h.build(ctx); err != nil {
-		return fmt.Errorf("build the bench host: %w", err)
+		fmt.Printf("measuring on the bench host %s of the running benchhost %d\n  machine now: %s\n", run.Name, run.Owner, cen)
+	} else {
+		h, err := newBenchHost(c.host)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := h.close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
+			}
+		}()
+		if err := h.build(ctx); err != nil {
+			return fmt.Errorf("build the bench host: %w", err)
+		}
+		h.describe(os.Stdout)
 	}
-	h.describe(os.Stdout)
 
 	results, err := timeCommands(ctx, cmds, c.runs)
 	if err != nil {
@@ -105,6 +115,24 @@ func runCompare(ctx context.Context, c *command) (err error) {
 	fmt.Println()
 	printReport(os.Stdout, results, c.runs)
 	return nil
+}
+
+// runningHost returns the host of a running "benchhost up" when asked to
+// reuse one and there is one.
+func runningHost(reuse bool) (benchRun, bool, error) {
+	if !reuse {
+		return benchRun{}, false, nil
+	}
+	runs, err := findRuns()
+	if err != nil {
+		return benchRun{}, false, err
+	}
+	for _, r := range runs {
+		if r.Alive && r.Owner != os.Getpid() {
+			return r, true, nil
+		}
+	}
+	return benchRun{}, false, nil
 }
 
 // timeCommands runs each command once as a warm-up, keeping its output to

@@ -28,19 +28,13 @@ type cpuResult struct {
 func runCPU(ctx context.Context, c *command) (err error) {
 	var own map[int]bool
 	if !c.noHost {
-		runs, err := findRuns()
+		run, reused, err := runningHost(true)
 		if err != nil {
 			return err
 		}
-		reused := false
-		for _, r := range runs {
-			if r.Alive && r.Owner != os.Getpid() {
-				fmt.Printf("measuring on the bench host %s of the running benchhost %d\n", r.Name, r.Owner)
-				reused = true
-				break
-			}
-		}
-		if !reused {
+		if reused {
+			fmt.Printf("measuring on the bench host %s of the running benchhost %d\n", run.Name, run.Owner)
+		} else {
 			h, err := newBenchHost(c.host)
 			if err != nil {
 				return err

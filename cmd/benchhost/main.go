@@ -24,7 +24,7 @@
 //
 // Usage (as root, from the nscope checkout):
 //
-//	benchhost [compare] [-containers 300] [-plain 3000] [-runs 5] [-nscope bin/nscope]
+//	benchhost [compare] [-containers 300] [-plain 3000] [-runs 5] [-nscope bin/nscope] [-reuse]
 //	benchhost up   [-containers 300] [-plain 3000]
 //	benchhost down [-force]
 //	benchhost cpu  [-duration 30s] [-settle 3s] [-nohost] [-- CMD ...]
@@ -37,7 +37,8 @@
 // lsns/nscope and ps/nscope, and PASS/MISS against the targets (snapshot
 // ≤ 0.25 s, ≥ 3× faster than lsns, ≤ 60 MiB). The targets are
 // informational: compare exits 0 unless the host could not be built or a
-// command could not be run.
+// command could not be run. With -reuse it measures on the host of a
+// running "benchhost up" instead, if there is one.
 //
 // up builds the host, prints what it made, and keeps it until SIGINT or
 // SIGTERM; down removes what an earlier run left behind (found by the

@@ -29,6 +29,7 @@ type command struct {
 
 	runs   int    // compare: timed runs per command
 	nscope string // compare: the nscope binary ("" means bin/nscope, built if missing)
+	reuse  bool   // compare: measure on a running "benchhost up" host if there is one
 
 	force bool // down: also remove the subtree of a benchhost still running
 
@@ -43,10 +44,11 @@ ipc and cgroup namespaces and v1 cgroups, plus plain sleep processes) and
 measures nscope on it. Needs root; run it from the nscope checkout.
 
 Usage:
-  benchhost [compare] [-containers N] [-plain N] [-runs N] [-nscope PATH]
+  benchhost [compare] [-containers N] [-plain N] [-runs N] [-nscope PATH] [-reuse]
       build the host, time "nscope snapshot", "lsns -J" and
       "ps -e -o pid,ppid,cgroup,comm" side by side (median, min, peak RSS,
-      ratios, PASS/MISS against the targets), then remove everything
+      ratios, PASS/MISS against the targets), then remove everything;
+      with -reuse, measure on a running "benchhost up" host if there is one
   benchhost up [-containers N] [-plain N]
       build the host and keep it until SIGINT/SIGTERM, then remove it
   benchhost down [-force]
@@ -93,6 +95,7 @@ func parseArgs(args []string) (*command, error) {
 	case "compare":
 		fs.IntVar(&c.runs, "runs", 5, "timed runs of each command, after one warm-up run")
 		fs.StringVar(&c.nscope, "nscope", "", "nscope binary to time (default bin/nscope in the checkout, built if missing)")
+		fs.BoolVar(&c.reuse, "reuse", false, "measure on the host of a running \"benchhost up\" instead of building one, if there is one")
 	case "down":
 		fs.BoolVar(&c.force, "force", false, "also remove the host of a benchhost that is still running")
 	case "cpu":

@@ -22,6 +22,8 @@ func TestParseArgs(t *testing.T) {
 		{name: "no arguments is compare with the defaults", args: nil, want: &command{name: "compare", host: def, runs: 5}},
 		{name: "flags without a subcommand are compare's", args: []string{"-runs", "3", "-plain", "10"}, want: &command{name: "compare", host: hostConfig{300, 10}, runs: 3}},
 		{name: "compare with an nscope binary", args: []string{"compare", "-nscope", "/x/nscope"}, want: &command{name: "compare", host: def, runs: 5, nscope: "/x/nscope"}},
+		{name: "compare on a running host", args: []string{"-reuse"}, want: &command{name: "compare", host: def, runs: 5, reuse: true}},
+		{name: "up has no -reuse", args: []string{"up", "-reuse"}, wantErr: "flag provided but not defined: -reuse"},
 		{name: "up", args: []string{"up", "-containers", "10"}, want: &command{name: "up", host: hostConfig{10, 3000}}},
 		{name: "down", args: []string{"down"}, want: &command{name: "down"}},
 		{name: "down -force", args: []string{"down", "-force"}, want: &command{name: "down", force: true}},
