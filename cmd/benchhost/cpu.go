@@ -33,7 +33,11 @@ func runCPU(ctx context.Context, c *command) (err error) {
 			return err
 		}
 		if reused {
-			fmt.Printf("measuring on the bench host %s of the running benchhost %d\n", run.Name, run.Owner)
+			cen, err := takeCensus("/proc")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("measuring on the bench host %s of the running benchhost %d\n  machine now: %s\n", run.Name, run.Owner, cen)
 		} else {
 			h, err := newBenchHost(c.host)
 			if err != nil {
