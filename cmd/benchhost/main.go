@@ -33,8 +33,10 @@
 // /dev/null; bin/nscope is built first if missing), "lsns -J" and "ps -e -o
 // pid,ppid,cgroup,comm" once each to warm up and count what they saw, then
 // -runs times each, interleaved, and prints the median and minimum wall
-// time, the peak RSS (ru_maxrss of the waited child), the ratios
-// lsns/nscope and ps/nscope, and PASS/MISS against the targets (snapshot
+// time, the peak RSS (the command's ru_maxrss from wait4, taken by a small
+// forking C helper, package forkrun, because a child started straight
+// from Go reports benchhost's own peak RSS), the ratios lsns/nscope and
+// ps/nscope, and PASS/MISS against the targets (snapshot
 // ≤ 0.25 s, ≥ 3× faster than lsns, ≤ 60 MiB). The targets are
 // informational: compare exits 0 unless the host could not be built or a
 // command could not be run. With -reuse it measures on the host of a

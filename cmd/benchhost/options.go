@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,11 +61,10 @@ Usage:
       print its CPU use in percent of one core;
       default CMDs: "bin/nscope" "top -b -d 1 >/dev/null"
 
-Flags:
 `
 
-// flagOutput, when set, receives the flag package's messages instead of
-// standard error (tests).
+// flagOutput, when set, receives the -h usage instead of standard output
+// (tests).
 var flagOutput io.Writer
 
 // parseArgs parses the command line: an optional subcommand name, then its
@@ -76,13 +76,10 @@ func parseArgs(args []string) (*command, error) {
 		args = args[1:]
 	}
 	fs := flag.NewFlagSet("benchhost "+c.name, flag.ContinueOnError)
-	if flagOutput != nil {
-		fs.SetOutput(flagOutput)
-	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usageText)
-		fs.PrintDefaults()
-	}
+	// The flag package's own messages are dropped: a bad flag is reported
+	// once by the caller, and -h prints the usage on standard output.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	switch c.name {
 	case "compare", "up", "cpu":
 		fs.IntVar(&c.host.Containers, "containers", 300, "number of containers (each: shell + sleep in 6 new namespaces, plus its unshare parent)")
@@ -104,6 +101,16 @@ func parseArgs(args []string) (*command, error) {
 		fs.BoolVar(&c.noHost, "nohost", false, "do not build a bench host; measure on the machine as it is")
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			out := flagOutput
+			if out == nil {
+				out = os.Stdout
+			}
+			fmt.Fprint(out, usageText)
+			fmt.Fprintf(out, "Flags of benchhost %s (see 'benchhost SUBCOMMAND -h' for the others):\n", c.name)
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+		}
 		return nil, err
 	}
 	if c.name == "cpu" {
