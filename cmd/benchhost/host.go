@@ -43,6 +43,9 @@ type benchHost struct {
 	log      *os.File // the containers' standard error
 	keepLog  bool
 
+	nContainers int // containers started so far
+	nPlain      int // plain processes started so far
+
 	buildTime time.Duration
 	census    census
 	closed    bool
@@ -146,6 +149,7 @@ func (h *benchHost) build(ctx context.Context) error {
 		pid, err := startPlain(h.tools, track, h.devnull)
 		if pid > 0 {
 			h.children[pid] = true
+			h.nPlain++
 		}
 		if err != nil {
 			return fmt.Errorf("plain process %d: %w", i+1, err)
@@ -182,6 +186,7 @@ func (h *benchHost) addContainer(n int) error {
 	pid, err := startContainer(h.tools, n, dirs, h.devnull, h.log)
 	if pid > 0 {
 		h.children[pid] = true
+		h.nContainers++
 	}
 	return err
 }
@@ -269,7 +274,7 @@ func (h *benchHost) close() error {
 	err := errors.Join(errs...)
 	if err == nil {
 		logf("removed %s: %d cgroups, %d containers, %d plain processes (%.1fs)",
-			h.base, len(h.created), h.cfg.Containers, h.cfg.Plain, time.Since(start).Seconds())
+			h.base, len(h.created), h.nContainers, h.nPlain, time.Since(start).Seconds())
 	}
 	return err
 }

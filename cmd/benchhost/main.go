@@ -63,6 +63,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -71,6 +72,12 @@ const (
 	exitFailure = 1 // the host could not be built, or a command could not be run
 	exitUsage   = 2 // bad flags or arguments
 )
+
+// The kernel sends a child's parent-death signal when the thread that
+// forked it exits, not the process (go.dev/issue/27505). Keeping the main
+// goroutine, which starts the host's processes, on the main thread ties
+// their lives to benchhost's.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	os.Exit(run(os.Args[1:]))
