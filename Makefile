@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
+# enter and run need the cgo constructor in control/nsexec.
+export CGO_ENABLED := 1
 BIN := bin/nscope
 FUZZTIME ?= 10s
 # Extra arguments for `make run`, e.g. make run ARGS='--interval 2s'.
