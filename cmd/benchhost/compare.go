@@ -8,26 +8,34 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
 // benchCommand is one command compare times.
 type benchCommand struct {
+	Name string // as the report shows it
 	Argv []string
 	// Saw counts what the command printed, from one run's output.
 	Saw func(out []byte) (string, error)
 }
 
-// name is the command line as the report shows it.
-func (c benchCommand) name() string { return strings.Join(c.Argv, " ") }
-
 // compareCommands are nscope snapshot and the tools it is compared with.
 func compareCommands(nscope string) []benchCommand {
-	return []benchCommand{
+	cmds := []benchCommand{
 		{Argv: []string{nscope, "snapshot"}, Saw: sawSnapshot},
 		{Argv: []string{"lsns", "-J"}, Saw: sawLsns},
 		{Argv: []string{"ps", "-e", "-o", "pid,ppid,cgroup,comm"}, Saw: sawPs},
 	}
+	for i := range cmds {
+		cmds[i].Name = strings.Join(cmds[i].Argv, " ")
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, nscope); err == nil && !strings.HasPrefix(rel, "..") {
+			cmds[0].Name = rel + " snapshot"
+		}
+	}
+	return cmds
 }
 
 // sawSnapshot counts the processes, namespaces and cgroups in an nscope
@@ -147,9 +155,9 @@ func timeCommands(ctx context.Context, cmds []benchCommand, runs int) ([]command
 	defer devnull.Close()
 	results := make([]commandResult, len(cmds))
 	for i, bc := range cmds {
-		results[i].Name = bc.name()
+		results[i].Name = bc.Name
 		var out bytes.Buffer
-		logf("warm-up: %s", bc.name())
+		logf("warm-up: %s", bc.Name)
 		if _, err := timeCommand(ctx, bc.Argv, &out); err != nil {
 			return nil, err
 		}

@@ -48,3 +48,23 @@ func TestSaw(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareCommandsNames(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	got := compareCommands(dir + "/bin/nscope")
+	var names []string
+	for _, c := range got {
+		names = append(names, c.Name)
+	}
+	want := []string{"bin/nscope snapshot", "lsns -J", "ps -e -o pid,ppid,cgroup,comm"}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("names %q, want %q", names, want)
+	}
+	if got[0].Argv[0] != dir+"/bin/nscope" {
+		t.Errorf("nscope runs as %q, want the absolute path", got[0].Argv[0])
+	}
+	if other := compareCommands("/opt/nscope"); other[0].Name != "/opt/nscope snapshot" {
+		t.Errorf("a binary outside the working directory shows as %q", other[0].Name)
+	}
+}
