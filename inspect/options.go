@@ -51,7 +51,8 @@ func WithCgroups(on bool) Option { return func(c *config) { c.cgroups = on } }
 func WithCgroupData(on bool) Option { return func(c *config) { c.cgroupData = on } }
 
 // Workers sets how many goroutines read /proc in parallel (default
-// 2×GOMAXPROCS, at least 2).
+// GOMAXPROCS: the work is CPU time in the kernel, so more goroutines than
+// cores only add scheduling).
 func Workers(n int) Option { return func(c *config) { c.workers = n } }
 
 func defaultConfig() config {
@@ -64,7 +65,7 @@ func defaultConfig() config {
 		mounts:     true,
 		cgroups:    true,
 		cgroupData: true,
-		workers:    max(2, 2*runtime.GOMAXPROCS(0)),
+		workers:    runtime.GOMAXPROCS(0),
 	}
 }
 

@@ -73,6 +73,12 @@ func TestParseStatus(t *testing.T) {
 			in:   "Name:\tbash\nUid:\t33\t33\t33\t33\n",
 			want: procStatus{UID: 33},
 		},
+		{
+			name: "setuid: effective UID wins",
+			in:   "Uid:\t1000\t0\t0\t0\nNSpid:\t77\n",
+			want: procStatus{UID: 0, NSpid: []int{77}},
+		},
+		{name: "Uid without effective", in: "Uid:\t1000\n", wantErr: true},
 		{name: "no Uid", in: "Name:\tx\nNSpid:\t1\n", wantErr: true},
 		{name: "bad NSpid", in: "Uid:\t0\t0\t0\t0\nNSpid:\t1\tx\n", wantErr: true},
 	}

@@ -11,8 +11,10 @@ type Process struct {
 	Comm string `json:"comm"`
 	// Cmdline is the argument vector; empty for kernel threads and zombies.
 	Cmdline []string `json:"cmdline,omitempty"`
-	// UID is the real user ID; User is its name from the host's passwd file,
-	// or the number when it has none.
+	// UID is the effective user ID (as ps and htop show it; a process that
+	// made itself non-dumpable reads as root unless it is in a nested pid
+	// namespace); User is its name from the host's passwd file, or the
+	// number when it has none.
 	UID  int    `json:"uid"`
 	User string `json:"user"`
 	// State is the one-letter state from /proc/PID/stat (R, S, D, Z, T, I, ...).

@@ -122,31 +122,13 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	p.StartTime = bootTime.Add(time.Duration(st.StartTime) * (time.Second / clockTicks))
 	p.RSSBytes = st.RSSPages * int64(r.s.pageSize)
 
-	if p.Kernel {
-		// Kernel threads run as root at the top pid level; their status
-		// says nothing more. Their namespaces are read below: kdevtmpfs,
-		// for one, has a mount namespace of its own.
-		p.UID, p.User, p.NSpid = 0, r.s.users.name(0), []int{pid}
-	} else {
-		data, err = readAtZ(dirfd, zStatus, &r.buf)
-		if err != nil {
-			if !vanished(err) {
-				r.bad.add(UnreadableProcess, dirPath+"/status", err)
-			}
-			return res
-		}
-		status, err := parseStatus(data)
-		if err != nil {
-			return res
-		}
-		p.UID = status.UID
-		p.User = r.s.users.name(status.UID)
-		p.NSpid = status.NSpid
-		if len(p.NSpid) == 0 {
-			p.NSpid = []int{pid}
-		}
+	// The owner of /proc/PID is the process's effective UID (root while it
+	// is not dumpable), as htop reads it: one fstat instead of parsing
+	// status, which only processes in a nested pid namespace need.
+	var dirStat unix.Stat_t
+	if err := unix.Fstat(dirfd, &dirStat); err == nil {
+		p.UID = int(dirStat.Uid)
 	}
-
 	if !p.Kernel {
 		if data, err = readAtZ(dirfd, zCmdline, &r.buf); err == nil {
 			p.Cmdline = parseCmdline(data)
@@ -163,6 +145,27 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 			res.fds = r.readFDs(dirfd, dirPath)
 		}
 	}
+	p.NSpid = []int{pid}
+	if pidNS := p.NS[PIDNS]; !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS) {
+		// In a nested pid namespace (or unknown): status has the PID at
+		// every level, and the exact effective UID.
+		data, err = readAtZ(dirfd, zStatus, &r.buf)
+		if err != nil {
+			if !vanished(err) {
+				r.bad.add(UnreadableProcess, dirPath+"/status", err)
+			}
+			return res
+		}
+		status, err := parseStatus(data)
+		if err != nil {
+			return res
+		}
+		p.UID = status.UID
+		if len(status.NSpid) > 0 {
+			p.NSpid = status.NSpid
+		}
+	}
+	p.User = r.s.users.name(p.UID)
 	res.valid = true
 	return res
 }

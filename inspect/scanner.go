@@ -21,6 +21,9 @@ type Scanner struct {
 	users    *userNames
 	nsfsDev  uint64
 	pageSize int
+	// selfPIDNS is the scanner's own pid namespace: processes in it have
+	// no nested PIDs to read.
+	selfPIDNS NSID
 
 	layoutOnce sync.Once
 	layout     CgroupLayout
@@ -38,6 +41,11 @@ func New(opts ...Option) *Scanner {
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(s.cfg.procRoot, "self/ns/net"), &st); err == nil {
 		s.nsfsDev = st.Dev
+	}
+	if link, err := os.Readlink(filepath.Join(s.cfg.procRoot, "self/ns/pid")); err == nil {
+		if _, ino, ok := parseNSLink([]byte(link)); ok {
+			s.selfPIDNS = NSID{Dev: s.nsfsDev, Ino: ino}
+		}
 	}
 	return s
 }

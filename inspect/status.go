@@ -7,7 +7,7 @@ import (
 
 // procStatus holds the fields nscope uses from /proc/PID/status.
 type procStatus struct {
-	// UID is the real user ID (first number of "Uid:").
+	// UID is the effective user ID (second number of "Uid:").
 	UID int
 	// NSpid is the PID in each nested pid namespace, outermost first.
 	NSpid []int
@@ -29,12 +29,12 @@ func parseStatus(data []byte) (procStatus, error) {
 		switch {
 		case bytes.HasPrefix(line, []byte("Uid:")):
 			f := bytes.Fields(line[4:])
-			if len(f) == 0 {
-				return st, fmt.Errorf("status: empty Uid line")
+			if len(f) < 2 {
+				return st, fmt.Errorf("status: Uid line %q lacks the effective UID", line)
 			}
-			uid, err := atoi(f[0])
+			uid, err := atoi(f[1])
 			if err != nil {
-				return st, fmt.Errorf("status: Uid %q: %w", f[0], err)
+				return st, fmt.Errorf("status: Uid %q: %w", f[1], err)
 			}
 			st.UID, haveUID = uid, true
 		case bytes.HasPrefix(line, []byte("NSpid:")):
