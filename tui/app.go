@@ -10,6 +10,7 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
+	"github.com/nscope/nscope/tui/counters"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
@@ -39,6 +40,16 @@ type Model struct {
 	paused      bool
 	lastRefresh time.Time
 	scanErr     error
+	// ref refreshes the counters of the last full scan; lastFull is when
+	// that scan arrived. forceFull asks for a full scan next (the user
+	// pressed r, or an action changed something); structureChanged says
+	// processes came or went since. refreshed says the current snapshot
+	// is a counter refresh.
+	ref              *counters.Refresher
+	lastFull         time.Time
+	forceFull        bool
+	structureChanged bool
+	refreshed        bool
 
 	filtering   bool
 	filterInput lineInput
@@ -122,6 +133,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.flash, m.flashUntil = msg, m.opts.Now().Add(5*time.Second)
 	case RefreshMsg:
 		if m.opts.live() && !m.paused {
+			m.forceFull = true
 			return m.startScan()
 		}
 	case tea.KeyPressMsg:
@@ -138,9 +150,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// Quit stops scanning and leaves the program.
+// quit stops scanning and leaves the program.
 func (m *Model) quit() tea.Cmd {
 	m.cancel()
+	if m.ref != nil {
+		m.ref.Close()
+		m.ref = nil
+	}
 	return tea.Quit
 }
 

@@ -56,7 +56,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:  b("/", "filter", "/"),
 		Sort:    b("s", "sort", "s"),
 		Pause:   b("space", "pause", "space"),
-		Refresh: b("r", "refresh now", "r"),
+		Refresh: b("r", "full scan now", "r"),
 		Help:    b("?", "help", "?"),
 		Quit:    b("q", "quit", "q", "ctrl+c"),
 	}

@@ -34,6 +34,20 @@ type Options struct {
 	// HistorySize is how many refreshes the CPU sparklines remember
 	// (default 60).
 	HistorySize int
+	// ProcRoot, when set, is the procfs root the Source scans: between
+	// full scans the app then refreshes only the counters (package
+	// tui/counters), which is what keeps a 1 s refresh cheap on a host
+	// with thousands of processes. Empty means a full scan every time.
+	ProcRoot string
+	// FullScanEvery is the longest time between full scans when counters
+	// are refreshed (default 60s): it bounds how long a change a counter
+	// refresh cannot see (a process moved to another cgroup or namespace,
+	// a new cgroup, a limit set by another tool) takes to show.
+	FullScanEvery time.Duration
+	// FullScanGap is the shortest time between full scans taken because
+	// processes started or exited (default 10s), so a host that forks all
+	// the time is not scanned in full every second.
+	FullScanGap time.Duration
 }
 
 // DefaultInterval is the refresh interval when Options.Interval is zero.
@@ -48,6 +62,12 @@ func (o *Options) defaults() {
 	}
 	if o.HistorySize <= 0 {
 		o.HistorySize = 60
+	}
+	if o.FullScanEvery <= 0 {
+		o.FullScanEvery = time.Minute
+	}
+	if o.FullScanGap <= 0 {
+		o.FullScanGap = 10 * time.Second
 	}
 }
 

@@ -47,7 +47,9 @@ func processColumns(total int) []column {
 		}},
 		{title: "COMMAND", min: 30, draw: func(rc *renderCtx, r *procview.Row, w int, plain bool) string {
 			ro := roleNormal
-			if r.Process.Kernel {
+			if r.Process.Kernel || r.Process.State == "X" {
+				// Kernel threads, and processes that exited since the
+				// last full scan, are drawn dim.
 				ro = roleKernel
 			}
 			return treeLabel(rc, r, w, plain, commandLine(r.Process), ro)

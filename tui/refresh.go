@@ -2,25 +2,35 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
+	"github.com/nscope/nscope/tui/counters"
 )
 
 // scanTimeout bounds one scan; a host that takes longer is reported, not
 // waited for forever.
 const scanTimeout = 30 * time.Second
 
-// scanMsg carries a finished scan. gen is the generation it was started
-// with: a result whose generation is not the current one is stale (the
-// user paused, or asked for a newer scan) and is dropped.
+// scanMsg carries a finished scan or counter refresh. gen is the
+// generation it was started with: a result whose generation is not the
+// current one is stale (the user paused, or asked for a newer scan) and is
+// dropped.
 type scanMsg struct {
 	gen  int
 	snap *inspect.Snapshot
 	err  error
+	// refreshed marks a counter refresh (the zero value is a full scan).
+	refreshed bool
+	// structureChanged says processes started or exited since the full
+	// scan: the next tick takes a full scan.
+	structureChanged bool
+	// ref is the counter refresher opened for a full scan's snapshot.
+	ref *counters.Refresher
 }
 
 // tickMsg says it is time for the next scan of generation gen.
@@ -30,7 +40,8 @@ type tickMsg struct{ gen int }
 type clockMsg struct{}
 
 // startScan starts a scan in a command, off the UI goroutine, tagged
-// with a new generation.
+// with a new generation: a counter refresh when one is possible and no
+// full scan is due, else a full scan.
 func (m *Model) startScan() tea.Cmd {
 	if !m.opts.live() {
 		return nil
@@ -38,13 +49,43 @@ func (m *Model) startScan() tea.Cmd {
 	m.gen++
 	gen := m.gen
 	m.scanning = true
-	src, ctx := m.opts.Source, m.ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, scanTimeout)
-		defer cancel()
-		snap, err := src.Scan(ctx)
-		return scanMsg{gen: gen, snap: snap, err: err}
+	src, ctx, procRoot, now := m.opts.Source, m.ctx, m.opts.ProcRoot, m.opts.Now
+	if ref := m.ref; ref != nil && !m.fullScanDue() {
+		return func() tea.Msg {
+			snap, err := ref.Refresh(now())
+			switch {
+			case err == nil:
+				return scanMsg{gen: gen, snap: snap, refreshed: true}
+			case errors.Is(err, counters.ErrStructureChanged):
+				return scanMsg{gen: gen, snap: snap, refreshed: true, structureChanged: true}
+			}
+			return fullScan(ctx, gen, src, procRoot)
+		}
 	}
+	m.forceFull = false
+	return func() tea.Msg { return fullScan(ctx, gen, src, procRoot) }
+}
+
+// fullScan scans the host and opens the counter files of the result.
+func fullScan(ctx context.Context, gen int, src Source, procRoot string) scanMsg {
+	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
+	snap, err := src.Scan(ctx)
+	msg := scanMsg{gen: gen, snap: snap, err: err}
+	if err == nil && procRoot != "" {
+		// Without a refresher (out of file descriptors) every refresh is
+		// a full scan; nothing else changes.
+		msg.ref, _ = counters.New(snap, procRoot)
+	}
+	return msg
+}
+
+// fullScanDue says whether the next scan must be a full one: asked for,
+// processes came or went (at most every FullScanGap), or FullScanEvery
+// has passed.
+func (m *Model) fullScanDue() bool {
+	since := m.opts.Now().Sub(m.lastFull)
+	return m.forceFull || since >= m.opts.FullScanEvery || (m.structureChanged && since >= m.opts.FullScanGap)
 }
 
 // scheduleScan waits for the interval, then asks for the next scan.
@@ -60,6 +101,9 @@ func clockTick() tea.Cmd {
 // onScan applies a scan result unless it is stale.
 func (m *Model) onScan(msg scanMsg) tea.Cmd {
 	if msg.gen != m.gen {
+		if msg.ref != nil {
+			go msg.ref.Close()
+		}
 		return nil
 	}
 	m.scanning = false
@@ -68,6 +112,18 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		return m.scheduleScan()
 	}
 	m.scanErr = nil
+	if !msg.refreshed {
+		if old := m.ref; old != nil {
+			// Closing thousands of files is not for the UI goroutine.
+			go old.Close()
+		}
+		m.ref = msg.ref
+		m.lastFull = m.opts.Now()
+		m.structureChanged = false
+	} else if msg.structureChanged {
+		m.structureChanged = true
+	}
+	m.refreshed = msg.refreshed
 	m.apply(msg.snap)
 	return m.scheduleScan()
 }

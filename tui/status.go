@@ -53,6 +53,9 @@ func (m *Model) renderStatus() string {
 	scan := ""
 	if s.ScanDuration > 0 && m.opts.live() {
 		scan = "scan " + s.ScanDuration.Round(time.Millisecond).String()
+		if m.refreshed {
+			scan = "counters " + s.ScanDuration.Round(100*time.Microsecond).String()
+		}
 	}
 	join := func(parts ...string) string {
 		var keep []string

@@ -61,6 +61,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return Flash("a loaded snapshot does not refresh", false)
 		}
 		m.paused = false
+		m.forceFull = true
 		return m.startScan()
 	case key.Matches(msg, k.Explain):
 		return m.explain()

@@ -57,7 +57,7 @@ func runTUI(cmd *cobra.Command) error {
 		}
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	} else {
-		opts.Source = newScanner()
+		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
 	}
 	return tui.Run(cmd.Context(), opts)
 }

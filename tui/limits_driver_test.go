@@ -1,0 +1,292 @@
+package tui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
+)
+
+// flowDriver runs the app model as the Bubble Tea runtime does: the
+// commands Update returns run in goroutines and their messages come back
+// to Update. Timer messages (the next scan, the clock) are dropped, so a
+// test only sees the scans it asks for with RefreshNow.
+type flowDriver struct {
+	t    *testing.T
+	m    *Model
+	msgs chan tea.Msg
+	done chan struct{}
+}
+
+func newFlowDriver(t *testing.T, m *Model) *flowDriver {
+	d := &flowDriver{t: t, m: m, msgs: make(chan tea.Msg, 64), done: make(chan struct{})}
+	t.Cleanup(func() { close(d.done) })
+	return d
+}
+
+// exec runs cmd as the runtime would.
+func (d *flowDriver) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		select {
+		case d.msgs <- msg:
+		case <-d.done:
+		}
+	}()
+}
+
+// send delivers msg to the model and runs the command it returns.
+func (d *flowDriver) send(msg tea.Msg) {
+	_, cmd := d.m.Update(msg)
+	d.exec(cmd)
+}
+
+// keys presses keys; a string that is not a key name is typed.
+func (d *flowDriver) keys(ks ...string) {
+	for _, k := range ks {
+		if _, ok := keyNames[k]; ok || len([]rune(k)) == 1 {
+			d.send(press(k))
+			continue
+		}
+		for _, r := range k {
+			d.send(press(string(r)))
+		}
+	}
+}
+
+// await delivers the messages commands produce until one satisfies want,
+// after delivering that one too. A command that never answers fails the
+// test after a minute (a bound for a hang, not a timing assertion).
+func (d *flowDriver) await(what string, want func(tea.Msg) bool) {
+	d.t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case msg := <-d.msgs:
+			switch msg := msg.(type) {
+			case nil, tickMsg, clockMsg:
+				continue
+			case tea.BatchMsg:
+				for _, c := range msg {
+					d.exec(c)
+				}
+				continue
+			}
+			d.send(msg)
+			if want(msg) {
+				return
+			}
+		case <-timeout:
+			d.t.Fatalf("no %s within a minute; the screen is:\n%s", what, screen(d.m))
+		}
+	}
+}
+
+// awaitPlan, awaitApplied and awaitScan wait for the dialog's plan, its
+// apply result and the next scan.
+func (d *flowDriver) awaitPlan() {
+	d.t.Helper()
+	d.await("plan", func(m tea.Msg) bool { _, ok := m.(flowPlannedMsg); return ok })
+}
+
+func (d *flowDriver) awaitApplied() {
+	d.t.Helper()
+	d.await("apply result", func(m tea.Msg) bool { _, ok := m.(flowAppliedMsg); return ok })
+}
+
+func (d *flowDriver) awaitScan() {
+	d.t.Helper()
+	d.await("scan", func(m tea.Msg) bool { _, ok := m.(scanMsg); return ok })
+}
+
+// dialogText returns the open dialog as plain text, lines trimmed, or ""
+// when none is open.
+func (d *flowDriver) dialogText() string {
+	top := d.m.dialogs.Top()
+	if top == nil {
+		return ""
+	}
+	lines := strings.Split(ansi.Strip(top.View(dialogWidth, 60)), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wantDialog fails unless the open dialog shows every text.
+func (d *flowDriver) wantDialog(texts ...string) {
+	d.t.Helper()
+	got := d.dialogText()
+	for _, s := range texts {
+		if !strings.Contains(got, s) {
+			d.t.Errorf("the dialog does not show %q; it shows:\n%s", s, got)
+		}
+	}
+}
+
+// fakeHost is a fake cgroupfs holding the small fixture's cgroups with
+// their limits, and an Editor on it journaling to a temporary directory.
+type fakeHost struct {
+	fs     *control.FakeFS
+	layout inspect.CgroupLayout
+	ed     *control.Editor
+	jdir   string
+}
+
+// newFakeHost mirrors snap's cgroups (their limit files as the snapshot
+// read them, and their members) into a fake cgroupfs of the same mode,
+// and makes the limit actions use an Editor on it.
+func newFakeHost(t *testing.T, snap *inspect.Snapshot, opts ...control.Option) *fakeHost {
+	t.Helper()
+	fs, layout := control.NewFakeHost(snap.CgroupMode)
+	h := &fakeHost{fs: fs, layout: layout, jdir: t.TempDir()}
+	for i := range snap.Cgroups {
+		c := &snap.Cgroups[i]
+		if c.Path != "/" {
+			fs.AddCgroup(layout, c.Path)
+		}
+	}
+	for i := range snap.Cgroups {
+		c := &snap.Cgroups[i]
+		sh := snap.Hierarchy(c.Hierarchy)
+		dir := h.dir(sh, c.Path)
+		if dir == "" || c.Path == "/" {
+			continue
+		}
+		for _, f := range append(append([]string{}, control.V2Files...), control.V1Files...) {
+			if v, ok := fileValue(c, f); ok && fs.File(filepath.Join(dir, f)) != "" {
+				fs.SetFile(filepath.Join(dir, f), v)
+			}
+		}
+		if u := c.Usage.MemoryCurrent; u != nil {
+			name := "memory.current"
+			if sh.Version == 1 {
+				name = "memory.usage_in_bytes"
+			}
+			fs.SetFile(filepath.Join(dir, name), strconv.FormatInt(*u, 10))
+		}
+		fs.AddProcs(dir, c.Procs...)
+	}
+	all := append([]control.Option{control.WithFS(fs), control.WithJournalDir(h.jdir), control.WithTimeouts(time.Millisecond, 5*time.Second)}, opts...)
+	h.ed = control.New(layout, all...)
+	old := limitsEditor
+	limitsEditor = func(*inspect.Snapshot) *control.Editor { return h.ed }
+	t.Cleanup(func() { limitsEditor = old })
+	return h
+}
+
+// dir returns the fake directory of a snapshot hierarchy's cgroup.
+func (h *fakeHost) dir(sh *inspect.Hierarchy, path string) string {
+	for _, fh := range h.layout.Hierarchies {
+		if fh.Version == sh.Version && fh.Label() == sh.Label() {
+			return filepath.Join(fh.Mount, path)
+		}
+	}
+	return ""
+}
+
+// file returns a fake file's content by hierarchy label and path.
+func (h *fakeHost) file(label, cgroup, file string) string {
+	for _, fh := range h.layout.Hierarchies {
+		if fh.Label() == label {
+			return h.fs.File(filepath.Join(fh.Mount, cgroup, file))
+		}
+	}
+	panic("no hierarchy " + label)
+}
+
+// scan returns snap as a scan of the fake host would see it now: the
+// limits, freeze state and members read back from the fake cgroupfs, at
+// a later time.
+func (h *fakeHost) scan(load func() *inspect.Snapshot) func() (*inspect.Snapshot, error) {
+	n := 0
+	return func() (*inspect.Snapshot, error) {
+		n++
+		s := load()
+		s.Time = s.Time.Add(time.Duration(n) * time.Second)
+		for i := range s.Cgroups {
+			c := &s.Cgroups[i]
+			dir := h.dir(s.Hierarchy(c.Hierarchy), c.Path)
+			if dir == "" || c.Path == "/" {
+				continue
+			}
+			c.Raw = map[string]string{}
+			for _, f := range append(append([]string{"cgroup.freeze", "freezer.state"}, control.V2Files...), control.V1Files...) {
+				if v := h.fs.File(filepath.Join(dir, f)); v != "" {
+					c.Raw[f] = v
+				}
+			}
+			l := &c.Limits
+			if q, p, err := inspect.ParseCPUMax([]byte(c.Raw["cpu.max"])); err == nil {
+				l.CPUQuotaUS, l.CPUPeriodUS = &q, &p
+			}
+			for f, dst := range map[string]**int64{"cpu.cfs_quota_us": &l.CPUQuotaUS, "memory.max": &l.MemoryMax, "memory.limit_in_bytes": &l.MemoryMax, "memory.high": &l.MemoryHigh, "pids.max": &l.PidsMax} {
+				if v, err := inspect.ParseLimitValue([]byte(c.Raw[f])); err == nil {
+					*dst = &v
+				}
+			}
+			if v, ok := c.Raw["cgroup.freeze"]; ok {
+				frozen := v == "1"
+				l.Frozen = &frozen
+			}
+			if v, ok := c.Raw["freezer.state"]; ok {
+				frozen := v == "FROZEN"
+				l.Frozen = &frozen
+			}
+			c.Procs = nil
+			for _, f := range strings.Fields(h.fs.File(filepath.Join(dir, "cgroup.procs"))) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					c.Procs = append(c.Procs, pid)
+				}
+			}
+		}
+		return s, nil
+	}
+}
+
+// changes returns the journal's changes as "action cgroup status".
+func (h *fakeHost) changes(t *testing.T) []string {
+	t.Helper()
+	cs, err := h.ed.Journal().Changes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, fmt.Sprintf("%s %s %s", c.Action, c.Cgroup, c.Status()))
+	}
+	return out
+}
+
+// limitsApp returns the app on a live "host" whose scans read the fake
+// cgroupfs, at w×h, after two scans, with a driver.
+func limitsApp(t *testing.T, w, hgt int, h *fakeHost, load func() *inspect.Snapshot, opts ...func(*Options)) *flowDriver {
+	t.Helper()
+	scan := h.scan(load)
+	first, _ := scan()
+	second, _ := scan()
+	now := second.Time.Add(1500 * time.Millisecond)
+	o := Options{Source: scanFunc(scan), Now: func() time.Time { return now }}
+	for _, f := range opts {
+		f(&o)
+	}
+	m := New(o)
+	send(m, tea.WindowSizeMsg{Width: w, Height: hgt})
+	m.Init()
+	for _, s := range []*inspect.Snapshot{first, second} {
+		send(m, scanMsg{gen: m.gen, snap: s})
+		send(m, tickMsg{gen: m.gen})
+	}
+	return newFlowDriver(t, m)
+}
