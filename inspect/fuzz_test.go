@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -156,6 +157,25 @@ func FuzzForEachDirent(f *testing.F) {
 		forEachDirent(data, func(name []byte, typ uint8) { n++ })
 		if n > len(data)/19 {
 			t.Errorf("%d records from %d bytes", n, len(data))
+		}
+	})
+}
+
+// FuzzAppendJSONString checks the hand-written string encoder against
+// encoding/json: the same string must decode from both.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"sleep", "a\"b\\c", "<&>", "\x00\x1f\t\n", "\u2028", "\xff\xfe", "日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want string
+		if err := json.Unmarshal(appendJSONString(nil, s), &got); err != nil {
+			t.Fatalf("appendJSONString(%q) is not JSON: %v", s, err)
+		}
+		std, _ := json.Marshal(s)
+		_ = json.Unmarshal(std, &want)
+		if got != want {
+			t.Errorf("appendJSONString(%q) decodes to %q, encoding/json to %q", s, got, want)
 		}
 	})
 }

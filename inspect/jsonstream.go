@@ -37,22 +37,21 @@ func (s *Snapshot) WriteJSONCompact(w io.Writer) error {
 	}
 	_, _ = bw.Write(b[:len(b)-1]) // without the closing brace
 	put(`,"processes":[`)
+	rec := make([]byte, 0, 4096)
 	for i := range s.Processes {
 		if i > 0 {
 			put(",")
 		}
-		if err := value(&s.Processes[i]); err != nil {
-			return err
-		}
+		rec = appendProcessJSON(rec[:0], &s.Processes[i])
+		_, _ = bw.Write(rec)
 	}
 	put(`],"namespaces":[`)
 	for i := range s.Namespaces {
 		if i > 0 {
 			put(",")
 		}
-		if err := value(&s.Namespaces[i]); err != nil {
-			return err
-		}
+		rec = appendNamespaceJSON(rec[:0], &s.Namespaces[i])
+		_, _ = bw.Write(rec)
 	}
 	put(`],"cgroups":[`)
 	for i := range s.Cgroups {

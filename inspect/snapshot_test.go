@@ -123,7 +123,13 @@ func TestNamespaceTree(t *testing.T) {
 // TestWriteJSONCompact checks that the streaming writer produces the same
 // document as the indented one.
 func TestWriteJSONCompact(t *testing.T) {
-	snap := fixtureSnapshot(t)
+	t.Run("fixture", func(t *testing.T) { checkCompactJSON(t, fixtureSnapshot(t)) })
+	// This host's own processes, with whatever command lines and holders
+	// they have.
+	t.Run("live", func(t *testing.T) { checkCompactJSON(t, liveScan(t)) })
+}
+
+func checkCompactJSON(t *testing.T, snap *Snapshot) {
 	var pretty, compact bytes.Buffer
 	if err := snap.WriteJSON(&pretty); err != nil {
 		t.Fatal(err)
