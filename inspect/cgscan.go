@@ -76,13 +76,13 @@ func (q *cgQueue) stop() {
 	q.cond.Broadcast()
 }
 
-// scanCgroups walks every hierarchy of the layout in parallel, reading the
-// limit and usage files each cgroup has, and attaches member processes
-// from the processes' /proc/PID/cgroup.
-func (s *Scanner) scanCgroups(ctx context.Context, snap *Snapshot, bad *unreadableCounter) []Cgroup {
+// walkCgroups walks every hierarchy in parallel, reading the limit and
+// usage files each cgroup has. Membership is attached afterwards by
+// attachMembers, so the walk can run while /proc is read.
+func (s *Scanner) walkCgroups(ctx context.Context, hierarchies []Hierarchy, bad *unreadableCounter) []Cgroup {
 	q := newCGQueue()
-	for i := range snap.Hierarchies {
-		q.push(cgJob{hier: &snap.Hierarchies[i], rel: "/"})
+	for i := range hierarchies {
+		q.push(cgJob{hier: &hierarchies[i], rel: "/"})
 	}
 	var mu sync.Mutex
 	var all []Cgroup
@@ -105,7 +105,12 @@ func (s *Scanner) scanCgroups(ctx context.Context, snap *Snapshot, bad *unreadab
 		all = append(all, mine...)
 		mu.Unlock()
 	})
+	return all
+}
 
+// attachMembers sets every cgroup's Procs from the processes'
+// /proc/PID/cgroup.
+func attachMembers(snap *Snapshot, all []Cgroup) {
 	members := map[CgroupKey][]int{}
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
@@ -117,7 +122,6 @@ func (s *Scanner) scanCgroups(ctx context.Context, snap *Snapshot, bad *unreadab
 	for i := range all {
 		all[i].Procs = members[all[i].Key()]
 	}
-	return all
 }
 
 // cgReader reads cgroup directories; one per worker.

@@ -83,6 +83,20 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: list processes: %w", err)
 	}
+
+	// The cgroup walk needs nothing from /proc but membership, which is
+	// attached at the end; it runs alongside, filling the gaps the
+	// process phases leave on the CPUs.
+	layout := s.Layout()
+	snap.CgroupMode = layout.Mode
+	snap.Hierarchies = append([]Hierarchy(nil), layout.Hierarchies...)
+	cgroupsDone := make(chan []Cgroup, 1)
+	if s.cfg.cgroups {
+		go func() { cgroupsDone <- s.walkCgroups(ctx, snap.Hierarchies, bad) }()
+	} else {
+		cgroupsDone <- nil
+	}
+
 	results := make([]procResult, len(pids))
 	var next atomic.Int64
 	s.parallel(func() {
@@ -96,6 +110,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		}
 	})
 	if err := ctx.Err(); err != nil {
+		<-cgroupsDone
 		return nil, err
 	}
 
@@ -121,12 +136,8 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.Namespaces = nb.finish()
 
-	layout := s.Layout()
-	snap.CgroupMode = layout.Mode
-	snap.Hierarchies = append([]Hierarchy(nil), layout.Hierarchies...)
-	if s.cfg.cgroups {
-		snap.Cgroups = s.scanCgroups(ctx, snap, bad)
-	}
+	snap.Cgroups = <-cgroupsDone
+	attachMembers(snap, snap.Cgroups)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
