@@ -365,13 +365,21 @@ func (d *changeDialog) footer() string {
 		case p.nothing != "":
 			return "enter or esc closes" + edit
 		case p.typeY:
-			return "y " + p.verb + "s · esc cancels" + edit
+			return "y " + thirdPerson(p.verb) + " · esc cancels" + edit
 		}
-		return "enter " + p.verb + "s · esc cancels" + edit
+		return "enter " + thirdPerson(p.verb) + " · esc cancels" + edit
 	case stApplying:
 		return "esc stops before the next write"
 	}
 	return "enter closes"
+}
+
+// thirdPerson turns a verb into its "it does" form: writes, undoes.
+func thirdPerson(verb string) string {
+	if strings.HasSuffix(verb, "o") {
+		return verb + "es"
+	}
+	return verb + "s"
 }
 
 // dialogRenderer lays out dialog lines w cells wide.

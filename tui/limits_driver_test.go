@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,11 @@ type flowDriver struct {
 	m    *Model
 	msgs chan tea.Msg
 	done chan struct{}
+}
+
+func init() {
+	// Line-editing keys the dialogs' inputs take.
+	keyNames["ctrl+u"] = tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 }
 
 func newFlowDriver(t *testing.T, m *Model) *flowDriver {
@@ -67,10 +73,10 @@ func (d *flowDriver) keys(ks ...string) {
 
 // await delivers the messages commands produce until one satisfies want,
 // after delivering that one too. A command that never answers fails the
-// test after a minute (a bound for a hang, not a timing assertion).
+// test after 20 s (a bound for a hang, not a timing assertion).
 func (d *flowDriver) await(what string, want func(tea.Msg) bool) {
 	d.t.Helper()
-	timeout := time.After(time.Minute)
+	timeout := time.After(20 * time.Second)
 	for {
 		select {
 		case msg := <-d.msgs:
@@ -88,7 +94,7 @@ func (d *flowDriver) await(what string, want func(tea.Msg) bool) {
 				return
 			}
 		case <-timeout:
-			d.t.Fatalf("no %s within a minute; the screen is:\n%s", what, screen(d.m))
+			d.t.Fatalf("no %s within 20 s; the screen is:\n%s", what, screen(d.m))
 		}
 	}
 }
@@ -110,6 +116,27 @@ func (d *flowDriver) awaitScan() {
 	d.await("scan", func(m tea.Msg) bool { _, ok := m.(scanMsg); return ok })
 }
 
+// awaitClosed waits until no dialog is open (closing is a command).
+func (d *flowDriver) awaitClosed() {
+	d.t.Helper()
+	if d.m.dialogs.Len() == 0 {
+		return
+	}
+	d.await("the dialog to close", func(tea.Msg) bool { return d.m.dialogs.Len() == 0 })
+}
+
+// awaitFlash waits for a status-line message and returns its text.
+func (d *flowDriver) awaitFlash() string {
+	d.t.Helper()
+	var text string
+	d.await("status message", func(m tea.Msg) bool {
+		f, ok := m.(FlashMsg)
+		text = f.Text
+		return ok
+	})
+	return text
+}
+
 // dialogText returns the open dialog as plain text, lines trimmed, or ""
 // when none is open.
 func (d *flowDriver) dialogText() string {
@@ -124,16 +151,20 @@ func (d *flowDriver) dialogText() string {
 	return strings.Join(lines, "\n")
 }
 
-// wantDialog fails unless the open dialog shows every text.
+// wantDialog fails unless the open dialog shows every text. White space
+// is ignored: long lines wrap, also inside paths.
 func (d *flowDriver) wantDialog(texts ...string) {
 	d.t.Helper()
 	got := d.dialogText()
 	for _, s := range texts {
-		if !strings.Contains(got, s) {
+		if !strings.Contains(squeeze(got), squeeze(s)) {
 			d.t.Errorf("the dialog does not show %q; it shows:\n%s", s, got)
 		}
 	}
 }
+
+// squeeze drops all white space.
+func squeeze(s string) string { return strings.Join(strings.Fields(s), "") }
 
 // fakeHost is a fake cgroupfs holding the small fixture's cgroups with
 // their limits, and an Editor on it journaling to a temporary directory.
@@ -210,11 +241,10 @@ func (h *fakeHost) file(label, cgroup, file string) string {
 // limits, freeze state and members read back from the fake cgroupfs, at
 // a later time.
 func (h *fakeHost) scan(load func() *inspect.Snapshot) func() (*inspect.Snapshot, error) {
-	n := 0
+	var n atomic.Int64
 	return func() (*inspect.Snapshot, error) {
-		n++
 		s := load()
-		s.Time = s.Time.Add(time.Duration(n) * time.Second)
+		s.Time = s.Time.Add(time.Duration(n.Add(1)) * time.Second)
 		for i := range s.Cgroups {
 			c := &s.Cgroups[i]
 			dir := h.dir(s.Hierarchy(c.Hierarchy), c.Path)
