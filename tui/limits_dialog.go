@@ -270,7 +270,7 @@ func (d *changeDialog) onKey(msg tea.KeyPressMsg) (dialog.Dialog, tea.Cmd) {
 }
 
 // dialogWidth is the widest a change dialog gets.
-const dialogWidth = 76
+const dialogWidth = 96
 
 // View draws the current step.
 func (d *changeDialog) View(cols, height int) string {
@@ -279,11 +279,14 @@ func (d *changeDialog) View(cols, height int) string {
 	head := r.wrap(seg{d.flow.title, roleHeading})
 	var body []string
 	add := func(segs ...seg) { body = append(body, r.wrap(segs...)...) }
-	for _, l := range d.flow.about {
-		add(l.segs...)
-	}
-	if len(d.flow.about) > 0 {
-		body = append(body, "")
+	// What the cgroup had before; after a change the result says it.
+	if d.state != stResult {
+		for _, l := range d.flow.about {
+			add(l.segs...)
+		}
+		if len(d.flow.about) > 0 {
+			body = append(body, "")
+		}
 	}
 	switch d.state {
 	case stInput:
@@ -402,6 +405,11 @@ func (r dialogRenderer) wrap(segs ...seg) []string {
 		return []string{styled.String()}
 	}
 	lead := len(p) - len(strings.TrimLeft(p, " "))
+	for _, mark := range []string{"✓ ", "⚠ ", "✗ "} {
+		if strings.HasPrefix(p, mark) {
+			lead = 2
+		}
+	}
 	lead = min(lead, r.w/3)
 	lines := strings.Split(ansi.Wrap(styled.String(), r.w-lead, ""), "\n")
 	for i := 1; i < len(lines); i++ {

@@ -45,7 +45,11 @@ func killFlow(ed *control.Editor, t cgTarget) changeFlow {
 // killLines lists how and whom a kill plan kills, with their commands
 // from the snapshot.
 func killLines(t cgTarget, kp *control.KillPlan) []dline {
-	out := []dline{{segs: []seg{{fmt.Sprintf("Kill %d process%s with %s in:", len(kp.PIDs), plural(len(kp.PIDs)), kp.Method), roleHeading}}}}
+	how := "by writing 1 to cgroup.kill"
+	if kp.Method != "cgroup.kill" {
+		how = "with SIGKILL to each member"
+	}
+	out := []dline{{segs: []seg{{fmt.Sprintf("Kill %d process%s %s, in:", len(kp.PIDs), plural(len(kp.PIDs)), how), roleHeading}}}}
 	for _, d := range kp.Dirs {
 		out = append(out, dline{segs: []seg{{"  " + d, roleNormal}, {" and below", roleDim}}})
 	}

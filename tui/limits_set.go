@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nscope/nscope/control"
@@ -144,10 +145,42 @@ func planLines(p *control.Plan) []dline {
 	for _, w := range p.Unchanged {
 		out = append(out, dline{segs: []seg{{"  " + w.Path(), roleDim}, {" already " + describeValue(w.File, w.Old), roleDim}}})
 	}
+	if was, now, ok := v1CPUChange(p); ok {
+		out = append(out, dline{segs: []seg{{"  CPU limit ", roleLabel}, {was, roleNormal}, {" → ", roleLabel}, {now, roleAccent}}})
+	}
 	for _, n := range p.Notes {
 		out = append(out, dline{segs: []seg{{"  note: " + n, roleDim}}})
 	}
 	return out
+}
+
+// v1CPUChange says what a v1 quota/period change means together: "20%
+// of 1 CPU" → "1 CPU"; ok is false when the plan has no such pair.
+func v1CPUChange(p *control.Plan) (was, now string, ok bool) {
+	vals := map[string][2]string{}
+	for _, w := range p.Writes {
+		vals[w.File] = [2]string{w.Old, w.New}
+	}
+	for _, w := range p.Unchanged {
+		vals[w.File] = [2]string{w.Old, w.Old}
+	}
+	q, okQ := vals["cpu.cfs_quota_us"]
+	per, okP := vals["cpu.cfs_period_us"]
+	if !okQ || !okP {
+		return "", "", false
+	}
+	quota := func(q, per string) string {
+		qn, err1 := strconv.ParseInt(q, 10, 64)
+		pn, err2 := strconv.ParseInt(per, 10, 64)
+		if err1 != nil || err2 != nil {
+			return "?"
+		}
+		if qn < 0 {
+			qn = inspect.Unlimited
+		}
+		return procview.FormatCPUQuota(qn, pn)
+	}
+	return quota(q[0], per[0]), quota(q[1], per[1]), true
 }
 
 // quoteValue shows a value as it is written, quoted so spaces and empty
@@ -212,7 +245,7 @@ func resultOutcome(p *control.Plan, res *control.Result, err error) changeOutcom
 	}
 	if err == nil && res != nil && len(res.Writes) > 0 {
 		if p.Action == "undo" {
-			o.notes = append(o.notes, "journaled as "+res.Change+"; u undoes the change before it")
+			o.notes = append(o.notes, "journaled as "+res.Change+"; u again undoes the change before it")
 		} else {
 			o.notes = append(o.notes, "journaled as "+res.Change+"; u undoes it")
 		}
@@ -235,7 +268,7 @@ func writeResultLines(writes []control.WriteResult) []dline {
 			out = append(out, dline{segs: []seg{path, {": written, then rolled back to " + describeValue(w.File, w.Before), roleWarn}}})
 		default:
 			out = append(out,
-				dline{segs: []seg{{"✓", roleOK}, {path.text[1:], roleNormal}}},
+				dline{segs: []seg{{"✓ ", roleOK}, {path.text[2:], roleNormal}}},
 				dline{segs: []seg{{"      ", roleNormal}, {describeValue(w.File, w.Before), roleNormal}, {" → ", roleLabel}, {describeValue(w.File, w.After), roleOK}, {"  read back", roleDim}}},
 			)
 		}

@@ -243,7 +243,7 @@ func TestLimitsKill(t *testing.T) {
 	d, h := demoApp(t)
 	d.keys("K")
 	d.awaitPlan()
-	d.wantDialog("Kill every process · cgroup /nscope-run-demo", "Kill 2 processes with cgroup.kill in:",
+	d.wantDialog("Kill every process · cgroup /nscope-run-demo", "Kill 2 processes by writing 1 to cgroup.kill, in:",
 		"800     /bin/sh", "801     stress --cpu 1", "⚠ this kills 2 processes with SIGKILL", "y kills · esc cancels")
 	d.keys("enter")
 	if k := h.fs.Killed(); len(k) != 0 {
@@ -441,7 +441,7 @@ func TestLimitsV1Process(t *testing.T) {
 	d.wantDialog("CPU limit · cpu cgroup /app/web of PID 900 (sleep)", "unlimited (cpu.cfs_quota_us -1, cpu.cfs_period_us 100000)")
 	d.keys("1.5", "enter")
 	d.awaitPlan()
-	d.wantDialog(`write "150000" to /fake/sys/fs/cgroup/cpu/app/web/cpu.cfs_quota_us`, "enter writes · esc cancels")
+	d.wantDialog(`write "150000" to /fake/sys/fs/cgroup/cpu/app/web/cpu.cfs_quota_us`, "CPU limit unlimited → 1.5 CPUs", "enter writes · esc cancels")
 	d.keys("enter")
 	d.awaitApplied()
 	if got := h.file("cpu", "/app/web", "cpu.cfs_quota_us"); got != "150000" {
@@ -458,7 +458,7 @@ func TestLimitsV1Process(t *testing.T) {
 
 	d.keys("K")
 	d.awaitPlan()
-	d.wantDialog("Kill every process · freezer cgroup /app/web of PID 900 (sleep)", "with SIGKILL each member", "900     sleep 1000")
+	d.wantDialog("Kill every process · freezer cgroup /app/web of PID 900 (sleep)", "with SIGKILL to each member, in:", "900     sleep 1000")
 	d.keys("y")
 	d.awaitApplied()
 	if diff := cmp.Diff([]int{900}, h.fs.Killed()); diff != "" {

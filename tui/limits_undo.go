@@ -19,7 +19,9 @@ func undoFlow(ed *control.Editor, t cgTarget, sel Selection) changeFlow {
 			paths = append(paths, c.Path)
 		}
 	}
-	name := t.name()
+	// The journal keys changes by path, in whichever hierarchies they
+	// wrote: the title names the path, not one hierarchy.
+	name := "cgroup " + t.path
 	if sel.Process != nil && sel.Cgroup == nil {
 		name = fmt.Sprintf("cgroups of PID %d (%s)", sel.Process.PID, sel.Process.Comm)
 	}
@@ -40,7 +42,10 @@ func undoFlow(ed *control.Editor, t cgTarget, sel Selection) changeFlow {
 			if len(p.Writes) == 0 {
 				pv.lines = append(pv.lines, dline{segs: []seg{{"Every file already holds its old value; confirming records the change as undone.", roleNormal}}})
 			}
-			for _, l := range planLines(p) {
+			// The plan's note repeats "Last change"; leave it out.
+			shown := *p
+			shown.Notes = nil
+			for _, l := range planLines(&shown) {
 				if len(l.segs) == 1 && l.segs[0].text == "This writes, in order:" {
 					l.segs[0].text = "Undo writes, in order:"
 				}

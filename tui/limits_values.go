@@ -228,7 +228,7 @@ func usageNow(t cgTarget, controller string) string {
 		}
 		return strconv.FormatInt(*u.PidsCurrent, 10) + " processes and threads"
 	case "cpu":
-		if u.NrPeriods == nil || u.NrThrottled == nil {
+		if u.NrPeriods == nil || u.NrThrottled == nil || *u.NrPeriods == 0 {
 			return ""
 		}
 		return fmt.Sprintf("throttled in %d of %d periods so far", *u.NrThrottled, *u.NrPeriods)

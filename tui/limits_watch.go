@@ -14,8 +14,10 @@ import (
 // memory change, the process count after a pids change.
 type liveWatch struct {
 	controller string
-	hier       int
-	path       string
+	// v1 names the memory counters as cgroup v1 does.
+	v1   bool
+	hier int
+	path string
 	// base is the first scan after the change; prev and cur the last two.
 	base, prev, cur sample
 	gone            bool
@@ -32,7 +34,7 @@ type sample struct {
 func newLiveWatch(t cgTarget, controller string) *liveWatch {
 	switch controller {
 	case "cpu", "memory", "pids":
-		return &liveWatch{controller: controller, hier: t.hier.ID, path: t.path}
+		return &liveWatch{controller: controller, hier: t.hier.ID, path: t.path, v1: t.hier.Version == 1}
 	}
 	return nil
 }
@@ -102,8 +104,12 @@ func (w *liveWatch) lines() []dline {
 			if ev.OOMKill > was.OOMKill {
 				ro = roleCrit
 			}
+			counter := "memory.events max"
+			if w.v1 {
+				counter = "memory.failcnt"
+			}
 			out = append(out, dline{segs: []seg{{"  " + fit("since change", 13, false), roleLabel},
-				{fmt.Sprintf("hit the limit +%d times (memory.events max), OOM kills +%d", ev.Max-was.Max, ev.OOMKill-was.OOMKill), ro}}})
+				{fmt.Sprintf("hit the limit +%d times (%s), OOM kills +%d", ev.Max-was.Max, counter, ev.OOMKill-was.OOMKill), ro}}})
 		}
 	case "pids":
 		segs := []seg{{"  " + fit("pids", 13, false), roleLabel}}
