@@ -34,7 +34,7 @@ func init() {
 		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 			ed := limitsEditor(env.Selection.Snapshot)
 			if why := ed.ReadOnlyReason(); why != "" {
-				return refusal("edit limit files", why), nil
+				return refusal(env.Styles, "edit limit files", why), nil
 			}
 			return newFilesDialog(env.Styles, ed, env.Selection), nil
 		},
@@ -62,11 +62,11 @@ func editAction(keys, desc, controller, what string, open func(ActionEnv, *contr
 		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 			ed := limitsEditor(env.Selection.Snapshot)
 			if why := ed.ReadOnlyReason(); why != "" {
-				return refusal(what, why), nil
+				return refusal(env.Styles, what, why), nil
 			}
 			t, err := resolveTarget(env.Selection, controller)
 			if err != nil {
-				return refusal(what, err.Error()), nil
+				return refusal(env.Styles, what, err.Error()), nil
 			}
 			return open(env, ed, t), nil
 		},
@@ -77,11 +77,13 @@ func editAction(keys, desc, controller, what string, open func(ActionEnv, *contr
 func cgroupOrProcess(sel Selection) bool { return sel.Cgroup != nil || sel.Process != nil }
 
 // refusal explains why an edit is not attempted.
-func refusal(what, why string) dialog.Dialog {
+func refusal(st *Styles, what, why string) dialog.Dialog {
 	return &dialog.Text{
-		Title:      "Cannot " + what,
-		Paragraphs: []string{why, "Nothing was written."},
-		Footer:     "esc or enter closes",
+		Title:       "Cannot " + what,
+		Paragraphs:  []string{why, "Nothing was written."},
+		Footer:      "esc or enter closes",
+		TitleStyle:  st.of(roleError).Render,
+		FooterStyle: st.of(roleDim).Render,
 	}
 }
 
