@@ -137,6 +137,19 @@ func (d *flowDriver) awaitFlash() string {
 	return text
 }
 
+// wantStep fails unless the open dialog is a change dialog at step st
+// (e.g. still on the preview: nothing is being written).
+func (d *flowDriver) wantStep(st flowState) {
+	d.t.Helper()
+	cd, ok := d.m.dialogs.Top().(*changeDialog)
+	if !ok {
+		d.t.Fatalf("the open dialog is %T, not a change dialog", d.m.dialogs.Top())
+	}
+	if cd.state != st {
+		d.t.Fatalf("the dialog is at step %d, want %d:\n%s", cd.state, st, d.dialogText())
+	}
+}
+
 // dialogText returns the open dialog as plain text, lines trimmed, or ""
 // when none is open.
 func (d *flowDriver) dialogText() string {

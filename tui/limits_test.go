@@ -56,6 +56,8 @@ func TestLimitsCPUKeyFlow(t *testing.T) {
 	if w := h.fs.Writes(); len(w) != 0 {
 		t.Fatalf("the preview wrote %v", w)
 	}
+	d.keys("enter")
+	d.wantStep(stPreview)
 
 	d.keys("y")
 	d.awaitApplied()
@@ -209,6 +211,7 @@ func TestLimitsFreezeThaw(t *testing.T) {
 	d.wantDialog("Freeze · cgroup /nscope-run-demo", "now     running (thawed) (cgroup.freeze 0)",
 		`write "1" to /fake/sys/fs/cgroup/nscope-run-demo/cgroup.freeze`, "⚠ freezing stops every process", "y freezes · esc cancels")
 	d.keys("enter")
+	d.wantStep(stPreview)
 	d.wantDialog("type y to freeze")
 	if got := h.file("v2", demoCgroup, "cgroup.freeze"); got != "0" {
 		t.Fatalf("enter froze without a typed y: cgroup.freeze is %q", got)
@@ -246,6 +249,8 @@ func TestLimitsKill(t *testing.T) {
 	d.wantDialog("Kill every process · cgroup /nscope-run-demo", "Kill 2 processes by writing 1 to cgroup.kill, in:",
 		"800     /bin/sh", "801     stress --cpu 1", "⚠ this kills 2 processes with SIGKILL", "y kills · esc cancels")
 	d.keys("enter")
+	d.wantStep(stPreview)
+	d.wantDialog("type y to kill")
 	if k := h.fs.Killed(); len(k) != 0 {
 		t.Fatalf("enter killed %v without a typed y", k)
 	}
@@ -312,6 +317,8 @@ func TestLimitsSystemdConfirm(t *testing.T) {
 		"y writes · esc cancels",
 	)
 	d.keys("enter")
+	d.wantStep(stPreview)
+	d.wantDialog("type y to write")
 	if w := h.fs.Writes(); len(w) != 0 {
 		t.Fatalf("enter wrote %v without a typed y", w)
 	}
