@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -276,8 +277,8 @@ const dialogWidth = 96
 func (d *changeDialog) View(cols, height int) string {
 	w := min(cols, dialogWidth)
 	r := dialogRenderer{st: d.st, w: w}
-	head := r.wrap(seg{d.flow.title, roleHeading})
-	var body []string
+	head := r.wrap(seg{shortenIDs(d.flow.title), roleHeading})
+	var body, fixed []string
 	add := func(segs ...seg) { body = append(body, r.wrap(segs...)...) }
 	// What the cgroup had before; after a change the result says it.
 	if d.state != stResult {
@@ -310,18 +311,19 @@ func (d *changeDialog) View(cols, height int) string {
 		for _, l := range p.lines {
 			add(l.segs...)
 		}
+		// What the operator confirms stays in view above the keys; the
+		// writes scroll when they do not fit.
 		for _, wn := range p.warnings {
-			add(seg{"⚠ " + wn, roleWarn})
+			fixed = append(fixed, r.wrap(seg{"⚠ " + shortenIDs(wn), roleWarn})...)
 		}
 		if d.state == stApplying {
-			body = append(body, "")
-			add(seg{d.flow.busy, roleAccent})
+			fixed = append(fixed, r.wrap(seg{d.flow.busy, roleAccent})...)
 			if d.cancelling {
-				add(seg{"stopping: the write in progress finishes, the rest are skipped and rolled back", roleWarn})
+				fixed = append(fixed, r.wrap(seg{"stopping: the write in progress finishes, the rest are skipped and rolled back", roleWarn})...)
 			}
 		}
 		if d.nudge != "" {
-			add(seg{d.nudge, roleWarn})
+			fixed = append(fixed, r.wrap(seg{d.nudge, roleWarn})...)
 		}
 	case stResult:
 		o := d.outcome
@@ -344,7 +346,10 @@ func (d *changeDialog) View(cols, height int) string {
 		add(seg{"✗ " + d.planErr.Error(), roleError})
 		add(seg{"nothing was written", roleDim})
 	}
-	foot := r.wrap(seg{d.footer(), roleDim})
+	if len(fixed) > 0 {
+		fixed = append(fixed, "")
+	}
+	foot := append(fixed, r.wrap(seg{d.footer(), roleDim})...)
 	return r.frame(head, body, foot, height, &d.scroll)
 }
 
@@ -375,6 +380,22 @@ func (d *changeDialog) footer() string {
 		return "esc stops before the next write"
 	}
 	return "enter closes"
+}
+
+// containerID matches the 64-hex-digit IDs container runtimes put in
+// cgroup and unit names.
+var containerID = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// shortenIDs shortens container IDs to their first 12 digits, as docker
+// and podman show them, so titles and warnings stay readable; the exact
+// paths are in the writes. Commands to copy (from "systemctl" on) are
+// left whole.
+func shortenIDs(s string) string {
+	cmd := ""
+	if i := strings.Index(s, "systemctl "); i >= 0 {
+		s, cmd = s[:i], s[i:]
+	}
+	return containerID.ReplaceAllStringFunc(s, func(id string) string { return id[:12] + "…" }) + cmd
 }
 
 // thirdPerson turns a verb into its "it does" form: writes, undoes.
@@ -421,13 +442,20 @@ func (r dialogRenderer) wrap(segs ...seg) []string {
 // frame puts the head, the part of the body that fits (scrolled by
 // *scroll) and the footer into height lines, each padded to the width.
 func (r dialogRenderer) frame(head, body, foot []string, height int, scroll *int) string {
+	// On a very short terminal the keys line and the last warnings win.
+	if maxFoot := max(1, height-len(head)-3); len(foot) > maxFoot {
+		foot = foot[len(foot)-maxFoot:]
+	}
 	room := max(1, height-len(head)-len(foot)-2)
 	*scroll = min(*scroll, max(0, len(body)-room))
 	shown := body
 	if len(body) > room {
-		shown = body[*scroll:min(len(body), *scroll+room)]
-		if *scroll+room < len(body) {
-			shown = append(append([]string(nil), shown[:len(shown)-1]...), r.st.of(roleDim).Render("… ↓ more"))
+		shown = append([]string(nil), body[*scroll:min(len(body), *scroll+room)]...)
+		if *scroll > 0 {
+			shown[0] = r.st.of(roleDim).Render("… ↑ more")
+		}
+		if *scroll+room < len(body) && len(shown) > 1 {
+			shown[len(shown)-1] = r.st.of(roleDim).Render("… ↓ more")
 		}
 	}
 	out := make([]string, 0, len(head)+len(shown)+len(foot)+2)

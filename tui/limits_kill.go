@@ -16,10 +16,8 @@ const killListed = 8
 // v2; on v1 SIGKILL to each member while the cgroup is frozen). It lists
 // who will be killed and asks for a typed y. A kill cannot be undone.
 func killFlow(ed *control.Editor, t cgTarget) changeFlow {
-	n := len(t.members())
 	return changeFlow{
 		title: "Kill every process · " + t.name(),
-		about: []dline{kvLine("members", seg{fmt.Sprintf("%d process%s at the last refresh", n, plural(n)), roleNormal})},
 		busy:  "killing and waiting for the cgroup to empty…",
 		plan: func() (*changePreview, error) {
 			kp, err := ed.PlanKill(t.control(ed))

@@ -312,7 +312,8 @@ func TestLimitsSystemdConfirm(t *testing.T) {
 	d.awaitPlan()
 	scope := "docker-9a3c1e7d5b2f4a6c8e0d1f3b5a7c9e1d3f5b7a9c1e3d5f7b9a1c3e5d7f9b1a3c.scope"
 	d.wantDialog(
-		"is managed by systemd unit "+scope+": systemd may revert a direct write",
+		// The container ID is shortened in the prose, whole in the command.
+		"is managed by systemd unit docker-9a3c1e7d5b2f….scope: systemd may revert a direct write",
 		"systemctl set-property "+scope+" CPUQuota=25%",
 		"y writes · esc cancels",
 	)
