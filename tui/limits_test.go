@@ -458,6 +458,19 @@ func TestLimitsV1Process(t *testing.T) {
 	d.keys("enter")
 	d.awaitClosed()
 
+	// u on the process finds the change to its cgroup and reverts it.
+	d.keys("u")
+	d.awaitPlan()
+	d.wantDialog("Undo the last change · cgroups of PID 900 (sleep)", "Last change: set of /app/web",
+		"was -1 (unlimited) → 150000", `write "-1" to /fake/sys/fs/cgroup/cpu/app/web/cpu.cfs_quota_us`)
+	d.keys("enter")
+	d.awaitApplied()
+	if got := h.file("cpu", "/app/web", "cpu.cfs_quota_us"); got != "-1" {
+		t.Errorf("cpu.cfs_quota_us is %q after undo, want -1", got)
+	}
+	d.keys("enter")
+	d.awaitClosed()
+
 	d.keys("m", "256M", "enter")
 	d.awaitPlan()
 	d.wantDialog(`write "268435456" to /fake/sys/fs/cgroup/memory/app/web/memory.limit_in_bytes`)

@@ -14,9 +14,12 @@ import (
 func undoFlow(ed *control.Editor, t cgTarget, sel Selection) changeFlow {
 	paths := []string{t.path}
 	if sel.Process != nil && sel.Cgroup == nil {
-		paths = paths[:0]
+		seen := map[string]bool{t.path: true}
 		for _, c := range sel.Process.Cgroups {
-			paths = append(paths, c.Path)
+			if !seen[c.Path] {
+				seen[c.Path] = true
+				paths = append(paths, c.Path)
+			}
 		}
 	}
 	// The journal keys changes by path, in whichever hierarchies they
