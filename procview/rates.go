@@ -34,7 +34,9 @@ type Rates struct {
 	// Interval is the wall time between the two snapshots.
 	Interval time.Duration
 	procCPU  map[int]float64
-	cgroups  map[inspect.CgroupKey]CgroupRate
+	// procAll says a PID missing from procCPU is known to be at 0%.
+	procAll bool
+	cgroups map[inspect.CgroupKey]CgroupRate
 }
 
 // ComputeRates compares cur with prev and returns the rates: CPU% per
@@ -115,7 +117,20 @@ func (r *Rates) Process(p *inspect.Process) (float64, bool) {
 		return 0, false
 	}
 	v, ok := r.procCPU[p.PID]
-	return v, ok
+	return v, ok || r.procAll
+}
+
+// WithProcessCPU returns a copy of r whose process CPU% are cpu, by PID,
+// instead of those computed from the two snapshots' deltas; a PID missing
+// from cpu is at 0%. A counter refresh that reads each process at its own
+// pace (see tui/counters) knows each rate over that process's own
+// interval, which the snapshot deltas do not.
+func (r *Rates) WithProcessCPU(cpu map[int]float64) *Rates {
+	out := &Rates{procCPU: cpu, procAll: true}
+	if r != nil {
+		out.Interval, out.cgroups = r.Interval, r.cgroups
+	}
+	return out
 }
 
 // Cgroup returns the rates of c; the zero CgroupRate when unknown.

@@ -139,3 +139,29 @@ func TestComputeRatesV1Twins(t *testing.T) {
 		t.Errorf("memory cgroup /job borrowed CPU from cpuacct: %+v", got)
 	}
 }
+
+func TestWithProcessCPU(t *testing.T) {
+	prev := testHost(t, t0, 1_000_000)
+	cur := testHost(t, t0.Add(2*time.Second), 2_000_000)
+	r := ComputeRates(prev, cur).WithProcessCPU(map[int]float64{201: 12.5})
+	tests := []struct {
+		name string
+		pid  int
+		want float64
+	}{
+		{"given", 201, 12.5},
+		{"missing is idle", 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := r.Process(cur.Process(tc.pid))
+			if !ok || got != tc.want {
+				t.Errorf("CPU%% of PID %d = %v (known %v), want %v", tc.pid, got, ok, tc.want)
+			}
+		})
+	}
+	scope := cur.Cgroup(0, "/system.slice/docker-"+dockerID+".scope")
+	if got := r.Cgroup(scope); !got.HasCPU || got.CPUCores != 1 {
+		t.Errorf("cgroup rates were not kept: %+v", got)
+	}
+}

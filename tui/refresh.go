@@ -31,6 +31,8 @@ type scanMsg struct {
 	structureChanged bool
 	// ref is the counter refresher opened for a full scan's snapshot.
 	ref *counters.Refresher
+	// procCPU are a counter refresh's per-process CPU%.
+	procCPU map[int]float64
 }
 
 // tickMsg says it is time for the next scan of generation gen.
@@ -52,12 +54,12 @@ func (m *Model) startScan() tea.Cmd {
 	src, ctx, procRoot, now := m.opts.Source, m.ctx, m.opts.ProcRoot, m.opts.Now
 	if ref := m.ref; ref != nil && !m.fullScanDue() {
 		return func() tea.Msg {
-			snap, err := ref.Refresh(now())
+			res, err := ref.Refresh(now())
 			switch {
 			case err == nil:
-				return scanMsg{gen: gen, snap: snap, refreshed: true}
+				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU}
 			case errors.Is(err, counters.ErrStructureChanged):
-				return scanMsg{gen: gen, snap: snap, refreshed: true, structureChanged: true}
+				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, structureChanged: true}
 			}
 			return fullScan(ctx, gen, src, procRoot)
 		}
@@ -124,7 +126,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		m.structureChanged = true
 	}
 	m.refreshed = msg.refreshed
-	m.apply(msg.snap)
+	m.applyWith(msg.snap, msg.procCPU)
 	return m.scheduleScan()
 }
 
@@ -154,12 +156,19 @@ func (m *Model) setPaused(p bool) tea.Cmd {
 
 // apply makes snap the current snapshot: rates against the previous one,
 // the CPU history, and the rows of every view.
-func (m *Model) apply(snap *inspect.Snapshot) {
+func (m *Model) apply(snap *inspect.Snapshot) { m.applyWith(snap, nil) }
+
+// applyWith is apply with the per-process CPU% of a counter refresh, when
+// procCPU is not nil.
+func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64) {
 	if snap == nil {
 		return
 	}
 	m.prev, m.snap = m.snap, snap
 	rates := procview.ComputeRates(m.prev, snap)
+	if procCPU != nil {
+		rates = rates.WithProcessCPU(procCPU)
+	}
 	m.ix = procview.NewIndex(snap, rates)
 	m.hist.Add(snap, rates)
 	m.lastRefresh = m.opts.Now()

@@ -25,15 +25,42 @@ var ErrStructureChanged = errors.New("the host's processes or cgroups changed: a
 // every Linux the kernel's ABI allows.
 const clockTicks = 100
 
+// pollEvery is how often, in refreshes, a process that looked idle is
+// read anyway. Busy processes, and processes in a small cgroup whose CPU
+// counter moved, are read at every refresh.
+const pollEvery = 4
+
+// smallCgroup is the most members a cgroup may have for its CPU counter to
+// decide which processes to read: a counter that moved in the root cgroup
+// of a host says nothing about which of its thousands of processes ran.
+const smallCgroup = 64
+
 // Refresher keeps the counter files of one snapshot open and re-reads
 // them. It is safe for use by one goroutine at a time; Refresh and Close
 // lock.
+//
+// Reading every process's stat is most of a refresh's cost, so a refresh
+// reads a process only when it may have run: it was busy at its last
+// read, its (small) cgroup's CPU counter moved, or it has not been read
+// for pollEvery refreshes. A process that was not read used no CPU as far
+// as anyone can tell; its CPU% is 0 and its other numbers are those of its
+// last read. CPU% is computed per process over the time since its own last
+// read, so a process read after a pause gets its true average.
 type Refresher struct {
 	mu       sync.Mutex
 	base     *inspect.Snapshot
 	procRoot string
 	pageSize int64
 	procFDs  []int // parallel to base.Processes; -1 when not open
+	// Per process: its last read values, when it was read, whether it
+	// was busy then, and the index of its CPU-accounting cgroup (-1).
+	last     []inspect.Process
+	lastRead []time.Time
+	busy     []bool
+	cpuCg    []int
+	tick     int
+	// Per cgroup: its CPU counter at the last refresh.
+	cgCPU    []int64
 	cgFiles  [][]cgFile
 	loadavg  int
 	lastPID  int
@@ -69,11 +96,23 @@ func New(snap *inspect.Snapshot, procRoot string) (*Refresher, error) {
 		buf:      make([]byte, 4096),
 		pids:     make([]int, len(snap.Processes)),
 	}
+	r.last = append([]inspect.Process(nil), snap.Processes...)
+	r.lastRead = make([]time.Time, len(snap.Processes))
+	r.busy = make([]bool, len(snap.Processes))
+	r.cgCPU = make([]int64, len(snap.Cgroups))
 	for i := range snap.Processes {
 		r.procFDs[i] = -1
 		r.pids[i] = snap.Processes[i].PID
+		r.lastRead[i] = snap.Time
+		r.busy[i] = true // read everyone at the first refresh
 	}
 	slices.Sort(r.pids)
+	r.cpuCg = cpuCgroups(snap)
+	for i := range snap.Cgroups {
+		if u := snap.Cgroups[i].Usage.CPUUsageUS; u != nil {
+			r.cgCPU[i] = *u
+		}
+	}
 	fail := func(err error) (*Refresher, error) {
 		r.Close()
 		return nil, fmt.Errorf("open counter files: %w", err)
@@ -111,6 +150,35 @@ func New(snap *inspect.Snapshot, procRoot string) (*Refresher, error) {
 		}
 	}
 	return r, nil
+}
+
+// cpuCgroups returns, for each process, the index in snap.Cgroups of the
+// cgroup that accounts its CPU time (v2, or the v1 cpuacct hierarchy) when
+// that cgroup is small enough to tell its members' activity; -1 otherwise.
+func cpuCgroups(snap *inspect.Snapshot) []int {
+	out := make([]int, len(snap.Processes))
+	h := snap.HierarchyFor("cpuacct")
+	if h == nil {
+		h = snap.HierarchyFor("cpu")
+	}
+	index := make(map[inspect.CgroupKey]int, len(snap.Cgroups))
+	for i := range snap.Cgroups {
+		index[snap.Cgroups[i].Key()] = i
+	}
+	for i := range snap.Processes {
+		out[i] = -1
+		if h == nil {
+			continue
+		}
+		path, ok := snap.Processes[i].CgroupPath(h.ID)
+		if !ok {
+			continue
+		}
+		if j, ok := index[inspect.CgroupKey{Hierarchy: h.ID, Path: path}]; ok && len(snap.Cgroups[j].Procs) <= smallCgroup && snap.Cgroups[j].Usage.CPUUsageUS != nil {
+			out[i] = j
+		}
+	}
+	return out
 }
 
 // counterFiles lists the files that hold the counters the scan found in
@@ -183,15 +251,25 @@ func (r *Refresher) pread(fd int) ([]byte, error) {
 // Base returns the full scan the refresher derives from.
 func (r *Refresher) Base() *inspect.Snapshot { return r.base }
 
-// Refresh re-reads every counter and returns a new snapshot: the base's
+// Result is one refresh: the snapshot with fresh counters, and the CPU%
+// of every process (100 = one core) over the time since its last read.
+type Result struct {
+	Snapshot *inspect.Snapshot
+	// ProcessCPU is keyed by PID; processes not read are 0.
+	ProcessCPU map[int]float64
+	// Read is how many processes were read.
+	Read int
+}
+
+// Refresh re-reads the counters and returns a new snapshot: the base's
 // structure with fresh process and cgroup counters, taken at now. The
-// error is ErrStructureChanged when a full scan is due (the snapshot is
-// still returned), or another error when the refresher is closed.
-func (r *Refresher) Refresh(now time.Time) (*inspect.Snapshot, error) {
+// error is ErrStructureChanged when a full scan is due (the result is
+// still complete), or another error when the refresher is closed.
+func (r *Refresher) Refresh(now time.Time) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, errors.New("refresh: the refresher is closed")
+		return Result{}, errors.New("refresh: the refresher is closed")
 	}
 	start := time.Now()
 	// A copy of the snapshot value shares its (read-only) indexes, which
@@ -201,36 +279,9 @@ func (r *Refresher) Refresh(now time.Time) (*inspect.Snapshot, error) {
 	snap.Time = now
 	changed := false
 
-	snap.Processes = make([]inspect.Process, len(r.base.Processes))
-	copy(snap.Processes, r.base.Processes)
-	for i, fd := range r.procFDs {
-		p := &snap.Processes[i]
-		if fd < 0 {
-			continue
-		}
-		data, err := r.pread(fd)
-		if err != nil || len(data) == 0 {
-			// ESRCH or an empty read: the process is gone.
-			p.State = "X"
-			changed = true
-			continue
-		}
-		st, err := parseStat(data)
-		if err != nil {
-			continue
-		}
-		if st.ppid != p.PPID {
-			changed = true
-		}
-		p.State = string(st.state)
-		p.UTimeUS = st.utime * (1e6 / clockTicks)
-		p.STimeUS = st.stime * (1e6 / clockTicks)
-		p.Threads = st.threads
-		p.RSSBytes = st.rssPages * r.pageSize
-	}
-
 	snap.Cgroups = make([]inspect.Cgroup, len(r.base.Cgroups))
 	copy(snap.Cgroups, r.base.Cgroups)
+	moved := make([]bool, len(snap.Cgroups))
 	for i, files := range r.cgFiles {
 		if len(files) == 0 {
 			continue
@@ -247,6 +298,55 @@ func (r *Refresher) Refresh(now time.Time) (*inspect.Snapshot, error) {
 			}
 			applyCounter(&c.Usage, f.name, h.Version, data)
 		}
+		if u := c.Usage.CPUUsageUS; u != nil {
+			moved[i] = *u != r.cgCPU[i]
+			r.cgCPU[i] = *u
+		}
+	}
+
+	r.tick++
+	res := Result{ProcessCPU: make(map[int]float64, len(r.procFDs)/8)}
+	snap.Processes = make([]inspect.Process, len(r.last))
+	copy(snap.Processes, r.last)
+	for i, fd := range r.procFDs {
+		if fd < 0 {
+			continue
+		}
+		cg := r.cpuCg[i]
+		if !r.busy[i] && (i+r.tick)%pollEvery != 0 && (cg < 0 || !moved[cg]) {
+			continue
+		}
+		p := &snap.Processes[i]
+		data, err := r.pread(fd)
+		res.Read++
+		if err != nil || len(data) == 0 {
+			// ESRCH or an empty read: the process is gone.
+			p.State = "X"
+			r.last[i].State = "X"
+			r.busy[i] = false
+			changed = true
+			continue
+		}
+		st, err := parseStat(data)
+		if err != nil {
+			continue
+		}
+		if st.ppid != p.PPID {
+			changed = true
+		}
+		before := p.CPUTimeUS()
+		p.State = string(st.state)
+		p.UTimeUS = st.utime * (1e6 / clockTicks)
+		p.STimeUS = st.stime * (1e6 / clockTicks)
+		p.Threads = st.threads
+		p.RSSBytes = st.rssPages * r.pageSize
+		used := p.CPUTimeUS() - before
+		if wall := now.Sub(r.lastRead[i]); wall > 0 && used > 0 {
+			res.ProcessCPU[p.PID] = float64(used) / float64(wall.Microseconds()) * 100
+		}
+		r.busy[i] = used > 0 || st.state == 'R' || st.state == 'D'
+		r.lastRead[i] = now
+		r.last[i] = *p
 	}
 
 	if r.loadavg >= 0 {
@@ -262,10 +362,11 @@ func (r *Refresher) Refresh(now time.Time) (*inspect.Snapshot, error) {
 		}
 	}
 	snap.ScanDuration = time.Since(start)
+	res.Snapshot = &snap
 	if changed {
-		return &snap, ErrStructureChanged
+		return res, ErrStructureChanged
 	}
-	return &snap, nil
+	return res, nil
 }
 
 // newProcesses reports whether /proc lists a PID the base does not have

@@ -51,10 +51,11 @@ func TestRefreshOwnCPU(t *testing.T) {
 	}
 	burn(300 * time.Millisecond)
 	now := time.Now()
-	got, err := r.Refresh(now)
+	res, err := r.Refresh(now)
 	if err != nil && !errors.Is(err, ErrStructureChanged) {
 		t.Fatal(err)
 	}
+	got := res.Snapshot
 	if !got.Time.Equal(now) {
 		t.Errorf("refreshed snapshot time = %v, want %v", got.Time, now)
 	}
@@ -62,6 +63,9 @@ func TestRefreshOwnCPU(t *testing.T) {
 	used := me.CPUTimeUS() - self.CPUTimeUS()
 	if used < 200_000 {
 		t.Errorf("refresh counted %dµs of CPU after burning 300ms; want at least 200ms", used)
+	}
+	if cpu := res.ProcessCPU[os.Getpid()]; cpu < 20 {
+		t.Errorf("refresh says this process used %.1f%% of a core while burning; want at least 20%%", cpu)
 	}
 	if snap.Process(os.Getpid()).CPUTimeUS() != self.CPUTimeUS() {
 		t.Error("the refresh changed the base snapshot")
@@ -110,11 +114,18 @@ func TestRefreshNoticesNewAndExitedProcesses(t *testing.T) {
 
 	_ = old.Process.Kill()
 	_ = old.Wait()
-	got, err := r.Refresh(time.Now())
+	// The dead process is read within pollEvery refreshes.
+	var res Result
+	for range pollEvery {
+		res, err = r.Refresh(time.Now())
+		if p := res.Snapshot.Process(old.Process.Pid); p != nil && p.State == "X" {
+			break
+		}
+	}
 	if !errors.Is(err, ErrStructureChanged) {
 		t.Errorf("after a scanned process exited: err = %v, want ErrStructureChanged", err)
 	}
-	if p := got.Process(old.Process.Pid); p == nil || p.State != "X" {
+	if p := res.Snapshot.Process(old.Process.Pid); p == nil || p.State != "X" {
 		t.Errorf("the exited process = %+v, want it listed with state X", p)
 	}
 }
@@ -177,10 +188,11 @@ func TestRefreshCgroupCPU(t *testing.T) {
 	}
 	stdin.Close() // start spinning
 	time.Sleep(500 * time.Millisecond)
-	got, err := r.Refresh(time.Now())
+	res, err := r.Refresh(time.Now())
 	if err != nil && !errors.Is(err, ErrStructureChanged) {
 		t.Fatal(err)
 	}
+	got := res.Snapshot
 	raw, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +205,43 @@ func TestRefreshCgroupCPU(t *testing.T) {
 	}
 	if *c.Usage.CPUUsageUS > fileNS/1000 {
 		t.Errorf("refreshed usage %dµs is ahead of cpuacct.usage read after it (%dµs)", *c.Usage.CPUUsageUS, fileNS/1000)
+	}
+	// The busy child sits in a small cgroup whose counter moved: it is read
+	// at every refresh, and its CPU% is about one core.
+	time.Sleep(300 * time.Millisecond)
+	for range 2 {
+		if res, err = r.Refresh(time.Now()); err != nil && !errors.Is(err, ErrStructureChanged) {
+			t.Fatal(err)
+		}
+		if cpu := res.ProcessCPU[busy.Process.Pid]; cpu < 50 {
+			t.Errorf("the busy child's CPU = %.1f%%, want about 100%%", cpu)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestRefreshSkipsIdle checks the reason for being: after the first
+// refresh, idle processes are read only every pollEvery refreshes.
+func TestRefreshSkipsIdle(t *testing.T) {
+	snap := scanHost(t)
+	r, err := New(snap, "/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	first, _ := r.Refresh(time.Now())
+	if first.Read < len(snap.Processes)*9/10 {
+		t.Errorf("the first refresh read %d of %d processes, want all that still exist", first.Read, len(snap.Processes))
+	}
+	total := 0
+	for range pollEvery {
+		res, _ := r.Refresh(time.Now())
+		total += res.Read
+	}
+	// Over pollEvery refreshes every idle process is read about once;
+	// busy ones every time. This machine is not that busy.
+	if limit := len(snap.Processes) * 3; total > limit {
+		t.Errorf("%d refreshes read %d processes in all; want well below %d (idle ones are read every %d refreshes)", pollEvery, total, limit, pollEvery)
 	}
 }
 
