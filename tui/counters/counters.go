@@ -60,11 +60,11 @@ type Refresher struct {
 	cpuCg    []int
 	tick     int
 	// Per cgroup: its CPU counter at the last refresh.
-	cgCPU    []int64
-	cgFiles  [][]cgFile
-	loadavg  int
-	lastPID  int
-	pids     []int // base PIDs, ascending
+	cgCPU   []int64
+	cgFiles [][]cgFile
+	loadavg int
+	lastPID int
+	pids    []int // base PIDs, ascending
 	// newSeen are PIDs not in the base found by the last look at /proc;
 	// a new process counts as a change once it is still there at the next
 	// refresh, so short-lived ones (a compiler run, a shell pipeline) do
