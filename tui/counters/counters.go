@@ -59,8 +59,9 @@ type Refresher struct {
 	busy     []bool
 	cpuCg    []int
 	tick     int
-	// Per cgroup: its CPU counter at the last refresh.
+	// Per cgroup: its CPU counter and its values at the last refresh.
 	cgCPU   []int64
+	lastCg  []inspect.Cgroup
 	cgFiles [][]cgFile
 	loadavg int
 	lastPID int
@@ -100,6 +101,7 @@ func New(snap *inspect.Snapshot, procRoot string) (*Refresher, error) {
 	r.lastRead = make([]time.Time, len(snap.Processes))
 	r.busy = make([]bool, len(snap.Processes))
 	r.cgCPU = make([]int64, len(snap.Cgroups))
+	r.lastCg = append([]inspect.Cgroup(nil), snap.Cgroups...)
 	for i := range snap.Processes {
 		r.procFDs[i] = -1
 		r.pids[i] = snap.Processes[i].PID
@@ -230,6 +232,10 @@ func counterFiles(h *inspect.Hierarchy, c *inspect.Cgroup) []string {
 	return out
 }
 
+// isCPUFile says whether a counter file holds CPU usage, read at every
+// refresh.
+func isCPUFile(name string) bool { return name == "cpu.stat" || name == "cpuacct.usage" }
+
 // pread reads a whole small file from offset 0 into r.buf.
 func (r *Refresher) pread(fd int) ([]byte, error) {
 	for {
@@ -279,32 +285,56 @@ func (r *Refresher) Refresh(now time.Time) (Result, error) {
 	snap.Time = now
 	changed := false
 
-	snap.Cgroups = make([]inspect.Cgroup, len(r.base.Cgroups))
-	copy(snap.Cgroups, r.base.Cgroups)
+	r.tick++
+	// Cgroups: the CPU counters every time; the others (memory, pids,
+	// OOM, pressure) when the cgroup's CPU moved (here or in the cpuacct
+	// twin of a v1 cgroup with the same path), else every pollEvery
+	// refreshes: an idle cgroup's memory hardly changes.
+	snap.Cgroups = make([]inspect.Cgroup, len(r.lastCg))
+	copy(snap.Cgroups, r.lastCg)
 	moved := make([]bool, len(snap.Cgroups))
-	for i, files := range r.cgFiles {
-		if len(files) == 0 {
-			continue
-		}
-		c := &snap.Cgroups[i]
-		c.Usage = copyUsage(c.Usage)
-		h := snap.Hierarchy(c.Hierarchy)
-		for _, f := range files {
-			data, err := r.pread(f.fd)
-			if err != nil {
-				// ENODEV: the cgroup was removed.
-				changed = true
+	movedPath := map[string]bool{}
+	for pass := 0; pass < 2; pass++ {
+		for i, files := range r.cgFiles {
+			if len(files) == 0 {
 				continue
 			}
-			applyCounter(&c.Usage, f.name, h.Version, data)
-		}
-		if u := c.Usage.CPUUsageUS; u != nil {
-			moved[i] = *u != r.cgCPU[i]
-			r.cgCPU[i] = *u
+			c := &snap.Cgroups[i]
+			if pass == 0 {
+				c.Usage = copyUsage(c.Usage)
+			} else if !moved[i] && !movedPath[c.Path] && (i+r.tick)%pollEvery != 0 {
+				continue
+			}
+			h := snap.Hierarchy(c.Hierarchy)
+			for _, f := range files {
+				if isCPUFile(f.name) != (pass == 0) {
+					continue
+				}
+				data, err := r.pread(f.fd)
+				if err != nil {
+					// ENODEV: the cgroup was removed.
+					changed = true
+					continue
+				}
+				applyCounter(&c.Usage, f.name, h.Version, data)
+			}
+			if pass == 0 {
+				if u := c.Usage.CPUUsageUS; u != nil {
+					moved[i] = *u != r.cgCPU[i]
+					r.cgCPU[i] = *u
+					if moved[i] {
+						movedPath[c.Path] = true
+					}
+				}
+			} else {
+				r.lastCg[i] = *c
+			}
 		}
 	}
+	for i := range snap.Cgroups {
+		r.lastCg[i] = snap.Cgroups[i]
+	}
 
-	r.tick++
 	res := Result{ProcessCPU: make(map[int]float64, len(r.procFDs)/8)}
 	snap.Processes = make([]inspect.Process, len(r.last))
 	copy(snap.Processes, r.last)
