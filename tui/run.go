@@ -8,6 +8,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
+// frameRate is the most frames a second the renderer draws.
+const frameRate = 30
+
 // Run starts the app on the terminal and returns when the user quits or
 // ctx is done. The terminal is restored (alternate screen left, cursor
 // shown) on every way out, including a panic in the app.
@@ -17,7 +20,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	m := New(opts)
 	defer m.cancel()
-	p := tea.NewProgram(m, tea.WithContext(ctx))
+	// 30 frames a second is smooth for keys and cheap when idle: the
+	// renderer wakes at this rate even when nothing changes.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))
 	_, err := p.Run()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal UI: %w", err)
