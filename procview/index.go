@@ -15,7 +15,7 @@ type Index struct {
 	Rates *Rates
 
 	container map[int]string
-	initOf    map[inspect.NSID]*inspect.Process
+	initOf    map[inspect.NSID]int
 	// nsCPU and nsRSS are summed on first use: only the Namespaces view
 	// needs them, and a host has thousands of processes times 8 types.
 	nsCPU map[inspect.NSID]float64
@@ -30,12 +30,12 @@ func NewIndex(snap *inspect.Snapshot, rates *Rates) *Index {
 		Snap:      snap,
 		Rates:     rates,
 		container: make(map[int]string),
-		initOf:    map[inspect.NSID]*inspect.Process{},
+		initOf:    map[inspect.NSID]int{},
 	}
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
 		if pidns := p.NS[inspect.PIDNS]; !pidns.IsZero() && p.InnerPID() == 1 && pidns != snap.Host.InitNS[inspect.PIDNS] {
-			ix.initOf[pidns] = p
+			ix.initOf[pidns] = p.PID
 		}
 	}
 	// Most processes share a handful of cgroup paths; name each path once.
@@ -81,10 +81,19 @@ func (ix *Index) containerOf(p *inspect.Process, v2 int, named func(string) stri
 			}
 		}
 	}
-	if init := ix.initOf[p.NS[inspect.PIDNS]]; init != nil {
+	if init := ix.Snap.Process(ix.initOf[p.NS[inspect.PIDNS]]); init != nil {
 		return init.Comm
 	}
 	return ""
+}
+
+// Refreshed returns an index of snap, a snapshot with the same structure
+// as ix.Snap (the same processes, namespaces and cgroups in the same
+// order, newer counters: a counter refresh of it), with rates. What
+// depends only on the structure (container names, pid namespace inits)
+// is reused, which makes it much cheaper than NewIndex.
+func (ix *Index) Refreshed(snap *inspect.Snapshot, rates *Rates) *Index {
+	return &Index{Snap: snap, Rates: rates, container: ix.container, initOf: ix.initOf}
 }
 
 // sumNamespaces adds up the members' CPU% and RSS per namespace.
@@ -111,7 +120,12 @@ func (ix *Index) Container(p *inspect.Process) string { return ix.container[p.PI
 
 // PIDNamespaceInit returns the process that is PID 1 of the pid
 // namespace id, or nil (the host's, or not seen).
-func (ix *Index) PIDNamespaceInit(id inspect.NSID) *inspect.Process { return ix.initOf[id] }
+func (ix *Index) PIDNamespaceInit(id inspect.NSID) *inspect.Process {
+	if pid, ok := ix.initOf[id]; ok {
+		return ix.Snap.Process(pid)
+	}
+	return nil
+}
 
 // Where returns the short answer to "where does p run": its container
 // name, else its most specific cgroup path.

@@ -45,7 +45,13 @@ type Rates struct {
 // Processes whose PID was reused (a different start time) and counters
 // that went backwards (a cgroup removed and created again) get no rate.
 // prev may be nil.
-func ComputeRates(prev, cur *inspect.Snapshot) *Rates {
+func ComputeRates(prev, cur *inspect.Snapshot) *Rates { return computeRates(prev, cur, true) }
+
+// ComputeCgroupRates is ComputeRates without the per-process CPU%, for a
+// caller that knows those otherwise (see Rates.WithProcessCPU).
+func ComputeCgroupRates(prev, cur *inspect.Snapshot) *Rates { return computeRates(prev, cur, false) }
+
+func computeRates(prev, cur *inspect.Snapshot, procs bool) *Rates {
 	r := &Rates{}
 	if prev == nil || cur == nil {
 		return r
@@ -57,6 +63,9 @@ func ComputeRates(prev, cur *inspect.Snapshot) *Rates {
 	wallUS := float64(r.Interval.Microseconds())
 	r.procCPU = make(map[int]float64, len(cur.Processes))
 	for i := range cur.Processes {
+		if !procs {
+			break
+		}
 		p := &cur.Processes[i]
 		old := prev.Process(p.PID)
 		if old == nil || !old.StartTime.Equal(p.StartTime) {

@@ -33,7 +33,9 @@ type Model struct {
 
 	prev, snap *inspect.Snapshot
 	ix         *procview.Index
-	hist       *procview.History
+	// ixBase is the full scan whose structure ix indexes.
+	ixBase *inspect.Snapshot
+	hist   *procview.History
 
 	gen         int
 	scanning    bool

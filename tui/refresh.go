@@ -31,8 +31,10 @@ type scanMsg struct {
 	structureChanged bool
 	// ref is the counter refresher opened for a full scan's snapshot.
 	ref *counters.Refresher
-	// procCPU are a counter refresh's per-process CPU%.
+	// procCPU are a counter refresh's per-process CPU%; base is the full
+	// scan it refreshes.
 	procCPU map[int]float64
+	base    *inspect.Snapshot
 }
 
 // tickMsg says it is time for the next scan of generation gen.
@@ -57,9 +59,9 @@ func (m *Model) startScan() tea.Cmd {
 			res, err := ref.Refresh(now())
 			switch {
 			case err == nil:
-				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU}
+				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base()}
 			case errors.Is(err, counters.ErrStructureChanged):
-				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, structureChanged: true}
+				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: true}
 			}
 			return fullScan(ctx, gen, src, procRoot)
 		}
@@ -126,7 +128,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		m.structureChanged = true
 	}
 	m.refreshed = msg.refreshed
-	m.applyWith(msg.snap, msg.procCPU)
+	m.applyWith(msg.snap, msg.procCPU, msg.base)
 	return m.scheduleScan()
 }
 
@@ -156,20 +158,30 @@ func (m *Model) setPaused(p bool) tea.Cmd {
 
 // apply makes snap the current snapshot: rates against the previous one,
 // the CPU history, and the rows of every view.
-func (m *Model) apply(snap *inspect.Snapshot) { m.applyWith(snap, nil) }
+func (m *Model) apply(snap *inspect.Snapshot) { m.applyWith(snap, nil, nil) }
 
-// applyWith is apply with the per-process CPU% of a counter refresh, when
-// procCPU is not nil.
-func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64) {
+// applyWith is apply for a counter refresh of base, with its per-process
+// CPU%, when procCPU is not nil: the index of the same structure is
+// reused.
+func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base *inspect.Snapshot) {
 	if snap == nil {
 		return
 	}
 	m.prev, m.snap = m.snap, snap
-	rates := procview.ComputeRates(m.prev, snap)
-	if procCPU != nil {
-		rates = rates.WithProcessCPU(procCPU)
+	if procCPU != nil && m.ix != nil && base != nil && m.ixBase == base {
+		m.ix = m.ix.Refreshed(snap, procview.ComputeCgroupRates(m.prev, snap).WithProcessCPU(procCPU))
+	} else {
+		rates := procview.ComputeRates(m.prev, snap)
+		if procCPU != nil {
+			rates = rates.WithProcessCPU(procCPU)
+		}
+		m.ix = procview.NewIndex(snap, rates)
+		m.ixBase = base
+		if base == nil {
+			m.ixBase = snap
+		}
 	}
-	m.ix = procview.NewIndex(snap, rates)
+	rates := m.ix.Rates
 	m.hist.Add(snap, rates)
 	m.lastRefresh = m.opts.Now()
 	for _, l := range m.lists {
