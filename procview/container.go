@@ -16,7 +16,7 @@ import (
 //	                                                     k8s:<id12> (pod only: k8s-pod:<uid8>)
 //	/lxc/<name>, /lxc.payload.<name>                     lxc:<name>
 //	/machine.slice/machine-<name>.scope                  machine:<name>
-//	.../nscope-run-<name>                                nscope:<name>
+//	.../nscope-run-<name>, .../nscope/<name>             nscope:<name>
 //
 // It returns "" when the path names no container.
 func ContainerFromCgroup(path string) string {
@@ -62,6 +62,9 @@ func containerComponent(p, parent string, kube bool) string {
 		return "lxc:" + strings.TrimPrefix(p, "lxc.payload.")
 	case parent == "lxc" && p != "":
 		return "lxc:" + p
+	case parent == "nscope" && p != "":
+		// "nscope run --name N" under its default parent /nscope.
+		return "nscope:" + strings.TrimPrefix(p, "nscope-run-")
 	case strings.HasPrefix(p, "machine-") && strings.HasSuffix(p, ".scope"):
 		return "machine:" + unescapeUnit(strings.TrimSuffix(strings.TrimPrefix(p, "machine-"), ".scope"))
 	}

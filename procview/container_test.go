@@ -23,6 +23,8 @@ func TestContainerFromCgroup(t *testing.T) {
 		{"nspawn", `/machine.slice/machine-build\x2d7.scope`, "machine:build-7"},
 		{"nscope run", "/nscope-run-demo", "nscope:demo"},
 		{"nscope run nested", "/nscope-run-demo/sub", "nscope:demo"},
+		{"nscope run default parent", "/nscope/web", "nscope:web"},
+		{"nscope run default name", "/nscope/nscope-run-4711", "nscope:4711"},
 		{"short hex is no id", "/docker/abc", ""},
 	}
 	for _, tc := range tests {

@@ -60,16 +60,18 @@ func cgroupColumns(total int) []column {
 		{title: "PSI cpu/mem/io", width: 14, right: true, prio: 7, cell: psiCell},
 		{title: "HISTORY", width: sparkW, prio: 2, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
 			samples := rc.hist.CPU(r.Cgroup)
-			scale, ok := procview.QuotaCores(rc.ix.Snap, r.Cgroup)
-			if !ok {
-				scale = 0.1
-				for _, v := range samples {
-					scale = max(scale, v)
-				}
-			}
-			return procview.Sparkline(samples, sparkW, scale), roleAccent
+			return procview.Sparkline(samples, sparkW, sparkScale(rc.ix.Snap, r.Cgroup)), roleAccent
 		}},
 	}
+}
+
+// sparkScale is what a full sparkline bar stands for: the cgroup's CPU
+// quota in cores, else all the host's CPUs (0, auto, when unknown).
+func sparkScale(s *inspect.Snapshot, c *inspect.Cgroup) float64 {
+	if q, ok := procview.QuotaCores(s, c); ok {
+		return q
+	}
+	return float64(s.Host.CPUs)
 }
 
 // cgroupLabel is the name shown in the tree: the hierarchy for a root

@@ -96,10 +96,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		}
 		usage.kv("CPU", segs...)
 		if samples := hist.CPU(c); len(samples) > 0 {
-			scale, ok := procview.QuotaCores(s, c)
-			if !ok {
-				scale = 0
-			}
+			scale := sparkScale(s, c)
 			usage.kv("CPU history", seg{procview.Sparkline(samples, min(40, len(samples)), scale), roleAccent}, seg{fmt.Sprintf("  one bar per refresh, newest right, full = %s", sparkScaleText(scale)), roleDim})
 		}
 	}
@@ -183,7 +180,7 @@ func sparkScaleText(scale float64) string {
 	if scale <= 0 {
 		return "the busiest refresh shown"
 	}
-	return "the quota, " + procview.FormatCores(scale) + " cores"
+	return procview.FormatCores(scale) + " cores (the quota, or all CPUs)"
 }
 
 // systemdUnit returns the systemd unit a cgroup path belongs to (the
