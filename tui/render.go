@@ -22,8 +22,9 @@ func (m *Model) View() tea.View {
 // render returns the screen as text; tests compare it with golden files.
 func (m *Model) render() string {
 	if m.lay.tooSmall {
-		return fit("nscope needs at least "+itoa(minWidth)+"×"+itoa(minHeight)+" cells; this terminal is "+
-			itoa(m.width)+"×"+itoa(m.height)+".", m.width, false)
+		msg := "nscope needs at least " + itoa(minWidth) + "×" + itoa(minHeight) + " cells; this terminal is " +
+			itoa(m.width) + "×" + itoa(m.height) + ". Make it larger, or press q to quit."
+		return strings.Join(wrapPlain(msg, max(10, m.width)), "\n")
 	}
 	var b strings.Builder
 	b.Grow(m.width * m.height * 2)
