@@ -195,7 +195,10 @@ func TestActions(t *testing.T) {
 	RegisterAction(Action{
 		Key:     key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "write something")),
 		Mutates: true,
-		Run:     func(ActionEnv) (dialog.Dialog, tea.Cmd) { t.Error("a mutating action ran on a loaded snapshot"); return nil, nil },
+		Run: func(ActionEnv) (dialog.Dialog, tea.Cmd) {
+			t.Error("a mutating action ran on a loaded snapshot")
+			return nil, nil
+		},
 	})
 	m := New(Options{Snapshot: loadFixture(t, "small-2"), LoadedFrom: "small-2.json", Now: func() time.Time { return time.Unix(0, 0) }})
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
