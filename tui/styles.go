@@ -121,7 +121,7 @@ func NewStyles(dark, noColor bool) Styles {
 		set(roleHeading, st().Bold())
 		set(roleLink, st().Underline(true))
 		set(roleWarn, st().Bold())
-		set(roleCrit, st().Bold().Reverse(true))
+		set(roleCrit, st().Bold().Underline(true))
 		set(roleStatus, st().Reverse(true))
 		set(roleStatusAccent, st().Reverse(true).Bold())
 		set(roleError, st().Bold())
