@@ -1,6 +1,7 @@
 package control
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nscope/nscope/inspect"
@@ -74,10 +75,14 @@ func memoryUnit(suffix string) (int64, bool) {
 
 // checkHardMemory rejects a hard limit under MinHardMemory.
 func checkHardMemory(what, input string, v int64) error {
-	if v != inspect.Unlimited && v < MinHardMemory {
-		return invalid(what, input,
-			"%d bytes is under the 1M minimum nscope allows for a hard limit (it would OOM-kill at once); did you mean %sM?",
-			v, strings.TrimSpace(input))
+	if v == inspect.Unlimited || v >= MinHardMemory {
+		return nil
 	}
-	return nil
+	const why = "%d bytes is under the 1M minimum nscope allows for a hard limit (it would OOM-kill at once)"
+	in := strings.TrimSpace(input)
+	if _, err := strconv.ParseInt(in, 10, 64); err == nil {
+		// A bare number is bytes; the user most likely meant megabytes.
+		return invalid(what, input, why+"; did you mean %sM?", v, in)
+	}
+	return invalid(what, input, why, v)
 }

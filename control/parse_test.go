@@ -194,6 +194,9 @@ func TestParseLimits(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Limits{})); diff != "" {
 		t.Errorf("ParseLimits (-want +got):\n%s", diff)
 	}
+	if _, err := ParseLimits("", "200K", ""); err == nil || strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), "1M minimum") {
+		t.Errorf("ParseLimits memory 200K: %v, want the 1M minimum without a suggestion", err)
+	}
 	if _, err := ParseLimits("", "512", ""); err == nil || !strings.Contains(err.Error(), "did you mean 512M?") {
 		t.Errorf("a bare 512 bytes hard limit: got %v, want the did-you-mean refusal", err)
 	}
