@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -195,4 +196,37 @@ func TestEndToEndLive(t *testing.T) {
 	tm.waitText("updated")
 	tm.send("C-c")
 	checkRestored(t, tm)
+}
+
+// TestBinaryBadInput checks that bad flags of "nscope" (the TUI) are
+// refused with a message naming the input and what is allowed, and that
+// the TUI refuses to start without a terminal.
+func TestBinaryBadInput(t *testing.T) {
+	bin := buildBinary(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantMsg  string
+	}{
+		{"interval too short", []string{"--interval", "1ms"}, 2, "--interval 1ms: want a duration from 100ms to 1h0m0s"},
+		{"interval not a duration", []string{"--interval", "often"}, 2, `invalid argument "often" for "--interval"`},
+		{"load and interval", []string{"--load", "x.json", "--interval", "2s"}, 2, "--interval and --load cannot be combined"},
+		{"missing file", []string{"--load", "/nonexistent/snap.json"}, 1, "--load: open /nonexistent/snap.json: no such file or directory"},
+		{"no terminal", nil, 2, "the TUI needs a terminal"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin, tc.args...)
+			out, err := cmd.CombinedOutput()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			}
+			if code != tc.wantCode || !strings.Contains(string(out), tc.wantMsg) {
+				t.Errorf("nscope %s: exit %d, output %q; want exit %d and %q", strings.Join(tc.args, " "), code, out, tc.wantCode, tc.wantMsg)
+			}
+		})
+	}
 }

@@ -41,6 +41,13 @@ func runTUI(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("load") && cmd.Flags().Changed("interval") {
 		return usagef("--interval and --load cannot be combined (a loaded snapshot does not refresh)")
 	}
+	var snap *inspect.Snapshot
+	if tuiFlags.load != "" {
+		var err error
+		if snap, err = loadSnapshot(tuiFlags.load); err != nil {
+			return err
+		}
+	}
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return usagef("the TUI needs a terminal; in scripts use 'nscope ps', 'nscope ns', 'nscope cg' or 'nscope snapshot'")
 	}
@@ -50,11 +57,7 @@ func runTUI(cmd *cobra.Command) error {
 		ReadOnly: global.readOnly,
 		NoColor:  noColor && os.Getenv("NO_COLOR") != "",
 	}
-	if tuiFlags.load != "" {
-		snap, err := loadSnapshot(tuiFlags.load)
-		if err != nil {
-			return err
-		}
+	if snap != nil {
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	} else {
 		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
