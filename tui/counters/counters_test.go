@@ -26,14 +26,30 @@ func scanHost(t *testing.T) *inspect.Snapshot {
 	return snap
 }
 
-// burn uses CPU for about d.
-func burn(d time.Duration) {
-	end := time.Now().Add(d)
-	x := 0
-	for time.Now().Before(end) {
-		x++
+// ownCPU returns this process's CPU time (user+system) as
+// /proc/self/stat counts it, in microseconds.
+func ownCPU(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = x
+	st, err := parseStat(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (st.utime + st.stime) * (1e6 / clockTicks)
+}
+
+// burn spins until this process has used d more CPU time (not wall
+// time: on a loaded machine that can take longer).
+func burn(t *testing.T, d time.Duration) {
+	target := ownCPU(t) + d.Microseconds()
+	for x := 0; ownCPU(t) < target; x++ {
+		for i := 0; i < 1e6; i++ {
+			x ^= i
+		}
+	}
 }
 
 // TestRefreshOwnCPU checks that a refresh reports the CPU this test
@@ -49,9 +65,10 @@ func TestRefreshOwnCPU(t *testing.T) {
 	if self == nil {
 		t.Fatal("the scan does not list this process")
 	}
-	burn(300 * time.Millisecond)
+	burn(t, 200*time.Millisecond)
 	now := time.Now()
 	res, err := r.Refresh(now)
+	truth := ownCPU(t)
 	if err != nil && !errors.Is(err, ErrStructureChanged) {
 		t.Fatal(err)
 	}
@@ -61,11 +78,11 @@ func TestRefreshOwnCPU(t *testing.T) {
 	}
 	me := got.Process(os.Getpid())
 	used := me.CPUTimeUS() - self.CPUTimeUS()
-	if used < 200_000 {
-		t.Errorf("refresh counted %dµs of CPU after burning 300ms; want at least 200ms", used)
+	if used < 200_000 || me.CPUTimeUS() > truth {
+		t.Errorf("refresh counted %dµs of CPU (total %dµs) after burning 200ms; want at least 200ms and at most /proc's %dµs read after it", used, me.CPUTimeUS(), truth)
 	}
-	if cpu := res.ProcessCPU[os.Getpid()]; cpu < 20 {
-		t.Errorf("refresh says this process used %.1f%% of a core while burning; want at least 20%%", cpu)
+	if cpu := res.ProcessCPU[os.Getpid()]; cpu <= 0 {
+		t.Errorf("refresh says this process used %.1f%% of a core while burning; want more than 0", cpu)
 	}
 	if snap.Process(os.Getpid()).CPUTimeUS() != self.CPUTimeUS() {
 		t.Error("the refresh changed the base snapshot")
@@ -187,36 +204,52 @@ func TestRefreshCgroupCPU(t *testing.T) {
 		t.Fatalf("the scan did not find /%s with a CPU counter", name)
 	}
 	stdin.Close() // start spinning
-	time.Sleep(500 * time.Millisecond)
+	usage := func() int64 {
+		raw, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, _ := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+		return ns / 1000
+	}
+	// Wait for 200ms of CPU, however long the machine's load makes it.
+	for deadline := time.Now().Add(30 * time.Second); usage()-*base.Usage.CPUUsageUS < 200_000; {
+		if time.Now().After(deadline) {
+			t.Fatal("the busy child got no CPU in 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	res, err := r.Refresh(time.Now())
 	if err != nil && !errors.Is(err, ErrStructureChanged) {
 		t.Fatal(err)
 	}
 	got := res.Snapshot
-	raw, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fileNS, _ := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+	after := usage()
 	c := got.Cgroup(h.ID, "/"+name)
 	used := *c.Usage.CPUUsageUS - *base.Usage.CPUUsageUS
-	if used < 200_000 {
-		t.Errorf("refresh says the busy cgroup used %dµs in 500ms; want at least 200ms", used)
-	}
-	if *c.Usage.CPUUsageUS > fileNS/1000 {
-		t.Errorf("refreshed usage %dµs is ahead of cpuacct.usage read after it (%dµs)", *c.Usage.CPUUsageUS, fileNS/1000)
+	if used < 200_000 || *c.Usage.CPUUsageUS > after {
+		t.Errorf("refresh says the busy cgroup used %dµs; want at least the 200ms it had used, and no more than cpuacct.usage read after it (%dµs)", used, after-*base.Usage.CPUUsageUS)
 	}
 	// The busy child sits in a small cgroup whose counter moved: it is read
-	// at every refresh, and its CPU% is about one core.
-	time.Sleep(300 * time.Millisecond)
-	for range 2 {
+	// at every refresh, and has a CPU%.
+	at := -1
+	for i := range snap.Processes {
+		if snap.Processes[i].PID == busy.Process.Pid {
+			at = i
+		}
+	}
+	for range 3 {
+		time.Sleep(100 * time.Millisecond)
+		before := r.lastRead[at]
 		if res, err = r.Refresh(time.Now()); err != nil && !errors.Is(err, ErrStructureChanged) {
 			t.Fatal(err)
 		}
-		if cpu := res.ProcessCPU[busy.Process.Pid]; cpu < 50 {
-			t.Errorf("the busy child's CPU = %.1f%%, want about 100%%", cpu)
+		if r.lastRead[at].Equal(before) {
+			t.Error("a refresh skipped the busy child")
 		}
-		time.Sleep(200 * time.Millisecond)
+		if cpu := res.ProcessCPU[busy.Process.Pid]; cpu <= 0 {
+			t.Errorf("the busy child's CPU = %.1f%%, want more than 0", cpu)
+		}
 	}
 }
 
