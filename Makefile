@@ -13,7 +13,7 @@ KERNLAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run deps test unit kernlab bench fuzz fmt lint screenshots clean
+.PHONY: help build run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,15 @@ kernlab: ## Boot a QEMU guest with cgroup v2 and run the v2 tests in it
 bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./cmd/benchhost
+
+bench-up: build ## Build the busy bench host and keep it until Ctrl-C
+	$(GO) run ./cmd/benchhost up
+
+bench-down: ## Remove what an interrupted bench run left behind
+	$(GO) run ./cmd/benchhost down
+
+bench-cpu: build ## TUI CPU (1 s refresh) against top -b -d 1 on the bench host
+	$(GO) run ./cmd/benchhost cpu -- 'bin/nscope --interval 1s' 'top -b -d 1 >/dev/null'
 
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
 	./.ci/fuzz $(FUZZTIME)
