@@ -179,6 +179,21 @@ func flattenFlat[T any](spec treeSpec[T], opt TreeOptions) []Row {
 	return out
 }
 
+// KeepRows returns the rows for which keep is true, with Last and the tree
+// guides recomputed for what remains. keep must keep the ancestors of
+// every row it keeps (as a filter with context rows does), or the tree
+// loses its shape.
+func KeepRows(rows []Row, keep func(*Row) bool) []Row {
+	out := make([]Row, 0, len(rows))
+	for i := range rows {
+		if keep(&rows[i]) {
+			out = append(out, rows[i])
+		}
+	}
+	setGuides(out)
+	return out
+}
+
 // setGuides computes Last and the vertical guides of every row from the
 // depths alone, scanning backwards: a row is last when no row of the same
 // depth follows before a shallower one.

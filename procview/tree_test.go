@@ -276,3 +276,18 @@ func TestAncestors(t *testing.T) {
 		})
 	}
 }
+
+func TestKeepRowsRedrawsGuides(t *testing.T) {
+	// a ─┬ b ── c
+	//    └ d
+	rows := []Row{{Depth: 0}, {Depth: 1}, {Depth: 2}, {Depth: 1}}
+	setGuides(rows)
+	if rows[1].Last || !rows[3].Last {
+		t.Fatalf("setup: b last=%v, d last=%v", rows[1].Last, rows[3].Last)
+	}
+	// Dropping d makes b the last child and removes the guide through c.
+	kept := KeepRows(rows, func(r *Row) bool { return r != &rows[3] })
+	if len(kept) != 3 || !kept[1].Last || kept[2].TreePrefix(0) != "  └─" {
+		t.Errorf("after dropping d: b last=%v, c prefix %q; want true and \"  └─\"", kept[1].Last, kept[2].TreePrefix(0))
+	}
+}

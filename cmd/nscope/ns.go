@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
 )
 
 func init() { register(newNSCmd) }
@@ -179,30 +180,14 @@ func writeNSTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) er
 		}
 	}
 	var b strings.Builder
-	var walk func(n *inspect.Namespace, prefix string, last, root bool)
-	walk = func(n *inspect.Namespace, prefix string, last, root bool) {
-		branch, next := "", ""
-		if !root {
-			branch, next = "├─ ", "│  "
-			if last {
-				branch, next = "└─ ", "   "
-			}
+	rows := procview.KeepRows(procview.NewIndex(snap, nil).NamespaceRows(procview.TreeOptions{}),
+		func(r *procview.Row) bool { return visible[r.Namespace.ID] })
+	for _, r := range rows {
+		n := r.Namespace
+		if prefix := r.TreePrefix(0); prefix != "" {
+			b.WriteString(prefix + " ")
 		}
-		b.WriteString(prefix + branch + nsTreeLabel(snap, n, keep(n.Type)) + "\n")
-		var kids []*inspect.Namespace
-		for _, c := range snap.NamespaceChildren(n.ID) {
-			if visible[c.ID] {
-				kids = append(kids, c)
-			}
-		}
-		for i, c := range kids {
-			walk(c, prefix+next, i == len(kids)-1, false)
-		}
-	}
-	for _, r := range snap.NamespaceRoots() {
-		if visible[r.ID] {
-			walk(r, "", true, true)
-		}
+		b.WriteString(nsTreeLabel(snap, n, keep(n.Type)) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

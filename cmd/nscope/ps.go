@@ -67,23 +67,18 @@ func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
 		}
 		return t.flush()
 	}
-	var walk func(p *inspect.Process, prefix string, last, root bool)
-	walk = func(p *inspect.Process, prefix string, last, root bool) {
-		branch, next := "", ""
-		if !root {
-			branch, next = "├─ ", "│  "
-			if last {
-				branch, next = "└─ ", "   "
-			}
-		}
-		add(p, prefix+branch)
-		kids := snap.ProcessChildren(p.PID)
-		for i, c := range kids {
-			walk(c, prefix+next, i == len(kids)-1, false)
-		}
+	// The same tree the TUI shows, fully expanded (the TUI folds kernel
+	// threads by default).
+	open := procview.Expansion{}
+	for i := range snap.Processes {
+		open[procview.ProcessKey(&snap.Processes[i])] = true
 	}
-	for _, r := range snap.ProcessRoots() {
-		walk(r, "", true, true)
+	for _, r := range procview.NewIndex(snap, nil).ProcessRows(procview.TreeOptions{Expansion: open}) {
+		prefix := r.TreePrefix(0)
+		if prefix != "" {
+			prefix += " "
+		}
+		add(r.Process, prefix)
 	}
 	return t.flush()
 }
