@@ -40,27 +40,11 @@ func readStartTicks(procRoot string, pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return parseStartTicks(data)
-}
-
-// parseStartTicks extracts field 22 from the text of /proc/PID/stat. The
-// command name (field 2) is in parentheses and may hold spaces and
-// parentheses, so fields are counted from the last ')'.
-func parseStartTicks(data []byte) (uint64, error) {
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return 0, fmt.Errorf("stat: no command name in %q", data)
-	}
-	fields := bytes.Fields(data[end+1:])
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("stat: %d fields after the command name, want at least 20", len(fields))
-	}
-	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	st, err := inspect.ParseProcStat(data)
 	if err != nil {
-		return 0, fmt.Errorf("stat: start time %q: %w", fields[19], err)
+		return 0, err
 	}
-	return v, nil
+	return st.StartTime, nil
 }
 
 // ReadStartTicks returns the start time of pid (clock ticks after boot,

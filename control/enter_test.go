@@ -250,32 +250,6 @@ func TestNoShellMessageNamesWhatWasTried(t *testing.T) {
 	}
 }
 
-func TestParseStartTicks(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    uint64
-		wantErr bool
-	}{
-		{name: "plain", in: "1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 17 100 200", want: 17},
-		{name: "parens and spaces in comm", in: "7 (a) b (c) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 123456789 1 1", want: 123456789},
-		{name: "short", in: "7 (a) R 1 1", wantErr: true},
-		{name: "no comm", in: "7 a R", wantErr: true},
-		{name: "not a number", in: "1 (x) S 0 1 1 0 -1 0 1 2 3 4 5 6 7 8 20 0 1 0 zz 100", wantErr: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseStartTicks([]byte(tc.in))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 // fakeExecutor records the command and plays the helper: it writes report
 // to the error descriptor and Wait returns waitErr.
 type fakeExecutor struct {

@@ -256,61 +256,77 @@ func (r *cgReader) readData(dirfd int, dirPath string, h *Hierarchy, cg *Cgroup)
 			if m, err := ParseIOMax(data); err == nil {
 				l.IOMax = m
 			}
-		case "cpu.stat":
-			parseCPUStat(data, h.Version, u)
-		case "cpuacct.usage":
-			if v, err := parseCounter(data); err == nil {
-				us := v / 1000
-				u.CPUUsageUS = &us
-			}
-		case "memory.current", "memory.usage_in_bytes":
-			u.MemoryCurrent = counterPtr(data)
-		case "pids.current":
-			u.PidsCurrent = counterPtr(data)
-		case "memory.events":
-			ev := memEvents(u)
-			ParseKeyed(data, func(k string, v int64) {
-				switch k {
-				case "low":
-					ev.Low = v
-				case "high":
-					ev.High = v
-				case "max":
-					ev.Max = v
-				case "oom":
-					ev.OOM = v
-				case "oom_kill":
-					ev.OOMKill = v
-				}
-			})
-		case "memory.failcnt":
-			if v, err := parseCounter(data); err == nil {
-				memEvents(u).Max = v
-			}
-		case "memory.oom_control":
-			ParseKeyed(data, func(k string, v int64) {
-				if k == "oom_kill" {
-					memEvents(u).OOMKill = v
-				}
-			})
-		case "cpu.pressure", "memory.pressure", "io.pressure":
-			p, err := ParsePressure(data)
-			if err != nil {
-				continue
-			}
-			if u.PSI == nil {
-				u.PSI = &PSI{}
-			}
-			switch name {
-			case "cpu.pressure":
-				u.PSI.CPU = p
-			case "memory.pressure":
-				u.PSI.Memory = p
-			default:
-				u.PSI.IO = p
-			}
+		default:
+			ApplyUsageFile(u, h.Version, name, data)
 		}
 	}
+}
+
+// ApplyUsageFile parses one usage file of a cgroup (cpu.stat,
+// cpuacct.usage, memory.current, memory.usage_in_bytes, pids.current,
+// memory.events, memory.failcnt, memory.oom_control, *.pressure) into u, as
+// the scanner does. version is the hierarchy's cgroup version; data is the
+// file's trimmed text. It reports whether name is a usage file. The TUI's
+// counter refresh re-reads these files with it.
+func ApplyUsageFile(u *Usage, version int, name string, data []byte) bool {
+	switch name {
+	case "cpu.stat":
+		parseCPUStat(data, version, u)
+	case "cpuacct.usage":
+		if v, err := parseCounter(data); err == nil {
+			us := v / 1000
+			u.CPUUsageUS = &us
+		}
+	case "memory.current", "memory.usage_in_bytes":
+		u.MemoryCurrent = counterPtr(data)
+	case "pids.current":
+		u.PidsCurrent = counterPtr(data)
+	case "memory.events":
+		ev := memEvents(u)
+		ParseKeyed(data, func(k string, v int64) {
+			switch k {
+			case "low":
+				ev.Low = v
+			case "high":
+				ev.High = v
+			case "max":
+				ev.Max = v
+			case "oom":
+				ev.OOM = v
+			case "oom_kill":
+				ev.OOMKill = v
+			}
+		})
+	case "memory.failcnt":
+		if v, err := parseCounter(data); err == nil {
+			memEvents(u).Max = v
+		}
+	case "memory.oom_control":
+		ParseKeyed(data, func(k string, v int64) {
+			if k == "oom_kill" {
+				memEvents(u).OOMKill = v
+			}
+		})
+	case "cpu.pressure", "memory.pressure", "io.pressure":
+		p, err := ParsePressure(data)
+		if err != nil {
+			return true
+		}
+		if u.PSI == nil {
+			u.PSI = &PSI{}
+		}
+		switch name {
+		case "cpu.pressure":
+			u.PSI.CPU = p
+		case "memory.pressure":
+			u.PSI.Memory = p
+		default:
+			u.PSI.IO = p
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // parseCPUStat reads cpu.stat: v2 has usage_usec and throttled_usec; v1

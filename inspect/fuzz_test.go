@@ -15,7 +15,7 @@ func FuzzParseStat(f *testing.F) {
 	f.Add([]byte("7 (a) b (c)) R 1 7 7 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 4 0 99 0 0 1"))
 	f.Add([]byte("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 1 0 0 20 0 1 0 3 0 0 18446744073709551615 0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st, err := parseStat(data)
+		st, err := ParseProcStat(data)
 		if err != nil {
 			return
 		}

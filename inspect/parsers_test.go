@@ -10,23 +10,28 @@ func TestParseStat(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
-		want    procStat
+		want    ProcStat
 		wantErr bool
 	}{
 		{
 			name: "sleep",
-			in:   "4242 (sleep) S 4200 4242 4200 34816 4242 4194560 96 0 0 0 3 7 0 0 20 0 1 0 123456 2314240 128 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0",
-			want: procStat{Comm: "sleep", State: 'S', PPID: 4200, Flags: 4194560, UTime: 3, STime: 7, Threads: 1, StartTime: 123456, RSSPages: 128},
+			in:   "4242 (sleep) S 4200 4242 4200 34816 4242 4194560 96 0 0 0 3 7 11 13 20 0 1 0 123456 2314240 128 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0",
+			want: ProcStat{Comm: "sleep", State: 'S', PPID: 4200, Flags: 4194560, UTime: 3, STime: 7, CUTime: 11, CSTime: 13, Threads: 1, StartTime: 123456, RSSPages: 128},
 		},
 		{
 			name: "comm with spaces and parens",
 			in:   "7 (a) b (c)) R 1 7 7 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 4 0 99 0 0 18446744073709551615",
-			want: procStat{Comm: "a) b (c)", State: 'R', PPID: 1, Flags: 4194304, Threads: 4, StartTime: 99},
+			want: ProcStat{Comm: "a) b (c)", State: 'R', PPID: 1, Flags: 4194304, Threads: 4, StartTime: 99},
 		},
 		{
 			name: "kernel thread",
 			in:   "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 1 0 0 20 0 1 0 3 0 0 18446744073709551615 0",
-			want: procStat{Comm: "kthreadd", State: 'S', Flags: 2129984, STime: 1, Threads: 1, StartTime: 3},
+			want: ProcStat{Comm: "kthreadd", State: 'S', Flags: 2129984, STime: 1, Threads: 1, StartTime: 3},
+		},
+		{
+			name: "ends at rss with a newline",
+			in:   "17 (x) S 1 17 17 0 -1 0 0 0 0 0 1 2 3 4 20 0 1 0 5 0 9\n",
+			want: ProcStat{Comm: "x", State: 'S', PPID: 1, UTime: 1, STime: 2, CUTime: 3, CSTime: 4, Threads: 1, StartTime: 5, RSSPages: 9},
 		},
 		{name: "no comm", in: "12 S 1 2 3", wantErr: true},
 		{name: "truncated", in: "12 (x) S 1 2 3", wantErr: true},
@@ -34,7 +39,7 @@ func TestParseStat(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseStat([]byte(tc.in))
+			got, err := ParseProcStat([]byte(tc.in))
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("parseStat error = %v, wantErr %v", err, tc.wantErr)
 			}

@@ -107,7 +107,7 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 		}
 		return res
 	}
-	st, err := parseStat(data)
+	st, err := ParseProcStat(data)
 	if err != nil {
 		// A torn read can only come from a process exiting under us.
 		return res

@@ -9,25 +9,31 @@ import (
 // pfKthread is the PF_KTHREAD bit of the flags field in /proc/PID/stat.
 const pfKthread = 0x00200000
 
-// procStat holds the fields nscope uses from /proc/PID/stat. Times are in
-// clock ticks and RSS in pages, as the kernel writes them. See proc(5).
-type procStat struct {
-	Comm      string
-	State     byte
-	PPID      int
-	Flags     uint64
+// ProcStat holds the fields nscope uses from /proc/PID/stat. Times are in
+// clock ticks (USER_HZ) and RSS in pages, as the kernel writes them. See
+// proc_pid_stat(5).
+type ProcStat struct {
+	Comm  string
+	State byte
+	PPID  int
+	Flags uint64
+	// UTime and STime are the process's own CPU time; CUTime and CSTime
+	// that of its waited-for children.
 	UTime     uint64
 	STime     uint64
+	CUTime    uint64
+	CSTime    uint64
 	Threads   int
 	StartTime uint64
 	RSSPages  int64
 }
 
-// parseStat parses the contents of /proc/PID/stat. The command name is in
-// parentheses and may itself contain spaces and parentheses, so the fields
-// are counted from the last ')'.
-func parseStat(data []byte) (procStat, error) {
-	var st procStat
+// ParseProcStat parses the contents of /proc/PID/stat. The command name is
+// in parentheses and may itself contain spaces and parentheses, so the
+// fields are counted from the last ')'.
+func ParseProcStat(data []byte) (ProcStat, error) {
+	var st ProcStat
+	data = bytes.TrimRight(data, "\n ")
 	open := bytes.IndexByte(data, '(')
 	closing := bytes.LastIndexByte(data, ')')
 	if open < 0 || closing < open {
@@ -36,7 +42,7 @@ func parseStat(data []byte) (procStat, error) {
 	st.Comm = string(data[open+1 : closing])
 	rest := data[closing+1:]
 	// Field numbers as in proc(5): 3 state, 4 ppid, 9 flags, 14 utime,
-	// 15 stime, 20 num_threads, 22 starttime, 24 rss.
+	// 15 stime, 16 cutime, 17 cstime, 20 num_threads, 22 starttime, 24 rss.
 	field := 2
 	for len(rest) > 0 {
 		for len(rest) > 0 && rest[0] == ' ' {
@@ -67,6 +73,10 @@ func parseStat(data []byte) (procStat, error) {
 			st.UTime, err = atou(tok)
 		case 15:
 			st.STime, err = atou(tok)
+		case 16:
+			st.CUTime, err = atou(tok)
+		case 17:
+			st.CSTime, err = atou(tok)
 		case 20:
 			st.Threads, err = atoi(tok)
 		case 22:

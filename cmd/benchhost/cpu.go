@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // cpuResult is one measured command's CPU use.
@@ -206,7 +208,7 @@ func killStrayChildren(keep map[int]bool, grace time.Duration) {
 				continue
 			}
 			if data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
-				if st, err := parseStat(data); err == nil && st.PPID == me && st.State != 'Z' {
+				if st, err := inspect.ParseProcStat(data); err == nil && st.PPID == me && st.State != 'Z' {
 					_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 				}
 			}

@@ -4,18 +4,20 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // procTable is one reading of every process's /proc/PID/stat.
 type procTable struct {
-	stats    map[int]procStat
+	stats    map[int]inspect.ProcStat
 	children map[int][]int
 }
 
 // readProcTable reads /proc/PID/stat of every process under procRoot.
 // Processes that exit meanwhile are skipped.
 func readProcTable(procRoot string) (procTable, error) {
-	t := procTable{stats: map[int]procStat{}, children: map[int][]int{}}
+	t := procTable{stats: map[int]inspect.ProcStat{}, children: map[int][]int{}}
 	entries, err := os.ReadDir(procRoot)
 	if err != nil {
 		return t, err
@@ -29,7 +31,7 @@ func readProcTable(procRoot string) (procTable, error) {
 		if err != nil {
 			continue
 		}
-		st, err := parseStat(data)
+		st, err := inspect.ParseProcStat(data)
 		if err != nil {
 			continue
 		}
@@ -38,6 +40,10 @@ func readProcTable(procRoot string) (procTable, error) {
 	}
 	return t, nil
 }
+
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat; the
+// kernel fixes it at 100 for every architecture's user ABI.
+const clockTicks = 100
 
 // treeTicks is the CPU time in clock ticks used so far by the process
 // root and all its descendants: each live process's utime+stime plus the

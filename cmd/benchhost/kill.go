@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // killMembers sends SIGKILL to every live process in the cgroup
@@ -80,7 +82,7 @@ func isZombie(pid int) bool {
 	if err != nil {
 		return true
 	}
-	st, err := parseStat(data)
+	st, err := inspect.ParseProcStat(data)
 	return err != nil || st.State == 'Z' || st.State == 'X'
 }
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // childEnv makes the test binary run "benchhost up" (TestLiveDown).
@@ -45,7 +47,7 @@ func alive(pid int) bool {
 	if err != nil {
 		return false
 	}
-	st, err := parseStat(data)
+	st, err := inspect.ParseProcStat(data)
 	return err == nil && st.State != 'Z' && st.State != 'X'
 }
 
@@ -155,7 +157,7 @@ func TestLiveHostBuildAndTeardown(t *testing.T) {
 	}
 	for _, pid := range plainPIDs {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		st, err := parseStat(data)
+		st, err := inspect.ParseProcStat(data)
 		if err != nil || st.Comm != "sleep" || st.PPID != os.Getpid() {
 			t.Errorf("plain process %d: %+v (%v), want a sleep whose parent is us", pid, st, err)
 		}

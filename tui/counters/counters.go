@@ -1,6 +1,7 @@
 package counters
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -316,7 +317,7 @@ func (r *Refresher) Refresh(now time.Time) (Result, error) {
 					changed = true
 					continue
 				}
-				applyCounter(&c.Usage, f.name, h.Version, data)
+				inspect.ApplyUsageFile(&c.Usage, h.Version, f.name, bytes.TrimSpace(data))
 			}
 			if pass == 0 {
 				if u := c.Usage.CPUUsageUS; u != nil {
@@ -357,24 +358,24 @@ func (r *Refresher) Refresh(now time.Time) (Result, error) {
 			changed = true
 			continue
 		}
-		st, err := parseStat(data)
+		st, err := inspect.ParseProcStat(data)
 		if err != nil {
 			continue
 		}
-		if st.ppid != p.PPID {
+		if st.PPID != p.PPID {
 			changed = true
 		}
 		before := p.CPUTimeUS()
-		p.State = string(st.state)
-		p.UTimeUS = st.utime * (1e6 / clockTicks)
-		p.STimeUS = st.stime * (1e6 / clockTicks)
-		p.Threads = st.threads
-		p.RSSBytes = st.rssPages * r.pageSize
+		p.State = string(st.State)
+		p.UTimeUS = int64(st.UTime) * (1e6 / clockTicks)
+		p.STimeUS = int64(st.STime) * (1e6 / clockTicks)
+		p.Threads = st.Threads
+		p.RSSBytes = st.RSSPages * r.pageSize
 		used := p.CPUTimeUS() - before
 		if wall := now.Sub(r.lastRead[i]); wall > 0 && used > 0 {
 			res.ProcessCPU[p.PID] = float64(used) / float64(wall.Microseconds()) * 100
 		}
-		r.busy[i] = used > 0 || st.state == 'R' || st.state == 'D'
+		r.busy[i] = used > 0 || st.State == 'R' || st.State == 'D'
 		r.lastRead[i] = now
 		r.last[i] = *p
 	}

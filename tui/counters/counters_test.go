@@ -34,11 +34,11 @@ func ownCPU(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := parseStat(data)
+	st, err := inspect.ParseProcStat(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return (st.utime + st.stime) * (1e6 / clockTicks)
+	return int64(st.UTime+st.STime) * (1e6 / clockTicks)
 }
 
 // burn spins until this process has used d more CPU time (not wall
