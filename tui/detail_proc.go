@@ -50,8 +50,10 @@ func processDetail(ix *procview.Index, p *inspect.Process) *detailBuilder {
 				where += " (host)"
 			}
 			b.addLink(procview.NamespaceKey(n.ID), label, seg{" in ", roleDim}, seg{where, nsRole(inspect.PIDNS)})
+		} else if p.NS[inspect.PIDNS].IsZero() {
+			b.add(seg{"  ", roleNormal}, label, seg{" in a pid namespace whose link is not readable", roleDim})
 		} else {
-			b.add(seg{"  ", roleNormal}, label, seg{" in a pid namespace the scanner cannot see", roleDim})
+			b.add(seg{"  ", roleNormal}, label, seg{" in a pid namespace above the scanner's", roleDim})
 		}
 	}
 
