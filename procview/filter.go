@@ -85,6 +85,11 @@ func (f Filter) MatchProcess(p *inspect.Process, container string) bool {
 			return true
 		}
 	}
+	// A query with a space, such as "sleep 600", is looked for in the
+	// command line as it is shown: the arguments joined with spaces.
+	if len(p.Cmdline) > 1 && strings.IndexByte(f.text, ' ') >= 0 && f.contains(strings.Join(p.Cmdline, " ")) {
+		return true
+	}
 	for _, c := range p.Cgroups {
 		if c.Path != "/" && f.contains(c.Path) {
 			return true

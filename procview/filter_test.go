@@ -1,6 +1,10 @@
 package procview
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/nscope/nscope/inspect"
+)
 
 func TestFilterMatchProcess(t *testing.T) {
 	snap := testHost(t, t0, 1)
@@ -70,5 +74,25 @@ func TestFilterMatchNamespaceAndCgroup(t *testing.T) {
 				t.Errorf("filter %q = %v, want %v", tc.query, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFilterWholeCommandLine checks that a query with a space is found in
+// the command line as shown, across arguments.
+func TestFilterWholeCommandLine(t *testing.T) {
+	p := &inspect.Process{PID: 5017, Comm: "sleep", Cmdline: []string{"sleep", "600"}, NSpid: []int{5017}}
+	tests := []struct {
+		query string
+		want  bool
+	}{
+		{"sleep 600", true},
+		{"p 6", true},
+		{"sleep 601", false},
+		{"600", false}, // a number is an ID, not text
+	}
+	for _, tc := range tests {
+		if got := ParseFilter(tc.query).MatchProcess(p, ""); got != tc.want {
+			t.Errorf("filter %q on %v = %v, want %v", tc.query, p.Cmdline, got, tc.want)
+		}
 	}
 }
