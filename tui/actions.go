@@ -4,6 +4,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 	"github.com/nscope/nscope/tui/dialog"
@@ -29,6 +30,8 @@ type ActionEnv struct {
 	Styles *Styles
 	// Width and Height are the terminal's size.
 	Width, Height int
+	// Editor is the app's cgroup limit writer (Options.Editor), or nil.
+	Editor *control.Editor
 }
 
 // Action is a key that acts on the selection, usually by opening a

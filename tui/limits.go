@@ -32,7 +32,7 @@ func init() {
 		NotApplicable: "e edits limit files: select a cgroup or a process",
 		Mutates:       true,
 		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
-			ed := limitsEditor(env.Selection.Snapshot)
+			ed := actionEditor(env)
 			if why := ed.ReadOnlyReason(); why != "" {
 				return refusal(env.Styles, "edit limit files", why), nil
 			}
@@ -60,7 +60,7 @@ func editAction(keys, desc, controller, what string, open func(ActionEnv, *contr
 		NotApplicable: fmt.Sprintf("%s (%s): select a cgroup or a process", keys, desc),
 		Mutates:       true,
 		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
-			ed := limitsEditor(env.Selection.Snapshot)
+			ed := actionEditor(env)
 			if why := ed.ReadOnlyReason(); why != "" {
 				return refusal(env.Styles, what, why), nil
 			}
@@ -87,11 +87,19 @@ func refusal(st *Styles, what, why string) dialog.Dialog {
 	}
 }
 
-// limitsEditor returns the Editor the actions write through for the
-// host a snapshot shows. The app does not hand one to actions, so it is
-// built here from the snapshot's cgroup layout (journal in
-// control.DefaultStateDir; refused edits when not root); tests replace
-// it with one on a control.FakeFS.
+// actionEditor returns the Editor an action writes through: the app's
+// (Options.Editor, which the CLI builds like "nscope set" does), else one
+// for the host the snapshot shows.
+func actionEditor(env ActionEnv) *control.Editor {
+	if env.Editor != nil {
+		return env.Editor
+	}
+	return limitsEditor(env.Selection.Snapshot)
+}
+
+// limitsEditor builds an Editor for the host a snapshot shows, from its
+// cgroup layout (journal in control.DefaultStateDir; refused edits when
+// not root); tests replace it with one on a control.FakeFS.
 var limitsEditor = hostEditor
 
 // hostEditors caches the host's editor; only the UI goroutine uses it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -24,6 +25,10 @@ type Options struct {
 	LoadedFrom string
 	// ReadOnly refuses every action that changes the host.
 	ReadOnly bool
+	// Editor writes cgroup limits for the actions (the same journal and
+	// refusals as the CLI's "nscope set"). Nil builds one from the
+	// snapshot's cgroup layout.
+	Editor *control.Editor
 	// NoColor drops colours and keeps attributes, as NO_COLOR asks.
 	NoColor bool
 	// Light assumes a light background until the terminal answers the

@@ -61,6 +61,11 @@ func runTUI(cmd *cobra.Command) error {
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	} else {
 		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
+		// The same editor as "nscope set": its journal, --read-only and
+		// test hooks. Without cgroups the actions say so themselves.
+		if ed, err := newEditor(); err == nil {
+			opts.Editor = ed
+		}
 	}
 	return tui.Run(cmd.Context(), opts)
 }
