@@ -32,6 +32,9 @@ type ActionEnv struct {
 	Width, Height int
 	// Editor is the app's cgroup limit writer (Options.Editor), or nil.
 	Editor *control.Editor
+	// launched is where a background launch is registered, so that the
+	// app stops it and removes its cgroup when it ends.
+	launched *launchedSet
 }
 
 // Action is a key that acts on the selection, usually by opening a

@@ -62,7 +62,16 @@ type Model struct {
 	back        []location
 	flash       FlashMsg
 	flashUntil  time.Time
+	// pendingSelect is a PID to select when the next full scan has it
+	// (SelectProcessMsg).
+	pendingSelect int
+	// launched are the processes actions started in the background; they
+	// are stopped and cleaned up when the app ends.
+	launched *launchedSet
 }
+
+// flashFor is how long a status-line message stays.
+const flashFor = 5 * time.Second
 
 // location is a place to come back to with esc after following a link.
 type location struct {
@@ -78,14 +87,15 @@ func New(opts Options) *Model {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Model{
-		opts:   opts,
-		keys:   DefaultKeyMap(),
-		st:     NewStyles(!opts.Light, opts.NoColor),
-		ctx:    ctx,
-		cancel: cancel,
-		hist:   procview.NewHistory(opts.HistorySize),
-		help:   help.New(),
-		view:   ProcessesView,
+		opts:     opts,
+		keys:     DefaultKeyMap(),
+		st:       NewStyles(!opts.Light, opts.NoColor),
+		ctx:      ctx,
+		cancel:   cancel,
+		hist:     procview.NewHistory(opts.HistorySize),
+		launched: newLaunchedSet(),
+		help:     help.New(),
+		view:     ProcessesView,
 	}
 	m.lists[NamespacesView] = newListView(NamespacesView, procview.SortName, namespaceColumns)
 	m.lists[ProcessesView] = newListView(ProcessesView, procview.SortPID, processColumns)
@@ -132,7 +142,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case clockMsg:
 		return clockTick()
 	case FlashMsg:
-		m.flash, m.flashUntil = msg, m.opts.Now().Add(5*time.Second)
+		m.flash, m.flashUntil = msg, m.opts.Now().Add(flashFor)
+	case SelectProcessMsg:
+		return m.onSelectProcess(msg)
+	case launchedMsg:
+		return m.launched.watch(msg)
+	case launchEndedMsg:
+		return m.onLaunchEnded(msg)
 	case RefreshMsg:
 		if m.opts.live() && !m.paused {
 			m.forceFull = true

@@ -13,7 +13,7 @@ const maxBack = 100
 func (m *Model) follow(k procview.Key) {
 	if m.ix == nil || m.ix.Lookup(k) == nil {
 		m.flash = FlashMsg{Text: "that item is gone since the last refresh", Err: true}
-		m.flashUntil = m.opts.Now().Add(5e9)
+		m.flashUntil = m.opts.Now().Add(flashFor)
 		return
 	}
 	here := location{view: m.view, detailFocus: m.detailFocus, detailLink: m.detail.focus}

@@ -129,6 +129,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 	}
 	m.refreshed = msg.refreshed
 	m.applyWith(msg.snap, msg.procCPU, msg.base)
+	m.selectPending(!msg.refreshed)
 	return m.scheduleScan()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -24,6 +25,11 @@ func Run(ctx context.Context, opts Options) error {
 	// renderer wakes at this rate even when nothing changes.
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))
 	_, err := p.Run()
+	// Processes launched from the TUI live as long as it does: stop them
+	// and remove their cgroups now that the terminal is back.
+	if n := m.launched.stopAll(stopGrace); n > 0 {
+		fmt.Fprintf(os.Stderr, "nscope: stopped %d process(es) launched from the TUI and removed their cgroups\n", n)
+	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}

@@ -283,7 +283,7 @@ func (m *Model) runAction(msg tea.KeyPressMsg) tea.Cmd {
 				return Flash(why, true)
 			}
 		}
-		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor})
+		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor, launched: m.launched})
 		if d != nil {
 			cmd = tea.Batch(m.dialogs.Push(d), cmd)
 		}
