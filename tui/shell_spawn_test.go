@@ -93,6 +93,10 @@ func TestShellChecklistLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fake := &enterFake{waitErr: &control.ExitError{Code: 3}}
+	old := newEnterer
+	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterExecutor(fake)) }
+	t.Cleanup(func() { newEnterer = old })
 	m := liveModel(t, 120, 40, snap)
 	selectProcess(t, m, sleeper)
 	d := newFlowDriver(t, m)
@@ -120,11 +124,58 @@ func TestShellChecklistLive(t *testing.T) {
 	if len(ready.cmd.Plan.Command) != 1 || !strings.HasSuffix(ready.cmd.Plan.Command[0], "sh") {
 		t.Errorf("command %v, want a shell", ready.cmd.Plan.Command)
 	}
-	// How it ended shows in the status line.
-	if msg := shellEnded(sleeper, "PID x", []string{"/bin/sh"}, &control.ExitError{Code: 3}).(FlashMsg); !msg.Err || !strings.Contains(msg.Text, "status 3") {
+	// Run it as tea.Exec does, through the injected executor: the helper
+	// is asked for uts only, and the exit status reaches the status line.
+	runErr := ready.cmd.Run()
+	if len(fake.cmds) != 1 {
+		t.Fatalf("executor got %d commands, want 1", len(fake.cmds))
+	}
+	env := strings.Join(fake.cmds[0].Env, "\n")
+	if !strings.Contains(env, "uts") || strings.Contains(env, "net") {
+		t.Errorf("helper environment asks for the wrong namespaces:\n%s", env)
+	}
+	if msg := shellEnded(sleeper, "PID x", ready.cmd.Plan.Command, runErr).(FlashMsg); !msg.Err || !strings.Contains(msg.Text, "status 3") {
 		t.Errorf("end message %+v, want exit status 3 as an error", msg)
 	}
+	// A helper that could not join says why, in plain words.
+	refused := &enterFake{report: "nsexec\t1\tsetns\tuts\n"}
+	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterExecutor(refused)) }
+	d.awaitClosed()
+	d.keys("x")
+	d.await("the plan", func(msg tea.Msg) bool { _, ok := msg.(shellPlannedMsg); return ok })
+	d.keys("enter")
+	d.await("the command", func(msg tea.Msg) bool {
+		r, ok := msg.(shellReadyMsg)
+		ready = r
+		return ok
+	})
+	if ready.err != nil {
+		t.Fatalf("enter: %v", ready.err)
+	}
+	if msg := shellEnded(sleeper, "PID x", ready.cmd.Plan.Command, ready.cmd.Run()).(FlashMsg); !msg.Err || !strings.Contains(msg.Text, "could not enter") || !strings.Contains(msg.Text, "not permitted") {
+		t.Errorf("refusal message %+v, want \"could not enter\" and \"not permitted\"", msg)
+	}
 }
+
+// enterFake plays the enter helper: it reports report on the error
+// descriptor (a refusal) and Wait returns waitErr.
+type enterFake struct {
+	cmds    []*exec.Cmd
+	report  string
+	waitErr error
+}
+
+func (f *enterFake) Start(cmd *exec.Cmd) error {
+	f.cmds = append(f.cmds, cmd)
+	if f.report != "" {
+		if _, err := cmd.ExtraFiles[0].Write([]byte(f.report)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *enterFake) Wait(*exec.Cmd) error { return f.waitErr }
 
 // TestShellGoneTarget shows the plain-words error for a process that
 // exited since the scan.
