@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nscope/nscope/internal/fixturefs"
 )
 
 // The fixture trees under testdata/ are copies of real kernel files: a
@@ -185,6 +187,8 @@ func makeHybridFixture(t *testing.T, root string) {
 		"    go test ./inspect -run TestFixtureHybrid -update-fixture\n\n" +
 		"See inspect/fixture_test.go. expect.json says what a scan of it must find.\n"
 	must(t, os.WriteFile(filepath.Join(root, "README"), []byte(readme), 0o644))
+	_, err := fixturefs.KeepEmptyDirs(root)
+	must(t, err)
 }
 
 // copyProcess copies the files the scanner reads for pid; with withMounts

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nscope/nscope/internal/fixturefs"
 )
 
 // fixtureTrees are the top-level directories the guest's fixture holds;
@@ -30,7 +32,8 @@ func saveFixture(data []byte, dir string) (files int, err error) {
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return files, nil
+			_, err := fixturefs.KeepEmptyDirs(dir)
+			return files, err
 		}
 		if err != nil {
 			return files, fmt.Errorf("fixture tar: %w", err)
