@@ -27,10 +27,11 @@ func (s *Snapshot) WriteJSONCompact(w io.Writer) error {
 		SchemaVersion int         `json:"schema_version"`
 		Time          any         `json:"time"`
 		ScanDuration  int64       `json:"scan_duration_ns"`
+		ScanMethod    string      `json:"scan_method,omitempty"`
 		Host          Host        `json:"host"`
 		CgroupMode    CgroupMode  `json:"cgroup_mode"`
 		Hierarchies   []Hierarchy `json:"hierarchies"`
-	}{s.SchemaVersion, s.Time, int64(s.ScanDuration), s.Host, s.CgroupMode, s.Hierarchies}
+	}{s.SchemaVersion, s.Time, int64(s.ScanDuration), s.ScanMethod, s.Host, s.CgroupMode, s.Hierarchies}
 	b, err := json.Marshal(head)
 	if err != nil {
 		return err

@@ -78,146 +78,155 @@ func TestLiveNamespaces(t *testing.T) {
 	twoUsers := startProc(t, "unshare", "--user", "--map-root-user", "unshare", "--user", "--map-root-user", "sleep", "1000")
 	waitFor(t, "nested unshare --user to exec sleep", func() bool { return comm(twoUsers.Process.Pid) == "sleep" })
 
-	snap := liveScan(t)
+	// The same world, read through /proc alone and through the BPF task
+	// iterators (which replace the namespace links, NSpid and fd walks).
+	for _, mode := range scanModes(t) {
+		t.Run(mode.name, func(t *testing.T) {
+			snap := liveScan(t, mode.opts...)
+			if snap.ScanMethod != mode.name {
+				t.Fatalf("scan method %q, want %q", snap.ScanMethod, mode.name)
+			}
 
-	t.Run("every type", func(t *testing.T) {
-		sleeper := snap.Process(sleepPID)
-		if sleeper == nil {
-			t.Fatalf("no process %d", sleepPID)
-		}
-		for _, typ := range AllNSTypes {
-			want := linkID(t, fmt.Sprintf("/proc/%d/ns/%s", sleepPID, typ))
-			if sleeper.NS[typ] != want {
-				t.Errorf("%s namespace of %d = %v, kernel says %v", typ, sleepPID, sleeper.NS[typ], want)
-			}
-			if typ != UserNS && sleeper.NS[typ] == self.Host.SelfNS[typ] {
-				t.Errorf("%s namespace of %d is the host's", typ, sleepPID)
-			}
-			n := snap.Namespace(sleeper.NS[typ])
-			if n == nil {
-				t.Fatalf("no %s namespace %v", typ, sleeper.NS[typ])
-			}
-			if typ != UserNS && n.Owner != hostUser {
-				t.Errorf("%s %v owner = %v, want the host user namespace %v", typ, n.ID, n.Owner, hostUser)
-			}
-			wantMembers := []int{unsharePID, sleepPID}
-			if typ == PIDNS || typ == TimeNS {
-				// unshare itself stays behind and holds them for its child.
-				wantMembers = []int{sleepPID}
-				if !slices.ContainsFunc(n.Holders, func(h Holder) bool { return h.Kind == HeldForChildren && h.PID == unsharePID }) {
-					t.Errorf("%s %v holders = %+v, want for-children by %d", typ, n.ID, n.Holders, unsharePID)
+			t.Run("every type", func(t *testing.T) {
+				sleeper := snap.Process(sleepPID)
+				if sleeper == nil {
+					t.Fatalf("no process %d", sleepPID)
 				}
-			}
-			if typ == UserNS {
-				continue
-			}
-			if diff := cmp.Diff(wantMembers, n.Members); diff != "" {
-				t.Errorf("%s %v members (-want +got):\n%s", typ, n.ID, diff)
-			}
-		}
-		if diff := cmp.Diff([]int{sleepPID, 1}, sleeper.NSpid); diff != "" {
-			t.Errorf("NSpid of %d (-want +got):\n%s", sleepPID, diff)
-		}
-		pidNS := snap.Namespace(sleeper.NS[PIDNS])
-		if pidNS.Parent != hostPID || pidNS.Level != 1 {
-			t.Errorf("pid namespace parent %v level %d, want %v level 1", pidNS.Parent, pidNS.Level, hostPID)
-		}
-	})
+				for _, typ := range AllNSTypes {
+					want := linkID(t, fmt.Sprintf("/proc/%d/ns/%s", sleepPID, typ))
+					if sleeper.NS[typ] != want {
+						t.Errorf("%s namespace of %d = %v, kernel says %v", typ, sleepPID, sleeper.NS[typ], want)
+					}
+					if typ != UserNS && sleeper.NS[typ] == self.Host.SelfNS[typ] {
+						t.Errorf("%s namespace of %d is the host's", typ, sleepPID)
+					}
+					n := snap.Namespace(sleeper.NS[typ])
+					if n == nil {
+						t.Fatalf("no %s namespace %v", typ, sleeper.NS[typ])
+					}
+					if typ != UserNS && n.Owner != hostUser {
+						t.Errorf("%s %v owner = %v, want the host user namespace %v", typ, n.ID, n.Owner, hostUser)
+					}
+					wantMembers := []int{unsharePID, sleepPID}
+					if typ == PIDNS || typ == TimeNS {
+						// unshare itself stays behind and holds them for its child.
+						wantMembers = []int{sleepPID}
+						if !slices.ContainsFunc(n.Holders, func(h Holder) bool { return h.Kind == HeldForChildren && h.PID == unsharePID }) {
+							t.Errorf("%s %v holders = %+v, want for-children by %d", typ, n.ID, n.Holders, unsharePID)
+						}
+					}
+					if typ == UserNS {
+						continue
+					}
+					if diff := cmp.Diff(wantMembers, n.Members); diff != "" {
+						t.Errorf("%s %v members (-want +got):\n%s", typ, n.ID, diff)
+					}
+				}
+				if diff := cmp.Diff([]int{sleepPID, 1}, sleeper.NSpid); diff != "" {
+					t.Errorf("NSpid of %d (-want +got):\n%s", sleepPID, diff)
+				}
+				pidNS := snap.Namespace(sleeper.NS[PIDNS])
+				if pidNS.Parent != hostPID || pidNS.Level != 1 {
+					t.Errorf("pid namespace parent %v level %d, want %v level 1", pidNS.Parent, pidNS.Level, hostPID)
+				}
+			})
 
-	t.Run("named netns", func(t *testing.T) {
-		id := linkID(t, "/run/netns/"+netnsName)
-		n := snap.Namespace(id)
-		if n == nil {
-			t.Fatalf("named netns %s (%v) not found", netnsName, id)
-		}
-		if n.Type != NetNS || len(n.Members) != 0 {
-			t.Errorf("named netns: type %s members %v, want net with none", n.Type, n.Members)
-		}
-		want := Holder{Kind: HeldByNamedNetns, Path: "/run/netns/" + netnsName, Name: netnsName, MountNS: hostMnt}
-		if !slices.Contains(n.Holders, want) {
-			t.Errorf("named netns holders = %+v, want %+v", n.Holders, want)
-		}
-	})
+			t.Run("named netns", func(t *testing.T) {
+				id := linkID(t, "/run/netns/"+netnsName)
+				n := snap.Namespace(id)
+				if n == nil {
+					t.Fatalf("named netns %s (%v) not found", netnsName, id)
+				}
+				if n.Type != NetNS || len(n.Members) != 0 {
+					t.Errorf("named netns: type %s members %v, want net with none", n.Type, n.Members)
+				}
+				want := Holder{Kind: HeldByNamedNetns, Path: "/run/netns/" + netnsName, Name: netnsName, MountNS: hostMnt}
+				if !slices.Contains(n.Holders, want) {
+					t.Errorf("named netns holders = %+v, want %+v", n.Holders, want)
+				}
+			})
 
-	t.Run("bind mount only", func(t *testing.T) {
-		id := linkID(t, bindFile)
-		n := snap.Namespace(id)
-		if n == nil {
-			t.Fatalf("bind-mounted uts namespace %v not found", id)
-		}
-		want := []Holder{{Kind: HeldByBindMount, Path: bindFile, MountNS: hostMnt}}
-		if n.Type != UTSNS || len(n.Members) != 0 {
-			t.Errorf("bind-mounted namespace: type %s members %v, want uts with none", n.Type, n.Members)
-		}
-		if diff := cmp.Diff(want, n.Holders); diff != "" {
-			t.Errorf("holders (-want +got):\n%s", diff)
-		}
-		if n.Owner != hostUser {
-			t.Errorf("owner = %v, want %v", n.Owner, hostUser)
-		}
-	})
+			t.Run("bind mount only", func(t *testing.T) {
+				id := linkID(t, bindFile)
+				n := snap.Namespace(id)
+				if n == nil {
+					t.Fatalf("bind-mounted uts namespace %v not found", id)
+				}
+				want := []Holder{{Kind: HeldByBindMount, Path: bindFile, MountNS: hostMnt}}
+				if n.Type != UTSNS || len(n.Members) != 0 {
+					t.Errorf("bind-mounted namespace: type %s members %v, want uts with none", n.Type, n.Members)
+				}
+				if diff := cmp.Diff(want, n.Holders); diff != "" {
+					t.Errorf("holders (-want +got):\n%s", diff)
+				}
+				if n.Owner != hostUser {
+					t.Errorf("owner = %v, want %v", n.Owner, hostUser)
+				}
+			})
 
-	t.Run("fd only", func(t *testing.T) {
-		n := snap.Namespace(fdHeldID)
-		if n == nil {
-			t.Fatalf("fd-held ipc namespace %v not found", fdHeldID)
-		}
-		want := []Holder{{Kind: HeldByFD, PID: holder.Process.Pid, FD: 3}}
-		if n.Type != IPCNS || len(n.Members) != 0 {
-			t.Errorf("fd-held namespace: type %s members %v, want ipc with none", n.Type, n.Members)
-		}
-		if diff := cmp.Diff(want, n.Holders); diff != "" {
-			t.Errorf("holders (-want +got):\n%s", diff)
-		}
-	})
+			t.Run("fd only", func(t *testing.T) {
+				n := snap.Namespace(fdHeldID)
+				if n == nil {
+					t.Fatalf("fd-held ipc namespace %v not found", fdHeldID)
+				}
+				want := []Holder{{Kind: HeldByFD, PID: holder.Process.Pid, FD: 3}}
+				if n.Type != IPCNS || len(n.Members) != 0 {
+					t.Errorf("fd-held namespace: type %s members %v, want ipc with none", n.Type, n.Members)
+				}
+				if diff := cmp.Diff(want, n.Holders); diff != "" {
+					t.Errorf("holders (-want +got):\n%s", diff)
+				}
+			})
 
-	t.Run("user owns nested pid", func(t *testing.T) {
-		user := nsOf(t, snap, innerPID, UserNS)
-		p1 := nsOf(t, snap, innerPID, PIDNS)
-		p2 := nsOf(t, snap, deepPID, PIDNS)
-		if user.ID == hostUser || user.Parent != hostUser || user.Owner != hostUser || user.Level != 1 || user.OwnerUID != 0 {
-			t.Errorf("user namespace %+v: want child of %v at level 1 created by uid 0", user, hostUser)
-		}
-		if diff := cmp.Diff([]int{outerPID, innerPID, deepPID}, user.Members); diff != "" {
-			t.Errorf("user namespace members (-want +got):\n%s", diff)
-		}
-		if p1.Parent != hostPID || p1.Owner != user.ID || p1.Level != 1 {
-			t.Errorf("outer pid namespace parent %v owner %v level %d; want %v, %v, 1", p1.Parent, p1.Owner, p1.Level, hostPID, user.ID)
-		}
-		if p2.Parent != p1.ID || p2.Owner != user.ID || p2.Level != 2 {
-			t.Errorf("inner pid namespace parent %v owner %v level %d; want %v, %v, 2", p2.Parent, p2.Owner, p2.Level, p1.ID, user.ID)
-		}
-		if diff := cmp.Diff([]int{deepPID, 2, 1}, snap.Process(deepPID).NSpid); diff != "" {
-			t.Errorf("NSpid of the nested sleep (-want +got):\n%s", diff)
-		}
-		// The tree: the outer pid namespace hangs under its owner, the inner
-		// one under its parent.
-		if tp := snap.NamespaceTreeParent(p1); tp == nil || tp.ID != user.ID {
-			t.Errorf("tree parent of the outer pid namespace = %v, want the user namespace", tp)
-		}
-		if tp := snap.NamespaceTreeParent(p2); tp == nil || tp.ID != p1.ID {
-			t.Errorf("tree parent of the inner pid namespace = %v, want the outer one", tp)
-		}
-	})
+			t.Run("user owns nested pid", func(t *testing.T) {
+				user := nsOf(t, snap, innerPID, UserNS)
+				p1 := nsOf(t, snap, innerPID, PIDNS)
+				p2 := nsOf(t, snap, deepPID, PIDNS)
+				if user.ID == hostUser || user.Parent != hostUser || user.Owner != hostUser || user.Level != 1 || user.OwnerUID != 0 {
+					t.Errorf("user namespace %+v: want child of %v at level 1 created by uid 0", user, hostUser)
+				}
+				if diff := cmp.Diff([]int{outerPID, innerPID, deepPID}, user.Members); diff != "" {
+					t.Errorf("user namespace members (-want +got):\n%s", diff)
+				}
+				if p1.Parent != hostPID || p1.Owner != user.ID || p1.Level != 1 {
+					t.Errorf("outer pid namespace parent %v owner %v level %d; want %v, %v, 1", p1.Parent, p1.Owner, p1.Level, hostPID, user.ID)
+				}
+				if p2.Parent != p1.ID || p2.Owner != user.ID || p2.Level != 2 {
+					t.Errorf("inner pid namespace parent %v owner %v level %d; want %v, %v, 2", p2.Parent, p2.Owner, p2.Level, p1.ID, user.ID)
+				}
+				if diff := cmp.Diff([]int{deepPID, 2, 1}, snap.Process(deepPID).NSpid); diff != "" {
+					t.Errorf("NSpid of the nested sleep (-want +got):\n%s", diff)
+				}
+				// The tree: the outer pid namespace hangs under its owner, the inner
+				// one under its parent.
+				if tp := snap.NamespaceTreeParent(p1); tp == nil || tp.ID != user.ID {
+					t.Errorf("tree parent of the outer pid namespace = %v, want the user namespace", tp)
+				}
+				if tp := snap.NamespaceTreeParent(p2); tp == nil || tp.ID != p1.ID {
+					t.Errorf("tree parent of the inner pid namespace = %v, want the outer one", tp)
+				}
+			})
 
-	t.Run("intermediate user namespace", func(t *testing.T) {
-		inner := nsOf(t, snap, twoUsers.Process.Pid, UserNS)
-		mid := snap.Namespace(inner.Parent)
-		if mid == nil {
-			t.Fatalf("parent %v of user namespace %v is missing", inner.Parent, inner.ID)
-		}
-		if mid.Type != UserNS || len(mid.Members) != 0 || mid.Parent != hostUser || inner.Level != 2 {
-			t.Errorf("intermediate %+v, inner level %d: want an empty user namespace under the host's, inner at level 2", mid, inner.Level)
-		}
-		want := Holder{Kind: HeldAsParent, Via: inner.ID}
-		if !slices.Contains(mid.Holders, want) {
-			t.Errorf("intermediate holders = %+v, want %+v", mid.Holders, want)
-		}
-	})
+			t.Run("intermediate user namespace", func(t *testing.T) {
+				inner := nsOf(t, snap, twoUsers.Process.Pid, UserNS)
+				mid := snap.Namespace(inner.Parent)
+				if mid == nil {
+					t.Fatalf("parent %v of user namespace %v is missing", inner.Parent, inner.ID)
+				}
+				if mid.Type != UserNS || len(mid.Members) != 0 || mid.Parent != hostUser || inner.Level != 2 {
+					t.Errorf("intermediate %+v, inner level %d: want an empty user namespace under the host's, inner at level 2", mid, inner.Level)
+				}
+				want := Holder{Kind: HeldAsParent, Via: inner.ID}
+				if !slices.Contains(mid.Holders, want) {
+					t.Errorf("intermediate holders = %+v, want %+v", mid.Holders, want)
+				}
+			})
 
-	t.Run("matches lsns", func(t *testing.T) {
-		compareWithLsns(t, snap, map[int]bool{unsharePID: true, sleepPID: true, outerPID: true, innerPID: true, deepPID: true, twoUsers.Process.Pid: true, holder.Process.Pid: true})
-	})
+			t.Run("matches lsns", func(t *testing.T) {
+				compareWithLsns(t, snap, map[int]bool{unsharePID: true, sleepPID: true, outerPID: true, innerPID: true, deepPID: true, twoUsers.Process.Pid: true, holder.Process.Pid: true})
+			})
+		})
+	}
 }
 
 // lsnsEntry is one namespace in "lsns -J" output.

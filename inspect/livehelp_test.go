@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -161,4 +162,28 @@ func runAs(uid int, name string, args ...string) (string, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// scanMode is a way of scanning the live host.
+type scanMode struct {
+	name string
+	opts []Option
+}
+
+// scanModes returns /proc alone, and the BPF iterators when this kernel
+// can load them. On a kernel with BTF, as root, a failure to load them is
+// a test failure, not a skip: it would mean a bug in the programs.
+func scanModes(t *testing.T) []scanMode {
+	t.Helper()
+	modes := []scanMode{{"procfs", []Option{WithBPF(false)}}}
+	err := New().BPFErr()
+	switch {
+	case err == nil:
+		modes = append(modes, scanMode{"bpf", nil})
+	case errors.Is(err, errNoBTF):
+		t.Logf("BPF iterators not tested: %v", err)
+	default:
+		t.Errorf("BPF iterators do not load on a kernel with BTF: %v", err)
+	}
+	return modes
 }

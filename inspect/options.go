@@ -15,6 +15,8 @@ type config struct {
 	mounts     bool
 	cgroups    bool
 	cgroupData bool
+	bpf        bool
+	btfPath    string
 	workers    int
 }
 
@@ -50,6 +52,16 @@ func WithCgroups(on bool) Option { return func(c *config) { c.cgroups = on } }
 // (default on); off still walks the trees and membership.
 func WithCgroupData(on bool) Option { return func(c *config) { c.cgroupData = on } }
 
+// WithBPF turns the BPF task iterators on or off (default on). They read
+// every process's namespaces, PIDs and nsfs file descriptors in one pass
+// inside the kernel; they need root and a kernel with BTF, and the
+// scanner reads /proc instead whenever they are off or cannot load.
+func WithBPF(on bool) Option { return func(c *config) { c.bpf = on } }
+
+// KernelBTF sets the kernel BTF file the iterators are built from
+// (default /sys/kernel/btf/vmlinux).
+func KernelBTF(path string) Option { return func(c *config) { c.btfPath = path } }
+
 // Workers sets how many goroutines read /proc in parallel (default
 // GOMAXPROCS: the work is CPU time in the kernel, so more goroutines than
 // cores only add scheduling).
@@ -65,6 +77,8 @@ func defaultConfig() config {
 		mounts:     true,
 		cgroups:    true,
 		cgroupData: true,
+		bpf:        true,
+		btfPath:    "/sys/kernel/btf/vmlinux",
 		workers:    runtime.GOMAXPROCS(0),
 	}
 }

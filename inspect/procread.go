@@ -58,6 +58,12 @@ type procReader struct {
 	buf    []byte
 	link   []byte
 	dirent []byte
+	// tasks is what the BPF iterators read, or nil; procRoot is an
+	// O_PATH fd of the proc root for the "PID/file" reads made when a
+	// task record spares opening the PID directory.
+	tasks    *bpfResult
+	procRoot int
+	pathz    []byte
 	// strs interns the strings that repeat across processes (command
 	// names, cgroup paths and controller lists), so thousands of "sleep"
 	// processes share one string.
@@ -84,23 +90,57 @@ func (r *procReader) intern(b []byte) string {
 	return s
 }
 
+// procDir is where a process's files are opened: its own directory, or
+// the proc root with "PID/" in front of the name.
+type procDir struct {
+	fd     int
+	prefix []byte
+}
+
+// readFile reads a file of the process.
+func (r *procReader) readFile(d procDir, namez []byte) ([]byte, error) {
+	if d.prefix == nil {
+		return readAtZ(d.fd, namez, &r.buf)
+	}
+	r.pathz = append(append(r.pathz[:0], d.prefix...), namez...)
+	return readAtZ(d.fd, r.pathz, &r.buf)
+}
+
 // read reads one process. It returns valid == false when the process
 // vanished or its basic files were not readable (then counted).
 func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	var res procResult
 	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
-	dirfd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
-	if err != nil {
-		if !vanished(err) {
-			r.bad.add(UnreadableProcess, dirPath, err)
+	var task *bpfTask
+	if r.tasks != nil {
+		task = r.tasks.tasks[pid]
+	}
+	var d procDir
+	openDir := func() bool {
+		dirfd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
+		if err != nil {
+			if !vanished(err) {
+				r.bad.add(UnreadableProcess, dirPath, err)
+			}
+			return false
 		}
+		d = procDir{fd: dirfd}
+		return true
+	}
+	if task != nil {
+		d = procDir{fd: r.procRoot, prefix: append(strconv.AppendInt(nil, int64(pid), 10), '/')}
+	} else if !openDir() {
 		return res
 	}
-	defer unix.Close(dirfd)
+	defer func() {
+		if d.prefix == nil {
+			unix.Close(d.fd)
+		}
+	}()
 
 	p := &res.proc
 	p.PID = pid
-	data, err := readAtZ(dirfd, zStat, &r.buf)
+	data, err := r.readFile(d, zStat)
 	if err != nil {
 		if !vanished(err) {
 			r.bad.add(UnreadableProcess, dirPath+"/stat", err)
@@ -112,6 +152,12 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 		// A torn read can only come from a process exiting under us.
 		return res
 	}
+	if task != nil && task.StartTicks != st.StartTime {
+		// The PID was reused since the iterator ran: read it all here.
+		if task = nil; !openDir() {
+			return res
+		}
+	}
 	p.Comm = r.intern([]byte(st.Comm))
 	p.State = string(st.State)
 	p.PPID = st.PPID
@@ -122,34 +168,47 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	p.StartTime = bootTime.Add(time.Duration(st.StartTime) * (time.Second / clockTicks))
 	p.RSSBytes = st.RSSPages * int64(r.s.pageSize)
 
-	// The owner of /proc/PID is the process's effective UID (root while it
-	// is not dumpable), as htop reads it: one fstat instead of parsing
-	// status, which only processes in a nested pid namespace need.
-	var dirStat unix.Stat_t
-	if err := unix.Fstat(dirfd, &dirStat); err == nil {
-		p.UID = int(dirStat.Uid)
+	if task != nil {
+		p.UID = task.EUID
+	} else {
+		// The owner of /proc/PID is the process's effective UID (root
+		// while it is not dumpable), as htop reads it: one fstat instead
+		// of parsing status, which only processes in a nested pid
+		// namespace need.
+		var dirStat unix.Stat_t
+		if err := unix.Fstat(d.fd, &dirStat); err == nil {
+			p.UID = int(dirStat.Uid)
+		}
 	}
 	if !p.Kernel {
-		if data, err = readAtZ(dirfd, zCmdline, &r.buf); err == nil {
+		if data, err = r.readFile(d, zCmdline); err == nil {
 			p.Cmdline = parseCmdline(data)
 		} else if !vanished(err) {
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
 		}
 	}
-	r.readCgroups(dirfd, dirPath, p)
+	r.readCgroups(d, dirPath, p)
 
 	// Zombies have released their namespaces; their links do not resolve.
 	if st.State != 'Z' {
-		r.readNamespaces(dirfd, dirPath, p)
-		if r.cfg.fds && !p.Kernel {
-			res.fds = r.readFDs(dirfd, dirPath)
+		switch {
+		case task != nil:
+			r.fromTask(task, pid, p, &res)
+		default:
+			r.readNamespaces(d.fd, dirPath, p)
+			if r.cfg.fds && !p.Kernel {
+				res.fds = r.readFDs(d.fd, dirPath)
+			}
 		}
 	}
 	p.NSpid = []int{pid}
-	if pidNS := p.NS[PIDNS]; !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS) {
+	switch pidNS := p.NS[PIDNS]; {
+	case task != nil && task.NSpid != nil:
+		p.NSpid = task.NSpid
+	case !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS):
 		// In a nested pid namespace (or unknown): status has the PID at
 		// every level, and the exact effective UID.
-		data, err = readAtZ(dirfd, zStatus, &r.buf)
+		data, err = r.readFile(d, zStatus)
 		if err != nil {
 			if !vanished(err) {
 				r.bad.add(UnreadableProcess, dirPath+"/status", err)
@@ -170,9 +229,34 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	return res
 }
 
+// fromTask fills the namespaces and nsfs fds from the iterator's record.
+// The types of the fds are found later, from all processes' namespaces
+// (see Scanner.resolveFDTypes).
+func (r *procReader) fromTask(t *bpfTask, pid int, p *Process, res *procResult) {
+	id := func(ino uint64) NSID {
+		if ino == 0 {
+			return NSID{}
+		}
+		return NSID{Dev: r.nsfs, Ino: ino}
+	}
+	p.NS[UserNS] = id(t.NS[UserNS])
+	if t.HasNS {
+		for k, ino := range t.NS {
+			p.NS[k] = id(ino)
+		}
+		p.PIDForChildren = id(t.PIDForChildren)
+		p.TimeForChildren = id(t.TimeForChildren)
+	}
+	if r.cfg.fds && !p.Kernel {
+		for _, f := range r.tasks.files[pid] {
+			res.fds = append(res.fds, fdHold{FD: f.FD, ID: id(f.Ino)})
+		}
+	}
+}
+
 // readCgroups reads /proc/PID/cgroup, interning its repeated strings.
-func (r *procReader) readCgroups(dirfd int, dirPath string, p *Process) {
-	data, err := readAtZ(dirfd, zCgroup, &r.buf)
+func (r *procReader) readCgroups(d procDir, dirPath string, p *Process) {
+	data, err := r.readFile(d, zCgroup)
 	if err != nil {
 		if !vanished(err) {
 			r.bad.add(UnreadableProcess, dirPath+"/cgroup", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,10 @@ type Scanner struct {
 	layoutOnce sync.Once
 	layout     CgroupLayout
 	layoutErr  error
+
+	bpfOnce  sync.Once
+	bpfIters *bpfIters
+	bpfErr   error
 }
 
 // New returns a Scanner with the given options. The defaults read the
@@ -79,11 +84,6 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	snap.Host = s.readHost()
 	s.users.refresh()
 
-	pids, err := listPIDs(s.cfg.procRoot)
-	if err != nil {
-		return nil, fmt.Errorf("scan: list processes: %w", err)
-	}
-
 	// The cgroup walk needs nothing from /proc but membership, which is
 	// attached at the end; it runs alongside, filling the gaps the
 	// process phases leave on the CPUs.
@@ -97,10 +97,28 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		cgroupsDone <- nil
 	}
 
+	tasks := s.iterate()
+	snap.ScanMethod = "procfs"
+	if tasks != nil {
+		snap.ScanMethod = "bpf"
+	}
+	pids, err := listPIDs(s.cfg.procRoot)
+	if err != nil {
+		<-cgroupsDone
+		return nil, fmt.Errorf("scan: list processes: %w", err)
+	}
+	procRoot, err := unix.Open(s.cfg.procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
+	if err != nil {
+		<-cgroupsDone
+		return nil, fmt.Errorf("scan: open %s: %w", s.cfg.procRoot, err)
+	}
+	defer unix.Close(procRoot)
+
 	results := make([]procResult, len(pids))
 	var next atomic.Int64
 	s.parallel(func() {
 		r := newProcReader(s, bad)
+		r.tasks, r.procRoot = tasks, procRoot
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(pids) || ctx.Err() != nil {
@@ -126,6 +144,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.Host.InitNS = initialNamespaces(snap)
 
+	if tasks != nil {
+		s.resolveFDTypes(results)
+	}
 	nb := newNSBuilder(s, snap, bad)
 	nb.addProcesses(results)
 	if s.cfg.mounts {
@@ -146,6 +167,86 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	snap.index()
 	snap.ScanDuration = time.Since(start)
 	return snap, nil
+}
+
+// BPFErr says why the BPF task iterators are not used (not root, no
+// BTF, a kernel that refuses them), or nil when they are. It loads them
+// if no scan has yet.
+func (s *Scanner) BPFErr() error {
+	s.loadBPF()
+	return s.bpfErr
+}
+
+func (s *Scanner) loadBPF() {
+	s.bpfOnce.Do(func() {
+		switch {
+		case !s.cfg.bpf:
+			s.bpfErr = fmt.Errorf("turned off")
+		case !s.cfg.live():
+			s.bpfErr = fmt.Errorf("not the live /proc")
+		case os.Geteuid() != 0:
+			s.bpfErr = fmt.Errorf("not root")
+		default:
+			s.bpfIters, s.bpfErr = loadBPFIters(s.cfg.btfPath)
+		}
+	})
+}
+
+// iterate runs the BPF iterators, or returns nil when they are not
+// loaded, fail, or see PIDs other than /proc's (the scanner is in a
+// nested pid namespace).
+func (s *Scanner) iterate() *bpfResult {
+	s.loadBPF()
+	if s.bpfIters == nil {
+		return nil
+	}
+	res, err := s.bpfIters.iterate()
+	if err != nil {
+		return nil
+	}
+	self := res.tasks[os.Getpid()]
+	if self == nil || len(self.NSpid) != 1 || self.NS[PIDNS] != s.selfPIDNS.Ino {
+		return nil
+	}
+	return res
+}
+
+// resolveFDTypes gives the nsfs fds the iterator found their namespace
+// type: from the processes' own namespaces when one matches, else from
+// the fd's link, as /proc would have read it.
+func (s *Scanner) resolveFDTypes(results []procResult) {
+	types := make(map[uint64]NSType, 4096)
+	for i := range results {
+		p := &results[i].proc
+		for t, id := range p.NS {
+			types[id.Ino] = NSType(t)
+		}
+		types[p.PIDForChildren.Ino] = PIDNS
+		types[p.TimeForChildren.Ino] = TimeNS
+	}
+	delete(types, 0)
+	link := make([]byte, 256)
+	for i := range results {
+		fds := results[i].fds[:0]
+		for _, h := range results[i].fds {
+			if t, ok := types[h.ID.Ino]; ok {
+				h.Typ = t
+			} else {
+				path := s.cfg.procRoot + "/" + strconv.Itoa(results[i].proc.PID) + "/fd/" + strconv.Itoa(h.FD)
+				n, err := unix.Readlink(path, link)
+				if err != nil {
+					continue // closed meanwhile
+				}
+				typ, ino, ok := parseNSLink(link[:n])
+				if !ok || ino != h.ID.Ino {
+					continue
+				}
+				h.Typ = typ
+			}
+			fds = append(fds, h)
+		}
+		results[i].fds = fds
+	}
 }
 
 // initialNamespaces returns the host's namespaces: those of PID 1, or of

@@ -20,9 +20,12 @@ type Snapshot struct {
 	Time          time.Time `json:"time"`
 	// ScanDuration is how long the scan took.
 	ScanDuration time.Duration `json:"scan_duration_ns"`
-	Host         Host          `json:"host"`
-	CgroupMode   CgroupMode    `json:"cgroup_mode"`
-	Hierarchies  []Hierarchy   `json:"hierarchies"`
+	// ScanMethod says how processes were read: "bpf" (the BPF task
+	// iterators, with /proc for the rest) or "procfs" (/proc alone).
+	ScanMethod  string      `json:"scan_method,omitempty"`
+	Host        Host        `json:"host"`
+	CgroupMode  CgroupMode  `json:"cgroup_mode"`
+	Hierarchies []Hierarchy `json:"hierarchies"`
 	// Processes are ordered by PID.
 	Processes []Process `json:"processes"`
 	// Namespaces are ordered by type, then level, then ID.
