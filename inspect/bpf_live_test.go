@@ -88,9 +88,25 @@ func compareScanMethods(t *testing.T) {
 			t.Errorf("process %d (%s) uid: bpf %d, procfs %d", a.PID, a.Comm, a.UID, b.UID)
 		}
 	}
+	// The owners and parents the iterator read, against the nsfs ioctls.
+	nsCompared := 0
+	for _, b := range procfs.Namespaces {
+		a := withBPF.Namespace(b.ID)
+		if a == nil {
+			continue // gone between the scans
+		}
+		nsCompared++
+		if a.Owner != b.Owner || a.Parent != b.Parent || a.OwnerUID != b.OwnerUID || a.Level != b.Level {
+			t.Errorf("%s namespace %v: bpf owner %v parent %v uid %d level %d; procfs %v %v %d %d",
+				b.Type, b.ID, a.Owner, a.Parent, a.OwnerUID, a.Level, b.Owner, b.Parent, b.OwnerUID, b.Level)
+		}
+	}
+	if nsCompared < len(procfs.Namespaces)/2 {
+		t.Errorf("compared only %d of %d namespaces", nsCompared, len(procfs.Namespaces))
+	}
 	if compared < len(procfs.Processes)/2 {
 		t.Errorf("compared only %d of %d processes", compared, len(procfs.Processes))
 	}
-	t.Logf("%d processes compared, %d in nested pid namespaces; kernel %s", compared, nested,
+	t.Logf("%d processes and %d namespaces compared, %d processes in nested pid namespaces; kernel %s", compared, nsCompared, nested,
 		strings.TrimSpace(withBPF.Host.Kernel))
 }

@@ -52,10 +52,17 @@ const (
 	trTimeFC = trPIDFC + 1            // time_for_children
 	trNSpid  = trTimeFC + 1           // bpfMaxLevels PIDs, outermost first
 	trStart  = trNSpid + bpfMaxLevels // start_boottime in ns, two words
-	trWords  = trStart + 2            // 24
-	trBytes  = trWords * 4            // 96
-	frBytes  = 16                     // file record: tgid, fd, inode
-	trNSFlag = 1
+	// The owning user namespace of each of the ten, in the same order;
+	// the parents of the two pid namespaces; the owner UID of the user
+	// namespace.
+	trOwner       = trStart + 2
+	trPIDParent   = trOwner + int(NumNSTypes) + 2
+	trPIDFCParent = trPIDParent + 1
+	trOwnerUID    = trPIDFCParent + 1
+	trWords       = trOwnerUID + 2 // 38, keeping 8-byte records
+	trBytes       = trWords * 4    // 152
+	frBytes       = 16             // file record: tgid, fd, inode
+	trNSFlag      = 1
 )
 
 // bpfTask is what the task iterator reports about one process.
@@ -70,6 +77,12 @@ type bpfTask struct {
 	// 22 of /proc/PID/stat: a PID reused since the iterator ran has
 	// another.
 	StartTicks uint64
+	// Owner is the owning user namespace of NS, then of the two
+	// for-children namespaces; PIDParent and PIDFCParent the parents of
+	// the pid namespaces; OwnerUID the creator of the user namespace.
+	Owner                  [NumNSTypes + 2]uint64
+	PIDParent, PIDFCParent uint64
+	OwnerUID               int
 }
 
 // bpfFile is an open nsfs file of a process.
@@ -86,6 +99,8 @@ type bpfIters struct {
 type btfOffsets struct {
 	taskPID, taskTGID, taskRealCred, taskNSProxy, taskThreadPID field
 	taskStart                                                   field
+	nsUserNS                                                    [NumNSTypes + 2]*field // user_ns in the pointee
+	userNSParent, userNSOwner, pidNSUserNS, pidNSParent         field
 	credEUID, credUserNS, userNSInum                            field
 	nsproxy                                                     [NumNSTypes + 2]*field // member of nsproxy per slot
 	nsInum                                                      [NumNSTypes + 2]*field // ns.inum in the pointee
@@ -134,6 +149,10 @@ func readOffsets(b *kernelBTF) (*btfOffsets, error) {
 	get(&o.inodeSB, "inode", "i_sb")
 	get(&o.inodeIno, "inode", "i_ino")
 	get(&o.sbMagic, "super_block", "s_magic")
+	get(&o.userNSParent, "user_namespace", "parent")
+	get(&o.userNSOwner, "user_namespace", "owner")
+	get(&o.pidNSUserNS, "pid_namespace", "user_ns")
+	get(&o.pidNSParent, "pid_namespace", "parent")
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -145,13 +164,14 @@ func readOffsets(b *kernelBTF) (*btfOffsets, error) {
 		// without them has no such links in /proc either.
 		mf, err1 := b.path("nsproxy", m[0])
 		inum, err2 := b.path(m[1], "ns.inum")
-		if err1 != nil || err2 != nil {
+		owner, err3 := b.path(m[1], "user_ns")
+		if err1 != nil || err2 != nil || err3 != nil {
 			if slot == int(TimeNS) || slot == int(NumNSTypes)+1 {
 				continue
 			}
-			return nil, errors.Join(err1, err2)
+			return nil, errors.Join(err1, err2, err3)
 		}
-		o.nsproxy[slot], o.nsInum[slot] = &mf, &inum
+		o.nsproxy[slot], o.nsInum[slot], o.nsUserNS[slot] = &mf, &inum, &owner
 	}
 	upid, _ := b.find(btfKindStruct, "upid")
 	o.upidSize = b.size(upid)
@@ -199,8 +219,13 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.load(4, r2, r7, o.credEUID.off)
 	p.store(4, r10, word(trEUID), r2)
 	p.load(8, r2, r7, o.credUserNS.off)
-	p.load(4, r2, r2, o.userNSInum.off)
-	p.store(4, r10, word(trNS+int(UserNS)), r2)
+	p.load(4, r3, r2, o.userNSInum.off)
+	p.store(4, r10, word(trNS+int(UserNS)), r3)
+	p.load(4, r3, r2, o.userNSOwner.off)
+	p.store(4, r10, word(trOwnerUID), r3)
+	p.load(8, r3, r2, o.userNSParent.off) // a user namespace's owner is its parent
+	p.load(4, r3, r3, o.userNSInum.off)
+	p.store(4, r10, word(trOwner+int(UserNS)), r3)
 
 	// nsproxy: NULL once the task is exiting, as /proc's links fail then.
 	p.load(8, r7, r6, o.taskNSProxy.off)
@@ -211,8 +236,16 @@ func taskProgram(o *btfOffsets) *bpfProg {
 			continue
 		}
 		p.load(8, r2, r7, o.nsproxy[slot].off)
-		p.load(4, r2, r2, o.nsInum[slot].off)
-		p.store(4, r10, word(trNS+slot), r2)
+		p.load(4, r3, r2, o.nsInum[slot].off)
+		p.store(4, r10, word(trNS+slot), r3)
+		p.load(8, r3, r2, o.nsUserNS[slot].off)
+		p.load(4, r3, r3, o.userNSInum.off)
+		p.store(4, r10, word(trOwner+slot), r3)
+		if slot == int(NumNSTypes) { // pid_for_children
+			p.load(8, r3, r2, o.pidNSParent.off)
+			p.load(4, r3, r3, o.pidNSInum.off)
+			p.store(4, r10, word(trPIDFCParent), r3)
+		}
 	}
 
 	// struct pid: its level and the (nr, ns) pair per level, copied with
@@ -263,13 +296,34 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.ja("emit")
 	p.mark("nsinum")
 	p.jumpImm(bpfJEQ, r3, 0, "emit")
-	p.addImm(r3, int32(o.pidNSInum.off))
-	p.mov(r1, r10)
-	p.addImm(r1, int32(scratch))
-	p.movImm(r2, 4)
-	p.call(bpfFuncProbeReadKernel)
-	p.load(4, r2, r10, uint32(uint16(scratch)))
-	p.store(4, r10, word(trNS+int(PIDNS)), r2)
+	p.mov(r8, r3) // struct pid_namespace *, as a number
+	// readU32 reads the u32 at src+off into word w; readVia first
+	// follows the pointer at src+via. The pid namespace is only known to
+	// the verifier as a number, so each step is a probe_read, which
+	// leaves zero behind a NULL pointer.
+	readU32 := func(src bpfReg, off uint32, w int) {
+		p.mov(r3, src)
+		p.addImm(r3, int32(off))
+		p.mov(r1, r10)
+		p.addImm(r1, int32(scratch))
+		p.movImm(r2, 4)
+		p.call(bpfFuncProbeReadKernel)
+		p.load(4, r2, r10, uint32(uint16(scratch)))
+		p.store(4, r10, word(w), r2)
+	}
+	readVia := func(src bpfReg, via, off uint32, w int) {
+		p.mov(r3, src)
+		p.addImm(r3, int32(via))
+		p.mov(r1, r10)
+		p.addImm(r1, int32(scratch))
+		p.movImm(r2, 8)
+		p.call(bpfFuncProbeReadKernel)
+		p.load(8, r6, r10, uint32(uint16(scratch))) // the task is not needed any more
+		readU32(r6, off, w)
+	}
+	readU32(r8, o.pidNSInum.off, trNS+int(PIDNS))
+	readVia(r8, o.pidNSUserNS.off, o.userNSInum.off, trOwner+int(PIDNS))
+	readVia(r8, o.pidNSParent.off, o.pidNSInum.off, trPIDParent)
 
 	p.mark("emit")
 	p.load(8, r1, r9, 0) // ctx->meta
@@ -508,6 +562,11 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 		t.PIDForChildren = uint64(w(trPIDFC))
 		t.TimeForChildren = uint64(w(trTimeFC))
 		t.StartTicks = le.Uint64(rec[4*trStart:]) / (1e9 / clockTicks)
+		for k := range t.Owner {
+			t.Owner[k] = uint64(w(trOwner + k))
+		}
+		t.PIDParent, t.PIDFCParent = uint64(w(trPIDParent)), uint64(w(trPIDFCParent))
+		t.OwnerUID = int(int32(w(trOwnerUID)))
 		if level := int(w(trLevel)); level < bpfMaxLevels {
 			t.NSpid = make([]int, level+1)
 			for k := range t.NSpid {

@@ -28,6 +28,43 @@ type nsBuilder struct {
 	bad  *unreadableCounter
 	mu   sync.Mutex
 	byID map[NSID]*nsEntry
+	// links are the owners, parents and owner UIDs the BPF iterator read
+	// (by inode), sparing the nsfs ioctls; nil without it.
+	links map[uint64]nsLink
+}
+
+// nsLink is what the iterator knows of a namespace's place in the tree.
+type nsLink struct {
+	owner, parent uint64
+	ownerUID      int
+}
+
+// taskLinks collects the links of every namespace the tasks are in.
+func taskLinks(tasks map[int]*bpfTask) map[uint64]nsLink {
+	links := make(map[uint64]nsLink, 2048)
+	add := func(ino, owner, parent uint64, uid int) {
+		if ino != 0 {
+			links[ino] = nsLink{owner: owner, parent: parent, ownerUID: uid}
+		}
+	}
+	for _, t := range tasks {
+		add(t.NS[UserNS], t.Owner[UserNS], t.Owner[UserNS], t.OwnerUID)
+		if !t.HasNS {
+			continue
+		}
+		for k := range NumNSTypes {
+			switch k {
+			case UserNS:
+			case PIDNS:
+				add(t.NS[k], t.Owner[k], t.PIDParent, -1)
+			default:
+				add(t.NS[k], t.Owner[k], 0, -1)
+			}
+		}
+		add(t.PIDForChildren, t.Owner[NumNSTypes], t.PIDFCParent, -1)
+		add(t.TimeForChildren, t.Owner[NumNSTypes+1], 0, -1)
+	}
+	return links
 }
 
 func newNSBuilder(s *Scanner, snap *Snapshot, bad *unreadableCounter) *nsBuilder {
@@ -246,6 +283,12 @@ func (b *nsBuilder) resolveHierarchy(ctx context.Context) {
 			b.mu.Lock()
 			e := b.byID[ids[i]]
 			p, t := e.openPath, e.ns.Type
+			if l, ok := b.links[ids[i].Ino]; ok && b.knownLocked(l.owner) && b.knownLocked(l.parent) {
+				// The iterator read the links and both ends are known:
+				// nothing to ask nsfs.
+				e.ns.Owner, e.ns.Parent, e.ns.OwnerUID = b.nsid(l.owner), b.nsid(l.parent), l.ownerUID
+				p = ""
+			}
 			b.mu.Unlock()
 			if p == "" {
 				continue
@@ -260,6 +303,23 @@ func (b *nsBuilder) resolveHierarchy(ctx context.Context) {
 			b.resolveChain(fd, ids[i], t)
 		}
 	})
+}
+
+// knownLocked reports whether the namespace with inode ino is zero (none)
+// or already collected; the caller holds mu.
+func (b *nsBuilder) knownLocked(ino uint64) bool {
+	if ino == 0 {
+		return true
+	}
+	_, ok := b.byID[b.nsid(ino)]
+	return ok
+}
+
+func (b *nsBuilder) nsid(ino uint64) NSID {
+	if ino == 0 {
+		return NSID{}
+	}
+	return NSID{Dev: b.s.nsfsDev, Ino: ino}
 }
 
 // resolveChain fills owner, parent and owner UID of the namespace open on

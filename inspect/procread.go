@@ -114,6 +114,9 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	var task *bpfTask
 	if r.tasks != nil {
 		task = r.tasks.tasks[pid]
+		if task != nil && task.NSpid == nil {
+			task = nil // deeper than the record holds
+		}
 	}
 	var d procDir
 	openDir := func() bool {

@@ -148,6 +148,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		s.resolveFDTypes(results)
 	}
 	nb := newNSBuilder(s, snap, bad)
+	if tasks != nil {
+		nb.links = taskLinks(tasks.tasks)
+	}
 	nb.addProcesses(results)
 	if s.cfg.mounts {
 		nb.addBindMounts(ctx)
