@@ -16,7 +16,7 @@ import (
 
 // TestBPFMatchesProcfs scans this host through /proc alone and through
 // the BPF task iterators and checks that every process both saw has the
-// same namespaces, PIDs at every level and effective UID.
+// same namespaces, PIDs at every level, cgroups and effective UID.
 func TestBPFMatchesProcfs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the BPF iterators need CAP_BPF and CAP_PERFMON")
@@ -81,6 +81,10 @@ func compareScanMethods(t *testing.T) {
 		}
 		if diff := cmp.Diff(b.NSpid, a.NSpid); diff != "" {
 			t.Errorf("process %d (%s) NSpid (-procfs +bpf):\n%s", a.PID, a.Comm, diff)
+		}
+		// Read once per css_set with the iterator, once per process without.
+		if diff := cmp.Diff(b.Cgroups, a.Cgroups); diff != "" {
+			t.Errorf("process %d (%s) cgroups (-procfs +bpf):\n%s", a.PID, a.Comm, diff)
 		}
 		// /proc/PID's owner is root for a process that is not dumpable;
 		// the iterator reads the effective UID itself.

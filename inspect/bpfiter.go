@@ -59,10 +59,13 @@ const (
 	trPIDParent   = trOwner + int(NumNSTypes) + 2
 	trPIDFCParent = trPIDParent + 1
 	trOwnerUID    = trPIDFCParent + 1
-	trWords       = trOwnerUID + 2 // 38, keeping 8-byte records
-	trBytes       = trWords * 4    // 152
-	frBytes       = 16             // file record: tgid, fd, inode
-	trNSFlag      = 1
+	// The task's css_set: tasks with the same one are in the same cgroup
+	// of every hierarchy. An address, used only as a key in memory.
+	trCSSet  = trOwnerUID + 2 // 8-byte aligned
+	trWords  = trCSSet + 2    // 40
+	trBytes  = trWords * 4    // 160
+	frBytes  = 16             // file record: tgid, fd, inode
+	trNSFlag = 1
 )
 
 // bpfTask is what the task iterator reports about one process.
@@ -83,6 +86,8 @@ type bpfTask struct {
 	Owner                  [NumNSTypes + 2]uint64
 	PIDParent, PIDFCParent uint64
 	OwnerUID               int
+	// CSSet identifies the task's set of cgroups; 0 when unknown.
+	CSSet uint64
 }
 
 // bpfFile is an open nsfs file of a process.
@@ -98,7 +103,7 @@ type bpfIters struct {
 
 type btfOffsets struct {
 	taskPID, taskTGID, taskRealCred, taskNSProxy, taskThreadPID field
-	taskStart                                                   field
+	taskStart, taskCgroups                                      field
 	nsUserNS                                                    [NumNSTypes + 2]*field // user_ns in the pointee
 	userNSParent, userNSOwner, pidNSUserNS, pidNSParent         field
 	credEUID, credUserNS, userNSInum                            field
@@ -137,6 +142,7 @@ func readOffsets(b *kernelBTF) (*btfOffsets, error) {
 	get(&o.taskNSProxy, "task_struct", "nsproxy")
 	get(&o.taskThreadPID, "task_struct", "thread_pid")
 	get(&o.taskStart, "task_struct", "start_boottime")
+	get(&o.taskCgroups, "task_struct", "cgroups")
 	get(&o.credEUID, "cred", "euid")
 	get(&o.credUserNS, "cred", "user_ns")
 	get(&o.userNSInum, "user_namespace", "ns.inum")
@@ -213,6 +219,8 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.store(4, r10, word(trTGID), r3)
 	p.load(8, r2, r6, o.taskStart.off)
 	p.store(8, r10, word(trStart), r2)
+	p.load(8, r2, r6, o.taskCgroups.off)
+	p.store(8, r10, word(trCSSet), r2)
 
 	// Credentials: effective UID and the user namespace.
 	p.load(8, r7, r6, o.taskRealCred.off)
@@ -567,6 +575,7 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 		}
 		t.PIDParent, t.PIDFCParent = uint64(w(trPIDParent)), uint64(w(trPIDFCParent))
 		t.OwnerUID = int(int32(w(trOwnerUID)))
+		t.CSSet = le.Uint64(rec[4*trCSSet:])
 		if level := int(w(trLevel)); level < bpfMaxLevels {
 			t.NSpid = make([]int, level+1)
 			for k := range t.NSpid {

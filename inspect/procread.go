@@ -64,6 +64,10 @@ type procReader struct {
 	tasks    *bpfResult
 	procRoot int
 	pathz    []byte
+	// byCSSet keeps the cgroups read for each css_set the iterator
+	// reported: processes sharing one are in the same cgroups, so
+	// /proc/PID/cgroup is read once per set, not once per process.
+	byCSSet map[uint64][]ProcCgroup
 	// strs interns the strings that repeat across processes (command
 	// names, cgroup paths and controller lists), so thousands of "sleep"
 	// processes share one string.
@@ -190,7 +194,18 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
 		}
 	}
-	r.readCgroups(d, dirPath, p)
+	switch {
+	case task != nil && task.CSSet != 0 && r.byCSSet[task.CSSet] != nil:
+		p.Cgroups = r.byCSSet[task.CSSet]
+	default:
+		r.readCgroups(d, dirPath, p)
+		if task != nil && task.CSSet != 0 && p.Cgroups != nil {
+			if r.byCSSet == nil {
+				r.byCSSet = make(map[uint64][]ProcCgroup, 512)
+			}
+			r.byCSSet[task.CSSet] = p.Cgroups
+		}
+	}
 
 	// Zombies have released their namespaces; their links do not resolve.
 	if st.State != 'Z' {
