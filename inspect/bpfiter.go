@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -99,6 +100,10 @@ type bpfFile struct {
 // bpfIters holds the loaded iterator links; iterate reads them.
 type bpfIters struct {
 	taskLink, fileLink int
+	// buf is reused by every scan, under mu; records are decoded before
+	// it is unlocked.
+	mu  sync.Mutex
+	buf []byte
 }
 
 type btfOffsets struct {
@@ -524,7 +529,9 @@ func readIter(link int, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	for {
 		if cap(buf)-len(buf) < 1<<16 {
-			buf = append(buf, make([]byte, 1<<17)...)[:len(buf)]
+			grown := make([]byte, len(buf), 2*cap(buf)+1<<17)
+			copy(grown, buf)
+			buf = grown
 		}
 		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
 		if err == unix.EINTR || err == unix.EAGAIN {
@@ -548,10 +555,13 @@ type bpfResult struct {
 
 // iterate runs both iterators. nsfs is the nsfs device for the IDs.
 func (it *bpfIters) iterate() (*bpfResult, error) {
-	data, err := readIter(it.taskLink, make([]byte, 0, 1<<19))
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	data, err := readIter(it.taskLink, it.buf)
 	if err != nil {
 		return nil, err
 	}
+	it.buf = data
 	if len(data)%trBytes != 0 {
 		return nil, fmt.Errorf("iterator: %d bytes is not a whole number of records", len(data))
 	}
@@ -588,6 +598,7 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	it.buf = data
 	for i := 0; i+frBytes <= len(data); i += frBytes {
 		rec := data[i:]
 		f := bpfFile{PID: int(le.Uint32(rec)), FD: int(le.Uint32(rec[4:])), Ino: le.Uint64(rec[8:])}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -111,16 +112,38 @@ func (s *Scanner) walkCgroups(ctx context.Context, hierarchies []Hierarchy, bad 
 // attachMembers sets every cgroup's Procs from the processes'
 // /proc/PID/cgroup.
 func attachMembers(snap *Snapshot, all []Cgroup) {
-	members := map[CgroupKey][]int{}
+	// Processes read with the BPF iterator share one Cgroups slice per
+	// css_set: add each set's PIDs at once.
+	type group struct {
+		cgs  []ProcCgroup
+		pids []int
+	}
+	groups := make(map[*ProcCgroup]*group, 512)
+	var order []*group
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
-		for _, pc := range p.Cgroups {
+		if len(p.Cgroups) == 0 {
+			continue
+		}
+		g := groups[&p.Cgroups[0]]
+		if g == nil {
+			g = &group{cgs: p.Cgroups}
+			groups[&p.Cgroups[0]] = g
+			order = append(order, g)
+		}
+		g.pids = append(g.pids, p.PID)
+	}
+	members := make(map[CgroupKey][]int, len(all))
+	for _, g := range order {
+		for _, pc := range g.cgs {
 			k := CgroupKey{pc.Hierarchy, pc.Path}
-			members[k] = append(members[k], p.PID)
+			members[k] = append(members[k], g.pids...)
 		}
 	}
 	for i := range all {
-		all[i].Procs = members[all[i].Key()]
+		procs := members[all[i].Key()]
+		slices.Sort(procs) // several sets may share a cgroup
+		all[i].Procs = procs
 	}
 }
 
