@@ -141,91 +141,34 @@ func (l *Limits) SetFile(file, value string) error {
 			file, strings.Join(V2Files, ", "), strings.Join(V1Files, ", "), ErrNotAllowed)
 	}
 	twice := func() error { return invalid(file, value, "this limit is already set by another flag or assignment") }
+	var err error
 	switch file {
-	case "cpu.max":
-		if l.CPU != nil {
-			return twice()
-		}
-		c, err := parseCPUFile(file, value)
-		if err != nil {
-			return err
-		}
-		l.CPU = &c
-	case "cpu.cfs_quota_us":
-		if l.CPU != nil {
-			return twice()
-		}
-		c, err := parseCPUFile(file, value)
-		if err != nil {
-			return err
-		}
-		l.CPU = &c
+	case "cpu.max", "cpu.cfs_quota_us":
+		err = setOnce(&l.CPU, l.CPU != nil, twice, func() (CPU, error) { return parseCPUFile(file, value) })
 	case "cpu.cfs_period_us":
-		if l.CPUPeriodUS != nil {
-			return twice()
-		}
-		p, err := parsePeriod(file, value)
-		if err != nil {
-			return err
-		}
-		l.CPUPeriodUS = &p
+		err = setOnce(&l.CPUPeriodUS, l.CPUPeriodUS != nil, twice, func() (int64, error) { return parsePeriod(file, value) })
 	case "cpu.weight":
-		if l.CPUWeight != nil || l.CPUShares != nil {
-			return twice()
-		}
-		w, err := parseBounded(file, value, MinCPUWeight, MaxCPUWeight, "want a whole number 1–10000 (the default is 100)")
-		if err != nil {
-			return err
-		}
-		l.CPUWeight = &w
+		err = setOnce(&l.CPUWeight, l.CPUWeight != nil || l.CPUShares != nil, twice, func() (int64, error) {
+			return parseBounded(file, value, MinCPUWeight, MaxCPUWeight, "want a whole number 1–10000 (the default is 100)")
+		})
 	case "cpu.shares":
-		if l.CPUWeight != nil || l.CPUShares != nil {
-			return twice()
-		}
-		s, err := parseBounded(file, value, MinCPUShares, MaxCPUShares, "want a whole number 2–262144 (the default is 1024)")
-		if err != nil {
-			return err
-		}
-		l.CPUShares = &s
+		err = setOnce(&l.CPUShares, l.CPUWeight != nil || l.CPUShares != nil, twice, func() (int64, error) {
+			return parseBounded(file, value, MinCPUShares, MaxCPUShares, "want a whole number 2–262144 (the default is 1024)")
+		})
 	case "memory.max", "memory.limit_in_bytes":
-		if l.MemoryMax != nil {
-			return twice()
-		}
-		m, err := parseMemoryFile(file, value)
-		if err != nil {
-			return err
-		}
-		if err := checkHardMemory(file, value, m); err != nil {
-			return err
-		}
-		l.MemoryMax = &m
+		err = setOnce(&l.MemoryMax, l.MemoryMax != nil, twice, func() (int64, error) {
+			m, err := parseMemoryFile(file, value)
+			if err == nil {
+				err = checkHardMemory(file, value, m)
+			}
+			return m, err
+		})
 	case "memory.high":
-		if l.MemoryHigh != nil {
-			return twice()
-		}
-		m, err := parseMemory(file, value)
-		if err != nil {
-			return err
-		}
-		l.MemoryHigh = &m
+		err = setOnce(&l.MemoryHigh, l.MemoryHigh != nil, twice, func() (int64, error) { return parseMemory(file, value) })
 	case "memory.low":
-		if l.MemoryLow != nil {
-			return twice()
-		}
-		m, err := parseMemory(file, value)
-		if err != nil {
-			return err
-		}
-		l.MemoryLow = &m
+		err = setOnce(&l.MemoryLow, l.MemoryLow != nil, twice, func() (int64, error) { return parseMemory(file, value) })
 	case "pids.max":
-		if l.PidsMax != nil {
-			return twice()
-		}
-		p, err := parsePids(file, value)
-		if err != nil {
-			return err
-		}
-		l.PidsMax = &p
+		err = setOnce(&l.PidsMax, l.PidsMax != nil, twice, func() (int64, error) { return parsePids(file, value) })
 	case "io.max":
 		io, err := parseIOMax(file, value)
 		if err != nil {
@@ -238,8 +181,25 @@ func (l *Limits) SetFile(file, value string) error {
 		}
 		l.IO = append(l.IO, io)
 	}
+	if err != nil {
+		return err
+	}
 	l.rawFiles = append(l.rawFiles, file)
 	sort.Strings(l.rawFiles)
+	return nil
+}
+
+// setOnce parses a limit into *dst, unless taken says it (or a limit it
+// excludes) is set already.
+func setOnce[T any](dst **T, taken bool, twice func() error, parse func() (T, error)) error {
+	if taken {
+		return twice()
+	}
+	v, err := parse()
+	if err != nil {
+		return err
+	}
+	*dst = &v
 	return nil
 }
 
