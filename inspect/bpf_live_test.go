@@ -2,6 +2,7 @@ package inspect_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -37,13 +38,21 @@ func TestLabBPFMatchesProcfs(t *testing.T) {
 
 func compareScanMethods(t *testing.T) {
 	t.Helper()
-	// A process in a nested pid namespace, with its own uts and ipc.
-	if path, err := exec.LookPath("unshare"); err == nil {
-		cmd := exec.Command(path, "--fork", "--pid", "--uts", "--ipc", "sleep", "600")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err == nil {
-			t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-			time.Sleep(200 * time.Millisecond) // let it fork; checked below only if seen
+	// A process in a nested pid namespace, with its own uts and ipc, so
+	// that the comparison covers NSpid beyond the first level.
+	cmd := exec.Command("unshare", "--fork", "--pid", "--uts", "--ipc", "sleep", "600")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("unshare: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(children); len(strings.TrimSpace(string(b))) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("unshare --fork --pid started no child within 10 s")
 		}
 	}
 	s := inspect.New()
@@ -107,6 +116,9 @@ func compareScanMethods(t *testing.T) {
 	}
 	if nsCompared < len(procfs.Namespaces)/2 {
 		t.Errorf("compared only %d of %d namespaces", nsCompared, len(procfs.Namespaces))
+	}
+	if nested == 0 {
+		t.Error("no process in a nested pid namespace was compared")
 	}
 	if compared < len(procfs.Processes)/2 {
 		t.Errorf("compared only %d of %d processes", compared, len(procfs.Processes))

@@ -74,8 +74,8 @@ func memSize(size uint32) uint8 {
 }
 
 // load: dst = *(size *)(src + off).
-func (p *bpfProg) load(size uint32, dst, src bpfReg, off uint32) {
-	p.emit(bpfInsn{code: bpfLDX | bpfMEM | memSize(size), dst: dst, src: src, off: int16(off)})
+func (p *bpfProg) load(size uint32, dst, src bpfReg, off int16) {
+	p.emit(bpfInsn{code: bpfLDX | bpfMEM | memSize(size), dst: dst, src: src, off: off})
 }
 
 // store: *(size *)(dst + off) = src.

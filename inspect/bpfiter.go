@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -194,6 +195,20 @@ func readOffsets(b *kernelBTF) (*btfOffsets, error) {
 	if o.upidSize == 0 || o.upidSize > 32 || o.sbMagic.size != 8 || o.inodeIno.size != 8 || o.taskStart.size != 8 {
 		return nil, fmt.Errorf("btf: unexpected struct upid, super_block or inode layout")
 	}
+	// Loads carry the offset in 16 bits.
+	fields := []field{o.taskPID, o.taskTGID, o.taskRealCred, o.taskNSProxy, o.taskThreadPID, o.taskStart,
+		o.taskCgroups, o.credEUID, o.credUserNS, o.userNSInum, o.userNSParent, o.userNSOwner, o.upidNR,
+		o.upidNS, o.fileInode, o.inodeSB, o.inodeIno, o.sbMagic}
+	for slot := range o.nsproxy {
+		if o.nsproxy[slot] != nil {
+			fields = append(fields, *o.nsproxy[slot], *o.nsInum[slot], *o.nsUserNS[slot])
+		}
+	}
+	for _, f := range fields {
+		if f.off >= 1<<15 {
+			return nil, fmt.Errorf("btf: a field at offset %d is out of reach of a load", f.off)
+		}
+	}
 	var ok1, ok2 bool
 	o.iterTask, ok1 = b.find(btfKindFunc, "bpf_iter_task")
 	o.iterTaskFile, ok2 = b.find(btfKindFunc, "bpf_iter_task_file")
@@ -215,48 +230,48 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.mov(r9, r1)        // ctx
 	p.load(8, r6, r1, 8) // ctx->task
 	p.jumpImm(bpfJEQ, r6, 0, "out")
-	p.load(4, r2, r6, o.taskPID.off)
-	p.load(4, r3, r6, o.taskTGID.off)
+	p.load(4, r2, r6, int16(o.taskPID.off))
+	p.load(4, r3, r6, int16(o.taskTGID.off))
 	p.jumpReg(bpfJNE, r2, r3, "out") // threads other than the leader
 	for i := 0; i < trWords; i += 2 {
 		p.storeImm(8, r10, word(i), 0)
 	}
 	p.store(4, r10, word(trTGID), r3)
-	p.load(8, r2, r6, o.taskStart.off)
+	p.load(8, r2, r6, int16(o.taskStart.off))
 	p.store(8, r10, word(trStart), r2)
-	p.load(8, r2, r6, o.taskCgroups.off)
+	p.load(8, r2, r6, int16(o.taskCgroups.off))
 	p.store(8, r10, word(trCSSet), r2)
 
 	// Credentials: effective UID and the user namespace.
-	p.load(8, r7, r6, o.taskRealCred.off)
-	p.load(4, r2, r7, o.credEUID.off)
+	p.load(8, r7, r6, int16(o.taskRealCred.off))
+	p.load(4, r2, r7, int16(o.credEUID.off))
 	p.store(4, r10, word(trEUID), r2)
-	p.load(8, r2, r7, o.credUserNS.off)
-	p.load(4, r3, r2, o.userNSInum.off)
+	p.load(8, r2, r7, int16(o.credUserNS.off))
+	p.load(4, r3, r2, int16(o.userNSInum.off))
 	p.store(4, r10, word(trNS+int(UserNS)), r3)
-	p.load(4, r3, r2, o.userNSOwner.off)
+	p.load(4, r3, r2, int16(o.userNSOwner.off))
 	p.store(4, r10, word(trOwnerUID), r3)
-	p.load(8, r3, r2, o.userNSParent.off) // a user namespace's owner is its parent
-	p.load(4, r3, r3, o.userNSInum.off)
+	p.load(8, r3, r2, int16(o.userNSParent.off)) // a user namespace's owner is its parent
+	p.load(4, r3, r3, int16(o.userNSInum.off))
 	p.store(4, r10, word(trOwner+int(UserNS)), r3)
 
 	// nsproxy: NULL once the task is exiting, as /proc's links fail then.
-	p.load(8, r7, r6, o.taskNSProxy.off)
+	p.load(8, r7, r6, int16(o.taskNSProxy.off))
 	p.jumpImm(bpfJEQ, r7, 0, "pid")
 	p.storeImm(4, r10, word(trFlags), trNSFlag)
 	for slot := range bpfNSMembers {
 		if o.nsproxy[slot] == nil {
 			continue
 		}
-		p.load(8, r2, r7, o.nsproxy[slot].off)
-		p.load(4, r3, r2, o.nsInum[slot].off)
+		p.load(8, r2, r7, int16(o.nsproxy[slot].off))
+		p.load(4, r3, r2, int16(o.nsInum[slot].off))
 		p.store(4, r10, word(trNS+slot), r3)
-		p.load(8, r3, r2, o.nsUserNS[slot].off)
-		p.load(4, r3, r3, o.userNSInum.off)
+		p.load(8, r3, r2, int16(o.nsUserNS[slot].off))
+		p.load(4, r3, r3, int16(o.userNSInum.off))
 		p.store(4, r10, word(trOwner+slot), r3)
 		if slot == int(NumNSTypes) { // pid_for_children
-			p.load(8, r3, r2, o.pidNSParent.off)
-			p.load(4, r3, r3, o.pidNSInum.off)
+			p.load(8, r3, r2, int16(o.pidNSParent.off))
+			p.load(4, r3, r3, int16(o.pidNSInum.off))
 			p.store(4, r10, word(trPIDFCParent), r3)
 		}
 	}
@@ -270,7 +285,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.mov(r3, r6)
 	p.addImm(r3, int32(o.taskThreadPID.off))
 	p.call(bpfFuncProbeReadKernel)
-	p.load(8, r8, r10, uint32(uint16(scratch))) // struct pid *, as a number
+	p.load(8, r8, r10, scratch) // struct pid *, as a number
 	p.jumpImm(bpfJEQ, r8, 0, "emit")
 	p.mov(r1, r10)
 	p.addImm(r1, int32(scratch))
@@ -278,7 +293,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.mov(r3, r8)
 	p.addImm(r3, int32(o.pidLevel.off))
 	p.call(bpfFuncProbeReadKernel)
-	p.load(4, r7, r10, uint32(uint16(scratch)))
+	p.load(4, r7, r10, scratch)
 	p.store(4, r10, word(trLevel), r7)
 	p.jumpImm(bpfJGT, r7, bpfMaxLevels-1, "emit") // Go reads /proc for these
 	p.mov(r2, r7)
@@ -291,7 +306,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	p.call(bpfFuncProbeReadKernel)
 	for i := range bpfMaxLevels {
 		at := upids + int16(i*int(o.upidSize))
-		p.load(4, r2, r10, uint32(uint16(at+int16(o.upidNR.off))))
+		p.load(4, r2, r10, at+int16(o.upidNR.off))
 		p.store(4, r10, word(trNSpid+i), r2)
 		if i < bpfMaxLevels-1 {
 			p.jumpImm(bpfJEQ, r7, int32(i), "pidns")
@@ -302,7 +317,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 		next := fmt.Sprintf("lvl%d", i+1)
 		p.jumpImm(bpfJNE, r7, int32(i), next)
 		at := upids + int16(i*int(o.upidSize))
-		p.load(8, r3, r10, uint32(uint16(at+int16(o.upidNS.off))))
+		p.load(8, r3, r10, at+int16(o.upidNS.off))
 		p.ja("nsinum")
 		p.mark(next)
 	}
@@ -321,7 +336,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 		p.addImm(r1, int32(scratch))
 		p.movImm(r2, 4)
 		p.call(bpfFuncProbeReadKernel)
-		p.load(4, r2, r10, uint32(uint16(scratch)))
+		p.load(4, r2, r10, scratch)
 		p.store(4, r10, word(w), r2)
 	}
 	readVia := func(src bpfReg, via, off uint32, w int) {
@@ -331,7 +346,7 @@ func taskProgram(o *btfOffsets) *bpfProg {
 		p.addImm(r1, int32(scratch))
 		p.movImm(r2, 8)
 		p.call(bpfFuncProbeReadKernel)
-		p.load(8, r6, r10, uint32(uint16(scratch))) // the task is not needed any more
+		p.load(8, r6, r10, scratch) // the task is not needed any more
 		readU32(r6, off, w)
 	}
 	readU32(r8, o.pidNSInum.off, trNS+int(PIDNS))
@@ -360,13 +375,13 @@ func fileProgram(o *btfOffsets) *bpfProg {
 	p.jumpImm(bpfJEQ, r6, 0, "out")
 	p.load(8, r7, r1, 8) // ctx->task
 	p.jumpImm(bpfJEQ, r7, 0, "out")
-	p.load(8, r2, r6, o.fileInode.off)
-	p.load(8, r3, r2, o.inodeSB.off)
-	p.load(8, r3, r3, o.sbMagic.off)
+	p.load(8, r2, r6, int16(o.fileInode.off))
+	p.load(8, r3, r2, int16(o.inodeSB.off))
+	p.load(8, r3, r3, int16(o.sbMagic.off))
 	p.jumpImm(bpfJNE, r3, nsfsMagic, "out")
-	p.load(8, r4, r2, o.inodeIno.off)
+	p.load(8, r4, r2, int16(o.inodeIno.off))
 	p.store(8, r10, -8, r4)
-	p.load(4, r5, r7, o.taskTGID.off)
+	p.load(4, r5, r7, int16(o.taskTGID.off))
 	p.store(4, r10, -16, r5)
 	p.load(4, r5, r9, 16) // ctx->fd
 	p.store(4, r10, -12, r5)
@@ -450,7 +465,7 @@ func loadIter(name string, prog *bpfProg, attachBTFID uint32) (int, error) {
 			_, err2 := bpfSyscall(bpfCmdProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 			runtime.KeepAlive(log)
 			if err2 != nil {
-				if i := indexZero(log); i > 0 {
+				if i := bytes.IndexByte(log, 0); i > 0 {
 					return -1, fmt.Errorf("load %s: %w: %s", name, err, lastLines(string(log[:i]), 4))
 				}
 			}
@@ -470,15 +485,6 @@ func loadIter(name string, prog *bpfProg, attachBTFID uint32) (int, error) {
 	}
 	unix.CloseOnExec(lfd)
 	return lfd, nil
-}
-
-func indexZero(b []byte) int {
-	for i, c := range b {
-		if c == 0 {
-			return i
-		}
-	}
-	return len(b)
 }
 
 func lastLines(s string, n int) string {

@@ -237,7 +237,7 @@ func (b *kernelBTF) size(id uint32) uint32 {
 	return 0
 }
 
-// field is a member found by btfField: its byte offset from the start of
+// field is a member found by member or path: its byte offset from the start of
 // the outer struct, its size and its (resolved) type ID.
 type field struct {
 	off, size, typ uint32

@@ -94,19 +94,18 @@ func (r *procReader) intern(b []byte) string {
 	return s
 }
 
-// procDir is where a process's files are opened: its own directory, or
-// the proc root with "PID/" in front of the name.
+// procDir is where a process's files are opened: its own directory
+// (pid 0), or the proc root with "PID/" in front of the name.
 type procDir struct {
-	fd     int
-	prefix []byte
+	fd, pid int
 }
 
 // readFile reads a file of the process.
 func (r *procReader) readFile(d procDir, namez []byte) ([]byte, error) {
-	if d.prefix == nil {
+	if d.pid == 0 {
 		return readAtZ(d.fd, namez, &r.buf)
 	}
-	r.pathz = append(append(r.pathz[:0], d.prefix...), namez...)
+	r.pathz = append(append(strconv.AppendInt(r.pathz[:0], int64(d.pid), 10), '/'), namez...)
 	return readAtZ(d.fd, r.pathz, &r.buf)
 }
 
@@ -135,12 +134,12 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 		return true
 	}
 	if task != nil {
-		d = procDir{fd: r.procRoot, prefix: append(strconv.AppendInt(nil, int64(pid), 10), '/')}
+		d = procDir{fd: r.procRoot, pid: pid}
 	} else if !openDir() {
 		return res
 	}
 	defer func() {
-		if d.prefix == nil {
+		if d.pid == 0 {
 			unix.Close(d.fd)
 		}
 	}()
