@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,60 +48,157 @@ func compareScanMethods(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if b, _ := os.ReadFile(children); len(strings.TrimSpace(string(b))) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("unshare --fork --pid started no child within 10 s")
-		}
-	}
+	waitFor(t, "unshare --fork --pid to start its child", func() bool {
+		b, _ := os.ReadFile(children)
+		return len(strings.TrimSpace(string(b))) > 0
+	})
+	special := startSpecialProcesses(t)
+
 	s := inspect.New()
 	if err := s.BPFErr(); err != nil {
 		t.Fatalf("BPF iterators do not load: %v", err)
 	}
+	// /proc before and after, the iterators in between: what did not
+	// change from before to after must be the same in the middle, and
+	// what grows (CPU time) must lie between.
+	procfsScan := func() *inspect.Snapshot {
+		snap, err := inspect.New(inspect.WithBPF(false)).Scan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	// First the iterators alone: no /proc/PID/stat read since the helper
+	// burned its CPU, so the kernel has no reported time to hold to and
+	// the time must come from summing the threads.
+	first, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := procfsScan()
+	special.checkCPU(t, first, before)
 	withBPF, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	procfs, err := inspect.New(inspect.WithBPF(false)).Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	procfs := procfsScan()
 	if withBPF.ScanMethod != "bpf" || procfs.ScanMethod != "procfs" {
 		t.Fatalf("scan methods %q and %q, want bpf and procfs", withBPF.ScanMethod, procfs.ScanMethod)
 	}
-	compared, nested := 0, 0
+	// Both test kernels (6.1 in the lab, the host's) have sleepable
+	// iterators (5.18+).
+	if err := inspect.ProcIterErr(s); err != nil {
+		t.Fatalf("process iterator not used: %v", err)
+	}
+	// Kernel threads and zombies are read from /proc.
+	users := 0
+	for _, p := range withBPF.Processes {
+		if !p.Kernel && p.State != "Z" {
+			users++
+		}
+	}
+	if fromRecords := inspect.ProcRecordsUsed(s); fromRecords < users*9/10 {
+		t.Errorf("only %d of %d processes were taken from the process iterator", fromRecords, users)
+	}
+
+	compared, userCompared, nested, stateDiffs := 0, 0, 0, 0
+	var stable [6]int // comm, cmdline, ppid, threads, rss, state compared
+	const tick = 10 * time.Millisecond
 	for _, a := range withBPF.Processes {
-		b := procfs.Process(a.PID)
-		if b == nil || !b.StartTime.Equal(a.StartTime) || a.State == "Z" || b.State == "Z" ||
-			a.NS[inspect.UserNS].IsZero() || b.NS[inspect.UserNS].IsZero() {
+		b, c := before.Process(a.PID), procfs.Process(a.PID)
+		if b == nil || c == nil || !b.StartTime.Equal(a.StartTime) || !c.StartTime.Equal(a.StartTime) ||
+			a.State == "Z" || b.State == "Z" || c.State == "Z" ||
+			a.NS[inspect.UserNS].IsZero() || b.NS[inspect.UserNS].IsZero() || c.NS[inspect.UserNS].IsZero() {
 			continue // gone, reused, exiting, or unreadable through /proc
 		}
 		compared++
+		if !a.Kernel {
+			userCompared++
+		}
 		if len(a.NSpid) > 1 {
 			nested++
 		}
-		if diff := cmp.Diff(b.NS, a.NS); diff != "" {
+		if diff := cmp.Diff(c.NS, a.NS); diff != "" {
 			t.Errorf("process %d (%s) namespaces (-procfs +bpf):\n%s", a.PID, a.Comm, diff)
 		}
-		if a.PIDForChildren != b.PIDForChildren || a.TimeForChildren != b.TimeForChildren {
+		if a.PIDForChildren != c.PIDForChildren || a.TimeForChildren != c.TimeForChildren {
 			t.Errorf("process %d (%s) for-children namespaces: bpf %v %v, procfs %v %v",
-				a.PID, a.Comm, a.PIDForChildren, a.TimeForChildren, b.PIDForChildren, b.TimeForChildren)
+				a.PID, a.Comm, a.PIDForChildren, a.TimeForChildren, c.PIDForChildren, c.TimeForChildren)
 		}
-		if diff := cmp.Diff(b.NSpid, a.NSpid); diff != "" {
+		if diff := cmp.Diff(c.NSpid, a.NSpid); diff != "" {
 			t.Errorf("process %d (%s) NSpid (-procfs +bpf):\n%s", a.PID, a.Comm, diff)
 		}
 		// Read once per css_set with the iterator, once per process without.
-		if diff := cmp.Diff(b.Cgroups, a.Cgroups); diff != "" {
+		if diff := cmp.Diff(c.Cgroups, a.Cgroups); diff != "" {
 			t.Errorf("process %d (%s) cgroups (-procfs +bpf):\n%s", a.PID, a.Comm, diff)
 		}
 		// /proc/PID's owner is root for a process that is not dumpable;
 		// the iterator reads the effective UID itself.
-		if a.UID != b.UID && b.UID != 0 {
-			t.Errorf("process %d (%s) uid: bpf %d, procfs %d", a.PID, a.Comm, a.UID, b.UID)
+		if a.UID != c.UID && c.UID != 0 {
+			t.Errorf("process %d (%s) uid: bpf %d, procfs %d", a.PID, a.Comm, a.UID, c.UID)
+		}
+		if a.Kernel != c.Kernel {
+			t.Errorf("process %d (%s) kernel thread: bpf %v, procfs %v", a.PID, a.Comm, a.Kernel, c.Kernel)
+		}
+
+		// What stat and cmdline say, where it held still.
+		same := func(k int, what string, ok bool, bv, av any) {
+			if !ok {
+				return
+			}
+			stable[k]++
+			if !cmp.Equal(bv, av) {
+				t.Errorf("process %d (%s) %s: bpf %v, procfs %v", a.PID, a.Comm, what, av, bv)
+			}
+		}
+		// A kernel worker's name follows the work it does; kernel threads
+		// are read from /proc both ways.
+		same(0, "comm", b.Comm == c.Comm && !c.Kernel, b.Comm, a.Comm)
+		same(1, "cmdline", slices.Equal(b.Cmdline, c.Cmdline), b.Cmdline, a.Cmdline)
+		same(2, "ppid", b.PPID == c.PPID, b.PPID, a.PPID)
+		same(3, "threads", b.Threads == c.Threads, b.Threads, a.Threads)
+		same(4, "rss", b.RSSBytes == c.RSSBytes, b.RSSBytes, a.RSSBytes)
+		if b.State == c.State && b.CPUTimeUS() == c.CPUTimeUS() && !c.Kernel {
+			// A process that did not run for a tick may still have been
+			// running at the moment the iterator looked: counted, not
+			// failed, unless it is one of ours.
+			stable[5]++
+			if a.State != b.State {
+				stateDiffs++
+				t.Logf("process %d (%s) state: bpf %s, procfs %s before and after", a.PID, a.Comm, a.State, b.State)
+			}
+		}
+		// The kernel never reports less than it last did, so the time
+		// is at least what /proc said before; at most what it said
+		// after, give or take a tick of rounding in how user and system
+		// time are split.
+		slack := time.Duration(c.CPUTimeUS()-b.CPUTimeUS())*time.Microsecond + tick
+		for _, f := range []struct {
+			what    string
+			a, b, c int64
+		}{{"utime", a.UTimeUS, b.UTimeUS, c.UTimeUS}, {"stime", a.STimeUS, b.STimeUS, c.STimeUS}} {
+			if f.a < f.b || time.Duration(f.a-f.c)*time.Microsecond > slack {
+				t.Errorf("process %d (%s) %s: bpf %d us, procfs %d us before and %d us after",
+					a.PID, a.Comm, f.what, f.a, f.b, f.c)
+			}
 		}
 	}
+	// comm and state are compared for user processes only.
+	for _, k := range []int{0, 5} {
+		if n := stable[k]; n < userCompared/2 {
+			t.Errorf("stat field %d held still in only %d of %d processes compared", k, n, userCompared)
+		}
+	}
+	for k, n := range stable[1:5] {
+		if n < compared/2 {
+			t.Errorf("stat field %d held still in only %d of %d processes compared", k+1, n, compared)
+		}
+	}
+	if stateDiffs > 1+userCompared/100 {
+		t.Errorf("%d of %d processes differ in state", stateDiffs, userCompared)
+	}
+	special.check(t, withBPF, procfs)
+
 	// The owners and parents the iterator read, against the nsfs ioctls.
 	nsCompared := 0
 	for _, b := range procfs.Namespaces {
@@ -125,4 +223,113 @@ func compareScanMethods(t *testing.T) {
 	}
 	t.Logf("%d processes and %d namespaces compared, %d processes in nested pid namespaces; kernel %s", compared, nsCompared, nested,
 		strings.TrimSpace(withBPF.Host.Kernel))
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// specialProcesses are processes whose stat and cmdline take the less
+// common paths: a stopped one, arguments longer than the iterator copies,
+// a setproctitle-style title, and CPU time spread over exited and live
+// threads.
+type specialProcesses struct {
+	stopped, longArgs, proctitle, cpuThreads int
+	longCmdline                              []string
+}
+
+func startSpecialProcesses(t *testing.T) *specialProcesses {
+	t.Helper()
+	start := func(cmd *exec.Cmd) int {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("%v: %v", cmd.Args, err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+		return cmd.Process.Pid
+	}
+	sp := &specialProcesses{}
+	sp.stopped = start(exec.Command("sleep", "600"))
+	if err := syscall.Kill(sp.stopped, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a stopped sleep", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", sp.stopped))
+		i := strings.LastIndexByte(string(b), ')')
+		return i > 0 && strings.HasPrefix(string(b[i:]), ") T")
+	})
+	// "; exit 0" keeps the shell from exec'ing sleep in its place.
+	sp.longCmdline = []string{"sh", "-c", "sleep 600; exit 0", "nscope-long-args", strings.Repeat("x", 5000)}
+	sp.longArgs = start(exec.Command(sp.longCmdline[0], sp.longCmdline[1:]...))
+
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := func(kind string, extraEnv ...string) *exec.Cmd {
+		cmd := exec.Command(self, "-test.run=^$")
+		cmd.Env = append(append(os.Environ(), helperEnv+"="+kind), extraEnv...)
+		return cmd
+	}
+	sp.proctitle = start(helper("proctitle"))
+	ready := t.TempDir() + "/cputhreads-ready"
+	sp.cpuThreads = start(helper("cputhreads", helperEnv+"_READY="+ready))
+	waitFor(t, "the proctitle helper", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", sp.proctitle))
+		return strings.HasPrefix(string(b), proctitleTitle)
+	})
+	waitFor(t, "the cputhreads helper", func() bool { _, err := os.Stat(ready); return err == nil })
+	waitFor(t, "the long-argument shell", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", sp.longArgs))
+		return len(b) > 5000
+	})
+	return sp
+}
+
+// check asserts what the scan through the iterators says about them;
+// the general comparison has checked them against /proc too.
+func (sp *specialProcesses) check(t *testing.T, withBPF, procfs *inspect.Snapshot) {
+	t.Helper()
+	get := func(pid int, what string) (a, c *inspect.Process) {
+		a, c = withBPF.Process(pid), procfs.Process(pid)
+		if a == nil || c == nil {
+			t.Fatalf("%s (pid %d) missing from a scan", what, pid)
+		}
+		return a, c
+	}
+	if a, _ := get(sp.stopped, "stopped sleep"); a.State != "T" || a.Comm != "sleep" {
+		t.Errorf("stopped sleep: state %q comm %q, want T and sleep", a.State, a.Comm)
+	}
+	if a, _ := get(sp.longArgs, "long-argument shell"); !slices.Equal(a.Cmdline, sp.longCmdline) {
+		t.Errorf("long-argument shell: cmdline has %d arguments, want %d", len(a.Cmdline), len(sp.longCmdline))
+	}
+	if a, c := get(sp.proctitle, "proctitle helper"); len(a.Cmdline) == 0 ||
+		!strings.HasPrefix(a.Cmdline[0], proctitleTitle) || !slices.Equal(a.Cmdline, c.Cmdline) {
+		t.Errorf("proctitle helper: cmdline %.60q, procfs %.60q", a.Cmdline, c.Cmdline)
+	}
+}
+
+// checkCPU compares the cputhreads helper's CPU time as the iterators
+// read it before anything read its /proc/PID/stat with what /proc then
+// said: the two threads that exited and the two still there must both
+// count.
+func (sp *specialProcesses) checkCPU(t *testing.T, first, procfs *inspect.Snapshot) {
+	t.Helper()
+	a, c := first.Process(sp.cpuThreads), procfs.Process(sp.cpuThreads)
+	if a == nil || c == nil {
+		t.Fatalf("cputhreads helper (pid %d) missing from a scan", sp.cpuThreads)
+	}
+	const tick = 10000 // us
+	diff := func(x, y int64) int64 { return max(x-y, y-x) }
+	if a.Threads != c.Threads || a.Threads < 3 || c.CPUTimeUS() < 5*tick ||
+		diff(a.UTimeUS, c.UTimeUS) > tick || diff(a.STimeUS, c.STimeUS) > tick {
+		t.Errorf("cputhreads helper: bpf %d threads, %d us user, %d us system; procfs %d, %d, %d",
+			a.Threads, a.UTimeUS, a.STimeUS, c.Threads, c.UTimeUS, c.STimeUS)
+	}
 }

@@ -36,11 +36,14 @@ const (
 	bpfX     = 0x08 // register operand
 	bpfMOV   = 0xb0
 	bpfADD   = 0x00
+	bpfSUB   = 0x10
 	bpfMUL   = 0x20
+	bpfOR    = 0x40
 	bpfJA    = 0x00
 	bpfJEQ   = 0x10
 	bpfJGT   = 0x20
 	bpfJNE   = 0x50
+	bpfJLE   = 0xb0
 	bpfCALL  = 0x80
 	bpfEXIT  = 0x90
 )
@@ -104,7 +107,16 @@ func (p *bpfProg) mulImm(dst bpfReg, imm int32) {
 	p.emit(bpfInsn{code: bpfALU64 | bpfMUL | bpfK, dst: dst, imm: imm})
 }
 
-// jumpImm: if dst <op> imm goto label (op is bpfJEQ, bpfJNE or bpfJGT).
+func (p *bpfProg) subReg(dst, src bpfReg) {
+	p.emit(bpfInsn{code: bpfALU64 | bpfSUB | bpfX, dst: dst, src: src})
+}
+
+func (p *bpfProg) orReg(dst, src bpfReg) {
+	p.emit(bpfInsn{code: bpfALU64 | bpfOR | bpfX, dst: dst, src: src})
+}
+
+// jumpImm: if dst <op> imm goto label (op is bpfJEQ, bpfJNE, bpfJGT or
+// bpfJLE; unsigned).
 func (p *bpfProg) jumpImm(op uint8, dst bpfReg, imm int32, label string) {
 	p.emit(bpfInsn{code: bpfJMP | op | bpfK, dst: dst, imm: imm, label: label})
 }

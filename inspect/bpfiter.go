@@ -82,6 +82,7 @@ type bpfTask struct {
 	// 22 of /proc/PID/stat: a PID reused since the iterator ran has
 	// another.
 	StartTicks uint64
+	StartNS    uint64
 	// Owner is the owning user namespace of NS, then of the two
 	// for-children namespaces; PIDParent and PIDFCParent the parents of
 	// the pid namespaces; OwnerUID the creator of the user namespace.
@@ -101,6 +102,13 @@ type bpfFile struct {
 // bpfIters holds the loaded iterator links; iterate reads them.
 type bpfIters struct {
 	taskLink, fileLink int
+	// procLink is the process iterator, or -1 when procErr says why it
+	// did not load (older kernels lack sleepable iterators).
+	procLink int
+	procErr  error
+	// procReadErr is why the last scan could not use its output (a bug
+	// if ever set; the scan then reads /proc).
+	procReadErr error
 	// buf is reused by every scan, under mu; records are decoded before
 	// it is unlocked.
 	mu  sync.Mutex
@@ -439,7 +447,7 @@ func bpfSyscall(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 
 // loadIter loads an iterator program and attaches it, returning the
 // link. On a verifier rejection the error carries the verifier's log.
-func loadIter(name string, prog *bpfProg, attachBTFID uint32) (int, error) {
+func loadIter(name string, prog *bpfProg, attachBTFID, flags uint32) (int, error) {
 	insns, err := prog.assemble()
 	if err != nil {
 		return -1, err
@@ -450,7 +458,7 @@ func loadIter(name string, prog *bpfProg, attachBTFID uint32) (int, error) {
 		progType: bpfProgTypeTracing, insnCnt: uint32(len(insns)),
 		insns:              uint64(uintptr(unsafe.Pointer(&insns[0]))),
 		license:            uint64(uintptr(unsafe.Pointer(&license[0]))),
-		expectedAttachType: bpfTraceIter, attachBTFID: attachBTFID,
+		expectedAttachType: bpfTraceIter, attachBTFID: attachBTFID, progFlags: flags,
 	}
 	copy(attr.progName[:15], name)
 	fd, err := bpfSyscall(bpfCmdProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
@@ -512,16 +520,22 @@ func loadBPFIters(btfPath string) (*bpfIters, error) {
 	if err != nil {
 		return nil, err
 	}
-	task, err := loadIter("nscope_tasks", taskProgram(o), o.iterTask)
+	task, err := loadIter("nscope_tasks", taskProgram(o), o.iterTask, 0)
 	if err != nil {
 		return nil, err
 	}
-	file, err := loadIter("nscope_nsfds", fileProgram(o), o.iterTaskFile)
+	file, err := loadIter("nscope_nsfds", fileProgram(o), o.iterTaskFile, 0)
 	if err != nil {
 		unix.Close(task)
 		return nil, err
 	}
-	return &bpfIters{taskLink: task, fileLink: file}, nil
+	it := &bpfIters{taskLink: task, fileLink: file, procLink: -1}
+	po, err := readProcOffsets(b)
+	if err == nil {
+		it.procLink, err = loadIter("nscope_procs", procProgram(po), po.iterTask, bpfFSleepable)
+	}
+	it.procErr = err
+	return it, nil
 }
 
 // readIter creates an iterator instance from link and reads it to the end.
@@ -557,6 +571,8 @@ func readIter(link int, buf []byte) ([]byte, error) {
 type bpfResult struct {
 	tasks map[int]*bpfTask
 	files map[int][]bpfFile // by PID
+	// procs is what the process iterator read, nil without it.
+	procs map[int]*bpfProc
 }
 
 // iterate runs both iterators. nsfs is the nsfs device for the IDs.
@@ -585,7 +601,8 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 		}
 		t.PIDForChildren = uint64(w(trPIDFC))
 		t.TimeForChildren = uint64(w(trTimeFC))
-		t.StartTicks = le.Uint64(rec[4*trStart:]) / (1e9 / clockTicks)
+		t.StartNS = le.Uint64(rec[4*trStart:])
+		t.StartTicks = t.StartNS / (1e9 / clockTicks)
 		for k := range t.Owner {
 			t.Owner[k] = uint64(w(trOwner + k))
 		}
@@ -610,10 +627,20 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 		f := bpfFile{PID: int(le.Uint32(rec)), FD: int(le.Uint32(rec[4:])), Ino: le.Uint64(rec[8:])}
 		res.files[f.PID] = append(res.files[f.PID], f)
 	}
+	if it.procLink >= 0 {
+		// Without it the scan reads stat and cmdline from /proc.
+		if data, err = readIter(it.procLink, data); err == nil {
+			res.procs, err = decodeProcs(data)
+		}
+		it.buf, it.procReadErr = data, err
+	}
 	return res, nil
 }
 
 func (it *bpfIters) close() {
 	unix.Close(it.taskLink)
 	unix.Close(it.fileLink)
+	if it.procLink >= 0 {
+		unix.Close(it.procLink)
+	}
 }

@@ -22,6 +22,8 @@ type kernelBTF struct {
 	// offs[id] is where type id starts in types; id 0 is void.
 	offs []uint32
 	ids  map[btfKey]uint32
+	// enums holds the values of the enumerators in btfWantedEnums.
+	enums map[string]int64
 }
 
 // BTF kinds used here. See include/uapi/linux/btf.h.
@@ -170,6 +172,12 @@ var btfWanted = map[string]bool{
 	"uts_namespace": true, "user_namespace": true, "cgroup_namespace": true,
 	"time_namespace": true, "file": true, "inode": true, "super_block": true,
 	"bpf_iter_task": true, "bpf_iter_task_file": true,
+	"mm_struct": true, "signal_struct": true, "percpu_counter": true,
+}
+
+// btfWantedEnums are the enumerators enumValue looks up.
+var btfWantedEnums = map[string]bool{
+	"MM_FILEPAGES": true, "MM_ANONPAGES": true, "MM_SHMEMPAGES": true, "NR_MM_COUNTERS": true,
 }
 
 type btfKey struct {
@@ -199,6 +207,56 @@ func (b *kernelBTF) find(kind uint32, name string) (uint32, bool) {
 	}
 	id, ok := b.ids[btfKey{kind, name}]
 	return id, ok
+}
+
+// enumValue returns the value of the enumerator name, which must be in
+// btfWantedEnums.
+func (b *kernelBTF) enumValue(name string) (int64, bool) {
+	if b.enums == nil {
+		b.enums = make(map[string]int64, len(btfWantedEnums))
+		le := binary.LittleEndian
+		for id := uint32(1); id < uint32(len(b.offs)); id++ {
+			_, k, vlen, _, kflag := b.hdr(id)
+			if k != btfKindEnum && k != btfKindEnum64 {
+				continue
+			}
+			vals := b.types[b.offs[id]+12:]
+			for i := uint32(0); i < vlen; i++ {
+				var nameOff uint32
+				var v int64
+				if k == btfKindEnum {
+					e := vals[8*i:]
+					nameOff, v = le.Uint32(e), int64(int32(le.Uint32(e[4:])))
+					if !kflag { // unsigned
+						v = int64(le.Uint32(e[4:]))
+					}
+				} else {
+					e := vals[12*i:]
+					nameOff, v = le.Uint32(e), int64(uint64(le.Uint32(e[4:]))|uint64(le.Uint32(e[8:]))<<32)
+				}
+				if n := b.name(nameOff); btfWantedEnums[string(n)] {
+					if _, dup := b.enums[string(n)]; !dup {
+						b.enums[string(n)] = v
+					}
+				}
+			}
+		}
+	}
+	v, ok := b.enums[name]
+	return v, ok
+}
+
+// array returns the element type and length of array type id.
+func (b *kernelBTF) array(id uint32) (elem, n uint32, ok bool) {
+	id = b.resolve(id)
+	if id == 0 {
+		return 0, 0, false
+	}
+	if _, kind, _, _, _ := b.hdr(id); kind != btfKindArray {
+		return 0, 0, false
+	}
+	a := b.types[b.offs[id]+12:]
+	return b.resolve(binary.LittleEndian.Uint32(a[0:])), binary.LittleEndian.Uint32(a[8:]), true
 }
 
 // resolve skips typedefs and qualifiers.

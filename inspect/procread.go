@@ -68,6 +68,9 @@ type procReader struct {
 	// reported: processes sharing one are in the same cgroups, so
 	// /proc/PID/cgroup is read once per set, not once per process.
 	byCSSet map[uint64][]ProcCgroup
+	// fromRecords counts the processes whose stat came from the process
+	// iterator.
+	fromRecords int
 	// strs interns the strings that repeat across processes (command
 	// names, cgroup paths and controller lists), so thousands of "sleep"
 	// processes share one string.
@@ -94,6 +97,15 @@ func (r *procReader) intern(b []byte) string {
 	return s
 }
 
+// internString is intern for a string already made.
+func (r *procReader) internString(s string) string {
+	if t, ok := r.strs[s]; ok {
+		return t
+	}
+	r.strs[s] = s
+	return s
+}
+
 // procDir is where a process's files are opened: its own directory
 // (pid 0), or the proc root with "PID/" in front of the name.
 type procDir struct {
@@ -115,10 +127,14 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	var res procResult
 	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
 	var task *bpfTask
+	var proc *bpfProc
 	if r.tasks != nil {
 		task = r.tasks.tasks[pid]
 		if task != nil && task.NSpid == nil {
 			task = nil // deeper than the record holds
+		}
+		if pr := r.tasks.procs[pid]; task != nil && pr != nil && pr.StartNS == task.StartNS && pr.usable() {
+			proc = pr // the same process in both iterators
 		}
 	}
 	var d procDir
@@ -146,25 +162,30 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 
 	p := &res.proc
 	p.PID = pid
-	data, err := r.readFile(d, zStat)
-	if err != nil {
-		if !vanished(err) {
-			r.bad.add(UnreadableProcess, dirPath+"/stat", err)
-		}
-		return res
-	}
-	st, err := ParseProcStat(data)
-	if err != nil {
-		// A torn read can only come from a process exiting under us.
-		return res
-	}
-	if task != nil && task.StartTicks != st.StartTime {
-		// The PID was reused since the iterator ran: read it all here.
-		if task = nil; !openDir() {
+	var st ProcStat
+	if proc != nil {
+		st = proc.Stat
+		r.fromRecords++
+	} else {
+		data, err := r.readFile(d, zStat)
+		if err != nil {
+			if !vanished(err) {
+				r.bad.add(UnreadableProcess, dirPath+"/stat", err)
+			}
 			return res
 		}
+		if st, err = ParseProcStat(data); err != nil {
+			// A torn read can only come from a process exiting under us.
+			return res
+		}
+		if task != nil && task.StartTicks != st.StartTime {
+			// The PID was reused since the iterator ran: read it all here.
+			if task = nil; !openDir() {
+				return res
+			}
+		}
 	}
-	p.Comm = r.intern([]byte(st.Comm))
+	p.Comm = r.internString(st.Comm)
 	p.State = string(st.State)
 	p.PPID = st.PPID
 	p.Kernel = st.Flags&pfKthread != 0
@@ -186,8 +207,12 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 			p.UID = int(dirStat.Uid)
 		}
 	}
-	if !p.Kernel {
-		if data, err = r.readFile(d, zCmdline); err == nil {
+	switch {
+	case p.Kernel:
+	case proc != nil && proc.CmdlineOK:
+		p.Cmdline = proc.Cmdline
+	default:
+		if data, err := r.readFile(d, zCmdline); err == nil {
 			p.Cmdline = parseCmdline(data)
 		} else if !vanished(err) {
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
@@ -225,7 +250,7 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	case !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS):
 		// In a nested pid namespace (or unknown): status has the PID at
 		// every level, and the exact effective UID.
-		data, err = r.readFile(d, zStatus)
+		data, err := r.readFile(d, zStatus)
 		if err != nil {
 			if !vanished(err) {
 				r.bad.add(UnreadableProcess, dirPath+"/status", err)

@@ -33,6 +33,9 @@ type Scanner struct {
 	bpfOnce  sync.Once
 	bpfIters *bpfIters
 	bpfErr   error
+	// fromRecords is how many processes the last scan took from the
+	// process iterator's records instead of stat and cmdline.
+	fromRecords atomic.Int64
 }
 
 // New returns a Scanner with the given options. The defaults read the
@@ -115,10 +118,11 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	defer unix.Close(procRoot)
 
 	results := make([]procResult, len(pids))
-	var next atomic.Int64
+	var next, fromRecords atomic.Int64
 	s.parallel(func() {
 		r := newProcReader(s, bad)
 		r.tasks, r.procRoot = tasks, procRoot
+		defer func() { fromRecords.Add(int64(r.fromRecords)) }()
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(pids) || ctx.Err() != nil {
@@ -131,6 +135,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		<-cgroupsDone
 		return nil, err
 	}
+	s.fromRecords.Store(fromRecords.Load())
 
 	snap.Processes = make([]Process, 0, len(results))
 	for i := range results {

@@ -1,0 +1,197 @@
+package inspect
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestTaskStateLetter(t *testing.T) {
+	for _, tc := range []struct {
+		state, exit uint32
+		want        byte
+	}{
+		{0x0, 0, 'R'},
+		{0x1, 0, 'S'},
+		{0x2, 0, 'D'},
+		{0x4, 0, 'T'},
+		{0x100 | 0x4, 0, 'T'}, // TASK_STOPPED carries TASK_WAKEKILL
+		{0x8, 0, 't'},
+		{0x100 | 0x8, 0, 't'}, // TASK_TRACED
+		{0x80, 0x20, 'Z'},     // TASK_DEAD with EXIT_ZOMBIE
+		{0x80, 0x10, 'X'},
+		{0x40, 0, 'P'},
+		{0x402, 0, 'I'},         // TASK_IDLE
+		{0x1000, 0, 'D'},        // TASK_RTLOCK_WAIT
+		{0x8000, 0, 'D'},        // TASK_FROZEN
+		{0x2000 | 0x1, 0, 'S'},  // TASK_FREEZABLE sleep
+		{0x100 | 0x2, 0, 'D'},   // TASK_KILLABLE
+		{0x200, 0, 'R'},         // TASK_WAKING reports as running
+		{0x2 | 0x400, 0x0, 'I'}, // uninterruptible without load is idle
+	} {
+		if got := taskStateLetter(tc.state, tc.exit); got != tc.want {
+			t.Errorf("taskStateLetter(%#x, %#x) = %c, want %c", tc.state, tc.exit, got, tc.want)
+		}
+	}
+}
+
+func TestCputimeAdjust(t *testing.T) {
+	const ms = uint64(1e6)
+	for _, tc := range []struct {
+		name         string
+		c            cpuSample
+		prevU, prevS uint64
+		wantU, wantS uint64
+	}{
+		{"split by samples", cpuSample{utime: 300 * ms, stime: 100 * ms, rtime: 800 * ms}, 0, 0, 600 * ms, 200 * ms},
+		{"no system samples", cpuSample{utime: 40 * ms, rtime: 55 * ms}, 0, 0, 55 * ms, 0},
+		{"no user samples", cpuSample{stime: 40 * ms, rtime: 55 * ms}, 0, 0, 0, 55 * ms},
+		{"no samples at all", cpuSample{rtime: 3 * ms}, 0, 0, 3 * ms, 0},
+		{"runtime not past the last report", cpuSample{utime: 10 * ms, stime: 10 * ms, rtime: 90 * ms}, 50 * ms, 50 * ms, 50 * ms, 50 * ms},
+		{"system never goes back", cpuSample{utime: 900 * ms, stime: 100 * ms, rtime: 1000 * ms}, 0, 300 * ms, 700 * ms, 300 * ms},
+		{"user never goes back", cpuSample{utime: 100 * ms, stime: 900 * ms, rtime: 1000 * ms}, 400 * ms, 0, 400 * ms, 600 * ms},
+		{"large values do not overflow", cpuSample{utime: 1 << 62, stime: 1 << 62, rtime: 1 << 63}, 0, 0, 1 << 62, 1 << 62},
+	} {
+		u, s := cputimeAdjust(tc.c, tc.prevU, tc.prevS)
+		if u != tc.wantU || s != tc.wantS {
+			t.Errorf("%s: got %d/%d ms, want %d/%d ms", tc.name, u/ms, s/ms, tc.wantU/ms, tc.wantS/ms)
+		}
+		if tc.c.rtime > tc.prevU+tc.prevS && u+s != tc.c.rtime {
+			t.Errorf("%s: %d+%d ns is not the runtime %d", tc.name, u, s, tc.c.rtime)
+		}
+	}
+}
+
+// procRecords builds process iterator output as the BPF program writes it.
+type procRecords struct{ b []byte }
+
+func (r *procRecords) thread(tgid uint32, utime, stime, rtime uint64) {
+	rec := make([]byte, prThreadBytes)
+	le := binary.LittleEndian
+	le.PutUint32(rec[prTGID:], tgid)
+	le.PutUint32(rec[prKind:], prKindThread)
+	le.PutUint64(rec[prUTime:], utime)
+	le.PutUint64(rec[prSTime:], stime)
+	le.PutUint64(rec[prRuntime:], rtime)
+	r.b = append(r.b, rec...)
+}
+
+type leaderRec struct {
+	tgid, ppid, flags, state, exit, threads uint32
+	comm                                    string
+	startNS                                 uint64
+	own, sig                                cpuSample
+	prevU, prevS                            uint64
+	rss                                     [3]int64
+	noMM                                    bool
+	args                                    string // the argument area
+	argLen                                  uint64 // when not len(args)
+	copyFailed                              bool
+}
+
+func (r *procRecords) leader(l leaderRec) {
+	le := binary.LittleEndian
+	rec := make([]byte, prLeaderBytes)
+	le.PutUint32(rec[prTGID:], l.tgid)
+	le.PutUint32(rec[prKind:], prKindLeader)
+	le.PutUint64(rec[prUTime:], l.own.utime)
+	le.PutUint64(rec[prSTime:], l.own.stime)
+	le.PutUint64(rec[prRuntime:], l.own.rtime)
+	le.PutUint32(rec[prFlags:], l.flags)
+	le.PutUint32(rec[prState:], l.state)
+	le.PutUint32(rec[prExitState:], l.exit)
+	le.PutUint32(rec[prPPID:], l.ppid)
+	le.PutUint32(rec[prThreads:], l.threads)
+	le.PutUint64(rec[prStart:], l.startNS)
+	le.PutUint64(rec[prSigUTime:], l.sig.utime)
+	le.PutUint64(rec[prSigSTime:], l.sig.stime)
+	le.PutUint64(rec[prSigRun:], l.sig.rtime)
+	le.PutUint64(rec[prPrevUTime:], l.prevU)
+	le.PutUint64(rec[prPrevSTime:], l.prevS)
+	for i, v := range l.rss {
+		le.PutUint64(rec[prRSS+8*i:], uint64(v))
+	}
+	copy(rec[prComm:prComm+16], l.comm)
+	argLen := l.argLen
+	if argLen == 0 {
+		argLen = uint64(len(l.args))
+	}
+	if !l.noMM {
+		le.PutUint32(rec[prHasMM:], 1)
+		le.PutUint64(rec[prArgLen:], argLen)
+	}
+	r.b = append(r.b, rec...)
+	if !l.noMM && argLen <= prMaxArgs {
+		chunks := make([]byte, (argLen+prChunk-1)/prChunk*prChunk)
+		copy(chunks, l.args)
+		r.b = append(r.b, chunks...)
+	}
+	trailer := make([]byte, prTrailerBytes)
+	if l.copyFailed {
+		le.PutUint64(trailer, ^uint64(13)) // -EFAULT
+	}
+	r.b = append(r.b, trailer...)
+}
+
+func TestDecodeProcs(t *testing.T) {
+	const ms = uint64(1e6)
+	var r procRecords
+	r.thread(100, 50*ms, 10*ms, 80*ms) // a thread before its leader
+	r.leader(leaderRec{
+		tgid: 100, ppid: 1, state: 0x1, threads: 3, comm: "worker", startNS: 1234 * 1e7,
+		own: cpuSample{10 * ms, 10 * ms, 20 * ms}, sig: cpuSample{40 * ms, 0, 60 * ms},
+		rss: [3]int64{10, 20, 5}, args: "worker\x00--flag\x00\x00",
+	})
+	r.thread(100, 0, 20*ms, 40*ms)
+	r.leader(leaderRec{tgid: 200, comm: "kthreadd", flags: pfKthread, noMM: true, state: 0x1})
+	r.leader(leaderRec{tgid: 300, comm: "long", args: strings.Repeat("x", 5000) + "\x00"})
+	r.leader(leaderRec{tgid: 301, comm: "titled", args: "nginx: worker process xxxx"}) // no final NUL
+	r.leader(leaderRec{tgid: 302, comm: "failed", args: "a\x00b\x00", copyFailed: true})
+	r.leader(leaderRec{tgid: 303, comm: "zombie", state: 0x80, exit: 0x20, noMM: true})
+	r.leader(leaderRec{tgid: 304, comm: "negative", rss: [3]int64{-3, 7, 0}, args: "x\x00"})
+	r.leader(leaderRec{tgid: 305, comm: "fifteen-chars-x", args: strings.Repeat("y", prMaxArgs-1) + "\x00"})
+
+	procs, err := decodeProcs(r.b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 8 {
+		t.Fatalf("%d processes decoded, want 8", len(procs))
+	}
+	p := procs[100]
+	st := p.Stat
+	// Samples: user 10+40+50+0 = 100 ms, system 10+0+10+20 = 40 ms;
+	// runtime 20+60+80+40 = 200 ms, split 100:40.
+	wantS := 200 * ms * 40 / 140
+	if st.Comm != "worker" || st.State != 'S' || st.PPID != 1 || st.Threads != 3 || st.StartTime != 1234 ||
+		st.RSSPages != 35 || st.STime != wantS/1e7 || st.UTime != (200*ms-wantS)/1e7 {
+		t.Errorf("process 100: %+v", st)
+	}
+	if !p.CmdlineOK || !slices.Equal(p.Cmdline, []string{"worker", "--flag"}) || !p.usable() {
+		t.Errorf("process 100: cmdline %q ok %v usable %v", p.Cmdline, p.CmdlineOK, p.usable())
+	}
+	if k := procs[200]; k.usable() || !k.CmdlineOK || k.Cmdline != nil {
+		t.Errorf("kernel thread: usable %v, cmdline %q ok %v", k.usable(), k.Cmdline, k.CmdlineOK)
+	}
+	for _, pid := range []int{300, 301, 302} {
+		if procs[pid].CmdlineOK {
+			t.Errorf("process %d (%s): cmdline taken from the iterator, want /proc", pid, procs[pid].Stat.Comm)
+		}
+	}
+	if z := procs[303]; z.usable() || z.Stat.State != 'Z' {
+		t.Errorf("zombie: usable %v state %c", z.usable(), z.Stat.State)
+	}
+	if n := procs[304].Stat.RSSPages; n != 7 {
+		t.Errorf("negative counters: %d pages, want 7 (each counter read as at least 0)", n)
+	}
+	if p := procs[305]; !p.CmdlineOK || len(p.Cmdline) != 1 || len(p.Cmdline[0]) != prMaxArgs-1 || p.Stat.Comm != "fifteen-chars-x" {
+		t.Errorf("largest copied cmdline: ok %v, %d args, comm %q", p.CmdlineOK, len(p.Cmdline), p.Stat.Comm)
+	}
+
+	for _, bad := range [][]byte{r.b[:len(r.b)-1], r.b[:prThreadBytes+prLeaderBytes-8], {1, 0, 0, 0, 9, 0, 0, 0}} {
+		if _, err := decodeProcs(bad); err == nil {
+			t.Errorf("decodeProcs accepted %d bytes of damaged output", len(bad))
+		}
+	}
+}

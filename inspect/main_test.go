@@ -1,0 +1,80 @@
+package inspect_test
+
+import (
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// helperEnv makes the test binary a helper process instead of running
+// tests; see startHelper.
+const helperEnv = "NSCOPE_INSPECT_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "proctitle":
+		proctitleHelper()
+	case "cputhreads":
+		cpuThreadsHelper()
+	}
+	time.Sleep(10 * time.Minute)
+	os.Exit(0)
+}
+
+// proctitleTitle starts the argument area after proctitleHelper.
+const proctitleTitle = "nscope-proctitle"
+
+// proctitleHelper rewrites its argument area the way setproctitle does
+// (nginx, postgres, sshd): the title runs over the NULs between the
+// arguments, up to and including the last one, so the kernel reads
+// /proc/PID/cmdline on into the environment. Go's os.Args point into
+// that area (the runtime does not copy argv).
+func proctitleHelper() {
+	first, last := os.Args[0], os.Args[len(os.Args)-1]
+	start := unsafe.Pointer(unsafe.StringData(first))
+	end := unsafe.Add(unsafe.Pointer(unsafe.StringData(last)), len(last)) // the final NUL
+	area := unsafe.Slice((*byte)(start), uintptr(end)-uintptr(start)+1)
+	n := copy(area, proctitleTitle)
+	for i := n; i < len(area); i++ {
+		area[i] = 'z'
+	}
+}
+
+var sink atomic.Uint64
+
+// cpuThreadsHelper burns CPU on four OS threads; two then exit (their
+// time moves to the thread group's signal_struct) and two stay, idle.
+// The process's CPU time is only right if both halves are counted.
+func cpuThreadsHelper() {
+	done := make(chan struct{}, 4)
+	for i := range 4 {
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+			// Half in the kernel, half not, so that both user and
+			// system time have samples to be split by.
+			x := uint64(i)
+			for t0 := time.Now(); time.Since(t0) < 150*time.Millisecond; {
+				for range 2000 {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+				_ = syscall.Getppid()
+			}
+			sink.Add(x)
+			done <- struct{}{}
+			if i < 2 {
+				return
+			}
+			select {}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	_ = os.WriteFile(os.Getenv(helperEnv+"_READY"), nil, 0o600)
+}
