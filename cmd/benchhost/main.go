@@ -30,7 +30,7 @@
 //	benchhost cpu  [-duration 30s] [-settle 3s] [-nohost] [-- CMD ...]
 //
 // compare (the default) builds the host, runs "nscope snapshot" (output to
-// /dev/null; bin/nscope is built first if missing), "lsns -J" and "ps -e -o
+// /dev/null; bin/nscope is built from this checkout first), "lsns -J" and "ps -e -o
 // pid,ppid,cgroup,comm" once each to warm up and count what they saw, then
 // -runs times each, interleaved, and prints the median and minimum wall
 // time, the peak RSS (the command's ru_maxrss from wait4, taken by a small

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -47,8 +46,9 @@ func isNscopeModule(path string) bool {
 }
 
 // nscopeBinary returns the nscope binary to measure: the -nscope flag's
-// path as given, else bin/nscope in the checkout, built with "go build"
-// when missing.
+// path as given, else bin/nscope built from this checkout with "go build"
+// (always: a binary left from an earlier build would measure old code,
+// and the build is a no-op when nothing changed).
 func nscopeBinary(ctx context.Context, flagPath string) (string, error) {
 	if flagPath != "" {
 		p, err := filepath.Abs(flagPath)
@@ -64,22 +64,16 @@ func nscopeBinary(ctx context.Context, flagPath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(root, "bin", "nscope")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = "/usr/local/go/bin/go"
 	}
-	logf("%s is missing: go build -o bin/nscope ./cmd/nscope", bin)
+	logf("go build -o bin/nscope ./cmd/nscope")
 	build := exec.CommandContext(ctx, goTool, "build", "-o", "bin/nscope", "./cmd/nscope")
 	build.Dir = root
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return "", fmt.Errorf("build bin/nscope: %w", err)
 	}
-	return bin, nil
+	return filepath.Join(root, "bin", "nscope"), nil
 }

@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// TestNscopeBinaryBuildsWhenMissing makes a stand-in checkout (go.mod of
+// TestNscopeBinaryBuildsFromCheckout makes a stand-in checkout (go.mod of
 // the nscope module and a cmd/nscope that prints a word) and checks that
-// bin/nscope is built there when missing, found from a subdirectory, and
-// not rebuilt when present.
-func TestNscopeBinaryBuildsWhenMissing(t *testing.T) {
+// bin/nscope is built there, found from a subdirectory, and built again
+// when the source changed: an old binary must not be measured.
+func TestNscopeBinaryBuildsFromCheckout(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command on PATH")
 	}
@@ -44,15 +44,16 @@ func TestNscopeBinaryBuildsWhenMissing(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "stand-in") {
 		t.Fatalf("the built binary printed %q (%v), want the stand-in", out, err)
 	}
-	// Present now: returned as is, not rebuilt.
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho kept\n"), 0o755); err != nil {
+	// The source changes: the next call measures the new code.
+	main := filepath.Join(root, "cmd/nscope/main.go")
+	if err := os.WriteFile(main, []byte("package main\n\nfunc main() { println(\"changed\") }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if again, err := nscopeBinary(context.Background(), ""); err != nil || again != bin {
 		t.Fatalf("second call: %s, %v", again, err)
 	}
-	if out, _ := exec.Command(bin).CombinedOutput(); string(out) != "kept\n" {
-		t.Errorf("bin/nscope was rebuilt although present: %q", out)
+	if out, _ := exec.Command(bin).CombinedOutput(); !strings.Contains(string(out), "changed") {
+		t.Errorf("bin/nscope was not rebuilt from the changed source: %q", out)
 	}
 }
 

@@ -29,7 +29,7 @@ type command struct {
 	host hostConfig
 
 	runs   int    // compare: timed runs per command
-	nscope string // compare: the nscope binary ("" means bin/nscope, built if missing)
+	nscope string // compare: the nscope binary ("" means bin/nscope, built from the checkout)
 	reuse  bool   // compare: measure on a running "benchhost up" host if there is one
 
 	force bool // down: also remove the subtree of a benchhost still running
@@ -91,7 +91,7 @@ func parseArgs(args []string) (*command, error) {
 	switch c.name {
 	case "compare":
 		fs.IntVar(&c.runs, "runs", 5, "timed runs of each command, after one warm-up run")
-		fs.StringVar(&c.nscope, "nscope", "", "nscope binary to time (default bin/nscope in the checkout, built if missing)")
+		fs.StringVar(&c.nscope, "nscope", "", "nscope binary to time (default bin/nscope, built from this checkout first)")
 		fs.BoolVar(&c.reuse, "reuse", false, "measure on the host of a running \"benchhost up\" instead of building one, if there is one")
 	case "down":
 		fs.BoolVar(&c.force, "force", false, "also remove the host of a benchhost that is still running")
