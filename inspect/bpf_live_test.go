@@ -333,3 +333,76 @@ func (sp *specialProcesses) checkCPU(t *testing.T, first, procfs *inspect.Snapsh
 			a.Threads, a.UTimeUS, a.STimeUS, c.Threads, c.UTimeUS, c.STimeUS)
 	}
 }
+
+// TestBPFThreadChurn scans, again and again, a process whose threads
+// keep exiting, with 300 processes between its PID and its threads'
+// (the iterator reads them in PID order, so the window is wide): its CPU
+// time must never go back. A thread that exits mid-pass moves its time
+// into the group's signal_struct after or before the iterator read it;
+// such a pass must not count it twice or lose it.
+func TestBPFThreadChurn(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the BPF iterators need CAP_BPF and CAP_PERFMON")
+	}
+	s := inspect.New()
+	if err := s.BPFErr(); err != nil {
+		t.Skipf("BPF iterators do not load: %v", err)
+	}
+	if err := inspect.ProcIterErr(s); err != nil {
+		t.Skipf("no process iterator: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(cmd *exec.Cmd) int {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("%v: %v", cmd.Args, err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+		return cmd.Process.Pid
+	}
+	// The helper waits for the sleeps before starting threads, so their
+	// thread IDs come after the sleeps' PIDs.
+	ready := t.TempDir() + "/go"
+	helper := exec.Command("sh", "-c", `while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" -test.run='^$'`, "sh", ready, self)
+	helper.Env = append(os.Environ(), helperEnv+"=threadchurn")
+	pid := start(helper)
+	for range 300 {
+		start(exec.Command("sleep", "600"))
+	}
+	if err := os.WriteFile(ready, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the churning helper", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		return strings.Contains(string(b), "\nThreads:\t") && !strings.Contains(string(b), "Name:\tsh")
+	})
+	time.Sleep(200 * time.Millisecond)
+
+	const tick = 10000 // us
+	var last int64
+	drops := 0
+	for i := range 60 {
+		snap, err := s.Scan(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := snap.Process(pid)
+		if p == nil {
+			t.Fatalf("scan %d: helper %d missing", i, pid)
+		}
+		// User and system time are split anew each time; only their
+		// rounding to ticks may take one back.
+		if now := p.CPUTimeUS(); now < last-tick {
+			drops++
+			t.Errorf("scan %d: CPU time went back from %d to %d us", i, last, now)
+		} else {
+			last = max(last, now)
+		}
+	}
+	if last < 100*tick {
+		t.Errorf("the helper used only %d us of CPU; did its threads run?", last)
+	}
+}

@@ -106,6 +106,8 @@ type bpfIters struct {
 	// did not load (older kernels lack sleepable iterators).
 	procLink int
 	procErr  error
+	// procScaled: this kernel scales CPU times as /proc shows them.
+	procScaled bool
 	// procReadErr is why the last scan could not use its output (a bug
 	// if ever set; the scan then reads /proc).
 	procReadErr error
@@ -533,6 +535,7 @@ func loadBPFIters(btfPath string) (*bpfIters, error) {
 	po, err := readProcOffsets(b)
 	if err == nil {
 		it.procLink, err = loadIter("nscope_procs", procProgram(po), po.iterTask, bpfFSleepable)
+		it.procScaled = po.hasPrev
 	}
 	it.procErr = err
 	return it, nil
@@ -630,7 +633,7 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 	if it.procLink >= 0 {
 		// Without it the scan reads stat and cmdline from /proc.
 		if data, err = readIter(it.procLink, data); err == nil {
-			res.procs, err = decodeProcs(data)
+			res.procs, err = decodeProcs(data, it.procScaled)
 		}
 		it.buf, it.procReadErr = data, err
 	}

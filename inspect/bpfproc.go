@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -20,7 +21,13 @@ import (
 // the times of the exited threads kept in signal_struct plus those of
 // every live thread, whose records the iterator also writes, then split
 // between user and system in proportion to the tick samples and scaled to
-// the scheduler's runtime, never below what was last reported.
+// the scheduler's runtime, never below what was last reported. The kernel
+// reads the sums under signal_struct's stats_lock, which a thread's exit
+// takes to move its times into the signal_struct; every record carries
+// that seqcount and the signal_struct's address, and a thread group whose
+// records do not all share one even count, or are fewer than nr_threads,
+// is read from /proc: a thread exited mid-pass and its time would be lost
+// or counted twice.
 
 const (
 	bpfFuncCopyFromUserTask = 191
@@ -28,48 +35,56 @@ const (
 
 	// Process records. Every task writes one; a thread-group leader's is
 	// longer and is followed by its argument bytes in whole chunks and an
-	// 8-byte trailer (nonzero when a copy failed).
+	// 8-byte trailer (nonzero when a copy failed or the process exec'ed
+	// meanwhile).
 	prKindLeader   = 1
 	prKindThread   = 2
-	prThreadBytes  = 32
-	prLeaderBytes  = 160
+	prThreadBytes  = 48
+	prLeaderBytes  = 192
 	prChunk        = 256
 	prMaxChunks    = 16
 	prMaxArgs      = prChunk * prMaxChunks
 	prTrailerBytes = 8
 
-	// Byte offsets in a record.
-	prTGID      = 0
-	prKind      = 4
-	prUTime     = 8 // this thread's tick-sampled user time, ns
-	prSTime     = 16
-	prRuntime   = 24 // this thread's scheduler runtime, ns
-	prFlags     = 32
-	prState     = 36
-	prExitState = 40
-	prPPID      = 44
-	prThreads   = 48
-	prStart     = 56
-	prSigUTime  = 64 // exited threads' times, from signal_struct
-	prSigSTime  = 72
-	prSigRun    = 80
-	prPrevUTime = 88 // what /proc last reported, from signal_struct
-	prPrevSTime = 96
-	prRSS       = 104 // file, anon and shmem pages, 8 bytes each
-	prComm      = 128 // 16 bytes
-	prHasMM     = 144
-	prArgLen    = 152
+	// Byte offsets in a record; both kinds start alike.
+	prTGID    = 0
+	prKind    = 4
+	prUTime   = 8 // this thread's tick-sampled user time, ns
+	prSTime   = 16
+	prRuntime = 24 // this thread's scheduler runtime, ns
+	prSeq     = 32 // signal_struct.stats_lock's count (leader: before its reads)
+	prSeqEnd  = 36 // leader: the count after its reads
+	prSignal  = 40 // the signal_struct's address: which group a thread is of
+	// Leader only.
+	prFlags     = 48
+	prState     = 52
+	prExitState = 56
+	prPPID      = 60
+	prThreads   = 64
+	prHasMM     = 68
+	prStart     = 72
+	prSigUTime  = 80 // exited threads' times, from signal_struct
+	prSigSTime  = 88
+	prSigRun    = 96
+	prPrevUTime = 104 // what /proc last reported, from signal_struct
+	prPrevSTime = 112
+	prRSS       = 120 // file, anon and shmem pages, 8 bytes each
+	prComm      = 144 // 16 bytes
+	prArgStart  = 160
+	prArgLen    = 168
+	prEnvEnd    = 176
 )
 
 type procOffsets struct {
 	taskPID, taskTGID, taskFlags, taskState, taskExitState, taskRealParent     field
 	taskMM, taskSignal, taskUTime, taskSTime, taskRuntime, taskStart, taskComm field
-	sigThreads, sigUTime, sigSTime, sigRuntime                                 field
+	sigThreads, sigUTime, sigSTime, sigRuntime, sigSeq                         field
 	// sigPrev is signal_struct.prev_cputime; hasPrev is false on kernels
 	// that account CPU time natively (no scaling, nothing to remember).
 	sigPrevUTime, sigPrevSTime field
 	hasPrev                    bool
 	mmArgStart, mmArgEnd       field
+	mmEnvEnd                   field
 	rss                        [3]uint32 // file, anon, shmem counters in mm_struct
 	iterTask                   uint32
 }
@@ -115,6 +130,13 @@ func readProcOffsets(b *kernelBTF) (*procOffsets, error) {
 	get(&o.sigRuntime, "signal_struct", "sum_sched_runtime", 8)
 	get(&o.mmArgStart, "mm_struct", "arg_start", 8)
 	get(&o.mmArgEnd, "mm_struct", "arg_end", 8)
+	get(&o.mmEnvEnd, "mm_struct", "env_end", 8)
+	// seqlock_t wraps a seqcount_spinlock_t since 5.10, a seqcount_t before.
+	if _, err := b.path("signal_struct", "stats_lock.seqcount.seqcount.sequence"); err == nil {
+		get(&o.sigSeq, "signal_struct", "stats_lock.seqcount.seqcount.sequence", 4)
+	} else {
+		get(&o.sigSeq, "signal_struct", "stats_lock.seqcount.sequence", 4)
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -129,7 +151,7 @@ func readProcOffsets(b *kernelBTF) (*procOffsets, error) {
 	for _, f := range []field{o.taskPID, o.taskTGID, o.taskFlags, o.taskState, o.taskExitState,
 		o.taskRealParent, o.taskMM, o.taskSignal, o.taskUTime, o.taskSTime, o.taskRuntime, o.taskStart,
 		o.taskComm, o.sigThreads, o.sigUTime, o.sigSTime, o.sigRuntime, o.sigPrevUTime, o.sigPrevSTime,
-		o.mmArgStart, o.mmArgEnd} {
+		o.sigSeq, o.mmArgStart, o.mmArgEnd, o.mmEnvEnd} {
 		if f.off >= 1<<15 {
 			return nil, fmt.Errorf("btf: a field at offset %d is out of reach of a load", f.off)
 		}
@@ -200,6 +222,10 @@ func procProgram(o *procOffsets) *bpfProg {
 		p.movImm(r3, n)
 		p.call(bpfFuncSeqWrite)
 	}
+	copyField := func(size uint32, src bpfReg, f field, off int) {
+		p.load(size, r2, src, int16(f.off))
+		p.store(size, r10, at(off), r2)
+	}
 
 	p.mov(r9, r1)
 	p.load(8, r6, r1, 8) // ctx->task
@@ -207,15 +233,18 @@ func procProgram(o *procOffsets) *bpfProg {
 	for off := errOff; off < 0; off += 8 {
 		p.storeImm(8, r10, int16(off), 0)
 	}
-	p.load(4, r2, r6, int16(o.taskPID.off))
 	p.load(4, r3, r6, int16(o.taskTGID.off))
 	p.store(4, r10, at(prTGID), r3)
-	p.load(8, r4, r6, int16(o.taskUTime.off))
-	p.store(8, r10, at(prUTime), r4)
-	p.load(8, r4, r6, int16(o.taskSTime.off))
-	p.store(8, r10, at(prSTime), r4)
-	p.load(8, r4, r6, int16(o.taskRuntime.off))
-	p.store(8, r10, at(prRuntime), r4)
+	copyField(8, r6, o.taskUTime, prUTime)
+	copyField(8, r6, o.taskSTime, prSTime)
+	copyField(8, r6, o.taskRuntime, prRuntime)
+	p.load(8, r7, r6, int16(o.taskSignal.off))
+	p.jumpImm(bpfJEQ, r7, 0, "kind")
+	p.store(8, r10, at(prSignal), r7)
+	copyField(4, r7, o.sigSeq, prSeq)
+	p.mark("kind")
+	p.load(4, r2, r6, int16(o.taskPID.off))
+	p.load(4, r3, r6, int16(o.taskTGID.off))
 	p.jumpReg(bpfJEQ, r2, r3, "leader")
 	p.storeImm(4, r10, at(prKind), prKindThread)
 	seqWrite(at(0), prThreadBytes)
@@ -223,41 +252,25 @@ func procProgram(o *procOffsets) *bpfProg {
 
 	p.mark("leader")
 	p.storeImm(4, r10, at(prKind), prKindLeader)
-	for _, c := range []struct {
-		f   field
-		off int
-	}{{o.taskFlags, prFlags}, {o.taskState, prState}, {o.taskExitState, prExitState}} {
-		p.load(4, r2, r6, int16(c.f.off))
-		p.store(4, r10, at(c.off), r2)
-	}
-	p.load(8, r2, r6, int16(o.taskStart.off))
-	p.store(8, r10, at(prStart), r2)
+	copyField(4, r6, o.taskFlags, prFlags)
+	copyField(4, r6, o.taskState, prState)
+	copyField(4, r6, o.taskExitState, prExitState)
+	copyField(8, r6, o.taskStart, prStart)
 	p.load(8, r2, r6, int16(o.taskRealParent.off))
 	p.jumpImm(bpfJEQ, r2, 0, "signal")
 	p.load(4, r2, r2, int16(o.taskTGID.off))
 	p.store(4, r10, at(prPPID), r2)
 	p.mark("signal")
-	p.load(8, r7, r6, int16(o.taskSignal.off))
-	p.jumpImm(bpfJEQ, r7, 0, "comm")
-	p.load(4, r2, r7, int16(o.sigThreads.off))
-	p.store(4, r10, at(prThreads), r2)
-	sig := []struct {
-		f   field
-		off int
-	}{{o.sigUTime, prSigUTime}, {o.sigSTime, prSigSTime}, {o.sigRuntime, prSigRun}}
+	p.jumpImm(bpfJEQ, r7, 0, "comm") // r7: the signal_struct, or 0
+	copyField(4, r7, o.sigThreads, prThreads)
+	copyField(8, r7, o.sigUTime, prSigUTime)
+	copyField(8, r7, o.sigSTime, prSigSTime)
+	copyField(8, r7, o.sigRuntime, prSigRun)
 	if o.hasPrev {
-		sig = append(sig, struct {
-			f   field
-			off int
-		}{o.sigPrevUTime, prPrevUTime}, struct {
-			f   field
-			off int
-		}{o.sigPrevSTime, prPrevSTime})
+		copyField(8, r7, o.sigPrevUTime, prPrevUTime)
+		copyField(8, r7, o.sigPrevSTime, prPrevSTime)
 	}
-	for _, c := range sig {
-		p.load(8, r2, r7, int16(c.f.off))
-		p.store(8, r10, at(c.off), r2)
-	}
+	copyField(4, r7, o.sigSeq, prSeqEnd)
 	p.mark("comm") // a char array: copied, as loads may not span its elements
 	p.mov(r1, r10)
 	p.addImm(r1, int32(at(prComm)))
@@ -286,7 +299,9 @@ func procProgram(o *procOffsets) *bpfProg {
 		p.addImm(r3, int32(off))
 		p.call(bpfFuncProbeReadKernel)
 	}
+	copyField(8, r7, o.mmEnvEnd, prEnvEnd)
 	p.load(8, r8, r7, int16(o.mmArgStart.off))
+	p.store(8, r10, at(prArgStart), r8)
 	p.load(8, r2, r7, int16(o.mmArgEnd.off))
 	p.movImm(r7, 0)
 	p.jumpReg(bpfJLE, r2, r8, "header") // no arguments
@@ -300,7 +315,7 @@ func procProgram(o *procOffsets) *bpfProg {
 
 	for i := range prMaxChunks {
 		clamp, zero, next := fmt.Sprintf("clamp%d", i), fmt.Sprintf("zero%d", i), fmt.Sprintf("next%d", i)
-		p.jumpImm(bpfJEQ, r7, 0, "trailer")
+		p.jumpImm(bpfJEQ, r7, 0, "copied")
 		p.mov(r2, r7)
 		p.jumpImm(bpfJLE, r2, prChunk, clamp)
 		p.movImm(r2, prChunk)
@@ -323,6 +338,18 @@ func procProgram(o *procOffsets) *bpfProg {
 		p.movImm(r7, 0)
 		p.mark(next)
 	}
+	// The helper copies from the task's memory as it is now, the range
+	// is the one read before: an exec in between replaced the map.
+	p.mark("copied")
+	p.load(4, r2, r10, at(prHasMM))
+	p.jumpImm(bpfJEQ, r2, 0, "trailer")
+	p.load(8, r2, r6, int16(o.taskMM.off))
+	p.jumpImm(bpfJEQ, r2, 0, "changed")
+	p.load(8, r2, r2, int16(o.mmArgStart.off))
+	p.load(8, r3, r10, at(prArgStart))
+	p.jumpReg(bpfJEQ, r2, r3, "trailer")
+	p.mark("changed")
+	p.storeImm(8, r10, errOff, 1)
 	p.mark("trailer")
 	seqWrite(errOff, prTrailerBytes)
 	p.mark("out")
@@ -334,48 +361,62 @@ func procProgram(o *procOffsets) *bpfProg {
 // bpfProc is what the process iterator read about one thread-group
 // leader.
 type bpfProc struct {
-	// Stat is /proc/PID/stat's view, times in clock ticks; Kernel and
-	// zombie processes are left to /proc (see usable).
+	// Stat is /proc/PID/stat's view, times in clock ticks; see usable
+	// for when it may stand for it.
 	Stat    ProcStat
 	StartNS uint64
 	// Cmdline is the argument vector; CmdlineOK is false when it must be
 	// read from /proc: longer than the iterator copies, a copy failed,
-	// or rewritten by setproctitle (the kernel then reads on into the
-	// environment area).
+	// the process exec'ed meanwhile, or rewritten by setproctitle (the
+	// kernel then reads on into the environment area).
 	Cmdline   []string
 	CmdlineOK bool
 
-	cpu           cpuSample
-	prevU, prevS  uint64
-	pageFile      int64
-	pageAnon      int64
-	pageShmem     int64
-	hasMM, zombie bool
+	cpu          cpuSample
+	prevU, prevS uint64
+	signal       uint64
+	seq, seqEnd  uint32
+	threadRecs   int
+	// cpuOK is false when the thread records do not add up to the
+	// group (see the seqcount note above: mixed is a thread record that
+	// does not match); zombie and dup (a PID reused during the pass)
+	// mark the other cases /proc answers.
+	cpuOK, zombie, dup, mixed bool
 }
 
 // usable says whether Stat may stand for /proc/PID/stat.
 func (p *bpfProc) usable() bool {
-	return p.Stat.Flags&pfKthread == 0 && !p.zombie
+	return p.Stat.Flags&pfKthread == 0 && !p.zombie && p.cpuOK && !p.dup
 }
 
 // cpuSample is one thread group's CPU time in ns: tick samples and the
 // scheduler's runtime.
 type cpuSample struct{ utime, stime, rtime uint64 }
 
-// decodeProcs parses the process iterator's output.
-func decodeProcs(data []byte) (map[int]*bpfProc, error) {
+type threadRec struct {
+	tgid   int
+	signal uint64
+	seq    uint32
+	cpuSample
+}
+
+// decodeProcs parses the process iterator's output. scaled is false on
+// kernels that account CPU time natively, whose stat shows the sums as
+// they are.
+func decodeProcs(data []byte, scaled bool) (map[int]*bpfProc, error) {
 	le := binary.LittleEndian
 	procs := make(map[int]*bpfProc, len(data)/(prLeaderBytes+prChunk))
-	var threads []cpuSampleOf
+	var threads []threadRec
 	for len(data) > 0 {
 		if len(data) < prThreadBytes {
 			return nil, fmt.Errorf("process iterator: %d bytes left over", len(data))
 		}
 		tgid := int(le.Uint32(data[prTGID:]))
 		own := cpuSample{le.Uint64(data[prUTime:]), le.Uint64(data[prSTime:]), le.Uint64(data[prRuntime:])}
+		signal, seq := le.Uint64(data[prSignal:]), le.Uint32(data[prSeq:])
 		switch le.Uint32(data[prKind:]) {
 		case prKindThread:
-			threads = append(threads, cpuSampleOf{tgid, own})
+			threads = append(threads, threadRec{tgid, signal, seq, own})
 			data = data[prThreadBytes:]
 			continue
 		case prKindLeader:
@@ -386,14 +427,11 @@ func decodeProcs(data []byte) (map[int]*bpfProc, error) {
 			return nil, fmt.Errorf("process iterator: short record")
 		}
 		rec := data[:prLeaderBytes]
-		p := &bpfProc{StartNS: le.Uint64(rec[prStart:])}
+		p := &bpfProc{StartNS: le.Uint64(rec[prStart:]), signal: signal, seq: seq, seqEnd: le.Uint32(rec[prSeqEnd:])}
 		st := &p.Stat
 		comm := rec[prComm : prComm+16]
-		for i, c := range comm {
-			if c == 0 {
-				comm = comm[:i]
-				break
-			}
+		if i := bytes.IndexByte(comm, 0); i >= 0 {
+			comm = comm[:i]
 		}
 		st.Comm = string(comm)
 		state, exitState := le.Uint32(rec[prState:]), le.Uint32(rec[prExitState:])
@@ -403,11 +441,11 @@ func decodeProcs(data []byte) (map[int]*bpfProc, error) {
 		st.Flags = uint64(le.Uint32(rec[prFlags:]))
 		st.Threads = int(int32(le.Uint32(rec[prThreads:])))
 		st.StartTime = p.StartNS / (1e9 / clockTicks)
-		p.hasMM = le.Uint32(rec[prHasMM:]) != 0
-		p.pageFile = int64(le.Uint64(rec[prRSS:]))
-		p.pageAnon = int64(le.Uint64(rec[prRSS+8:]))
-		p.pageShmem = int64(le.Uint64(rec[prRSS+16:]))
-		st.RSSPages = max(p.pageFile, 0) + max(p.pageAnon, 0) + max(p.pageShmem, 0)
+		var pages int64
+		for i := range 3 {
+			pages += max(int64(le.Uint64(rec[prRSS+8*i:])), 0) // each counter read as at least 0
+		}
+		st.RSSPages = pages
 		p.cpu = cpuSample{
 			own.utime + le.Uint64(rec[prSigUTime:]),
 			own.stime + le.Uint64(rec[prSigSTime:]),
@@ -415,9 +453,10 @@ func decodeProcs(data []byte) (map[int]*bpfProc, error) {
 		}
 		p.prevU, p.prevS = le.Uint64(rec[prPrevUTime:]), le.Uint64(rec[prPrevSTime:])
 
+		hasMM := le.Uint32(rec[prHasMM:]) != 0
 		argLen := le.Uint64(rec[prArgLen:])
 		chunks := 0
-		if argLen <= prMaxArgs {
+		if hasMM && argLen <= prMaxArgs {
 			chunks = int((argLen + prChunk - 1) / prChunk)
 		}
 		size := prLeaderBytes + chunks*prChunk + prTrailerBytes
@@ -427,37 +466,48 @@ func decodeProcs(data []byte) (map[int]*bpfProc, error) {
 		args := data[prLeaderBytes : prLeaderBytes+chunks*prChunk]
 		failed := le.Uint64(data[size-prTrailerBytes:]) != 0
 		switch {
-		case !p.hasMM:
-			p.CmdlineOK = true // no memory map: /proc reads nothing either
-		case argLen == 0:
-			p.CmdlineOK = true
+		case !hasMM, le.Uint64(rec[prEnvEnd:]) == 0, argLen == 0:
+			// No memory map, or one exec has not finished setting up:
+			// /proc reads nothing either (get_mm_cmdline in
+			// fs/proc/base.c).
+			p.CmdlineOK = !failed
 		case argLen <= prMaxArgs && !failed && args[argLen-1] == 0:
 			// A NUL at the end of the argument area: /proc reads exactly
 			// the area. Without one it reads on as a title (see
-			// get_mm_proctitle in fs/proc/base.c), so /proc decides.
+			// get_mm_proctitle), so /proc decides.
 			p.Cmdline = parseCmdline(args[:argLen])
 			p.CmdlineOK = true
 		}
-		procs[tgid] = p
+		if q := procs[tgid]; q != nil {
+			q.dup = true // the PID was reused during the pass
+		} else {
+			procs[tgid] = p
+		}
 		data = data[size:]
 	}
 	for _, t := range threads {
-		if p := procs[t.tgid]; p != nil {
-			p.cpu.utime += t.utime
-			p.cpu.stime += t.stime
-			p.cpu.rtime += t.rtime
+		p := procs[t.tgid]
+		if p == nil {
+			continue
 		}
+		if t.signal != p.signal || t.seq != p.seq {
+			p.mixed = true // another group's thread, or read across an exit
+			continue
+		}
+		p.cpu.utime += t.utime
+		p.cpu.stime += t.stime
+		p.cpu.rtime += t.rtime
+		p.threadRecs++
 	}
 	for _, p := range procs {
-		u, s := cputimeAdjust(p.cpu, p.prevU, p.prevS)
+		p.cpuOK = !p.mixed && p.seq == p.seqEnd && p.seq%2 == 0 && p.threadRecs+1 == p.Stat.Threads
+		u, s := p.cpu.utime, p.cpu.stime
+		if scaled {
+			u, s = cputimeAdjust(p.cpu, p.prevU, p.prevS)
+		}
 		p.Stat.UTime, p.Stat.STime = u/(1e9/clockTicks), s/(1e9/clockTicks)
 	}
 	return procs, nil
-}
-
-type cpuSampleOf struct {
-	tgid int
-	cpuSample
 }
 
 // cputimeAdjust splits the runtime between user and system time in the

@@ -2,9 +2,15 @@ package inspect
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestTaskStateLetter(t *testing.T) {
@@ -66,7 +72,9 @@ func TestCputimeAdjust(t *testing.T) {
 // procRecords builds process iterator output as the BPF program writes it.
 type procRecords struct{ b []byte }
 
-func (r *procRecords) thread(tgid uint32, utime, stime, rtime uint64) {
+// threadRec appends a non-leader thread's record; signal and seq must
+// match its leader's for its time to count.
+func (r *procRecords) thread(tgid uint32, signal uint64, seq uint32, utime, stime, rtime uint64) {
 	rec := make([]byte, prThreadBytes)
 	le := binary.LittleEndian
 	le.PutUint32(rec[prTGID:], tgid)
@@ -74,6 +82,8 @@ func (r *procRecords) thread(tgid uint32, utime, stime, rtime uint64) {
 	le.PutUint64(rec[prUTime:], utime)
 	le.PutUint64(rec[prSTime:], stime)
 	le.PutUint64(rec[prRuntime:], rtime)
+	le.PutUint32(rec[prSeq:], seq)
+	le.PutUint64(rec[prSignal:], signal)
 	r.b = append(r.b, rec...)
 }
 
@@ -81,10 +91,13 @@ type leaderRec struct {
 	tgid, ppid, flags, state, exit, threads uint32
 	comm                                    string
 	startNS                                 uint64
+	signal                                  uint64
+	seq, seqEnd                             uint32
 	own, sig                                cpuSample
 	prevU, prevS                            uint64
 	rss                                     [3]int64
 	noMM                                    bool
+	envEnd                                  uint64 // 0 means "set" (1)
 	args                                    string // the argument area
 	argLen                                  uint64 // when not len(args)
 	copyFailed                              bool
@@ -93,11 +106,23 @@ type leaderRec struct {
 func (r *procRecords) leader(l leaderRec) {
 	le := binary.LittleEndian
 	rec := make([]byte, prLeaderBytes)
+	if l.threads == 0 {
+		l.threads = 1
+	}
+	if l.signal == 0 {
+		l.signal = 0xffff0000 + uint64(l.tgid)
+	}
+	if l.seqEnd == 0 {
+		l.seqEnd = l.seq
+	}
 	le.PutUint32(rec[prTGID:], l.tgid)
 	le.PutUint32(rec[prKind:], prKindLeader)
 	le.PutUint64(rec[prUTime:], l.own.utime)
 	le.PutUint64(rec[prSTime:], l.own.stime)
 	le.PutUint64(rec[prRuntime:], l.own.rtime)
+	le.PutUint32(rec[prSeq:], l.seq)
+	le.PutUint32(rec[prSeqEnd:], l.seqEnd)
+	le.PutUint64(rec[prSignal:], l.signal)
 	le.PutUint32(rec[prFlags:], l.flags)
 	le.PutUint32(rec[prState:], l.state)
 	le.PutUint32(rec[prExitState:], l.exit)
@@ -118,8 +143,16 @@ func (r *procRecords) leader(l leaderRec) {
 		argLen = uint64(len(l.args))
 	}
 	if !l.noMM {
+		envEnd := l.envEnd
+		if envEnd == 0 {
+			envEnd = 1
+		} else if envEnd == ^uint64(0) {
+			envEnd = 0
+		}
 		le.PutUint32(rec[prHasMM:], 1)
+		le.PutUint64(rec[prArgStart:], 0x7ffc0000)
 		le.PutUint64(rec[prArgLen:], argLen)
+		le.PutUint64(rec[prEnvEnd:], envEnd)
 	}
 	r.b = append(r.b, rec...)
 	if !l.noMM && argLen <= prMaxArgs {
@@ -137,13 +170,15 @@ func (r *procRecords) leader(l leaderRec) {
 func TestDecodeProcs(t *testing.T) {
 	const ms = uint64(1e6)
 	var r procRecords
-	r.thread(100, 50*ms, 10*ms, 80*ms) // a thread before its leader
+	const sig100 = 0xffff8000_00000100
+	r.thread(100, sig100, 4, 50*ms, 10*ms, 80*ms) // a thread before its leader
 	r.leader(leaderRec{
 		tgid: 100, ppid: 1, state: 0x1, threads: 3, comm: "worker", startNS: 1234 * 1e7,
+		signal: sig100, seq: 4,
 		own: cpuSample{10 * ms, 10 * ms, 20 * ms}, sig: cpuSample{40 * ms, 0, 60 * ms},
 		rss: [3]int64{10, 20, 5}, args: "worker\x00--flag\x00\x00",
 	})
-	r.thread(100, 0, 20*ms, 40*ms)
+	r.thread(100, sig100, 4, 0, 20*ms, 40*ms)
 	r.leader(leaderRec{tgid: 200, comm: "kthreadd", flags: pfKthread, noMM: true, state: 0x1})
 	r.leader(leaderRec{tgid: 300, comm: "long", args: strings.Repeat("x", 5000) + "\x00"})
 	r.leader(leaderRec{tgid: 301, comm: "titled", args: "nginx: worker process xxxx"}) // no final NUL
@@ -151,13 +186,24 @@ func TestDecodeProcs(t *testing.T) {
 	r.leader(leaderRec{tgid: 303, comm: "zombie", state: 0x80, exit: 0x20, noMM: true})
 	r.leader(leaderRec{tgid: 304, comm: "negative", rss: [3]int64{-3, 7, 0}, args: "x\x00"})
 	r.leader(leaderRec{tgid: 305, comm: "fifteen-chars-x", args: strings.Repeat("y", prMaxArgs-1) + "\x00"})
+	r.leader(leaderRec{tgid: 306, comm: "execing", args: "x\x00", envEnd: ^uint64(0)}) // env_end 0
+	// Thread groups whose records do not add up: /proc decides.
+	r.leader(leaderRec{tgid: 400, comm: "exit-between", seq: 6, seqEnd: 8})
+	r.leader(leaderRec{tgid: 401, comm: "exiting", seq: 7})
+	r.leader(leaderRec{tgid: 402, comm: "lost-thread", threads: 2})
+	r.leader(leaderRec{tgid: 403, comm: "stale-thread", threads: 2, seq: 10})
+	r.thread(403, 0xffff0000+403, 8, ms, ms, 2*ms)
+	r.leader(leaderRec{tgid: 404, comm: "foreign-thread", threads: 2})
+	r.thread(404, 0xdead, 0, ms, ms, 2*ms)
+	r.leader(leaderRec{tgid: 405, comm: "reused"})
+	r.leader(leaderRec{tgid: 405, comm: "reused-again"})
 
-	procs, err := decodeProcs(r.b)
+	procs, err := decodeProcs(r.b, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(procs) != 8 {
-		t.Fatalf("%d processes decoded, want 8", len(procs))
+	if len(procs) != 15 {
+		t.Fatalf("%d processes decoded, want 15", len(procs))
 	}
 	p := procs[100]
 	st := p.Stat
@@ -188,10 +234,123 @@ func TestDecodeProcs(t *testing.T) {
 	if p := procs[305]; !p.CmdlineOK || len(p.Cmdline) != 1 || len(p.Cmdline[0]) != prMaxArgs-1 || p.Stat.Comm != "fifteen-chars-x" {
 		t.Errorf("largest copied cmdline: ok %v, %d args, comm %q", p.CmdlineOK, len(p.Cmdline), p.Stat.Comm)
 	}
+	if p := procs[306]; !p.CmdlineOK || p.Cmdline != nil {
+		t.Errorf("env_end 0 (mid-exec): cmdline %q ok %v, want empty as /proc gives", p.Cmdline, p.CmdlineOK)
+	}
+	for pid := 400; pid <= 405; pid++ {
+		if p := procs[pid]; p.usable() {
+			t.Errorf("process %d (%s): stat taken from records that do not add up", pid, p.Stat.Comm)
+		}
+	}
+	if !procs[100].usable() || !procs[304].usable() {
+		t.Error("consistent groups were refused")
+	}
+
+	// A kernel that accounts CPU time natively shows the sums unscaled.
+	if st := mustDecode(t, r.b, false)[100].Stat; st.UTime != 100*ms/1e7 || st.STime != 40*ms/1e7 {
+		t.Errorf("unscaled: %d/%d ticks, want 10/4", st.UTime, st.STime)
+	}
 
 	for _, bad := range [][]byte{r.b[:len(r.b)-1], r.b[:prThreadBytes+prLeaderBytes-8], {1, 0, 0, 0, 9, 0, 0, 0}} {
-		if _, err := decodeProcs(bad); err == nil {
+		if _, err := decodeProcs(bad, true); err == nil {
 			t.Errorf("decodeProcs accepted %d bytes of damaged output", len(bad))
 		}
+	}
+}
+
+func mustDecode(t *testing.T, data []byte, scaled bool) map[int]*bpfProc {
+	t.Helper()
+	procs, err := decodeProcs(data, scaled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return procs
+}
+
+// FuzzDecodeProcs: damaged iterator output is an error or a decode,
+// never a panic, and never a cmdline longer than the record holds.
+func FuzzDecodeProcs(f *testing.F) {
+	var r procRecords
+	r.thread(7, 1, 2, 3, 4, 5)
+	r.leader(leaderRec{tgid: 7, signal: 1, seq: 2, threads: 2, comm: "seed", args: "a\x00bc\x00"})
+	r.leader(leaderRec{tgid: 8, comm: "big", args: strings.Repeat("z", 700) + "\x00"})
+	f.Add(r.b)
+	f.Add(r.b[:prThreadBytes+prLeaderBytes])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		procs, err := decodeProcs(data, true)
+		if err != nil {
+			return
+		}
+		for pid, p := range procs {
+			n := 0
+			for _, a := range p.Cmdline {
+				n += len(a) + 1
+			}
+			if n > prMaxArgs+1 {
+				t.Errorf("process %d: %d bytes of cmdline", pid, n)
+			}
+		}
+	})
+}
+
+// TestRecordsOfAReusedPID gives the reader iterator records for a live
+// PID as if another process had had it when the iterators ran: the
+// cgroup read it still makes through /proc must not be mixed into the
+// old records, nor cached for the old css_set.
+func TestRecordsOfAReusedPID(t *testing.T) {
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	pid := cmd.Process.Pid
+	var st ProcStat
+	for deadline := time.Now().Add(5 * time.Second); st.Comm != "sleep"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d did not become sleep", pid)
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err = ParseProcStat(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New()
+	procRoot, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(procRoot)
+	read := func(startTicks uint64) (Process, *procReader) {
+		r := newProcReader(s, &unreadableCounter{})
+		r.procRoot = procRoot
+		startNS := startTicks * (1e9 / clockTicks)
+		r.tasks = &bpfResult{
+			tasks: map[int]*bpfTask{pid: {StartNS: startNS, StartTicks: startTicks, NSpid: []int{pid}, CSSet: 42, EUID: 4242}},
+			procs: map[int]*bpfProc{pid: {StartNS: startNS, cpuOK: true, CmdlineOK: true, Cmdline: []string{"recorded"},
+				Stat: ProcStat{Comm: "recorded", State: 'S', StartTime: startTicks, Threads: 1}}},
+		}
+		res := r.read(pid, s.readHost().BootTime)
+		if !res.valid {
+			t.Fatalf("pid %d not read", pid)
+		}
+		return res.proc, r
+	}
+
+	// The records are of this very process: they are used, and the
+	// cgroups read for them are kept for the css_set.
+	p, r := read(st.StartTime)
+	if p.Comm != "recorded" || p.UID != 4242 || len(p.Cgroups) == 0 || r.byCSSet[42] == nil || r.fromRecords != 1 {
+		t.Errorf("same process: comm %q uid %d, %d cgroups, cached %v, from records %d",
+			p.Comm, p.UID, len(p.Cgroups), r.byCSSet[42] != nil, r.fromRecords)
+	}
+	// They are of an earlier holder of the PID: /proc gives it all.
+	p, r = read(st.StartTime - 100)
+	if p.Comm != "sleep" || !slices.Equal(p.Cmdline, []string{"sleep", "600"}) || p.UID != os.Geteuid() ||
+		len(p.Cgroups) == 0 || r.byCSSet[42] != nil || r.fromRecords != 0 {
+		t.Errorf("reused PID: comm %q cmdline %q uid %d, %d cgroups, cached %v, from records %d",
+			p.Comm, p.Cmdline, p.UID, len(p.Cgroups), r.byCSSet[42] != nil, r.fromRecords)
 	}
 }

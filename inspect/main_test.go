@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 		proctitleHelper()
 	case "cputhreads":
 		cpuThreadsHelper()
+	case "threadchurn":
+		threadChurnHelper()
 	}
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
@@ -77,4 +79,27 @@ func cpuThreadsHelper() {
 		<-done
 	}
 	_ = os.WriteFile(os.Getenv(helperEnv+"_READY"), nil, 0o600)
+}
+
+// threadChurnHelper keeps two short-lived busy threads going: each burns
+// about 20 ms of CPU and exits, moving its time into the thread group's
+// signal_struct, while a scan may be reading the group.
+func threadChurnHelper() {
+	for range 2 {
+		go func() {
+			for {
+				done := make(chan struct{})
+				go func() {
+					runtime.LockOSThread() // the thread exits with the goroutine
+					x := uint64(1)
+					for t0 := time.Now(); time.Since(t0) < 20*time.Millisecond; {
+						x = x*6364136223846793005 + 1442695040888963407
+					}
+					sink.Add(x)
+					close(done)
+				}()
+				<-done
+			}
+		}()
+	}
 }

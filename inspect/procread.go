@@ -124,67 +124,108 @@ func (r *procReader) readFile(d procDir, namez []byte) ([]byte, error) {
 // read reads one process. It returns valid == false when the process
 // vanished or its basic files were not readable (then counted).
 func (r *procReader) read(pid int, bootTime time.Time) procResult {
-	var res procResult
-	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
-	var task *bpfTask
-	var proc *bpfProc
 	if r.tasks != nil {
-		task = r.tasks.tasks[pid]
-		if task != nil && task.NSpid == nil {
-			task = nil // deeper than the record holds
-		}
-		if pr := r.tasks.procs[pid]; task != nil && pr != nil && pr.StartNS == task.StartNS && pr.usable() {
-			proc = pr // the same process in both iterators
-		}
-	}
-	var d procDir
-	openDir := func() bool {
-		dirfd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
-		if err != nil {
-			if !vanished(err) {
-				r.bad.add(UnreadableProcess, dirPath, err)
+		task := r.tasks.tasks[pid]
+		if task != nil && task.NSpid != nil { // else deeper than the record holds
+			var proc *bpfProc
+			if pr := r.tasks.procs[pid]; pr != nil && pr.StartNS == task.StartNS && pr.usable() {
+				proc = pr // the same process in both iterators
 			}
-			return false
+			if res, same := r.readRecorded(pid, bootTime, task, proc); same {
+				return res
+			}
+			// The PID was reused since the iterators ran: read it all here.
 		}
-		d = procDir{fd: dirfd}
-		return true
 	}
-	if task != nil {
-		d = procDir{fd: r.procRoot, pid: pid}
-	} else if !openDir() {
-		return res
-	}
-	defer func() {
-		if d.pid == 0 {
-			unix.Close(d.fd)
-		}
-	}()
+	return r.readDir(pid, bootTime)
+}
 
+// readRecorded reads a process the iterators saw. What they did not give
+// is read by "PID/file" paths, which a PID reused since then would
+// answer for the new process; so stat, read last, must still show the
+// recorded start time (a PID is never reused back). same is false when
+// it does not.
+func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, proc *bpfProc) (res procResult, same bool) {
+	d := procDir{fd: r.procRoot, pid: pid}
+	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
 	p := &res.proc
 	p.PID = pid
-	var st ProcStat
-	if proc != nil {
-		st = proc.Stat
-		r.fromRecords++
+	read := false // a file of the PID was read: check the start time
+	switch {
+	case proc != nil && proc.CmdlineOK:
+		p.Cmdline = proc.Cmdline
+	default:
+		// Without the process record the kernel-thread flag is only
+		// known from stat, read last; a kernel thread's cmdline is empty.
+		read = true
+		if data, err := r.readFile(d, zCmdline); err == nil {
+			p.Cmdline = parseCmdline(data)
+		} else if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
+		}
+	}
+	cached := task.CSSet != 0 && r.byCSSet[task.CSSet] != nil
+	if cached {
+		p.Cgroups = r.byCSSet[task.CSSet]
 	} else {
+		read = true
+		r.readCgroups(d, dirPath, p)
+	}
+
+	st := proc.statOrZero()
+	if proc == nil || read {
 		data, err := r.readFile(d, zStat)
 		if err != nil {
 			if !vanished(err) {
 				r.bad.add(UnreadableProcess, dirPath+"/stat", err)
 			}
-			return res
+			return res, true // gone: nothing to report
 		}
-		if st, err = ParseProcStat(data); err != nil {
-			// A torn read can only come from a process exiting under us.
-			return res
+		fresh, err := ParseProcStat(data)
+		if err != nil {
+			return res, true // torn by an exit
 		}
-		if task != nil && task.StartTicks != st.StartTime {
-			// The PID was reused since the iterator ran: read it all here.
-			if task = nil; !openDir() {
-				return res
-			}
+		if fresh.StartTime != task.StartTicks {
+			return res, false
 		}
+		if proc == nil {
+			st = fresh
+		} else {
+			r.fromRecords++
+		}
+	} else {
+		r.fromRecords++
 	}
+	if !cached && task.CSSet != 0 && p.Cgroups != nil {
+		if r.byCSSet == nil {
+			r.byCSSet = make(map[uint64][]ProcCgroup, 512)
+		}
+		r.byCSSet[task.CSSet] = p.Cgroups
+	}
+	r.fillStat(p, &st, bootTime)
+	if p.Kernel {
+		p.Cmdline = nil
+	}
+	p.UID = task.EUID
+	if st.State != 'Z' { // zombies have released their namespaces
+		r.fromTask(task, pid, p, &res)
+	}
+	p.NSpid = task.NSpid
+	p.User = r.s.users.name(p.UID)
+	res.valid = true
+	return res, true
+}
+
+// statOrZero returns the record's stat, or a zero one without a record.
+func (p *bpfProc) statOrZero() ProcStat {
+	if p == nil {
+		return ProcStat{}
+	}
+	return p.Stat
+}
+
+// fillStat copies what stat says into p.
+func (r *procReader) fillStat(p *Process, st *ProcStat, bootTime time.Time) {
 	p.Comm = r.internString(st.Comm)
 	p.State = string(st.State)
 	p.PPID = st.PPID
@@ -194,63 +235,67 @@ func (r *procReader) read(pid int, bootTime time.Time) procResult {
 	p.Threads = st.Threads
 	p.StartTime = bootTime.Add(time.Duration(st.StartTime) * (time.Second / clockTicks))
 	p.RSSBytes = st.RSSPages * int64(r.s.pageSize)
+}
 
-	if task != nil {
-		p.UID = task.EUID
-	} else {
-		// The owner of /proc/PID is the process's effective UID (root
-		// while it is not dumpable), as htop reads it: one fstat instead
-		// of parsing status, which only processes in a nested pid
-		// namespace need.
-		var dirStat unix.Stat_t
-		if err := unix.Fstat(d.fd, &dirStat); err == nil {
-			p.UID = int(dirStat.Uid)
+// readDir reads a process from /proc alone, through an fd of its
+// directory (which a reused PID cannot answer for).
+func (r *procReader) readDir(pid int, bootTime time.Time) procResult {
+	var res procResult
+	dirPath := r.cfg.procRoot + "/" + strconv.Itoa(pid)
+	dirfd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath, err)
 		}
+		return res
 	}
-	switch {
-	case p.Kernel:
-	case proc != nil && proc.CmdlineOK:
-		p.Cmdline = proc.Cmdline
-	default:
+	defer unix.Close(dirfd)
+	d := procDir{fd: dirfd}
+
+	p := &res.proc
+	p.PID = pid
+	data, err := r.readFile(d, zStat)
+	if err != nil {
+		if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/stat", err)
+		}
+		return res
+	}
+	st, err := ParseProcStat(data)
+	if err != nil {
+		// A torn read can only come from a process exiting under us.
+		return res
+	}
+	r.fillStat(p, &st, bootTime)
+
+	// The owner of /proc/PID is the process's effective UID (root while
+	// it is not dumpable), as htop reads it: one fstat instead of parsing
+	// status, which only processes in a nested pid namespace need.
+	var dirStat unix.Stat_t
+	if err := unix.Fstat(dirfd, &dirStat); err == nil {
+		p.UID = int(dirStat.Uid)
+	}
+	if !p.Kernel {
 		if data, err := r.readFile(d, zCmdline); err == nil {
 			p.Cmdline = parseCmdline(data)
 		} else if !vanished(err) {
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
 		}
 	}
-	switch {
-	case task != nil && task.CSSet != 0 && r.byCSSet[task.CSSet] != nil:
-		p.Cgroups = r.byCSSet[task.CSSet]
-	default:
-		r.readCgroups(d, dirPath, p)
-		if task != nil && task.CSSet != 0 && p.Cgroups != nil {
-			if r.byCSSet == nil {
-				r.byCSSet = make(map[uint64][]ProcCgroup, 512)
-			}
-			r.byCSSet[task.CSSet] = p.Cgroups
-		}
-	}
+	r.readCgroups(d, dirPath, p)
 
 	// Zombies have released their namespaces; their links do not resolve.
 	if st.State != 'Z' {
-		switch {
-		case task != nil:
-			r.fromTask(task, pid, p, &res)
-		default:
-			r.readNamespaces(d.fd, dirPath, p)
-			if r.cfg.fds && !p.Kernel {
-				res.fds = r.readFDs(d.fd, dirPath)
-			}
+		r.readNamespaces(dirfd, dirPath, p)
+		if r.cfg.fds && !p.Kernel {
+			res.fds = r.readFDs(dirfd, dirPath)
 		}
 	}
 	p.NSpid = []int{pid}
-	switch pidNS := p.NS[PIDNS]; {
-	case task != nil && task.NSpid != nil:
-		p.NSpid = task.NSpid
-	case !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS):
+	if pidNS := p.NS[PIDNS]; !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS) {
 		// In a nested pid namespace (or unknown): status has the PID at
 		// every level, and the exact effective UID.
-		data, err := r.readFile(d, zStatus)
+		data, err = r.readFile(d, zStatus)
 		if err != nil {
 			if !vanished(err) {
 				r.bad.add(UnreadableProcess, dirPath+"/status", err)

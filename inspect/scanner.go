@@ -201,8 +201,8 @@ func (s *Scanner) loadBPF() {
 }
 
 // iterate runs the BPF iterators, or returns nil when they are not
-// loaded, fail, or see PIDs other than /proc's (the scanner is in a
-// nested pid namespace).
+// loaded, fail, or see PIDs or start times other than /proc's (the
+// scanner is in a nested pid namespace or a time namespace).
 func (s *Scanner) iterate() *bpfResult {
 	s.loadBPF()
 	if s.bpfIters == nil {
@@ -214,6 +214,15 @@ func (s *Scanner) iterate() *bpfResult {
 	}
 	self := res.tasks[os.Getpid()]
 	if self == nil || len(self.NSpid) != 1 || self.NS[PIDNS] != s.selfPIDNS.Ino {
+		return nil
+	}
+	// In a time namespace /proc shifts start times by its boot-time
+	// offset and the iterators do not; every identity check would fail.
+	data, err := os.ReadFile(filepath.Join(s.cfg.procRoot, "self/stat"))
+	if err != nil {
+		return nil
+	}
+	if st, err := ParseProcStat(data); err != nil || st.StartTime != self.StartTicks {
 		return nil
 	}
 	return res
