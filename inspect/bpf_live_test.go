@@ -406,3 +406,35 @@ func TestBPFThreadChurn(t *testing.T) {
 		t.Errorf("the helper used only %d us of CPU; did its threads run?", last)
 	}
 }
+
+// TestBPFInTimeNamespace scans from a time namespace whose boot clock is
+// a day ahead: /proc shifts start times by that and the iterators do
+// not, so the scan must not use them, and a process's start time must
+// still be right.
+func TestBPFInTimeNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: time namespaces and the BPF iterators")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skip("kernel without time namespaces")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "--fork", "--time", "--boottime", "86400", self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=timensscan")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Skipf("unshare --time --boottime: %v: %s", err, out)
+	}
+	var method string
+	var age, differ int64
+	if _, err := fmt.Sscan(string(out), &method, &age, &differ); err != nil {
+		t.Fatalf("helper printed %q", out)
+	}
+	if method != "procfs" || age < -5 || age > 60 || differ != 0 {
+		t.Errorf("in a time namespace: scan method %s, the scanner started %d s ago, %d start times differ from /proc's; "+
+			"want procfs, a few seconds and none", method, age, differ)
+	}
+}

@@ -1,6 +1,8 @@
 package inspect_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"sync/atomic"
@@ -8,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // helperEnv makes the test binary a helper process instead of running
@@ -24,6 +28,9 @@ func TestMain(m *testing.M) {
 		cpuThreadsHelper()
 	case "threadchurn":
 		threadChurnHelper()
+	case "timensscan":
+		timeNSScanHelper()
+		os.Exit(0)
 	}
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
@@ -102,4 +109,32 @@ func threadChurnHelper() {
 			}
 		}()
 	}
+}
+
+// timeNSScanHelper scans from inside a time namespace and prints the scan
+// method, how far its own start time is from now in seconds, and how
+// many processes' start times differ from a scan through /proc alone.
+func timeNSScanHelper() {
+	snap, err := inspect.New().Scan(context.Background())
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	procfs, err := inspect.New(inspect.WithBPF(false)).Scan(context.Background())
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	self := snap.Process(os.Getpid())
+	if self == nil {
+		fmt.Println("error: not in its own scan")
+		return
+	}
+	differ := 0
+	for _, p := range snap.Processes {
+		if q := procfs.Process(p.PID); q != nil && !q.StartTime.Equal(p.StartTime) {
+			differ++
+		}
+	}
+	fmt.Println(snap.ScanMethod, int64(time.Since(self.StartTime).Seconds()), differ)
 }
