@@ -339,7 +339,10 @@ func procProgram(o *procOffsets) *bpfProg {
 		p.mark(next)
 	}
 	// The helper copies from the task's memory as it is now, the range
-	// is the one read before: an exec in between replaced the map.
+	// is the one read before: an exec in between replaced the map. (It
+	// also reads file-backed mappings, which /proc's FOLL_ANON read
+	// refuses; arguments live on the stack unless prctl(PR_SET_MM) moved
+	// them.)
 	p.mark("copied")
 	p.load(4, r2, r10, at(prHasMM))
 	p.jumpImm(bpfJEQ, r2, 0, "trailer")
