@@ -20,6 +20,8 @@ import (
 // kernel. They need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF
 // (5.8+ for task iterators); anything less and the scanner reads /proc
 // for everything, as it does for processes born after the iterator ran.
+// A third, sleepable, iterator gives what stat and cmdline would (see
+// bpfproc.go).
 //
 // The programs are built here, instruction by instruction, at offsets
 // taken from the running kernel's BTF: no compiler, no object files.
