@@ -26,7 +26,7 @@ func TestBPFMatchesProcfs(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skipf("kernel without BTF: %v", err)
 	}
-	compareScanMethods(t)
+	compareBothWays(t)
 }
 
 // TestLabBPFMatchesProcfs does the same on the kernel lab's older
@@ -34,10 +34,17 @@ func TestBPFMatchesProcfs(t *testing.T) {
 // is older).
 func TestLabBPFMatchesProcfs(t *testing.T) {
 	labNeed(t)
-	compareScanMethods(t)
+	compareBothWays(t)
 }
 
-func compareScanMethods(t *testing.T) {
+// compareBothWays compares with all three iterators, then as on kernels
+// without the sleepable one (5.8 to 5.17: stat and cmdline from /proc).
+func compareBothWays(t *testing.T) {
+	t.Run("all iterators", func(t *testing.T) { compareScanMethods(t, true) })
+	t.Run("task iterators only", func(t *testing.T) { compareScanMethods(t, false) })
+}
+
+func compareScanMethods(t *testing.T, procIter bool) {
 	t.Helper()
 	// A process in a nested pid namespace, with its own uts and ipc, so
 	// that the comparison covers NSpid beyond the first level.
@@ -57,6 +64,9 @@ func compareScanMethods(t *testing.T) {
 	s := inspect.New()
 	if err := s.BPFErr(); err != nil {
 		t.Fatalf("BPF iterators do not load: %v", err)
+	}
+	if !procIter {
+		inspect.WithoutProcIter(s)
 	}
 	// /proc before and after, the iterators in between: what did not
 	// change from before to after must be the same in the middle, and
@@ -85,11 +95,6 @@ func compareScanMethods(t *testing.T) {
 	if withBPF.ScanMethod != "bpf" || procfs.ScanMethod != "procfs" {
 		t.Fatalf("scan methods %q and %q, want bpf and procfs", withBPF.ScanMethod, procfs.ScanMethod)
 	}
-	// Both test kernels (6.1 in the lab, the host's) have sleepable
-	// iterators (5.18+).
-	if err := inspect.ProcIterErr(s); err != nil {
-		t.Fatalf("process iterator not used: %v", err)
-	}
 	// Kernel threads and zombies are read from /proc.
 	users := 0
 	for _, p := range withBPF.Processes {
@@ -97,7 +102,17 @@ func compareScanMethods(t *testing.T) {
 			users++
 		}
 	}
-	if fromRecords := inspect.ProcRecordsUsed(s); fromRecords < users*9/10 {
+	fromRecords := inspect.ProcRecordsUsed(s)
+	switch {
+	case !procIter:
+		if fromRecords != 0 {
+			t.Errorf("%d processes taken from a process iterator that is turned off", fromRecords)
+		}
+	case inspect.ProcIterErr(s) != nil:
+		// Both test kernels (6.1 in the lab, the host's) have sleepable
+		// iterators (5.18+).
+		t.Fatalf("process iterator not used: %v", inspect.ProcIterErr(s))
+	case fromRecords < users*9/10:
 		t.Errorf("only %d of %d processes were taken from the process iterator", fromRecords, users)
 	}
 

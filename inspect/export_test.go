@@ -1,5 +1,11 @@
 package inspect
 
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
 // ProcIterErr says why the last scan of s did not take stat and cmdline
 // from the BPF process iterator, or nil when it did.
 func ProcIterErr(s *Scanner) error {
@@ -18,3 +24,15 @@ func ProcIterErr(s *Scanner) error {
 // ProcRecordsUsed is how many processes the last scan of s took from the
 // process iterator.
 func ProcRecordsUsed(s *Scanner) int { return int(s.fromRecords.Load()) }
+
+// WithoutProcIter makes s scan as on kernels without sleepable iterators
+// (5.8 to 5.17): the task iterators, and /proc for stat and cmdline.
+func WithoutProcIter(s *Scanner) {
+	s.loadBPF()
+	if it := s.bpfIters; it != nil && it.procLink >= 0 {
+		it.mu.Lock()
+		defer it.mu.Unlock()
+		unix.Close(it.procLink)
+		it.procLink, it.procErr = -1, errors.New("turned off by a test")
+	}
+}
