@@ -25,6 +25,9 @@ type flowDriver struct {
 	m    *Model
 	msgs chan tea.Msg
 	done chan struct{}
+	// scans counts the scan results delivered that were not stale;
+	// keysAt is scans at the last key press (see awaitScan).
+	scans, keysAt int
 }
 
 func init() {
@@ -54,12 +57,16 @@ func (d *flowDriver) exec(cmd tea.Cmd) {
 
 // send delivers msg to the model and runs the command it returns.
 func (d *flowDriver) send(msg tea.Msg) {
+	if s, ok := msg.(scanMsg); ok && s.gen == d.m.gen {
+		d.scans++
+	}
 	_, cmd := d.m.Update(msg)
 	d.exec(cmd)
 }
 
 // keys presses keys; a string that is not a key name is typed.
 func (d *flowDriver) keys(ks ...string) {
+	d.keysAt = d.scans
 	for _, k := range ks {
 		if _, ok := keyNames[k]; ok || len([]rune(k)) == 1 {
 			d.send(press(k))
@@ -111,9 +118,16 @@ func (d *flowDriver) awaitApplied() {
 	d.await("apply result", func(m tea.Msg) bool { _, ok := m.(flowAppliedMsg); return ok })
 }
 
+// awaitScan waits until a scan result newer than the last key press
+// has been applied. It may already have been, while another await
+// delivered messages: commands run concurrently, so the scan a closing
+// dialog asks for can come back before the dialog's own close message.
 func (d *flowDriver) awaitScan() {
 	d.t.Helper()
-	d.await("scan", func(m tea.Msg) bool { _, ok := m.(scanMsg); return ok })
+	if d.scans == d.keysAt {
+		d.await("scan", func(tea.Msg) bool { return d.scans > d.keysAt })
+	}
+	d.keysAt = d.scans
 }
 
 // awaitClosed waits until no dialog is open (closing is a command).
