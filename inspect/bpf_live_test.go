@@ -417,7 +417,7 @@ func TestBPFThreadChurn(t *testing.T) {
 			last = max(last, now)
 		}
 	}
-	if last < 100*tick {
+	if last < 20*tick {
 		t.Errorf("the helper used only %d us of CPU; did its threads run?", last)
 	}
 }

@@ -104,6 +104,9 @@ type bpfFile struct {
 // bpfIters holds the loaded iterator links; iterate reads them.
 type bpfIters struct {
 	taskLink, fileLink int
+	// cssLink re-reads every process's css_set after the scan's /proc
+	// reads (see Scanner.recheckCgroups).
+	cssLink int
 	// procLink is the process iterator, or -1 when procErr says why it
 	// did not load (older kernels lack sleepable iterators).
 	procLink int
@@ -409,6 +412,35 @@ func fileProgram(o *btfOffsets) *bpfProg {
 	return p
 }
 
+// csBytes is a css_set record: tgid, padding, css_set address.
+const csBytes = 16
+
+// cssetProgram builds the css_set iterator: per thread-group leader, the
+// css_set, as the task record has it.
+func cssetProgram(o *btfOffsets) *bpfProg {
+	p := newBPFProg()
+	p.mov(r9, r1)
+	p.load(8, r6, r1, 8) // ctx->task
+	p.jumpImm(bpfJEQ, r6, 0, "out")
+	p.load(4, r2, r6, int16(o.taskPID.off))
+	p.load(4, r3, r6, int16(o.taskTGID.off))
+	p.jumpReg(bpfJNE, r2, r3, "out")
+	p.storeImm(8, r10, -csBytes, 0)
+	p.store(4, r10, -csBytes, r3)
+	p.load(8, r2, r6, int16(o.taskCgroups.off))
+	p.store(8, r10, -csBytes+8, r2)
+	p.load(8, r1, r9, 0) // ctx->meta
+	p.load(8, r1, r1, 0) // meta->seq
+	p.mov(r2, r10)
+	p.addImm(r2, -csBytes)
+	p.movImm(r3, csBytes)
+	p.call(bpfFuncSeqWrite)
+	p.mark("out")
+	p.movImm(r0, 0)
+	p.exit()
+	return p
+}
+
 // progLoadAttr is the BPF_PROG_LOAD part of union bpf_attr, up to
 // attach_btf_obj_fd.
 type progLoadAttr struct {
@@ -533,7 +565,13 @@ func loadBPFIters(btfPath string) (*bpfIters, error) {
 		unix.Close(task)
 		return nil, err
 	}
-	it := &bpfIters{taskLink: task, fileLink: file, procLink: -1}
+	css, err := loadIter("nscope_cssets", cssetProgram(o), o.iterTask, 0)
+	if err != nil {
+		unix.Close(task)
+		unix.Close(file)
+		return nil, err
+	}
+	it := &bpfIters{taskLink: task, fileLink: file, cssLink: css, procLink: -1}
 	po, err := readProcOffsets(b)
 	if err == nil {
 		it.procLink, err = loadIter("nscope_procs", procProgram(po), po.iterTask, bpfFSleepable)
@@ -642,9 +680,27 @@ func (it *bpfIters) iterate() (*bpfResult, error) {
 	return res, nil
 }
 
+// cssets runs the css_set iterator: each thread-group leader's css_set.
+func (it *bpfIters) cssets() (map[int]uint64, error) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	data, err := readIter(it.cssLink, it.buf)
+	if err != nil {
+		return nil, err
+	}
+	it.buf = data
+	le := binary.LittleEndian
+	sets := make(map[int]uint64, len(data)/csBytes)
+	for i := 0; i+csBytes <= len(data); i += csBytes {
+		sets[int(le.Uint32(data[i:]))] = le.Uint64(data[i+8:])
+	}
+	return sets, nil
+}
+
 func (it *bpfIters) close() {
 	unix.Close(it.taskLink)
 	unix.Close(it.fileLink)
+	unix.Close(it.cssLink)
 	if it.procLink >= 0 {
 		unix.Close(it.procLink)
 	}

@@ -342,15 +342,15 @@ func TestRecordsOfAReusedPID(t *testing.T) {
 	// The records are of this very process: they are used, and the
 	// cgroups read for them are kept for the css_set.
 	p, r := read(st.StartTime)
-	if p.Comm != "recorded" || p.UID != 4242 || len(p.Cgroups) == 0 || r.byCSSet[42] == nil || r.fromRecords != 1 {
+	if p.Comm != "recorded" || p.UID != 4242 || len(p.Cgroups) == 0 || r.byCSSet[42].cgs == nil || r.fromRecords != 1 {
 		t.Errorf("same process: comm %q uid %d, %d cgroups, cached %v, from records %d",
-			p.Comm, p.UID, len(p.Cgroups), r.byCSSet[42] != nil, r.fromRecords)
+			p.Comm, p.UID, len(p.Cgroups), r.byCSSet[42].cgs != nil, r.fromRecords)
 	}
 	// They are of an earlier holder of the PID: /proc gives it all.
 	p, r = read(st.StartTime - 100)
 	if p.Comm != "sleep" || !slices.Equal(p.Cmdline, []string{"sleep", "600"}) || p.UID != os.Geteuid() ||
-		len(p.Cgroups) == 0 || r.byCSSet[42] != nil || r.fromRecords != 0 {
+		len(p.Cgroups) == 0 || r.byCSSet[42].cgs != nil || r.fromRecords != 0 {
 		t.Errorf("reused PID: comm %q cmdline %q uid %d, %d cgroups, cached %v, from records %d",
-			p.Comm, p.Cmdline, p.UID, len(p.Cgroups), r.byCSSet[42] != nil, r.fromRecords)
+			p.Comm, p.Cmdline, p.UID, len(p.Cgroups), r.byCSSet[42].cgs != nil, r.fromRecords)
 	}
 }

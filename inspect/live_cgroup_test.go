@@ -3,13 +3,16 @@ package inspect
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // testCgroup is a cgroup the test made in one v1 hierarchy.
@@ -219,4 +222,136 @@ func TestLiveUnreadableAsUser(t *testing.T) {
 	if err != nil || !strings.Contains(out, "UNREADABLE-OK") {
 		t.Fatalf("scan as nobody failed: %v\n%s", err, out)
 	}
+}
+
+// TestCgroupsOfAProcessMovedMidScan moves one of two processes that
+// share a css_set to another cgroup after the iterator pass and before
+// their /proc reads: the first read fills the shared css_set's entry with
+// the mover's new cgroups, the second process takes them from there, and
+// the re-check after the reads must give each its own.
+func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
+	requireRoot(t)
+	s := New()
+	if err := s.BPFErr(); err != nil {
+		t.Skipf("BPF iterators do not load: %v", err)
+	}
+	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
+	var pids [2]int
+	for i := range pids {
+		cmd := startProc(t, "sleep", "600")
+		pids[i] = cmd.Process.Pid
+	}
+	for _, pid := range pids {
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(b) == "sleep\n" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pid %d did not become sleep", pid)
+			}
+		}
+	}
+	selfCg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownPath := ""
+	for _, pc := range parseProcCgroup(selfCg) {
+		if pc.Hierarchy == pidsCg.hier.ID {
+			ownPath = pc.Path
+		}
+	}
+
+	tasks := s.iterate()
+	if tasks == nil {
+		t.Fatal("the iterators did not run")
+	}
+	a, b := tasks.tasks[pids[0]], tasks.tasks[pids[1]]
+	if a == nil || b == nil || a.CSSet == 0 || a.CSSet != b.CSSet {
+		t.Fatalf("the two sleeps are not in one css_set: %+v %+v", a, b)
+	}
+	writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pids[0]))
+
+	procRoot := openProcRoot(t)
+	r := newProcReader(s, &unreadableCounter{})
+	r.tasks, r.procRoot = tasks, procRoot
+	boot := s.readHost().BootTime
+	results := []procResult{r.read(pids[0], boot), r.read(pids[1], boot)}
+	path := func(i int) string {
+		p, _ := results[i].proc.CgroupPath(pidsCg.hier.ID)
+		return p
+	}
+	if path(1) != pidsCg.rel {
+		t.Fatalf("setup: the second process did not take the mover's cgroups from the shared entry (it has %q)", path(1))
+	}
+	s.recheckCgroups(results, tasks, procRoot, &unreadableCounter{})
+	if path(0) != pidsCg.rel || path(1) != ownPath {
+		t.Errorf("after the re-check: the mover is in %q (want %q), the other in %q (want %q)", path(0), pidsCg.rel, path(1), ownPath)
+	}
+}
+
+// openProcRoot opens /proc as the scanner does for "PID/file" reads.
+func openProcRoot(t *testing.T) int {
+	t.Helper()
+	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_PATH, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
+
+// TestCgroupsNotTakenFromAnExitingProcess puts a zombie and a live
+// process in one test cgroup (one css_set) and reads the zombie first:
+// an exiting process's /proc/PID/cgroup says "/" in every v1 hierarchy,
+// which must not become the css_set's cgroups for the live one.
+func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
+	requireRoot(t)
+	s := New()
+	if err := s.BPFErr(); err != nil {
+		t.Skipf("BPF iterators do not load: %v", err)
+	}
+	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
+	live := startProc(t, "sleep", "600").Process.Pid
+	zombie := exec.Command("sleep", "0.1")
+	if err := zombie.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	t.Cleanup(func() {
+		if !waited {
+			_ = zombie.Wait()
+		}
+	})
+	for _, pid := range []int{live, zombie.Process.Pid} {
+		writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
+	}
+	// Not waited for: it stays a zombie, still in its css_set.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", zombie.Process.Pid))
+		if st, err := ParseProcStat(b); err == nil && st.State == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sleep 0.1 did not become a zombie")
+		}
+	}
+	tasks := s.iterate()
+	if tasks == nil {
+		t.Fatal("the iterators did not run")
+	}
+	a, b := tasks.tasks[zombie.Process.Pid], tasks.tasks[live]
+	if a == nil || b == nil || a.CSSet == 0 || a.CSSet != b.CSSet {
+		t.Fatalf("the zombie and the live process are not in one css_set: %+v %+v", a, b)
+	}
+	r := newProcReader(s, &unreadableCounter{})
+	r.tasks, r.procRoot = tasks, openProcRoot(t)
+	boot := s.readHost().BootTime
+	_ = r.read(zombie.Process.Pid, boot)
+	res := r.read(live, boot)
+	if p, _ := res.proc.CgroupPath(pidsCg.hier.ID); p != pidsCg.rel {
+		t.Errorf("the live process is in %q, want %q", p, pidsCg.rel)
+	}
+	waited = true
+	_ = zombie.Wait()
 }

@@ -46,6 +46,22 @@ type procResult struct {
 	proc  Process
 	fds   []fdHold
 	valid bool
+	// cgKey is the css_set the iterator reported and cgFrom the process
+	// whose /proc/PID/cgroup gave the cgroups for it (itself, or the one
+	// that filled the css_set's entry); see Scanner.recheckCgroups.
+	cgKey  uint64
+	cgFrom int
+}
+
+// pfExiting is PF_EXITING in the flags field of /proc/PID/stat: an
+// exiting process's /proc/PID/cgroup shows "/" in every v1 hierarchy
+// (proc_cgroup_show), whatever its css_set.
+const pfExiting = 0x4
+
+// cgEntry is the cgroups read for a css_set, and from which process.
+type cgEntry struct {
+	cgs  []ProcCgroup
+	from int
 }
 
 // procReader reads processes; one per worker goroutine, so its buffers
@@ -67,7 +83,7 @@ type procReader struct {
 	// byCSSet keeps the cgroups read for each css_set the iterator
 	// reported: processes sharing one are in the same cgroups, so
 	// /proc/PID/cgroup is read once per set, not once per process.
-	byCSSet map[uint64][]ProcCgroup
+	byCSSet map[uint64]cgEntry
 	// fromRecords counts the processes whose stat came from the process
 	// iterator.
 	fromRecords int
@@ -164,13 +180,16 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 			r.bad.add(UnreadableProcess, dirPath+"/cmdline", err)
 		}
 	}
-	cached := task.CSSet != 0 && r.byCSSet[task.CSSet] != nil
+	entry, cached := r.byCSSet[task.CSSet]
+	cached = cached && task.CSSet != 0
 	if cached {
-		p.Cgroups = r.byCSSet[task.CSSet]
+		p.Cgroups, res.cgKey, res.cgFrom = entry.cgs, task.CSSet, entry.from
 	} else {
 		read = true
 		r.readCgroups(d, dirPath, p)
+		res.cgKey, res.cgFrom = task.CSSet, pid
 	}
+	exiting := false
 
 	st := proc.statOrZero()
 	if proc == nil || read {
@@ -188,6 +207,7 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 		if fresh.StartTime != task.StartTicks {
 			return res, false
 		}
+		exiting = fresh.Flags&pfExiting != 0
 		if proc == nil {
 			st = fresh
 		} else {
@@ -196,11 +216,11 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 	} else {
 		r.fromRecords++
 	}
-	if !cached && task.CSSet != 0 && p.Cgroups != nil {
+	if !cached && task.CSSet != 0 && p.Cgroups != nil && !exiting {
 		if r.byCSSet == nil {
-			r.byCSSet = make(map[uint64][]ProcCgroup, 512)
+			r.byCSSet = make(map[uint64]cgEntry, 512)
 		}
-		r.byCSSet[task.CSSet] = p.Cgroups
+		r.byCSSet[task.CSSet] = cgEntry{p.Cgroups, pid}
 	}
 	r.fillStat(p, &st, bootTime)
 	if p.Kernel {

@@ -137,6 +137,10 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	}
 	s.fromRecords.Store(fromRecords.Load())
 
+	if tasks != nil {
+		s.recheckCgroups(results, tasks, procRoot, bad)
+	}
+
 	snap.Processes = make([]Process, 0, len(results))
 	for i := range results {
 		if results[i].valid {
@@ -226,6 +230,52 @@ func (s *Scanner) iterate() *bpfResult {
 		return nil
 	}
 	return res
+}
+
+// recheckCgroups makes the cgroups taken from the css_set entries hold
+// after the /proc reads. A css_set's cgroups never change, but a process
+// can move to another css_set between the iterator pass and the read of
+// its /proc/PID/cgroup, and its read then fills the old css_set's entry
+// with the new cgroups. A second pass reads every css_set again; a
+// process that moved, or whose entry came from one that moved, has its
+// own file read again.
+func (s *Scanner) recheckCgroups(results []procResult, tasks *bpfResult, procRoot int, bad *unreadableCounter) {
+	sets, err := s.bpfIters.cssets()
+	if err != nil {
+		return // as read: the window is the scan's, as with /proc alone
+	}
+	moved := func(pid int, key uint64) bool {
+		set, ok := sets[pid]
+		return ok && set != key // gone since: its read stood, or it was exiting
+	}
+	var r *procReader
+	for i := range results {
+		res := &results[i]
+		if !res.valid || res.cgKey == 0 {
+			continue
+		}
+		pid := res.proc.PID
+		if !moved(pid, res.cgKey) && (res.cgFrom == pid || !moved(res.cgFrom, res.cgKey)) {
+			continue
+		}
+		if r == nil {
+			r = newProcReader(s, bad)
+			r.procRoot = procRoot
+		}
+		d := procDir{fd: procRoot, pid: pid}
+		data, err := r.readFile(d, zCgroup)
+		if err != nil {
+			continue
+		}
+		cgs := parseProcCgroupFunc(data, r.intern)
+		// Still the same process (a start time read after the file)?
+		if data, err = r.readFile(d, zStat); err != nil {
+			continue
+		}
+		if st, err := ParseProcStat(data); err == nil && st.StartTime == tasks.tasks[pid].StartTicks {
+			res.proc.Cgroups = cgs
+		}
+	}
 }
 
 // resolveFDTypes gives the nsfs fds the iterator found their namespace
