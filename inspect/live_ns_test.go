@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -266,6 +267,12 @@ func compareWithLsns(t *testing.T, snap *Snapshot, testPIDs map[int]bool) {
 	before := lsns(t)
 	again := liveScan(t, WithCgroups(false))
 	after := lsns(t)
+	defer func() {
+		if t.Failed() {
+			t.Logf("the compared scan: method %s, %d processes, %d namespaces, unreadable %v",
+				again.ScanMethod, len(again.Processes), len(again.Namespaces), again.Unreadable)
+		}
+	}()
 	checked := 0
 	for ino, e := range before {
 		id := NSID{Dev: snap.Host.SelfNS[MntNS].Dev, Ino: ino}
@@ -308,4 +315,61 @@ func compareWithLsns(t *testing.T, snap *Snapshot, testPIDs map[int]bool) {
 	if checked < 7 {
 		t.Errorf("compared the process counts of only %d test namespaces with lsns, want at least 7", checked)
 	}
+}
+
+// TestLiveZombieNamespaces: a zombie keeps its pid and user namespaces
+// (its struct pid and credentials) until it is reaped, and lsns counts
+// it there; so must the scan, both ways, and list nothing else for it.
+func TestLiveZombieNamespaces(t *testing.T) {
+	requireRoot(t)
+	cmd := exec.Command("true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWUSER}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start a process in new pid and user namespaces: %v", err)
+	}
+	waited := false
+	t.Cleanup(func() {
+		if !waited {
+			_ = cmd.Wait()
+		}
+	})
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if st, err := ParseProcStat(b); err == nil && st.State == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child did not become a zombie")
+		}
+	}
+	want := map[NSType]uint64{}
+	for _, typ := range []NSType{PIDNS, UserNS} {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, typ))
+		if err != nil {
+			t.Fatalf("a zombie's %s link: %v", typ, err)
+		}
+		_, ino, _ := parseNSLink([]byte(link))
+		want[typ] = ino
+	}
+	for _, mode := range scanModes(t) {
+		t.Run(mode.name, func(t *testing.T) {
+			snap := liveScan(t, mode.opts...)
+			p := snap.Process(pid)
+			if p == nil || p.State != "Z" {
+				t.Fatalf("zombie %d: %+v", pid, p)
+			}
+			for _, typ := range AllNSTypes {
+				got := p.NS[typ].Ino
+				if got != want[typ] {
+					t.Errorf("zombie's %s namespace %d, want %d", typ, got, want[typ])
+				}
+				if n := snap.Namespace(p.NS[typ]); want[typ] != 0 && (n == nil || !slices.Contains(n.Members, pid)) {
+					t.Errorf("the zombie is not a member of its %s namespace %d", typ, want[typ])
+				}
+			}
+		})
+	}
+	waited = true
+	_ = cmd.Wait()
 }

@@ -227,9 +227,7 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 		p.Cmdline = nil
 	}
 	p.UID = task.EUID
-	if st.State != 'Z' { // zombies have released their namespaces
-		r.fromTask(task, pid, p, &res)
-	}
+	r.fromTask(task, pid, p, &res)
 	p.NSpid = task.NSpid
 	p.User = r.s.users.name(p.UID)
 	res.valid = true
@@ -304,12 +302,12 @@ func (r *procReader) readDir(pid int, bootTime time.Time) procResult {
 	}
 	r.readCgroups(d, dirPath, p)
 
-	// Zombies have released their namespaces; their links do not resolve.
-	if st.State != 'Z' {
-		r.readNamespaces(dirfd, dirPath, p)
-		if r.cfg.fds && !p.Kernel {
-			res.fds = r.readFDs(dirfd, dirPath)
-		}
+	// A zombie has released all but its pid and user namespaces (held by
+	// its struct pid and its credentials until it is reaped): those links
+	// resolve, the others fail, and lsns counts it in those two.
+	r.readNamespaces(dirfd, dirPath, p)
+	if r.cfg.fds && !p.Kernel && st.State != 'Z' {
+		res.fds = r.readFDs(dirfd, dirPath)
 	}
 	p.NSpid = []int{pid}
 	if pidNS := p.NS[PIDNS]; !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS) {
@@ -346,7 +344,11 @@ func (r *procReader) fromTask(t *bpfTask, pid int, p *Process, res *procResult) 
 		}
 		return NSID{Dev: r.nsfs, Ino: ino}
 	}
+	// The user namespace comes from the credentials and the pid
+	// namespace from the struct pid, which an exiting process keeps
+	// until it is reaped; the rest from the nsproxy, which it drops.
 	p.NS[UserNS] = id(t.NS[UserNS])
+	p.NS[PIDNS] = id(t.NS[PIDNS])
 	if t.HasNS {
 		for k, ino := range t.NS {
 			p.NS[k] = id(ino)
