@@ -106,16 +106,30 @@ func (d *flowDriver) await(what string, want func(tea.Msg) bool) {
 	}
 }
 
+// awaitMsg delivers messages until one of type T, and returns it.
+func awaitMsg[T tea.Msg](d *flowDriver, what string) T {
+	d.t.Helper()
+	var got T
+	d.await(what, func(m tea.Msg) bool {
+		t, ok := m.(T)
+		if ok {
+			got = t
+		}
+		return ok
+	})
+	return got
+}
+
 // awaitPlan, awaitApplied and awaitScan wait for the dialog's plan, its
 // apply result and the next scan.
 func (d *flowDriver) awaitPlan() {
 	d.t.Helper()
-	d.await("plan", func(m tea.Msg) bool { _, ok := m.(flowPlannedMsg); return ok })
+	awaitMsg[flowPlannedMsg](d, "plan")
 }
 
 func (d *flowDriver) awaitApplied() {
 	d.t.Helper()
-	d.await("apply result", func(m tea.Msg) bool { _, ok := m.(flowAppliedMsg); return ok })
+	awaitMsg[flowAppliedMsg](d, "apply result")
 }
 
 // awaitScan waits until a scan result newer than the last key press
@@ -142,13 +156,7 @@ func (d *flowDriver) awaitClosed() {
 // awaitFlash waits for a status-line message and returns its text.
 func (d *flowDriver) awaitFlash() string {
 	d.t.Helper()
-	var text string
-	d.await("status message", func(m tea.Msg) bool {
-		f, ok := m.(FlashMsg)
-		text = f.Text
-		return ok
-	})
-	return text
+	return awaitMsg[FlashMsg](d, "status message").Text
 }
 
 // wantStep fails unless the open dialog is a change dialog at step st

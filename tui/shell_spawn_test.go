@@ -101,7 +101,7 @@ func TestShellChecklistLive(t *testing.T) {
 	selectProcess(t, m, sleeper)
 	d := newFlowDriver(t, m)
 	d.keys("x")
-	d.await("the plan", func(msg tea.Msg) bool { _, ok := msg.(shellPlannedMsg); return ok })
+	awaitMsg[shellPlannedMsg](d, "the plan")
 	d.wantDialog("Shell in the namespaces of PID", "[x] net", "[x] uts", "shared with nscope already", "host tools")
 	sd := m.dialogs.Top().(*shellDialog)
 	if diff := cmp.Diff([]inspect.NSType{inspect.NetNS, inspect.UTSNS}, sd.plan0.Join); diff != "" {
@@ -109,12 +109,7 @@ func TestShellChecklistLive(t *testing.T) {
 	}
 	// Untick net (the third line), keep uts, and open the shell.
 	d.keys("down", "down", " ", "enter")
-	var ready shellReadyMsg
-	d.await("the command", func(msg tea.Msg) bool {
-		r, ok := msg.(shellReadyMsg)
-		ready = r
-		return ok
-	})
+	ready := awaitMsg[shellReadyMsg](d, "the command")
 	if ready.err != nil {
 		t.Fatalf("enter: %v", ready.err)
 	}
@@ -142,13 +137,9 @@ func TestShellChecklistLive(t *testing.T) {
 	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterExecutor(refused)) }
 	d.awaitClosed()
 	d.keys("x")
-	d.await("the plan", func(msg tea.Msg) bool { _, ok := msg.(shellPlannedMsg); return ok })
+	awaitMsg[shellPlannedMsg](d, "the plan")
 	d.keys("enter")
-	d.await("the command", func(msg tea.Msg) bool {
-		r, ok := msg.(shellReadyMsg)
-		ready = r
-		return ok
-	})
+	ready = awaitMsg[shellReadyMsg](d, "the command")
 	if ready.err != nil {
 		t.Fatalf("enter: %v", ready.err)
 	}
@@ -191,7 +182,7 @@ func TestShellGoneTarget(t *testing.T) {
 	selectProcess(t, m, p.PID)
 	d := newFlowDriver(t, m)
 	d.keys("x")
-	d.await("the plan", func(msg tea.Msg) bool { _, ok := msg.(shellPlannedMsg); return ok })
+	awaitMsg[shellPlannedMsg](d, "the plan")
 	d.wantDialog(fmt.Sprintf("%d", p.PID), "no such process")
 }
 
@@ -257,12 +248,7 @@ func TestSpawnForm(t *testing.T) {
 	}
 	// Fix it; name the cgroup; untick net (name, then mnt, pid, net).
 	d.keys("ctrl+u", "64M", "tab", "tab", "web", "tab", "tab", "tab", " ", "enter")
-	var started spawnStartedMsg
-	d.await("the launch", func(msg tea.Msg) bool {
-		s, ok := msg.(spawnStartedMsg)
-		started = s
-		return ok
-	})
+	started := awaitMsg[spawnStartedMsg](d, "the launch")
 	if started.err != nil {
 		t.Fatalf("launch: %v", started.err)
 	}
