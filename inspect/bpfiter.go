@@ -369,16 +369,27 @@ func taskProgram(o *btfOffsets) *bpfProg {
 	readVia(r8, o.pidNSParent.off, o.pidNSInum.off, trPIDParent)
 
 	p.mark("emit")
+	p.seqWrite(int16(rec), int32(trBytes))
+	p.returnZero("out")
+	return p
+}
+
+// seqWrite writes the n bytes at r10+from to the iterator's output; the
+// programs keep their context in r9.
+func (p *bpfProg) seqWrite(from int16, n int32) {
 	p.load(8, r1, r9, 0) // ctx->meta
 	p.load(8, r1, r1, 0) // meta->seq
 	p.mov(r2, r10)
-	p.addImm(r2, int32(rec))
-	p.movImm(r3, int32(trBytes))
+	p.addImm(r2, int32(from))
+	p.movImm(r3, n)
 	p.call(bpfFuncSeqWrite)
-	p.mark("out")
+}
+
+// returnZero places label and returns 0 there: the iterator goes on.
+func (p *bpfProg) returnZero(label string) {
+	p.mark(label)
 	p.movImm(r0, 0)
 	p.exit()
-	return p
 }
 
 // fileProgram builds the task_file iterator: one record per open file on
@@ -400,15 +411,8 @@ func fileProgram(o *btfOffsets) *bpfProg {
 	p.store(4, r10, -16, r5)
 	p.load(4, r5, r9, 16) // ctx->fd
 	p.store(4, r10, -12, r5)
-	p.load(8, r1, r9, 0)
-	p.load(8, r1, r1, 0)
-	p.mov(r2, r10)
-	p.addImm(r2, -frBytes)
-	p.movImm(r3, frBytes)
-	p.call(bpfFuncSeqWrite)
-	p.mark("out")
-	p.movImm(r0, 0)
-	p.exit()
+	p.seqWrite(-frBytes, frBytes)
+	p.returnZero("out")
 	return p
 }
 
@@ -429,15 +433,8 @@ func cssetProgram(o *btfOffsets) *bpfProg {
 	p.store(4, r10, -csBytes, r3)
 	p.load(8, r2, r6, int16(o.taskCgroups.off))
 	p.store(8, r10, -csBytes+8, r2)
-	p.load(8, r1, r9, 0) // ctx->meta
-	p.load(8, r1, r1, 0) // meta->seq
-	p.mov(r2, r10)
-	p.addImm(r2, -csBytes)
-	p.movImm(r3, csBytes)
-	p.call(bpfFuncSeqWrite)
-	p.mark("out")
-	p.movImm(r0, 0)
-	p.exit()
+	p.seqWrite(-csBytes, csBytes)
+	p.returnZero("out")
 	return p
 }
 

@@ -214,14 +214,6 @@ func procProgram(o *procOffsets) *bpfProg {
 		errOff = buf - prTrailerBytes
 	)
 	at := func(off int) int16 { return int16(rec + off) }
-	seqWrite := func(from int16, n int32) {
-		p.load(8, r1, r9, 0) // ctx->meta
-		p.load(8, r1, r1, 0) // meta->seq
-		p.mov(r2, r10)
-		p.addImm(r2, int32(from))
-		p.movImm(r3, n)
-		p.call(bpfFuncSeqWrite)
-	}
 	copyField := func(size uint32, src bpfReg, f field, off int) {
 		p.load(size, r2, src, int16(f.off))
 		p.store(size, r10, at(off), r2)
@@ -247,7 +239,7 @@ func procProgram(o *procOffsets) *bpfProg {
 	p.load(4, r3, r6, int16(o.taskTGID.off))
 	p.jumpReg(bpfJEQ, r2, r3, "leader")
 	p.storeImm(4, r10, at(prKind), prKindThread)
-	seqWrite(at(0), prThreadBytes)
+	p.seqWrite(at(0), prThreadBytes)
 	p.ja("out")
 
 	p.mark("leader")
@@ -311,7 +303,7 @@ func procProgram(o *procOffsets) *bpfProg {
 	p.jumpImm(bpfJLE, r7, prMaxArgs, "header")
 	p.movImm(r7, 0)
 	p.mark("header")
-	seqWrite(at(0), prLeaderBytes)
+	p.seqWrite(at(0), prLeaderBytes)
 
 	for i := range prMaxChunks {
 		clamp, zero, next := fmt.Sprintf("clamp%d", i), fmt.Sprintf("zero%d", i), fmt.Sprintf("next%d", i)
@@ -329,7 +321,7 @@ func procProgram(o *procOffsets) *bpfProg {
 		p.load(8, r1, r10, errOff)
 		p.orReg(r1, r0)
 		p.store(8, r10, errOff, r1)
-		seqWrite(buf, prChunk)
+		p.seqWrite(buf, prChunk)
 		p.jumpImm(bpfJLE, r7, prChunk, zero)
 		p.addImm(r7, -prChunk)
 		p.addImm(r8, prChunk)
@@ -354,10 +346,8 @@ func procProgram(o *procOffsets) *bpfProg {
 	p.mark("changed")
 	p.storeImm(8, r10, errOff, 1)
 	p.mark("trailer")
-	seqWrite(errOff, prTrailerBytes)
-	p.mark("out")
-	p.movImm(r0, 0)
-	p.exit()
+	p.seqWrite(errOff, prTrailerBytes)
+	p.returnZero("out")
 	return p
 }
 
