@@ -48,14 +48,9 @@ func compareScanMethods(t *testing.T, procIter bool) {
 	t.Helper()
 	// A process in a nested pid namespace, with its own uts and ipc, so
 	// that the comparison covers NSpid beyond the first level.
-	cmd := exec.Command("unshare", "--fork", "--pid", "--uts", "--ipc", "sleep", "600")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("unshare: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
-	waitFor(t, "unshare --fork --pid to start its child", func() bool {
+	unshare := startGroup(t, exec.Command("unshare", "--fork", "--pid", "--uts", "--ipc", "sleep", "600"))
+	children := fmt.Sprintf("/proc/%d/task/%d/children", unshare, unshare)
+	inspect.WaitFor(t, "unshare --fork --pid to start its child", func() bool {
 		b, _ := os.ReadFile(children)
 		return len(strings.TrimSpace(string(b))) > 0
 	})
@@ -240,14 +235,16 @@ func compareScanMethods(t *testing.T, procIter bool) {
 		strings.TrimSpace(withBPF.Host.Kernel))
 }
 
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// startGroup starts cmd in a process group of its own, which is killed
+// when the test ends, and returns its PID.
+func startGroup(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
-		}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%v: %v", cmd.Args, err)
 	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	return cmd.Process.Pid
 }
 
 // specialProcesses are processes whose stat and cmdline take the less
@@ -261,27 +258,19 @@ type specialProcesses struct {
 
 func startSpecialProcesses(t *testing.T) *specialProcesses {
 	t.Helper()
-	start := func(cmd *exec.Cmd) int {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("%v: %v", cmd.Args, err)
-		}
-		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-		return cmd.Process.Pid
-	}
 	sp := &specialProcesses{}
-	sp.stopped = start(exec.Command("sleep", "600"))
+	sp.stopped = startGroup(t, exec.Command("sleep", "600"))
 	if err := syscall.Kill(sp.stopped, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a stopped sleep", func() bool {
+	inspect.WaitFor(t, "a stopped sleep", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", sp.stopped))
 		i := strings.LastIndexByte(string(b), ')')
 		return i > 0 && strings.HasPrefix(string(b[i:]), ") T")
 	})
 	// "; exit 0" keeps the shell from exec'ing sleep in its place.
 	sp.longCmdline = []string{"sh", "-c", "sleep 600; exit 0", "nscope-long-args", strings.Repeat("x", 5000)}
-	sp.longArgs = start(exec.Command(sp.longCmdline[0], sp.longCmdline[1:]...))
+	sp.longArgs = startGroup(t, exec.Command(sp.longCmdline[0], sp.longCmdline[1:]...))
 
 	self, err := os.Executable()
 	if err != nil {
@@ -292,15 +281,15 @@ func startSpecialProcesses(t *testing.T) *specialProcesses {
 		cmd.Env = append(append(os.Environ(), helperEnv+"="+kind), extraEnv...)
 		return cmd
 	}
-	sp.proctitle = start(helper("proctitle"))
+	sp.proctitle = startGroup(t, helper("proctitle"))
 	ready := t.TempDir() + "/cputhreads-ready"
-	sp.cpuThreads = start(helper("cputhreads", helperEnv+"_READY="+ready))
-	waitFor(t, "the proctitle helper", func() bool {
+	sp.cpuThreads = startGroup(t, helper("cputhreads", helperEnv+"_READY="+ready))
+	inspect.WaitFor(t, "the proctitle helper", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", sp.proctitle))
 		return strings.HasPrefix(string(b), proctitleTitle)
 	})
-	waitFor(t, "the cputhreads helper", func() bool { _, err := os.Stat(ready); return err == nil })
-	waitFor(t, "the long-argument shell", func() bool {
+	inspect.WaitFor(t, "the cputhreads helper", func() bool { _, err := os.Stat(ready); return err == nil })
+	inspect.WaitFor(t, "the long-argument shell", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", sp.longArgs))
 		return len(b) > 5000
 	})
@@ -370,27 +359,19 @@ func TestBPFThreadChurn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func(cmd *exec.Cmd) int {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("%v: %v", cmd.Args, err)
-		}
-		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-		return cmd.Process.Pid
-	}
 	// The helper waits for the sleeps before starting threads, so their
 	// thread IDs come after the sleeps' PIDs.
 	ready := t.TempDir() + "/go"
 	helper := exec.Command("sh", "-c", `while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" -test.run='^$'`, "sh", ready, self)
 	helper.Env = append(os.Environ(), helperEnv+"=threadchurn")
-	pid := start(helper)
+	pid := startGroup(t, helper)
 	for range 300 {
-		start(exec.Command("sleep", "600"))
+		startGroup(t, exec.Command("sleep", "600"))
 	}
 	if err := os.WriteFile(ready, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the churning helper", func() bool {
+	inspect.WaitFor(t, "the churning helper", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		return strings.Contains(string(b), "\nThreads:\t") && !strings.Contains(string(b), "Name:\tsh")
 	})

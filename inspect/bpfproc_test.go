@@ -4,13 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestTaskStateLetter(t *testing.T) {
@@ -298,31 +294,18 @@ func FuzzDecodeProcs(f *testing.F) {
 // cgroup read it still makes through /proc must not be mixed into the
 // old records, nor cached for the old css_set.
 func TestRecordsOfAReusedPID(t *testing.T) {
-	cmd := exec.Command("sleep", "600")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	pid := cmd.Process.Pid
-	var st ProcStat
-	for deadline := time.Now().Add(5 * time.Second); st.Comm != "sleep"; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d did not become sleep", pid)
-		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st, err = ParseProcStat(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := New()
-	procRoot, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_PATH|unix.O_CLOEXEC, 0)
+	pid := startProc(t, "sleep", "600").Process.Pid
+	waitFor(t, "sleep to start", func() bool { return comm(pid) == "sleep" })
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(procRoot)
+	st, err := ParseProcStat(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New()
+	procRoot := openProcRoot(t)
 	read := func(startTicks uint64) (Process, *procReader) {
 		r := newProcReader(s, &unreadableCounter{})
 		r.procRoot = procRoot

@@ -36,3 +36,6 @@ func WithoutProcIter(s *Scanner) {
 		it.procLink, it.procErr = -1, errors.New("turned off by a test")
 	}
 }
+
+// WaitFor polls cond until it returns true, failing the test after 10 s.
+var WaitFor = waitFor

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -242,14 +241,7 @@ func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
 		pids[i] = cmd.Process.Pid
 	}
 	for _, pid := range pids {
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(b) == "sleep\n" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("pid %d did not become sleep", pid)
-			}
-		}
+		waitFor(t, "sleep to start", func() bool { return comm(pid) == "sleep" })
 	}
 	selfCg, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -327,15 +319,7 @@ func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
 		writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
 	}
 	// Not waited for: it stays a zombie, still in its css_set.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", zombie.Process.Pid))
-		if st, err := ParseProcStat(b); err == nil && st.State == 'Z' {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sleep 0.1 did not become a zombie")
-		}
-	}
+	waitZombie(t, zombie.Process.Pid)
 	tasks := s.iterate()
 	if tasks == nil {
 		t.Fatal("the iterators did not run")

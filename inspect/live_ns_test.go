@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -334,15 +333,7 @@ func TestLiveZombieNamespaces(t *testing.T) {
 		}
 	})
 	pid := cmd.Process.Pid
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if st, err := ParseProcStat(b); err == nil && st.State == 'Z' {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the child did not become a zombie")
-		}
-	}
+	waitZombie(t, pid)
 	want := map[NSType]uint64{}
 	for _, typ := range []NSType{PIDNS, UserNS} {
 		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, typ))

@@ -97,6 +97,16 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
+// waitZombie waits until pid has exited and not been waited for.
+func waitZombie(t *testing.T, pid int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("process %d to be a zombie", pid), func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		st, err := ParseProcStat(b)
+		return err == nil && st.State == 'Z'
+	})
+}
+
 // waitDescendant waits until pid has a descendant at the given depth
 // running wantComm, and returns the chain of PIDs from pid down to it.
 func waitDescendant(t *testing.T, pid, depth int, wantComm string) []int {
