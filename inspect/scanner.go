@@ -33,6 +33,10 @@ type Scanner struct {
 	bpfOnce  sync.Once
 	bpfIters *bpfIters
 	bpfErr   error
+	// startsAgree: the iterators' start times are /proc's (the scanner
+	// is not in a time namespace with a boot-time offset).
+	startsOnce  sync.Once
+	startsAgree bool
 	// fromRecords is how many processes the last scan took from the
 	// process iterator's records instead of stat and cmdline.
 	fromRecords atomic.Int64
@@ -222,11 +226,17 @@ func (s *Scanner) iterate() *bpfResult {
 	}
 	// In a time namespace /proc shifts start times by its boot-time
 	// offset and the iterators do not; every identity check would fail.
-	data, err := os.ReadFile(filepath.Join(s.cfg.procRoot, "self/stat"))
-	if err != nil {
-		return nil
-	}
-	if st, err := ParseProcStat(data); err != nil || st.StartTime != self.StartTicks {
+	// A multi-threaded process cannot change its time namespace: checked
+	// once.
+	s.startsOnce.Do(func() {
+		data, err := os.ReadFile(filepath.Join(s.cfg.procRoot, "self/stat"))
+		if err != nil {
+			return
+		}
+		st, err := ParseProcStat(data)
+		s.startsAgree = err == nil && st.StartTime == self.StartTicks
+	})
+	if !s.startsAgree {
 		return nil
 	}
 	return res
