@@ -295,7 +295,11 @@ func FuzzDecodeProcs(f *testing.F) {
 // old records, nor cached for the old css_set.
 func TestRecordsOfAReusedPID(t *testing.T) {
 	pid := startProc(t, "sleep", "600").Process.Pid
-	waitFor(t, "sleep to start", func() bool { return comm(pid) == "sleep" })
+	// Its arguments are in place only once exec has finished.
+	waitFor(t, "sleep to start", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		return string(b) == "sleep\x00600\x00"
+	})
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)

@@ -167,10 +167,9 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 	p := &res.proc
 	p.PID = pid
 	read := false // a file of the PID was read: check the start time
-	switch {
-	case proc != nil && proc.CmdlineOK:
+	if proc != nil && proc.CmdlineOK {
 		p.Cmdline = proc.Cmdline
-	default:
+	} else {
 		// Without the process record the kernel-thread flag is only
 		// known from stat, read last; a kernel thread's cmdline is empty.
 		read = true
@@ -189,10 +188,11 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 		r.readCgroups(d, dirPath, p)
 		res.cgKey, res.cgFrom = task.CSSet, pid
 	}
-	exiting := false
 
-	st := proc.statOrZero()
-	if proc == nil || read {
+	// Without a process record a file was read (cmdline), so stat is.
+	var st ProcStat
+	exiting := false
+	if read {
 		data, err := r.readFile(d, zStat)
 		if err != nil {
 			if !vanished(err) {
@@ -200,20 +200,16 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 			}
 			return res, true // gone: nothing to report
 		}
-		fresh, err := ParseProcStat(data)
-		if err != nil {
+		if st, err = ParseProcStat(data); err != nil {
 			return res, true // torn by an exit
 		}
-		if fresh.StartTime != task.StartTicks {
+		if st.StartTime != task.StartTicks {
 			return res, false
 		}
-		exiting = fresh.Flags&pfExiting != 0
-		if proc == nil {
-			st = fresh
-		} else {
-			r.fromRecords++
-		}
-	} else {
+		exiting = st.Flags&pfExiting != 0
+	}
+	if proc != nil {
+		st = proc.Stat
 		r.fromRecords++
 	}
 	if !cached && task.CSSet != 0 && p.Cgroups != nil && !exiting {
@@ -232,14 +228,6 @@ func (r *procReader) readRecorded(pid int, bootTime time.Time, task *bpfTask, pr
 	p.User = r.s.users.name(p.UID)
 	res.valid = true
 	return res, true
-}
-
-// statOrZero returns the record's stat, or a zero one without a record.
-func (p *bpfProc) statOrZero() ProcStat {
-	if p == nil {
-		return ProcStat{}
-	}
-	return p.Stat
 }
 
 // fillStat copies what stat says into p.
