@@ -24,7 +24,8 @@ var (
 
 // nestedHost has init (1); unshare 500 in the host pid namespace, whose
 // child 501 is PID 1 of pidOuter and, as a second unshare, holds pidInner
-// for its child sleep 502 (PID 1 there); an unshare without fork, 600,
+// for its child sleep 502 (PID 1 there, with a child 503); an unshare
+// without fork, 600,
 // holding the empty pidEmpty; and 700, which made a time namespace and
 // forked 701 into it.
 func nestedHost(t *testing.T) *inspect.Snapshot {
@@ -45,6 +46,7 @@ func nestedHost(t *testing.T) *inspect.Snapshot {
 		proc(500, 1, "unshare", []int{500}, unshare, "/"),
 		proc(501, 500, "unshare", []int{501, 1}, outer, "/"),
 		proc(502, 501, "sleep", []int{502, 2, 1}, inner, "/"),
+		proc(503, 502, "sleep", []int{503, 3, 2}, inner, "/"),
 		proc(600, 1, "bash", []int{600}, host, "/"),
 		proc(700, 1, "unshare", []int{700}, host, "/"),
 		proc(701, 700, "sleep", []int{701}, timed, "/"),
@@ -54,27 +56,27 @@ func nestedHost(t *testing.T) *inspect.Snapshot {
 	}
 	procs[1].PIDForChildren = pidOuter
 	procs[2].PIDForChildren = pidInner
-	procs[4].PIDForChildren = pidEmpty
-	procs[5].TimeForChildren = timeNew
+	procs[5].PIDForChildren = pidEmpty
+	procs[6].TimeForChildren = timeNew
 	forChildren := func(pid int) []inspect.Holder { return []inspect.Holder{{Kind: inspect.HeldForChildren, PID: pid}} }
 	snap := &inspect.Snapshot{
 		SchemaVersion: inspect.SchemaVersion,
 		Time:          t0,
-		Host:          inspect.Host{Hostname: "nested", Root: true, InitNS: host, CPUs: 2},
+		Host:          inspect.Host{Hostname: "nested", Root: true, InitNS: host, SelfNS: host, CPUs: 2},
 		CgroupMode:    inspect.CgroupUnified,
 		Hierarchies:   []inspect.Hierarchy{{ID: 0, Version: 2, Mount: "/sys/fs/cgroup"}},
 		Processes:     procs,
 		Namespaces: []inspect.Namespace{
 			{ID: userHost, Type: inspect.UserNS, OwnerUID: 0, Initial: true, Members: []int{1, 600, 700, 701}},
 			{ID: userOuter, Type: inspect.UserNS, Owner: userHost, Parent: userHost, OwnerUID: 1000, Level: 1, Members: []int{500, 501}},
-			{ID: userInner, Type: inspect.UserNS, Owner: userOuter, Parent: userOuter, OwnerUID: 1000, Level: 2, Members: []int{502}},
+			{ID: userInner, Type: inspect.UserNS, Owner: userOuter, Parent: userOuter, OwnerUID: 1000, Level: 2, Members: []int{502, 503}},
 			{ID: pidHost, Type: inspect.PIDNS, Owner: userHost, OwnerUID: -1, Initial: true, Members: []int{1, 500, 600, 700, 701}},
 			{ID: pidOuter, Type: inspect.PIDNS, Owner: userOuter, Parent: pidHost, OwnerUID: -1, Level: 1, Members: []int{501}, Holders: forChildren(500)},
 			{ID: pidEmpty, Type: inspect.PIDNS, Owner: userHost, Parent: pidHost, OwnerUID: -1, Level: 1, Holders: forChildren(600)},
-			{ID: pidInner, Type: inspect.PIDNS, Owner: userInner, Parent: pidOuter, OwnerUID: -1, Level: 2, Members: []int{502}, Holders: forChildren(501)},
+			{ID: pidInner, Type: inspect.PIDNS, Owner: userInner, Parent: pidOuter, OwnerUID: -1, Level: 2, Members: []int{502, 503}, Holders: forChildren(501)},
 			{ID: mntHost, Type: inspect.MntNS, Owner: userHost, OwnerUID: -1, Initial: true, Members: []int{1, 600, 700, 701}},
-			{ID: mntOuter, Type: inspect.MntNS, Owner: userOuter, OwnerUID: -1, Members: []int{500, 501, 502}},
-			{ID: timeHost, Type: inspect.TimeNS, Owner: userHost, OwnerUID: -1, Initial: true, Members: []int{1, 500, 501, 502, 600, 700}},
+			{ID: mntOuter, Type: inspect.MntNS, Owner: userOuter, OwnerUID: -1, Members: []int{500, 501, 502, 503}},
+			{ID: timeHost, Type: inspect.TimeNS, Owner: userHost, OwnerUID: -1, Initial: true, Members: []int{1, 500, 501, 502, 503, 600, 700}},
 			{ID: timeNew, Type: inspect.TimeNS, Owner: userHost, OwnerUID: -1, Members: []int{701}, Holders: forChildren(700)},
 		},
 	}
