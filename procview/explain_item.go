@@ -194,17 +194,17 @@ func (ix *Index) keptSentences(n *inspect.Namespace) []string {
 	for _, h := range n.Holders {
 		switch h.Kind {
 		case inspect.HeldByBindMount:
-			free := "umount " + h.Path
+			free := "umount " + shellQuote(h.Path)
 			if !h.MountNS.IsZero() && h.MountNS != s.Host.SelfNS[inspect.MntNS] {
 				if m := s.Namespace(h.MountNS); m != nil && len(m.Members) > 0 {
-					free = fmt.Sprintf("nsenter --mount=/proc/%d/ns/mnt umount %s", m.Members[0], h.Path)
+					free = fmt.Sprintf("nsenter --mount=/proc/%d/ns/mnt umount %s", m.Members[0], shellQuote(h.Path))
 				}
 				kept = append(kept, fmt.Sprintf("the bind mount %s (in mount namespace %s) keeps it; `%s` frees it", h.Path, h.MountNS, free))
 				continue
 			}
 			kept = append(kept, fmt.Sprintf("the bind mount %s keeps it; `%s` frees it", h.Path, free))
 		case inspect.HeldByNamedNetns:
-			kept = append(kept, fmt.Sprintf("the named netns %q (a bind mount at %s) keeps it; `ip netns delete %s` frees it", h.Name, h.Path, h.Name))
+			kept = append(kept, fmt.Sprintf("the named netns %q (a bind mount at %s) keeps it; `ip netns delete %s` frees it", h.Name, h.Path, shellQuote(h.Name)))
 		case inspect.HeldByFD:
 			who := fmt.Sprintf("PID %d", h.PID)
 			if p := s.Process(h.PID); p != nil {
@@ -269,6 +269,23 @@ func (ix *Index) explainProcess(p *inspect.Process) Lesson {
 		l.About = append(l.About, "It runs in "+c+".")
 	}
 	return l
+}
+
+// shellQuote quotes host text for a command the user may paste into a
+// shell: as it is when it holds only characters no shell treats
+// specially, else in single quotes. See sh(1), "Quoting".
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./-+:@%=,", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // typeList names namespace types: "user namespace", "mnt, pid and net

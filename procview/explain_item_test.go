@@ -223,6 +223,23 @@ func TestExplainCgroup(t *testing.T) {
 	}
 }
 
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain path", "/run/netns/blue", "/run/netns/blue"},
+		{"command in the name", "x; rm -rf /", `'x; rm -rf /'`},
+		{"quote in the name", "it's", `'it'\''s'`},
+		{"empty", "", "''"},
+		{"substitution", "$(reboot)", `'$(reboot)'`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shellQuote(tc.in); got != tc.want {
+				t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestExplainItemGone(t *testing.T) {
 	ix := NewIndex(testHost(t, t0, 1), nil)
 	if _, ok := ix.ExplainItem(NamespaceKey(inspect.NSID{Dev: 9, Ino: 9})); ok {
