@@ -137,7 +137,7 @@ func (s *Scanner) readUserContent(snap *Snapshot, r *nsReach) (*UserContent, err
 		return nil, fmt.Errorf("process %d left the namespace while it was read: %w", r.pid, ErrUnreachable)
 	}
 	where := "outside"
-	if snap.Host.SelfNS[UserNS] == snap.Host.InitNS[UserNS] {
+	if self := snap.Host.SelfNS[UserNS]; !self.IsZero() && self == snap.Host.InitNS[UserNS] {
 		where = "on the host"
 	}
 	summary := IDMapSentence("uid", u.UIDMap, where) + "; " + IDMapSentence("gid", u.GIDMap, where)
