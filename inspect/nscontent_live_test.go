@@ -356,6 +356,33 @@ func TestLiveNSContent(t *testing.T) {
 		}
 	})
 
+	t.Run("no thread is left in another namespace", func(t *testing.T) {
+		before := threadCount(t)
+		id := linkID(t, fmt.Sprintf("/proc/%d/ns/uts", utsProc.Process.Pid))
+		for range 50 {
+			content(t, id)
+		}
+		if after := threadCount(t); after > before+8 {
+			t.Errorf("%d threads after 50 reads, %d before: the joined threads are not thrown away", after, before)
+		}
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range tasks {
+			for _, typ := range []NSType{NetNS, UTSNS, IPCNS, CgroupNS} {
+				link := fmt.Sprintf("/proc/self/task/%s/ns/%s", task.Name(), typ)
+				var st syscall.Stat_t
+				if err := syscall.Stat(link, &st); err != nil {
+					continue // the thread is exiting
+				}
+				if got := (NSID{Dev: st.Dev, Ino: st.Ino}); got != snap.Host.SelfNS[typ] {
+					t.Errorf("thread %s is in %s namespace %s, not the process's %s", task.Name(), typ, got, snap.Host.SelfNS[typ])
+				}
+			}
+		}
+	})
+
 	t.Run("a namespace not in the snapshot", func(t *testing.T) {
 		if _, err := sc.NamespaceContent(context.Background(), snap, NSID{Dev: 1, Ino: 2}); !errors.Is(err, ErrNoSuchNamespace) {
 			t.Errorf("err = %v, want ErrNoSuchNamespace", err)
@@ -386,6 +413,16 @@ func init() {
 	os.Stdout.WriteString("ready\n")
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
+}
+
+// threadCount returns how many threads this process has.
+func threadCount(t *testing.T) int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(tasks)
 }
 
 // compareIPAddr checks interfaces against "ip -j addr": index, name, MTU,

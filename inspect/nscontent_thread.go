@@ -27,6 +27,18 @@ func joinedThread(nsfd int, typ NSType, fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// This is the main thread, which the runtime never ends: a
+			// goroutine that exits locked to it wedges it instead, and
+			// it would stay in the other namespace, where every
+			// /proc/self/ns link (the thread group leader's) would
+			// report it. Hold the main thread while another one, which
+			// cannot be this one, does the work.
+			err := joinedThread(nsfd, typ, fn)
+			runtime.UnlockOSThread()
+			done <- err
+			return
+		}
 		// No UnlockOSThread, on purpose: see above.
 		var err error
 		if typ == NetNS {
