@@ -6,6 +6,13 @@ import (
 	"sync"
 )
 
+// ContentReader reads what one namespace holds; *Scanner is one. A view
+// that takes its snapshots from an interface can ask it for this one too
+// (and tests can fake it).
+type ContentReader interface {
+	NamespaceContent(ctx context.Context, snap *Snapshot, id NSID) (*NSContent, error)
+}
+
 // ContentCache keeps what NamespaceContent read, per namespace, for one
 // generation of scans: a view that draws the selected namespace on every
 // frame, or a selection that comes back, reads the kernel once per
@@ -23,10 +30,10 @@ type contentEntry struct {
 	err     error
 }
 
-// Get returns the content of namespace id of snap, read through s the
+// Get returns the content of namespace id of snap, read through r the
 // first time it is asked for in generation gen. A read cut short by ctx
 // is not kept.
-func (c *ContentCache) Get(ctx context.Context, s *Scanner, gen uint64, snap *Snapshot, id NSID) (*NSContent, error) {
+func (c *ContentCache) Get(ctx context.Context, r ContentReader, gen uint64, snap *Snapshot, id NSID) (*NSContent, error) {
 	c.mu.Lock()
 	if c.byID == nil || c.gen != gen {
 		c.gen, c.byID = gen, map[NSID]contentEntry{}
@@ -36,7 +43,7 @@ func (c *ContentCache) Get(ctx context.Context, s *Scanner, gen uint64, snap *Sn
 		return e.content, e.err
 	}
 	c.mu.Unlock()
-	content, err := s.NamespaceContent(ctx, snap, id)
+	content, err := r.NamespaceContent(ctx, snap, id)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
 	}
