@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fixtureUserNS writes a proc tree with one process, 42, whose uid_map is
@@ -82,5 +85,30 @@ func TestContentCacheKeepsOneGeneration(t *testing.T) {
 	}
 	if c, err := cache.Get(context.Background(), sc, 3, snap, id); err != nil || c == nil {
 		t.Errorf("a cancelled read was kept: %v", err)
+	}
+}
+
+// TestReachDoesNotBlockOnAFIFO points a bind-mount holder at a FIFO: the
+// open must not wait for a writer, and the FIFO is not the namespace.
+func TestReachDoesNotBlockOnAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := NSID{Dev: 4, Ino: 4026532998}
+	snap := &Snapshot{Namespaces: []Namespace{{ID: id, Type: UTSNS, Holders: []Holder{{Kind: HeldByBindMount, Path: fifo}}}}}
+	snap.index()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := New().openNS(snap, &snap.Namespaces[0], 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUnreachable) {
+			t.Errorf("err = %v, want ErrUnreachable", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("opening a FIFO holder blocked")
 	}
 }

@@ -82,7 +82,9 @@ func (s *Scanner) openNS(snap *Snapshot, n *Namespace, depth int) (int, string, 
 	}
 	proc := func(pid int, rest string) string { return s.cfg.procRoot + "/" + strconv.Itoa(pid) + "/" + rest }
 	try := func(path string) int {
-		fd, err := openAt(unix.AT_FDCWD, path, unix.O_RDONLY)
+		// O_NONBLOCK: a path from the host (a bind mount point, an fd)
+		// may have become a FIFO, whose open would wait for a writer.
+		fd, err := openAt(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_NONBLOCK)
 		if err != nil {
 			return -1
 		}
