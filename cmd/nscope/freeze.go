@@ -74,7 +74,7 @@ thaws again.`
 				}
 			} else if res != nil {
 				for _, wr := range res.Writes {
-					fmt.Fprintf(out, "%s %s: %s %s → %s\n", plan.Action, target, wr.File, wr.Before, wr.After)
+					msgf(out, "%s %s: %s %s → %s\n", plan.Action, target, wr.File, wr.Before, wr.After)
 				}
 			}
 			return editError(applyErr)
@@ -126,7 +126,7 @@ but a kill cannot be undone.`,
 				return err
 			}
 			if len(kp.PIDs) == 0 {
-				fmt.Fprintf(out, "kill %s: no processes in it\n", target)
+				msgf(out, "kill %s: no processes in it\n", target)
 				return nil
 			}
 			reasons := append([]string{fmt.Sprintf("this kills %d processes in %s with SIGKILL", len(kp.PIDs), target)}, kp.Confirm...)
@@ -142,7 +142,7 @@ but a kill cannot be undone.`,
 					return err
 				}
 			} else if res != nil {
-				fmt.Fprintf(out, "kill %s (%s): killed %d processes: %s\n", target, res.Method, len(res.Signalled), intList(res.Signalled))
+				msgf(out, "kill %s (%s): killed %d processes: %s\n", target, res.Method, len(res.Signalled), intList(res.Signalled))
 			}
 			if killErr != nil {
 				return killErr
@@ -158,13 +158,13 @@ but a kill cannot be undone.`,
 }
 
 func printKillPlan(w io.Writer, kp *control.KillPlan) {
-	fmt.Fprintf(w, "kill %s with %s:\n", kp.Target, kp.Method)
+	msgf(w, "kill %s with %s:\n", kp.Target, kp.Method)
 	for _, d := range kp.Dirs {
-		fmt.Fprintf(w, "  cgroup %s and below\n", d)
+		msgf(w, "  cgroup %s and below\n", d)
 	}
-	fmt.Fprintf(w, "  %d processes: %s\n", len(kp.PIDs), intList(kp.PIDs))
+	msgf(w, "  %d processes: %s\n", len(kp.PIDs), intList(kp.PIDs))
 	for _, c := range kp.Confirm {
-		fmt.Fprintln(w, "  needs confirmation:", c)
+		msgf(w, "  needs confirmation: %s\n", c)
 	}
 }
 

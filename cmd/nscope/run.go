@@ -97,7 +97,7 @@ func runLaunch(req control.LaunchRequest) error {
 	}
 	err = lc.Run()
 	if cerr := lc.CleanupErr(); cerr != nil {
-		fmt.Fprintln(os.Stderr, "nscope: warning:", cerr)
+		fmt.Fprintln(os.Stderr, "nscope: warning:", errorText(cerr))
 	}
 	return enterExit(err)
 }
