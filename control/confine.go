@@ -108,22 +108,47 @@ func cgroupDir(fsys FS, h *inspect.Hierarchy, t Target) (string, error) {
 }
 
 // hierarchyFor returns the hierarchy a controller's files live in for the
-// target: the named one when the user gave an absolute directory (it must
-// carry the controller, except for v2 core files), else the layout's.
-func hierarchyFor(layout inspect.CgroupLayout, t Target, controller string) (*inspect.Hierarchy, error) {
+// target: the named one when the user gave an absolute directory, which
+// must carry the controller (v2 core files are in every v2 cgroup), else
+// the layout's. A directory under one v1 mount is never taken to mean
+// the same path in another hierarchy: that cgroup may belong to someone
+// else, and the user named this one.
+func hierarchyFor(fsys FS, layout inspect.CgroupLayout, t Target, controller string) (*inspect.Hierarchy, error) {
 	if t.Hierarchy != nil {
 		if t.Hierarchy.Has(controller) || (t.Hierarchy.Version == 2 && controller == "") {
 			return t.Hierarchy, nil
 		}
-		if h := layout.ForController(controller); h != nil && h.Version == 1 && t.Hierarchy.Version == 1 {
-			// A v1 directory named by mount: the same relative path in the
-			// hierarchy carrying the controller is what the user means.
-			return h, nil
-		}
-		return nil, fmt.Errorf("the %s hierarchy (%s) has no %s controller: %w", t.Hierarchy.Label(), t.Hierarchy.Mount, controller, ErrNoController)
+		return nil, misplaced(fsys, layout, t, controller)
 	}
 	if h := layout.ForController(controller); h != nil {
 		return h, nil
 	}
 	return nil, fmt.Errorf("no mounted cgroup hierarchy carries the %s controller (mode %s): %w", controller, layout.Mode, ErrNoController)
+}
+
+// misplaced refuses a change whose controller is not in the hierarchy of
+// the directory the user named, and names where it would go: "memory
+// limits live in the memory hierarchy, at /sys/fs/cgroup/memory/T/x;
+// /sys/fs/cgroup/pids/T/x does not exist".
+func misplaced(fsys FS, layout inspect.CgroupLayout, t Target, controller string) error {
+	named := t.String()
+	what := controller + " limits live"
+	if controller == "freezer" {
+		what = "freezing lives"
+	}
+	state := fmt.Sprintf("%s is in the %s hierarchy, which has no %s controller", named, t.Hierarchy.Label(), controller)
+	if _, err := cgroupDir(fsys, t.Hierarchy, t); errors.Is(err, ErrNoSuchCgroup) {
+		state = named + " does not exist"
+	}
+	where := fmt.Sprintf("no mounted hierarchy carries the %s controller", controller)
+	hint := ""
+	if h := layout.ForController(controller); h != nil {
+		real := Target{Path: t.Path, Hierarchy: h}
+		where = fmt.Sprintf("%s in the %s hierarchy, at %s", what, h.Label(), real)
+		if _, err := cgroupDir(fsys, h, real); errors.Is(err, ErrNoSuchCgroup) {
+			where += " (which does not exist either)"
+		}
+		hint = fmt.Sprintf("; name that directory, or %s for the cgroup at that path in every hierarchy", t.Path)
+	}
+	return invalid("cgroup", named, "%s; %s%s", where, state, hint)
 }

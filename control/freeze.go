@@ -51,6 +51,11 @@ func (e *Editor) freezeDir(t Target) (*inspect.Hierarchy, string, error) {
 		dir, err := cgroupDir(e.fs, t.Hierarchy, t)
 		return t.Hierarchy, dir, err
 	}
+	if t.Hierarchy != nil && !t.Hierarchy.Has("freezer") {
+		// A directory under another v1 mount: the cgroup at that path in
+		// the freezer hierarchy may be someone else's.
+		return nil, "", misplaced(e.fs, e.layout, t, "freezer")
+	}
 	var firstErr error
 	if h := e.layout.ForController("freezer"); h != nil && h.Version == 1 {
 		dir, err := cgroupDir(e.fs, h, t)

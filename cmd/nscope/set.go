@@ -76,8 +76,10 @@ func newSetCmd() *cobra.Command {
 
 CGROUP is a path as "nscope cg" prints it (/system.slice/x.service), or a
 directory under a cgroup mount (/sys/fs/cgroup/memory/x). On cgroup v1 and
-hybrid hosts each limit goes to the hierarchy carrying its controller, at
-the same path.
+hybrid hosts a path goes to the hierarchy carrying each limit's
+controller, at that path; a directory takes only the limits of its own
+hierarchy's controllers (--memory on /sys/fs/cgroup/pids/x is refused and
+the refusal names /sys/fs/cgroup/memory/x), and must exist.
 
   --cpu      CPUs ("0.5"), percent of one CPU ("50%"), "max", or "QUOTA PERIOD" in µs
   --memory   hard limit: bytes or K/M/G/T ("512M", powers of 1024) or "max"
