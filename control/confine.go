@@ -152,3 +152,39 @@ func misplaced(fsys FS, layout inspect.CgroupLayout, t Target, controller string
 	}
 	return invalid("cgroup", named, "%s; %s%s", where, state, hint)
 }
+
+// journalWrite checks a write read back from the journal the way a typed
+// path is checked, before undo reads or writes anything: its hierarchy
+// is one of the layout's, its file one nscope writes on that cgroup
+// version, its path exactly the change's cgroup in that hierarchy (no
+// ".." component), and that directory exists inside the mount, on a
+// cgroup filesystem, after symlinks. A journal edited by someone else
+// naming /etc/hostname is refused here: nothing is read from it or
+// shown. It returns the directory and the file name.
+func (e *Editor) journalWrite(c *Change, w ChangeWrite) (string, string, error) {
+	file := filepath.Base(w.Path)
+	refuse := func(why string) error {
+		return fmt.Errorf("change %s in the journal %s names %q, %s; refusing to read or write it (was the journal edited?): %w",
+			c.ID, e.journal.Path(), w.Path, why, ErrOutsideCgroupFS)
+	}
+	h := e.hierarchyByLabel(w.Hierarchy, w.Version)
+	if h == nil {
+		return "", "", refuse(fmt.Sprintf("of a cgroup v%d hierarchy %q that is not mounted here", w.Version, w.Hierarchy))
+	}
+	if !allowed(file, w.Version) {
+		return "", "", refuse(fmt.Sprintf("%s is not a file nscope writes on cgroup v%d", file, w.Version))
+	}
+	for _, part := range strings.Split(c.Cgroup, "/") {
+		if part == ".." {
+			return "", "", refuse(`its cgroup path has a ".." component`)
+		}
+	}
+	if !strings.HasPrefix(c.Cgroup, "/") || filepath.Join(h.Mount, c.Cgroup, file) != w.Path {
+		return "", "", refuse(fmt.Sprintf("not %s of cgroup %q in the %s hierarchy (%s)", file, c.Cgroup, h.Label(), h.Mount))
+	}
+	confined, err := cgroupDir(e.fs, h, Target{Path: c.Cgroup})
+	if err != nil {
+		return "", "", err
+	}
+	return confined, file, nil
+}
