@@ -54,9 +54,13 @@ type Entry struct {
 	Change string `json:"change"`
 	// Action is "set", "freeze", "thaw", "kill", "undo" or "rollback".
 	Action string `json:"action"`
-	// Undoes is the change an undo or rollback reverts.
+	// Undoes is the change an undo or rollback reverts (or the thaw that
+	// ends a kill's temporary freeze).
 	Undoes string `json:"undoes,omitempty"`
-	Phase  string `json:"phase"`
+	// ForKill, on a freeze or thaw, is the kill change it was part of: a
+	// v1 kill freezes the cgroup while it signals and thaws it after.
+	ForKill string `json:"for_kill,omitempty"`
+	Phase   string `json:"phase"`
 	// Cgroup is the path inside the hierarchy; Hierarchy its label; Path
 	// the file's absolute path.
 	Cgroup    string `json:"cgroup"`

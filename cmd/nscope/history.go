@@ -90,8 +90,13 @@ func writeHistory(w io.Writer, changes []control.Change) error {
 			status = "undone by " + c.UndoneBy
 		}
 		when := c.Time.Local().Format("2006-01-02 15:04:05")
+		action := c.Action
+		if c.ForKill != "" {
+			// A v1 kill's own freeze or thaw.
+			action += " (kill)"
+		}
 		if len(c.Writes) == 0 {
-			t.row(when, c.Action, c.Cgroup, "-", "-", status, c.ID)
+			t.row(when, action, c.Cgroup, "-", "-", status, c.ID)
 		}
 		for _, wr := range c.Writes {
 			newV := wr.New
@@ -102,7 +107,7 @@ func writeHistory(w io.Writer, changes []control.Change) error {
 			if c.Action == "kill" {
 				change = killSummary(wr)
 			}
-			t.row(when, c.Action, c.Cgroup, wr.File, change, writeStatus(c, wr, status), c.ID)
+			t.row(when, action, c.Cgroup, wr.File, change, writeStatus(c, wr, status), c.ID)
 		}
 	}
 	return t.flush()
