@@ -238,6 +238,11 @@ func (e *Editor) planCPU(p *Plan, t Target, l Limits) (int64, error) {
 	if l.CPU != nil && l.CPU.Cores > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s = quota %dµs per %s period", l.CPU, newQ, formatMicros(newP)))
 	}
+	if l.CPU != nil {
+		if w := CPUAboveHost(newQ, newP, e.hostCPUs); w != "" {
+			p.Notes = append(p.Notes, w)
+		}
+	}
 	if h.Version == 2 {
 		return newP, e.add(p, h, t, dir, "cpu.max", limitString(newQ)+" "+strconv.FormatInt(newP, 10))
 	}

@@ -82,7 +82,7 @@ func checkHostileOutputs(t testing.TB, n hostile.Names) {
 		{"cg --hierarchy", func() error { return writeCGTable(&b, snap, &snap.Hierarchies[0], true) }, -1},
 		{"history", func() error { return writeHistory(&b, hostileChanges(n)) }, 5},
 		{"undo --dry-run", func() error { printPlan(&b, hostilePlan(n)); return nil }, 6},
-		{"set result", func() error { printResult(&b, hostilePlan(n), hostileResult(n)); return nil }, 5},
+		{"set result", func() error { printResult(&b, hostilePlan(n), hostileResult(n)); return nil }, 6},
 		{"kill plan", func() error { printKillPlan(&b, hostileKillPlan(n)); return nil }, 4},
 		{"unreadable", func() error {
 			warnUnreadable(&b, &inspect.Snapshot{Unreadable: []inspect.Unreadable{{Kind: "fds", Count: 1, Errno: "EACCES", Example: "/proc/1/fd/" + n.Cgroup}}})

@@ -106,6 +106,16 @@ func runLaunch(cmd *cobra.Command, req control.LaunchRequest, yes bool) error {
 	if err := confirm(cmd, editFlags{yes: yes}, parentConfirmations(plan, req.CgroupParent), func(w io.Writer) { printLaunchCgroups(w, plan) }); err != nil {
 		return err
 	}
+	if c := plan.Limits.CPU; c != nil {
+		q, p := c.QuotaUS, c.PeriodUS
+		if c.Cores > 0 {
+			p = max(p, control.DefaultPeriodUS)
+			q = int64(c.Cores * float64(p))
+		}
+		if w := control.CPUAboveHost(q, p, control.HostCPUs()); w != "" {
+			msgf(cmd.ErrOrStderr(), "nscope: warning: %s\n", w)
+		}
+	}
 	lc, err := l.Command(plan)
 	if err != nil {
 		return enterExit(err)

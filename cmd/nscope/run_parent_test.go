@@ -70,10 +70,15 @@ func TestRunCLIParentNeedsConfirmation(t *testing.T) {
 			t.Fatalf("run --cgroup-parent %s created %v", tc.parent, c)
 		}
 	}
-	// Confirmed, a relative parent (inside our own cgroups) is used.
-	res := runNscope(t, "", "run", "--yes", "--ns", "pid,mnt", "--cgroup-parent", ".", "--name", name, "--", "/bin/sh", "-c", "cat /proc/self/cgroup")
+	// Confirmed, a relative parent (inside our own cgroups) is used; a
+	// CPU limit above the host's CPUs is taken with a warning.
+	res := runNscope(t, "", "run", "--yes", "--ns", "pid,mnt", "--cgroup-parent", ".", "--name", name, "--cpu", "1000000%",
+		"--", "/bin/sh", "-c", "cat /proc/self/cgroup")
 	if res.code != 0 || !strings.Contains(res.stdout, "/"+name) {
 		t.Errorf("run --yes --cgroup-parent .: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "warning: a CPU limit of 10000 CPUs is more than the") {
+		t.Errorf("run --cpu 1000000%%: no warning about the host's CPUs in %q", res.stderr)
 	}
 	if c := created(); len(c) > 0 {
 		t.Errorf("the launch's cgroups are still there: %v", c)

@@ -310,6 +310,9 @@ func printResult(w io.Writer, p *control.Plan, res *control.Result) {
 	for _, wr := range p.Unchanged {
 		msgf(w, "  %s: already %s\n", wr.Path(), describeValue(wr.File, wr.Old))
 	}
+	for _, n := range p.Notes {
+		msgf(w, "  note: %s\n", n)
+	}
 	if res.Err() == nil && len(res.Writes) > 0 {
 		if res.Action == "undo" {
 			msgf(w, "journaled as %s; run \"nscope undo\" again to go further back\n", res.Change)
