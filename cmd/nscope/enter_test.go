@@ -32,6 +32,12 @@ func TestEnterCLIRefusesBadInput(t *testing.T) {
 		{name: "ns and all", args: []string{"enter", self, "--ns", "net", "--all"}, wantCode: 2, wantErr: "--ns and --all"},
 		{name: "host tools with only mnt", args: []string{"enter", self, "--ns", "mnt", "--host-tools"}, wantCode: 2, wantErr: "joins nothing"},
 		{name: "read-only", args: []string{"--read-only", "enter", self, "--", "true"}, wantCode: 1, wantErr: "--read-only"},
+		{name: "plus sign", args: []string{"enter", "+" + self, "--", "true"}, wantCode: 2, wantErr: `PID "+` + self + `"`},
+		{name: "leading zero", args: []string{"enter", "0" + self, "--", "true"}, wantCode: 2, wantErr: "without sign or leading zeros"},
+		{name: "hex", args: []string{"enter", "0x1f", "--", "true"}, wantCode: 2, wantErr: `PID "0x1f"`},
+		{name: "space", args: []string{"enter", " " + self, "--", "true"}, wantCode: 2, wantErr: "positive decimal number"},
+		{name: "beyond pid_max", args: []string{"enter", "99999999999", "--", "true"}, wantCode: 2, wantErr: "positive decimal number"},
+		{name: "kernel thread", args: []string{"enter", kernelThread(t), "--", "true"}, wantCode: 2, wantErr: "is a kernel thread"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,6 +47,28 @@ func TestEnterCLIRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// kernelThread returns the PID of a kernel thread (kthreadd is PID 2 on
+// most hosts).
+func kernelThread(t *testing.T) string {
+	t.Helper()
+	for pid := 2; pid < 200; pid++ {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(fields) > 6 {
+			var flags uint64
+			fmt.Sscan(fields[6], &flags)
+			if flags&0x00200000 != 0 {
+				return fmt.Sprint(pid)
+			}
+		}
+	}
+	t.Skip("no kernel thread among PIDs 2-199")
+	return ""
 }
 
 // startUnshare runs "unshare ARGS... sleep 1000" and returns the PID of
