@@ -98,6 +98,11 @@ func writeHistory(w io.Writer, changes []control.Change) error {
 		if len(c.Writes) == 0 {
 			t.row(when, action, c.Cgroup, "-", "-", status, c.ID)
 		}
+		if c.Action == "run" && len(c.Writes) > 0 {
+			// One row per launch, not one per hierarchy.
+			t.row(when, action, c.Cgroup, "cgroup", runSummary(c), runStatus(c), c.ID)
+			continue
+		}
 		for _, wr := range c.Writes {
 			newV := wr.New
 			if wr.ReadBack != "" && wr.File != "io.max" {
@@ -228,4 +233,32 @@ cannot be undone.`,
 	cmd.Flags().BoolVar(&force, "force", false, "undo even if a file was changed by someone else since")
 	_ = cmd.Flags().MarkHidden("yes")
 	return cmd
+}
+
+// runSummary is a launch's row: where it made its cgroup and what
+// became of it.
+func runSummary(c control.Change) string {
+	s := fmt.Sprintf("created in %d hierarchies", len(c.Writes))
+	if c.Writes[0].New == "create, keep" {
+		s += " (--keep)"
+	}
+	if rb := c.Writes[0].ReadBack; rb != "" {
+		s += " → " + rb
+	}
+	return s
+}
+
+// runStatus says whether a launch's cgroups were dealt with.
+func runStatus(c control.Change) string {
+	switch c.Status() {
+	case "incomplete":
+		return "running, or its nscope was killed (the next run removes it)"
+	case "failed", "partly applied":
+		for _, w := range c.Writes {
+			if w.State == control.StateFailed {
+				return "failed: " + firstNonEmpty(w.Errno, w.Result)
+			}
+		}
+	}
+	return "ok"
 }

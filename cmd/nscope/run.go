@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +44,9 @@ under --cgroup-parent: an absolute path inside each hierarchy (default
 beneath nscope's own cgroup. On cgroup v2 CMD's init is born in it
 (clone3 CLONE_INTO_CGROUP); on v1 it waits until its PID is in every
 hierarchy. So the limits hold from CMD's first instruction. The cgroup is
-removed when CMD exits, unless --keep. A parent that is not nscope's own
+removed when CMD exits, unless --keep. The cgroups are journaled (see
+"nscope history"): if nscope is killed before it removes them, the next
+run removes them once they hold no process. A parent that is not nscope's own
 asks first, as "nscope set" does (--yes skips it; without a terminal it is
 required): the root, a relative parent (inside whatever started nscope), a
 systemd unit's or a container's cgroup, one that already holds processes.
@@ -120,7 +123,20 @@ func runLaunch(cmd *cobra.Command, req control.LaunchRequest, yes bool) error {
 	if err != nil {
 		return enterExit(err)
 	}
-	err = lc.Run()
+	if err := lc.Start(); err != nil {
+		return enterExit(err)
+	}
+	errOut := cmd.ErrOrStderr()
+	if len(lc.Swept) > 0 {
+		msgf(errOut, "nscope: removed %d cgroups left behind by nscope runs that were killed: %s\n", len(lc.Swept), strings.Join(lc.Swept, ", "))
+	}
+	if lc.SweepErr != nil {
+		msgf(errOut, "nscope: warning: cgroups left behind by killed runs: %s\n", lc.SweepErr)
+	}
+	if lc.RecordErr != nil {
+		msgf(errOut, "nscope: warning: the new cgroup is not journaled (%s): if nscope is killed, it stays behind\n", lc.RecordErr)
+	}
+	err = lc.Wait()
 	if cerr := lc.CleanupErr(); cerr != nil {
 		fmt.Fprintln(os.Stderr, "nscope: warning:", errorText(cerr))
 	}
