@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/termtext"
 	"github.com/nscope/nscope/procview"
 )
 
@@ -199,7 +200,9 @@ func writeNSTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) er
 		if prefix := r.TreePrefix(0); prefix != "" {
 			b.WriteString(prefix + " ")
 		}
-		b.WriteString(nsTreeLabel(snap, n, keep(n.Type)) + "\n")
+		// The label holds process names and mount paths: escaped, and
+		// capped like a table cell.
+		b.WriteString(termtext.Cell(nsTreeLabel(snap, n, keep(n.Type)), maxCellWidth) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
