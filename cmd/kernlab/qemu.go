@@ -16,18 +16,12 @@ import (
 // qemuBinary is the emulator the lab boots.
 const qemuBinary = "qemu-system-x86_64"
 
-// guestCmdline is the kernel command line: console on the first serial
-// port, quiet so the console stays parseable (loglevel=1 still shows
-// panics), panic=-1 so a panic reboots at once and -no-reboot turns that
-// into QEMU exiting, PSI on, and no v1 hierarchies so every controller is
-// free for cgroup2.
-const guestCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 psi=1 cgroup_no_v1=all mitigations=off rdinit=/init"
-
 // qemuRun describes one boot.
 type qemuRun struct {
 	Kernel  string
 	Initrd  string
 	Disk    string
+	Cmdline string // the kernel command line
 	Timeout time.Duration
 	// OnLine is called for every console line, in order.
 	OnLine func(line string)
@@ -56,7 +50,7 @@ func qemuArgs(r qemuRun) []string {
 		"-nic", "none",
 		"-kernel", r.Kernel,
 		"-initrd", r.Initrd,
-		"-append", guestCmdline,
+		"-append", r.Cmdline,
 		"-drive", "file=" + r.Disk + ",format=raw,if=virtio",
 	}
 }
