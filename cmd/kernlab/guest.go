@@ -37,6 +37,9 @@ func buildGuest(ctx context.Context, root, work string, pkgs []labPackage, bb *b
 		Timeout: labproto.Duration(o.testTimeout),
 		Fixture: o.saveFixture != "",
 	}
+	if o.knownBugs {
+		man.Env = append(man.Env, labproto.EnvKnownBugs+"=1")
+	}
 	for _, p := range pkgs {
 		target := filepath.Join(bin, p.binaryName())
 		jobs = append(jobs, buildJob{what: p.ImportPath + " tests", args: []string{"test", "-c"}, target: target, pkg: p.ImportPath, test: true})

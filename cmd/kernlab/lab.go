@@ -236,11 +236,12 @@ func (r *configRun) bootAndReport(ctx context.Context, qemu, initrd, disk, dir s
 		}
 	}()
 	return boot(ctx, qemu, qemuRun{
-		Kernel:  r.kernel.Vmlinuz,
-		Initrd:  initrd,
-		Disk:    disk,
-		Cmdline: r.config.cmdline(),
-		Timeout: o.timeout,
+		Kernel:        r.kernel.Vmlinuz,
+		Initrd:        initrd,
+		Disk:          disk,
+		Cmdline:       r.config.cmdline(),
+		OneHostThread: r.config.OneHostThread,
+		Timeout:       o.timeout,
 		OnLine: func(line string) {
 			fmt.Fprintln(logFile, line)
 			if o.verbose {

@@ -38,6 +38,7 @@ type options struct {
 	cacheDir    string
 	configs     []labConfig
 	parallel    int
+	knownBugs   bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -52,6 +53,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.cacheDir, "cache", "", "cache `DIR` for the kernels and busybox (default: .cache/kernlab in the module root)")
 	configSpec := fs.String("config", "all", "configurations to boot: all, or a comma-separated list of "+configNames())
 	fs.IntVar(&o.parallel, "parallel", defaultParallel(), "how many guests boot at once (each is QEMU with 2 virtual CPUs)")
+	fs.BoolVar(&o.knownBugs, "known-bugs", false, "also run the checks of known, tracked product bugs (labproto.KnownBug), which then fail")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

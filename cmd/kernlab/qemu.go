@@ -22,7 +22,10 @@ type qemuRun struct {
 	Initrd  string
 	Disk    string
 	Cmdline string // the kernel command line
-	Timeout time.Duration
+	// OneHostThread runs both virtual CPUs on one host thread
+	// (-accel tcg,thread=single) instead of one thread each.
+	OneHostThread bool
+	Timeout       time.Duration
 	// OnLine is called for every console line, in order.
 	OnLine func(line string)
 }
@@ -41,8 +44,12 @@ func findQEMU() (string, error) {
 
 // qemuArgs returns the emulator's command line for r.
 func qemuArgs(r qemuRun) []string {
+	accel := "tcg"
+	if r.OneHostThread {
+		accel = "tcg,thread=single"
+	}
 	return []string{
-		"-accel", "tcg",
+		"-accel", accel,
 		"-smp", "2",
 		"-m", "512M",
 		"-nographic",

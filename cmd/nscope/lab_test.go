@@ -170,23 +170,29 @@ func TestLabCLICgroupJSON(t *testing.T) {
 	}
 }
 
+// waitEnteredHostname waits until nscope enter into pid's UTS namespace
+// shows the hostname the target sets for itself.
+func waitEnteredHostname(t *testing.T, bin string, pid int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command(bin, "enter", fmt.Sprint(pid), "--ns", "uts", "--", "/bin/hostname").Output()
+		if strings.TrimSpace(string(out)) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target never showed hostname %s through nscope enter (last output %q)", want, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
 func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 	bin := labBinary(t, labproto.CgroupV2)
 	dir, path := labCgroup(t)
 	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
-	// Wait until the target has renamed its UTS namespace.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, _ := exec.Command(bin, "enter", fmt.Sprint(target.Process.Pid), "--ns", "uts", "--", "/bin/hostname").Output()
-		if strings.TrimSpace(string(out)) == "lab-target" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("target never showed hostname lab-target through nscope enter (last output %q)", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitEnteredHostname(t, bin, target.Process.Pid, "lab-target")
 	out := labRun(t, bin, "enter", fmt.Sprint(target.Process.Pid), "--", "/bin/sh", "-c", "hostname; cat /proc/self/cgroup")
 	want := "lab-target\n0::" + path + "\n"
 	if diff := cmp.Diff(want, out); diff != "" {

@@ -62,3 +62,18 @@ func TestNeed(t *testing.T) {
 		})
 	}
 }
+
+func TestKnownBug(t *testing.T) {
+	t.Setenv(EnvKnownBugs, "")
+	f := &fakeTB{}
+	KnownBug(f, 11, "enter joins only the v2 cgroup")
+	if want := "known bug, issue #11: enter joins only the v2 cgroup (kernlab -known-bugs runs this check)"; f.skipped != want {
+		t.Errorf("skip %q, want %q", f.skipped, want)
+	}
+	t.Setenv(EnvKnownBugs, "1")
+	f = &fakeTB{}
+	KnownBug(f, 11, "x")
+	if f.skipped != "" {
+		t.Errorf("skipped with -known-bugs: %q", f.skipped)
+	}
+}
