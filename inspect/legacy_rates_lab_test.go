@@ -98,12 +98,18 @@ func TestLabLegacyScanCPURate(t *testing.T) {
 			t.Errorf("%s hierarchy row: rates incomplete: %+v", c.name, rate)
 			continue
 		}
-		if rate.CPUCores < 0.15 || rate.CPUCores > 0.25 || math.Abs(rate.CPUCores-rawCores) > 0.03 {
-			t.Errorf("%s hierarchy row: %.3f cores from two scans, cpuacct.usage %.3f; want both about 0.20", c.name, rate.CPUCores, rawCores)
+		// What the kernel allowed depends on how the host schedules the
+		// guest (a stalled virtual CPU is charged to the running task);
+		// what the scans say must match it, and the quota use follow.
+		if math.Abs(rate.CPUCores-rawCores) > 0.03 {
+			t.Errorf("%s hierarchy row: %.3f cores from two scans, cpuacct.usage over the same time %.3f", c.name, rate.CPUCores, rawCores)
 		}
-		if rate.QuotaPercent < 75 || rate.QuotaPercent > 125 {
-			t.Errorf("%s hierarchy row: quota use %.0f%%, want about 100%%", c.name, rate.QuotaPercent)
+		if want := rate.CPUCores / 0.2 * 100; math.Abs(rate.QuotaPercent-want) > 1 {
+			t.Errorf("%s hierarchy row: quota use %.1f%%, want %.1f%% (%.3f cores of a 0.2-core quota)", c.name, rate.QuotaPercent, want, rate.CPUCores)
 		}
+	}
+	if rawCores < 0.10 || rawCores > 0.35 {
+		t.Errorf("busy loop under a 20%% quota used %.3f cores, want 0.10-0.35", rawCores)
 	}
 	if rate := rates.Cgroup(cpuCg); !rate.HasThrottle || rate.ThrottledPercent < 50 {
 		t.Errorf("cpu hierarchy row: throttled %.0f%% (known %v), want most periods for a busy loop at 20%%", rate.ThrottledPercent, rate.HasThrottle)

@@ -53,6 +53,9 @@ func buildGuest(ctx context.Context, root, work string, pkgs []labPackage, bb *b
 	if err := addTestdata(fsys, root, pkgs); err != nil {
 		return nil, err
 	}
+	if err := addExtras(ctx, fsys, bb, o.extras); err != nil {
+		return nil, err
+	}
 	if err := buildAll(ctx, root, jobs); err != nil {
 		return nil, err
 	}

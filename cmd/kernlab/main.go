@@ -1,8 +1,11 @@
-// Command kernlab runs the project's cgroup v2 tests for real: it boots a
-// Debian kernel under QEMU (TCG) with an initramfs holding the project's
-// static test binaries and cmd/labinit as /init, reads the serial console,
-// prints every TestLab test's result, and exits non-zero on any failure, a
-// guest panic, or a timeout. See README.md in this directory.
+// Command kernlab runs the project's kernel-lab tests for real: for each
+// configuration of its matrix (Debian's 6.1 and 6.12 kernels with cgroup
+// v2, and 6.1 with legacy v1 hierarchies only) it boots the kernel under
+// QEMU (TCG) with an initramfs holding the project's static test binaries
+// and cmd/labinit as /init, reads the serial console, prints every
+// TestLab test's result and a count per configuration, and exits non-zero
+// on any failure, a guest panic, or a timeout. See README.md in this
+// directory.
 package main
 
 import (
@@ -39,6 +42,7 @@ type options struct {
 	configs     []labConfig
 	parallel    int
 	knownBugs   bool
+	extras      extraList
 }
 
 func parseFlags(args []string) (options, error) {
@@ -53,6 +57,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.cacheDir, "cache", "", "cache `DIR` for the kernels and busybox (default: .cache/kernlab in the module root)")
 	configSpec := fs.String("config", "all", "configurations to boot: all, or a comma-separated list of "+configNames())
 	fs.IntVar(&o.parallel, "parallel", defaultParallel(), "how many guests boot at once (each is QEMU with 2 virtual CPUs)")
+	fs.Var(&o.extras, "extra", "put this host binary (and, if dynamic, its libraries) into the guest's /bin, and a busybox rootfs at /lab/rootfs; repeatable (-extra runc)")
 	fs.BoolVar(&o.knownBugs, "known-bugs", false, "also run the checks of known, tracked product bugs (labproto.KnownBug), which then fail")
 	if err := fs.Parse(args); err != nil {
 		return o, err
