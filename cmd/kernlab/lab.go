@@ -91,14 +91,18 @@ func run(ctx context.Context, o options) error {
 	}
 	bootAll(ctx, qemu, shared, work, want, runs, o)
 
-	failed := false
+	failed, ran := false, 0
 	for _, r := range runs {
 		pass, fail, skip := r.results.counts()
+		ran += pass + fail
 		fmt.Printf("kernlab: %s: %d passed, %d failed, %d skipped in %d packages; kernel %s; %.1fs in QEMU\n",
 			r.config.Label(), pass, fail, skip, len(r.results.Packages), orUnknown(r.results.Kernel), r.seconds)
 		failed = failed || len(r.problems) > 0
 	}
 	fmt.Printf("kernlab: %d configurations in %.1fs (build %.1fs)\n", len(runs), time.Since(start).Seconds(), built.Seconds())
+	if ran == 0 && !failed {
+		return fmt.Errorf("FAIL: no TestLab test passed or failed in any configuration: -run %q matched none, or all skipped", o.run)
+	}
 	if failed {
 		var lines []string
 		for _, r := range runs {
@@ -188,7 +192,7 @@ func (r *configRun) boot(ctx context.Context, qemu string, shared *initramfs, wo
 	bootStart := time.Now()
 	bootErr := r.bootAndReport(ctx, qemu, initrd, disk, dir, w, o)
 	r.seconds = time.Since(bootStart).Seconds()
-	r.problems = append(r.problems, verdict(r.results, bootErr, want)...)
+	r.problems = append(r.problems, verdict(r.results, bootErr, want, o.run == defaultRun)...)
 	if k := r.results.Kernel; k != "" && !seriesMatches(k, c.Series) {
 		r.problems = append(r.problems, fmt.Sprintf("the guest runs kernel %s, not the %s series", k, c.Series))
 	}

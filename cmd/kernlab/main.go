@@ -30,6 +30,9 @@ const (
 	exitUsage  = 2 // bad flags
 )
 
+// defaultRun selects every lab test.
+const defaultRun = "^TestLab"
+
 // options are the command-line flags.
 type options struct {
 	run         string
@@ -48,7 +51,7 @@ type options struct {
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("kernlab", flag.ContinueOnError)
-	fs.StringVar(&o.run, "run", "^TestLab", "regular expression selecting the tests to run in the guest (go test -run syntax)")
+	fs.StringVar(&o.run, "run", defaultRun, "regular expression selecting the tests to run in the guest (go test -run syntax)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "kill the guest if it has not powered off after this long")
 	fs.DurationVar(&o.testTimeout, "test-timeout", 2*time.Minute, "-test.timeout of each test binary in the guest")
 	fs.BoolVar(&o.verbose, "v", false, "show the whole serial console and every test's output")
