@@ -30,12 +30,15 @@ func (c labConfig) Label() string { return c.Series + " " + string(c.Cgroup) }
 // cmdline returns the kernel command line. Every guest gets the console
 // on the first serial port, quiet so the console stays parseable
 // (loglevel=1 still shows panics), panic=-1 so a panic reboots at once
-// (and -no-reboot turns that into QEMU exiting), and PSI. v2 guests boot
-// with cgroup_no_v1=all so every controller is free for cgroup2; legacy
-// guests keep the v1 controllers for labinit to mount.
+// (and -no-reboot turns that into QEMU exiting), PSI, and no_timer_check:
+// on a busy host the emulated CPU may not see enough timer interrupts
+// during the kernel's IO-APIC timer check, which then panics ("IO-APIC +
+// timer doesn't work!", seen with three guests on two host CPUs). v2
+// guests boot with cgroup_no_v1=all so every controller is free for
+// cgroup2; legacy guests keep the v1 controllers for labinit to mount.
 // nscope.lab names the configuration for anyone reading /proc/cmdline.
 func (c labConfig) cmdline() string {
-	line := "console=ttyS0 quiet loglevel=1 panic=-1 psi=1 mitigations=off rdinit=/init nscope.lab=" + c.Name
+	line := "console=ttyS0 quiet loglevel=1 panic=-1 psi=1 no_timer_check mitigations=off rdinit=/init nscope.lab=" + c.Name
 	if c.Cgroup == labproto.CgroupV2 {
 		line += " cgroup_no_v1=all"
 	}
