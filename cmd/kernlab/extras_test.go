@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,4 +31,17 @@ func TestParseLdd(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzParseLdd(f *testing.F) {
+	f.Add([]byte("\tlinux-vdso.so.1 (0x1)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n\t/lib64/ld-linux-x86-64.so.2 (0x3)\n"))
+	f.Add([]byte("\tlibfoo.so => not found\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		libs, err := parseLdd(data)
+		for _, l := range libs {
+			if err == nil && !filepath.IsAbs(l) {
+				t.Errorf("relative library path %q from %q", l, data)
+			}
+		}
+	})
 }
