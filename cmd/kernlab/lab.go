@@ -99,7 +99,11 @@ func run(ctx context.Context, o options) error {
 			r.config.Label(), pass, fail, skip, len(r.results.Packages), orUnknown(r.results.Kernel), r.seconds)
 		failed = failed || len(r.problems) > 0
 	}
-	fmt.Printf("kernlab: %d configurations in %.1fs (build %.1fs)\n", len(runs), time.Since(start).Seconds(), built.Seconds())
+	noun := "configurations"
+	if len(runs) == 1 {
+		noun = "configuration"
+	}
+	fmt.Printf("kernlab: %d %s in %.1fs (build %.1fs)\n", len(runs), noun, time.Since(start).Seconds(), built.Seconds())
 	if ran == 0 && !failed {
 		return fmt.Errorf("FAIL: no TestLab test passed or failed in any configuration: -run %q matched none, or all skipped", o.run)
 	}
