@@ -231,7 +231,7 @@ func newFakeHost(t *testing.T, snap *inspect.Snapshot, opts ...control.Option) *
 			continue
 		}
 		for _, f := range append(append([]string{}, control.V2Files...), control.V1Files...) {
-			if v, ok := fileValue(c, f); ok && fs.File(filepath.Join(dir, f)) != "" {
+			if v, ok := control.FileValue(c, f); ok && fs.File(filepath.Join(dir, f)) != "" {
 				fs.SetFile(filepath.Join(dir, f), v)
 			}
 		}
