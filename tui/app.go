@@ -10,7 +10,6 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
-	"github.com/nscope/nscope/tui/counters"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
@@ -47,7 +46,7 @@ type Model struct {
 	// pressed r, or an action changed something); structureChanged says
 	// processes came or went since. refreshed says the current snapshot
 	// is a counter refresh.
-	ref              *counters.Refresher
+	ref              *inspect.Refresher
 	lastFull         time.Time
 	forceFull        bool
 	structureChanged bool

@@ -54,10 +54,13 @@ func liveModel(t testing.TB, w, h int, snaps ...*inspect.Snapshot) *Model {
 	return m
 }
 
-// scanFunc adapts a function to Source.
+// scanFunc adapts a function to Source; it has no counter refresh, so
+// every refresh is a full scan.
 type scanFunc func() (*inspect.Snapshot, error)
 
 func (f scanFunc) Scan(context.Context) (*inspect.Snapshot, error) { return f() }
+
+func (scanFunc) Refresher(*inspect.Snapshot) (*inspect.Refresher, error) { return nil, nil }
 
 // send delivers one message and drops the command (tests run no I/O).
 func send(m *Model, msg tea.Msg) tea.Cmd {

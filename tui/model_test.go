@@ -272,6 +272,8 @@ func TestSourceContext(t *testing.T) {
 
 type ctxSource func(context.Context)
 
+func (ctxSource) Refresher(*inspect.Snapshot) (*inspect.Refresher, error) { return nil, nil }
+
 func (f ctxSource) Scan(ctx context.Context) (*inspect.Snapshot, error) {
 	f(ctx)
 	return nil, errors.New("no host")

@@ -10,7 +10,14 @@ import (
 
 // Source takes snapshots of the host; *inspect.Scanner is one.
 type Source interface {
+	// Scan takes a full snapshot of the host.
 	Scan(ctx context.Context) (*inspect.Snapshot, error)
+	// Refresher opens the counter files of snap, a scan of this source,
+	// so that between full scans the app refreshes only the counters:
+	// that is what keeps a 1 s refresh cheap on a host with thousands of
+	// processes. A source that cannot refresh returns nil and no error;
+	// every refresh is then a full scan, as it is when Refresher fails.
+	Refresher(snap *inspect.Snapshot) (*inspect.Refresher, error)
 }
 
 // Options configure the app.
@@ -39,13 +46,8 @@ type Options struct {
 	// HistorySize is how many refreshes the CPU sparklines remember
 	// (default 60).
 	HistorySize int
-	// ProcRoot, when set, is the procfs root the Source scans: between
-	// full scans the app then refreshes only the counters (package
-	// tui/counters), which is what keeps a 1 s refresh cheap on a host
-	// with thousands of processes. Empty means a full scan every time.
-	ProcRoot string
 	// FullScanEvery is the longest time between full scans when counters
-	// are refreshed (default 60s): it bounds how long a change a counter
+	// are refreshed (see Source.Refresher) (default 60s): it bounds how long a change a counter
 	// refresh cannot see (a process moved to another cgroup or namespace,
 	// a new cgroup, a limit set by another tool) takes to show.
 	FullScanEvery time.Duration
