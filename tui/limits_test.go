@@ -160,7 +160,7 @@ func TestLimitsRefused(t *testing.T) {
 	})
 	t.Run("not root", func(t *testing.T) {
 		d, h := demoApp(t)
-		h.ed = control.New(h.layout, control.WithFS(h.fs), control.WithJournalDir(h.jdir),
+		d.m.opts.Editor = control.New(h.layout, control.WithFS(h.fs), control.WithJournalDir(h.jdir),
 			control.ReadOnly("nscope is not running as root (euid 1000); cgroup edits need root"))
 		for _, k := range []string{"c", "e", "f", "K", "u"} {
 			d.keys(k)

@@ -36,6 +36,18 @@ type Options struct {
 	// refusals as the CLI's "nscope set"). Nil builds one from the
 	// snapshot's cgroup layout.
 	Editor *control.Editor
+	// Actions are the keys that act on the selection, in the order the
+	// help lists them. Nil means DefaultActions().
+	Actions []Action
+	// Enterer plans and builds the x action's shell in a process's
+	// namespaces. Nil means a control.NewEnterer() each time.
+	Enterer Enterer
+	// Launcher starts the n action's processes. Nil means a
+	// control.NewLauncher() each time.
+	Launcher Launcher
+	// EUID returns the effective UID that the actions that start
+	// processes check (they need root). Nil means os.Geteuid.
+	EUID func() int
 	// NoColor drops colours and keeps attributes, as NO_COLOR asks.
 	NoColor bool
 	// Light assumes a light background until the terminal answers the
@@ -72,6 +84,9 @@ func (o *Options) defaults() {
 	}
 	if o.FullScanEvery <= 0 {
 		o.FullScanEvery = time.Minute
+	}
+	if o.Actions == nil {
+		o.Actions = DefaultActions()
 	}
 	if o.FullScanGap <= 0 {
 		o.FullScanGap = 10 * time.Second
