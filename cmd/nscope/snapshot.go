@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newSnapshotCmd) }
-
 func newSnapshotCmd() *cobra.Command {
 	var out string
 	var pretty bool
