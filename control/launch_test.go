@@ -307,7 +307,7 @@ func TestLaunchLiveCgroupMembershipAndLimits(t *testing.T) {
 		}
 	}
 	layout, _ := l.cgroupLayout()
-	files := map[string]string{}
+	var files map[string]string
 	if layout.Mode == inspect.CgroupUnified {
 		files = map[string]string{"cpu.max": "50000 100000", "memory.max": "67108864", "pids.max": "32"}
 	} else {

@@ -28,6 +28,7 @@ func init() {
 	kind, arg, _ := strings.Cut(mode, ":")
 	switch kind {
 	case "spin":
+		//lint:ignore SA5002 the helper spins on purpose: it is the CPU load the throttling tests measure
 		for {
 		}
 	case "alloc":
