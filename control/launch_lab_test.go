@@ -17,15 +17,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // needLab skips outside the kernel lab guest.
 func needLab(t *testing.T) *Launcher {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	needRootForLaunch(t)
+	testutil.RequireKernLab(t)
 	l := testLauncher(t)
 	layout, err := l.cgroupLayout()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 	"github.com/nscope/nscope/procview"
 )
 
@@ -61,28 +62,8 @@ func TestShellRefusals(t *testing.T) {
 // TestShellChecklistLive plans against a real target made with unshare
 // and checks the checklist and the command it builds; nothing is entered.
 func TestShellChecklistLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: reads another process's namespaces")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
-	}
-	target := exec.Command("unshare", "--uts", "--net", "--fork", "--kill-child", "sleep", "1000")
-	target.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := target.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-target.Process.Pid, syscall.SIGKILL); _ = target.Wait() })
-	var sleeper int
-	deadline := time.Now().Add(10 * time.Second)
-	for sleeper == 0 && time.Now().Before(deadline) {
-		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", target.Process.Pid, target.Process.Pid))
-		fmt.Sscan(string(data), &sleeper)
-		time.Sleep(10 * time.Millisecond)
-	}
-	if sleeper == 0 {
-		t.Fatal("unshare did not start its child")
-	}
+	testutil.RequireRoot(t, "reads another process's namespaces")
+	sleeper := testutil.StartUnshare(t, "--uts", "--net", "--fork", "--kill-child")
 	snap, err := inspect.New(inspect.WithCgroups(false)).Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
