@@ -8,14 +8,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // TestCounterRefreshBetweenFullScans runs the app on this host with the
 // real scanner as its Source: the first scan is a full one that opens a
 // refresher, the next ticks refresh only the counters of the same
 // structure, a full scan asked for replaces the refresher, and quitting
-// closes it.
+// closes it: no counter file and no goroutine is left.
 func TestCounterRefreshBetweenFullScans(t *testing.T) {
+	testutil.CheckLeaks(t)
 	src := inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))
 	now := time.Now()
 	m := New(Options{Source: src, Now: func() time.Time { return now }})

@@ -16,28 +16,32 @@ import (
 // CheckLeaks was called. Call it first, before what the test starts, so
 // that its check runs after the test's own cleanups. Tests that use it
 // must not run in parallel with others.
+//
+// What the test started may still be finishing (a Close handed to a
+// goroutine, a timer command that sleeps a second): the check polls for
+// up to WaitTimeout before it reports what is left.
 func CheckLeaks(tb testing.TB) { checkLeaks(tb, WaitTimeout) }
 
-// checkLeaks is CheckLeaks waiting up to wait for descriptors to close.
+// checkLeaks is CheckLeaks polling for up to wait.
 func checkLeaks(tb testing.TB, wait time.Duration) {
 	tb.Helper()
 	before := openFDs(tb)
 	ignore := goleak.IgnoreCurrent()
 	tb.Cleanup(func() {
-		// Closing and exiting may still be under way in goroutines the
-		// test started (a Close handed to a goroutine): give them time.
-		var leaked []string
+		var fds []string
+		var goroutines error
 		for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
-			leaked = newFDs(before, openFDs(tb))
-			if len(leaked) == 0 || time.Now().After(deadline) {
+			fds = newFDs(before, openFDs(tb))
+			goroutines = goleak.Find(ignore)
+			if (len(fds) == 0 && goroutines == nil) || time.Now().After(deadline) {
 				break
 			}
 		}
-		if len(leaked) > 0 {
-			tb.Errorf("the test leaked %d file descriptors:\n%s", len(leaked), strings.Join(leaked, "\n"))
+		if len(fds) > 0 {
+			tb.Errorf("the test leaked %d file descriptors:\n%s", len(fds), strings.Join(fds, "\n"))
 		}
-		if err := goleak.Find(ignore); err != nil {
-			tb.Errorf("the test leaked goroutines: %v", err)
+		if goroutines != nil {
+			tb.Errorf("the test leaked goroutines: %v", goroutines)
 		}
 	})
 }
