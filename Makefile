@@ -29,7 +29,7 @@ run: build ## Start the TUI (run as root to see every process and holder)
 deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU) when root and missing
 	./.ci/install-deps
 
-test: deps build unit kernlab ## Run every test: unit, fuzz seeds, live (as root), end-to-end, kernel lab
+test: deps lint build unit kernlab ## Run every check and test: lint, unit, fuzz seeds, live (as root), end-to-end, kernel lab
 
 unit: ## Run the Go tests (live tests need root and skip with a message otherwise)
 	$(GO) test -count=1 ./...
@@ -56,9 +56,8 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
 fmt: ## Format the code
 	gofmt -w $$(git ls-files '*.go')
 
-lint: ## go vet and a gofmt check
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+lint: ## go mod tidy -diff, gofmt, go vet and staticcheck (installed if missing); CI runs it in make test
+	./.ci/lint
 
 screenshots: build ## Regenerate the PNGs in screenshots/ from the real TUI
 	./screenshots/generate.sh

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ func TestLiveV1KillFrozenCgroup(t *testing.T) {
 	// Runs before the helper's cleanup, which waits for it to die: a
 	// kill that leaves it frozen fails the test instead of hanging it.
 	t.Cleanup(func() { os.WriteFile(filepath.Join(lv.dir["freezer"], "freezer.state"), []byte("THAWED"), 0) })
-	place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
 	h.release(t)
 	procs := func() []string {
 		data, _ := os.ReadFile(filepath.Join(lv.dir["pids"], "cgroup.procs"))

@@ -8,6 +8,7 @@ package control
 // questions get their own: what enter joins, and killing a frozen cgroup.
 
 import (
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -96,7 +97,7 @@ func TestLabLegacyFreezeThaw(t *testing.T) {
 	state := filepath.Join(lv.dir["freezer"], "freezer.state")
 	counter := filepath.Join(t.TempDir(), "count")
 	h := startHelper(t, "count:"+counter)
-	place(t, h.cmd.Process.Pid, lv.dir["freezer"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["freezer"])
 	// Runs before the helper's cleanup: a frozen v1 task ignores SIGKILL.
 	t.Cleanup(func() { _ = os.WriteFile(state, []byte("THAWED"), 0) })
 	h.release(t)
@@ -227,10 +228,9 @@ func TestLabLegacyEnterJoinsTheTarget(t *testing.T) {
 // #16, item 6a).
 func TestLabLegacyKillFrozenCgroup(t *testing.T) {
 	needLegacy(t)
-	labproto.KnownBug(t, 16, "kill of a frozen v1 cgroup reports success while its members wait, SIGKILLed, for a thaw")
 	lv := newLiveV1(t, "freezer", "pids")
 	h := startHelper(t, "spin")
-	place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
 	// Runs before the helper's cleanup, which waits for it to die.
 	t.Cleanup(func() { _ = os.WriteFile(filepath.Join(lv.dir["freezer"], "freezer.state"), []byte("THAWED"), 0) })
 	h.release(t)

@@ -9,6 +9,7 @@ package inspect
 // on a host without any v2 hierarchy.
 
 import (
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,7 +109,7 @@ func TestLabLegacyTree(t *testing.T) {
 			hs = append(hs, &layout.Hierarchies[i])
 		}
 	}
-	parent := "/" + uniqueName("nscope-test")
+	parent := "/" + testutil.UniqueName("nscope-test")
 	child := parent + "/child"
 	for _, h := range hs {
 		if h == nil {
@@ -127,10 +128,10 @@ func TestLabLegacyTree(t *testing.T) {
 			}
 		})
 	}
-	sleeper := startProc(t, "sleep", "600")
+	sleeper := testutil.StartProc(t, "sleep", "600")
 	pid := sleeper.Process.Pid
 	for _, h := range hs {
-		writeCgroupFile(t, filepath.Join(h.Mount, child), "cgroup.procs", strconv.Itoa(pid))
+		testutil.WriteCgroupFile(t, filepath.Join(h.Mount, child), "cgroup.procs", strconv.Itoa(pid))
 	}
 	// Killed before the cgroups are removed (cleanups run last first).
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); _ = sleeper.Wait() })

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,29 +30,29 @@ import (
 // no process are read through what holds them: a named netns, an fd, a
 // bind mount, a process's time_for_children.
 func TestLiveNSContent(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "unshare", "nsenter", "ip", "findmnt", "ipcmk", "ipcs", "hostname", "domainname", "sleep", "sh", "mount")
+	testutil.RequireRoot(t, "reads other namespaces")
+	testutil.RequireTools(t, "unshare", "nsenter", "ip", "findmnt", "ipcmk", "ipcs", "hostname", "domainname", "sleep", "sh", "mount")
 	sc := New(WithCgroups(false))
 
 	// Network: two named namespaces joined by a veth pair, a bridge with
 	// the B end as its port, addresses and a default route in A; and a
 	// namespace held only by another process's fd.
-	nsA, nsB := uniqueName("nscope-a"), uniqueName("nscope-b")
+	nsA, nsB := testutil.UniqueName("nscope-a"), testutil.UniqueName("nscope-b")
 	for _, name := range []string{nsA, nsB} {
-		run(t, "ip", "netns", "add", name)
+		testutil.Run(t, "ip", "netns", "add", name)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", name).Run() })
 	}
-	run(t, "ip", "-n", nsA, "link", "add", "va0", "type", "veth", "peer", "name", "vb0", "netns", nsB)
-	run(t, "ip", "-n", nsB, "link", "add", "br0", "type", "bridge")
-	run(t, "ip", "-n", nsB, "link", "set", "vb0", "master", "br0")
-	run(t, "ip", "-n", nsA, "addr", "add", "10.77.0.1/24", "dev", "va0")
-	run(t, "ip", "-n", nsA, "addr", "add", "fd77::1/64", "dev", "va0", "nodad")
-	run(t, "ip", "-n", nsA, "link", "set", "va0", "mtu", "1400", "up")
-	run(t, "ip", "-n", nsA, "link", "set", "lo", "up")
-	run(t, "ip", "-n", nsB, "link", "set", "br0", "up")
-	run(t, "ip", "-n", nsA, "route", "add", "default", "via", "10.77.0.2")
-	netOwner := startProc(t, "unshare", "--net", "sleep", "1000")
-	waitFor(t, "unshare --net to exec sleep", func() bool { return comm(netOwner.Process.Pid) == "sleep" })
+	testutil.Run(t, "ip", "-n", nsA, "link", "add", "va0", "type", "veth", "peer", "name", "vb0", "netns", nsB)
+	testutil.Run(t, "ip", "-n", nsB, "link", "add", "br0", "type", "bridge")
+	testutil.Run(t, "ip", "-n", nsB, "link", "set", "vb0", "master", "br0")
+	testutil.Run(t, "ip", "-n", nsA, "addr", "add", "10.77.0.1/24", "dev", "va0")
+	testutil.Run(t, "ip", "-n", nsA, "addr", "add", "fd77::1/64", "dev", "va0", "nodad")
+	testutil.Run(t, "ip", "-n", nsA, "link", "set", "va0", "mtu", "1400", "up")
+	testutil.Run(t, "ip", "-n", nsA, "link", "set", "lo", "up")
+	testutil.Run(t, "ip", "-n", nsB, "link", "set", "br0", "up")
+	testutil.Run(t, "ip", "-n", nsA, "route", "add", "default", "via", "10.77.0.2")
+	netOwner := testutil.StartProc(t, "unshare", "--net", "sleep", "1000")
+	testutil.WaitFor(t, "unshare --net to exec sleep", func() bool { return testutil.Comm(netOwner.Process.Pid) == "sleep" })
 	netFile, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", netOwner.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
@@ -69,14 +70,14 @@ func TestLiveNSContent(t *testing.T) {
 	_ = netOwner.Wait()
 
 	// UTS: one with a process, one held only by a bind mount.
-	utsName := uniqueName("nscope-uts")
-	utsProc := startProc(t, "unshare", "--uts", "sh", "-c", "hostname "+utsName+" && domainname nscope.test && exec sleep 1000")
-	waitFor(t, "the uts sleeper", func() bool { return comm(utsProc.Process.Pid) == "sleep" })
+	utsName := testutil.UniqueName("nscope-uts")
+	utsProc := testutil.StartProc(t, "unshare", "--uts", "sh", "-c", "hostname "+utsName+" && domainname nscope.test && exec sleep 1000")
+	testutil.WaitFor(t, "the uts sleeper", func() bool { return testutil.Comm(utsProc.Process.Pid) == "sleep" })
 	utsBind := filepath.Join(t.TempDir(), "uts")
 	if err := os.WriteFile(utsBind, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "unshare", "--uts="+utsBind, "hostname", "nscope-bound")
+	testutil.Run(t, "unshare", "--uts="+utsBind, "hostname", "nscope-bound")
 	t.Cleanup(func() { _ = syscall.Unmount(utsBind, syscall.MNT_DETACH) })
 
 	// User: uid 1000 makes a user namespace and maps itself to root, then
@@ -88,18 +89,18 @@ func TestLiveNSContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-userProc.Process.Pid, syscall.SIGKILL); _ = userProc.Wait() })
-	userChain := waitDescendant(t, userProc.Process.Pid, 1, "sleep")
+	userChain := testutil.WaitDescendant(t, userProc.Process.Pid, 1, "sleep")
 	userOuter, userInner := userChain[0], userChain[1]
 
 	// Mount: a private mount namespace with a tmpfs the host does not have.
 	mntDir := t.TempDir()
-	mntProc := startProc(t, "unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs nscope-test "+mntDir+" && exec sleep 1000")
-	waitFor(t, "the mount sleeper", func() bool { return comm(mntProc.Process.Pid) == "sleep" })
+	mntProc := testutil.StartProc(t, "unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs nscope-test "+mntDir+" && exec sleep 1000")
+	testutil.WaitFor(t, "the mount sleeper", func() bool { return testutil.Comm(mntProc.Process.Pid) == "sleep" })
 
 	// IPC: SysV objects made with ipcmk inside, a POSIX queue made below.
-	ipcProc := startProc(t, "unshare", "--ipc", "sh", "-c", "ipcmk -M 8192 >/dev/null && ipcmk -M 4096 >/dev/null && ipcmk -S 2 >/dev/null && ipcmk -Q >/dev/null && exec sleep 1000")
-	waitFor(t, "the ipc sleeper", func() bool { return comm(ipcProc.Process.Pid) == "sleep" })
-	mqName := uniqueName("nscope-mq")
+	ipcProc := testutil.StartProc(t, "unshare", "--ipc", "sh", "-c", "ipcmk -M 8192 >/dev/null && ipcmk -M 4096 >/dev/null && ipcmk -S 2 >/dev/null && ipcmk -Q >/dev/null && exec sleep 1000")
+	testutil.WaitFor(t, "the ipc sleeper", func() bool { return testutil.Comm(ipcProc.Process.Pid) == "sleep" })
+	mqName := testutil.UniqueName("nscope-mq")
 	makeMQueue(t, ipcProc.Process.Pid, mqName)
 
 	// Cgroup: a cgroup namespace rooted at a test cgroup, its process then
@@ -111,13 +112,13 @@ func TestLiveNSContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Remove(subDir) })
-	cgProc := startProc(t, "sh", "-c", "echo $$ > "+pidsCg.dir+"/cgroup.procs && exec unshare --cgroup sleep 1000")
-	waitFor(t, "the cgroup sleeper", func() bool { return comm(cgProc.Process.Pid) == "sleep" })
-	writeCgroupFile(t, subDir, "cgroup.procs", strconv.Itoa(cgProc.Process.Pid))
+	cgProc := testutil.StartProc(t, "sh", "-c", "echo $$ > "+pidsCg.dir+"/cgroup.procs && exec unshare --cgroup sleep 1000")
+	testutil.WaitFor(t, "the cgroup sleeper", func() bool { return testutil.Comm(cgProc.Process.Pid) == "sleep" })
+	testutil.WriteCgroupFile(t, subDir, "cgroup.procs", strconv.Itoa(cgProc.Process.Pid))
 
 	// Time: one with a member, one with only unshare's time_for_children.
-	timeProc := startProc(t, "unshare", "--time", "--fork", "--kill-child", "--monotonic", "3600", "--boottime", "86400", "sleep", "1000")
-	timeChain := waitDescendant(t, timeProc.Process.Pid, 1, "sleep")
+	timeProc := testutil.StartProc(t, "unshare", "--time", "--fork", "--kill-child", "--monotonic", "3600", "--boottime", "86400", "sleep", "1000")
+	timeChain := testutil.WaitDescendant(t, timeProc.Process.Pid, 1, "sleep")
 	// A process that unshared a time namespace and never forks or execs
 	// into it: no process is in it, and the process's time_for_children
 	// (and timens_offsets) are the only way in. unshare(1) cannot do
@@ -138,8 +139,8 @@ func TestLiveNSContent(t *testing.T) {
 	}
 
 	// Pid: a new pid namespace with sleep as its init.
-	pidProc := startProc(t, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sleep", "1000")
-	pidChain := waitDescendant(t, pidProc.Process.Pid, 1, "sleep")
+	pidProc := testutil.StartProc(t, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sleep", "1000")
+	pidChain := testutil.WaitDescendant(t, pidProc.Process.Pid, 1, "sleep")
 
 	snap := liveScan(t, WithCgroups(false))
 	content := func(t *testing.T, id NSID) *NSContent {
@@ -158,14 +159,14 @@ func TestLiveNSContent(t *testing.T) {
 			if !strings.Contains(c.Via, "/run/netns/"+name) {
 				t.Errorf("%s read via %q, want its bind mount", name, c.Via)
 			}
-			compareIPAddr(t, c.Net, run(t, "ip", "-n", name, "-j", "addr"))
+			compareIPAddr(t, c.Net, testutil.Run(t, "ip", "-n", name, "-j", "addr"))
 		}
 		a := content(t, linkID(t, "/run/netns/"+nsA)).Net
 		var routes []struct {
 			Gateway string `json:"gateway"`
 			Dev     string `json:"dev"`
 		}
-		if err := json.Unmarshal([]byte(run(t, "ip", "-n", nsA, "-j", "route", "show", "default")), &routes); err != nil {
+		if err := json.Unmarshal([]byte(testutil.Run(t, "ip", "-n", nsA, "-j", "route", "show", "default")), &routes); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -195,7 +196,7 @@ func TestLiveNSContent(t *testing.T) {
 			NetNSID *int   `json:"link_netnsid"`
 			Master  string `json:"master"`
 		}
-		if err := json.Unmarshal([]byte(run(t, "ip", "-n", nsA, "-j", "link", "show", "va0")), &links); err != nil || len(links) != 1 || links[0].NetNSID == nil {
+		if err := json.Unmarshal([]byte(testutil.Run(t, "ip", "-n", nsA, "-j", "link", "show", "va0")), &links); err != nil || len(links) != 1 || links[0].NetNSID == nil {
 			t.Fatalf("ip -j link show va0: %v %+v", err, links)
 		}
 		if va0.Peer == nil || va0.Peer.Index != links[0].Link || va0.Peer.NetNSID != *links[0].NetNSID {
@@ -217,19 +218,19 @@ func TestLiveNSContent(t *testing.T) {
 		if !strings.HasPrefix(c.Via, "fd 3 of process") {
 			t.Errorf("read via %q, want fd 3 of the holder", c.Via)
 		}
-		compareIPAddr(t, c.Net, run(t, "nsenter", fmt.Sprintf("--net=/proc/%d/fd/3", netHolder.Process.Pid), "ip", "-j", "addr"))
+		compareIPAddr(t, c.Net, testutil.Run(t, "nsenter", fmt.Sprintf("--net=/proc/%d/fd/3", netHolder.Process.Pid), "ip", "-j", "addr"))
 	})
 
 	t.Run("uts: names as nsenter hostname and domainname say", func(t *testing.T) {
 		pid := strconv.Itoa(utsProc.Process.Pid)
 		c := content(t, linkID(t, "/proc/"+pid+"/ns/uts"))
-		host := strings.TrimSpace(run(t, "nsenter", "-t", pid, "--uts", "hostname"))
-		dom := strings.TrimSpace(run(t, "nsenter", "-t", pid, "--uts", "domainname"))
+		host := strings.TrimSpace(testutil.Run(t, "nsenter", "-t", pid, "--uts", "hostname"))
+		dom := strings.TrimSpace(testutil.Run(t, "nsenter", "-t", pid, "--uts", "domainname"))
 		if c.UTS.Hostname != host || c.UTS.DomainName != dom || host != utsName {
 			t.Errorf("uts %+v, nsenter says %q %q", c.UTS, host, dom)
 		}
 		b := content(t, linkID(t, utsBind))
-		bound := strings.TrimSpace(run(t, "nsenter", "--uts="+utsBind, "hostname"))
+		bound := strings.TrimSpace(testutil.Run(t, "nsenter", "--uts="+utsBind, "hostname"))
 		if b.UTS.Hostname != bound || bound != "nscope-bound" || !strings.Contains(b.Via, "bind mount "+utsBind) {
 			t.Errorf("bind-mounted uts %+v via %q, nsenter says %q", b.UTS, b.Via, bound)
 		}
@@ -270,7 +271,7 @@ func TestLiveNSContent(t *testing.T) {
 				FSType string `json:"fstype"`
 			} `json:"filesystems"`
 		}
-		if err := json.Unmarshal([]byte(run(t, "findmnt", "-N", pid, "-J", "-l", "-o", "TARGET,FSTYPE")), &fm); err != nil {
+		if err := json.Unmarshal([]byte(testutil.Run(t, "findmnt", "-N", pid, "-J", "-l", "-o", "TARGET,FSTYPE")), &fm); err != nil {
 			t.Fatal(err)
 		}
 		if c.Mounts != len(fm.Filesystems) {
@@ -294,7 +295,7 @@ func TestLiveNSContent(t *testing.T) {
 		c := content(t, linkID(t, "/proc/"+pid+"/ns/ipc")).IPC
 		count := func(flag string) int {
 			n := 0
-			for line := range strings.SplitSeq(run(t, "nsenter", "-t", pid, "--ipc", "ipcs", flag), "\n") {
+			for line := range strings.SplitSeq(testutil.Run(t, "nsenter", "-t", pid, "--ipc", "ipcs", flag), "\n") {
 				if strings.HasPrefix(line, "0x") {
 					n++
 				}
@@ -307,7 +308,7 @@ func TestLiveNSContent(t *testing.T) {
 		// The POSIX queues, listed by mounting the namespace's mqueue
 		// file system in a throw-away mount namespace.
 		dir := t.TempDir()
-		ls := strings.Fields(run(t, "nsenter", "-t", pid, "--ipc", "unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t mqueue mq "+dir+" && ls "+dir))
+		ls := strings.Fields(testutil.Run(t, "nsenter", "-t", pid, "--ipc", "unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t mqueue mq "+dir+" && ls "+dir))
 		if c.POSIXQueues != len(ls) || !slices.Equal(c.POSIXQueueNames, ls) || !slices.Contains(ls, mqName) {
 			t.Errorf("posix queues %d %v (%s), the mqueue mount lists %v", c.POSIXQueues, c.POSIXQueueNames, c.POSIXQueuesError, ls)
 		}
@@ -316,8 +317,8 @@ func TestLiveNSContent(t *testing.T) {
 	t.Run("cgroup: the namespace's root and the member inside it", func(t *testing.T) {
 		pid := strconv.Itoa(cgProc.Process.Pid)
 		c := content(t, linkID(t, "/proc/"+pid+"/ns/cgroup")).Cgroup
-		inside := parseProcCgroup([]byte(run(t, "nsenter", "-t", pid, "--cgroup", "cat", "/proc/"+pid+"/cgroup")))
-		outside := parseProcCgroup([]byte(run(t, "cat", "/proc/"+pid+"/cgroup")))
+		inside := parseProcCgroup([]byte(testutil.Run(t, "nsenter", "-t", pid, "--cgroup", "cat", "/proc/"+pid+"/cgroup")))
+		outside := parseProcCgroup([]byte(testutil.Run(t, "cat", "/proc/"+pid+"/cgroup")))
 		if len(c.Roots) != len(outside) || len(inside) != len(outside) {
 			t.Fatalf("%d roots, /proc/%s/cgroup has %d lines (%d inside)", len(c.Roots), pid, len(outside), len(inside))
 		}
@@ -334,7 +335,7 @@ func TestLiveNSContent(t *testing.T) {
 	t.Run("time: offsets as timens_offsets shows them", func(t *testing.T) {
 		sleeper := timeChain[1]
 		c := content(t, linkID(t, fmt.Sprintf("/proc/%d/ns/time", sleeper)))
-		want, err := ParseTimensOffsets([]byte(run(t, "cat", fmt.Sprintf("/proc/%d/timens_offsets", sleeper))))
+		want, err := ParseTimensOffsets([]byte(testutil.Run(t, "cat", fmt.Sprintf("/proc/%d/timens_offsets", sleeper))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +351,7 @@ func TestLiveNSContent(t *testing.T) {
 	t.Run("pid: its init and level", func(t *testing.T) {
 		sleeper := pidChain[1]
 		c := content(t, linkID(t, fmt.Sprintf("/proc/%d/ns/pid", sleeper))).PID
-		status := run(t, "grep", "^NSpid:", fmt.Sprintf("/proc/%d/status", sleeper))
+		status := testutil.Run(t, "grep", "^NSpid:", fmt.Sprintf("/proc/%d/status", sleeper))
 		if c.Init == nil || c.Init.PID != sleeper || c.Level != 1 || strings.Join(strings.Fields(status)[1:], " ") != fmt.Sprintf("%d 1", sleeper) || !slices.Equal(c.Init.NSpid, []int{sleeper, 1}) {
 			t.Errorf("pid %+v (init %+v), status says %q", c, c.Init, status)
 		}
@@ -476,7 +477,7 @@ func netIfc(t *testing.T, c *NetContent, name string) NetInterface {
 // catIDMap runs a command that prints an ID map and parses its words.
 func catIDMap(t *testing.T, name string, args ...string) []IDMapRange {
 	t.Helper()
-	f := strings.Fields(run(t, name, args...))
+	f := strings.Fields(testutil.Run(t, name, args...))
 	var out []IDMapRange
 	for i := 0; i+2 < len(f); i += 3 {
 		var v [3]int64

@@ -20,36 +20,24 @@ import (
 // The checklist shows what "nscope enter" would join by default; the TUI
 // suspends with tea.Exec while the shell runs and comes back where it was.
 
-// enterer is what the x action needs of control.Enterer; tests give one
-// built with control.WithEnterExecutor.
-type enterer interface {
-	Plan(req control.EnterRequest) (*control.EnterPlan, error)
-	Enter(req control.EnterRequest) (*control.EnterCmd, error)
-}
-
-// newEnterer builds the Enterer the x action uses.
-var newEnterer = func() enterer { return control.NewEnterer() }
-
-// effectiveUID is the UID actions that start processes check; tests fake it.
-var effectiveUID = os.Geteuid
-
-func init() {
-	RegisterAction(Action{
+// shellAction is the x action.
+func shellAction() Action {
+	return Action{
 		Key:           key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "shell in its namespaces")),
 		Applies:       func(sel Selection) bool { return sel.Process != nil && !sel.Process.Kernel },
 		NotApplicable: "x opens a shell inside a process's namespaces: select a process (not a kernel thread)",
 		Mutates:       true,
 		Run:           runShellAction,
-	})
+	}
 }
 
 func runShellAction(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 	p := env.Selection.Process
-	if uid := effectiveUID(); uid != 0 {
+	if uid := env.host.euid(); uid != 0 {
 		return startRefusal(env.Styles, "enter the namespaces of "+procLabel(p),
 			fmt.Sprintf("nscope is not running as root (euid %d): joining another process's namespaces needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE to pin it).", uid)), nil
 	}
-	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: newEnterer()}
+	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: env.host.enterer()}
 	return d, d.plan(control.EnterRequest{PID: p.PID, StartedAt: p.StartTime, Shell: os.Getenv("SHELL")})
 }
 
@@ -87,7 +75,7 @@ type shellDialog struct {
 	st    *Styles
 	pid   int
 	label string
-	en    enterer
+	en    Enterer
 
 	plan0     *control.EnterPlan // the default plan
 	err       error

@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -332,7 +333,7 @@ func TestLabFreezeAndKill(t *testing.T) {
 	}
 	events := filepath.Join(cg, "cgroup.events")
 	writeFile(t, filepath.Join(cg, "cgroup.freeze"), "1")
-	waitFor(t, "frozen 1 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "1" })
+	testutil.WaitFor(t, "frozen 1 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "1" })
 	if st := procState(t, cmd.Process.Pid); st != "S" && st != "D" {
 		// A frozen task sleeps in the freezer.
 		t.Errorf("frozen busy loop is in state %s, want S or D", st)
@@ -343,23 +344,12 @@ func TestLabFreezeAndKill(t *testing.T) {
 		t.Errorf("frozen cgroup used CPU: usage_usec %d -> %d", u0, u1)
 	}
 	writeFile(t, filepath.Join(cg, "cgroup.freeze"), "0")
-	waitFor(t, "frozen 0 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "0" })
+	testutil.WaitFor(t, "frozen 0 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "0" })
 
 	writeFile(t, filepath.Join(cg, "cgroup.kill"), "1")
-	waitFor(t, "populated 0 in cgroup.events", func() bool { return keyValue(t, events, "populated") == "0" })
+	testutil.WaitFor(t, "populated 0 in cgroup.events", func() bool { return keyValue(t, events, "populated") == "0" })
 	if got := readFile(t, filepath.Join(cg, "cgroup.procs")); got != "" {
 		t.Errorf("cgroup.procs after cgroup.kill = %q, want empty", got)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 5s waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -8,6 +8,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -235,7 +236,7 @@ func TestLabLegacyFrozenTasksDieOnlyWhenThawed(t *testing.T) {
 	cmd := startPlaced(t, []string{"/bin/sh", "-c", "while :; do :; done"}, fr)
 	state := filepath.Join(fr, "freezer.state")
 	writeFile(t, state, "FROZEN")
-	waitFor(t, "freezer.state FROZEN", func() bool { return readFile(t, state) == "FROZEN" })
+	testutil.WaitFor(t, "freezer.state FROZEN", func() bool { return readFile(t, state) == "FROZEN" })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-func init() { register(newEnterCmd) }
-
 // Exit codes of enter and run when nscope itself failed, as docker and
 // shells use them: 125 setup failed, 126 not executable, 127 not found.
 const (

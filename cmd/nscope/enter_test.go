@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 func TestEnterCLIRefusesBadInput(t *testing.T) {
@@ -76,33 +77,7 @@ func kernelThread(t *testing.T) string {
 // the sleep; all is killed when the test ends.
 func startUnshare(t *testing.T, args ...string) int {
 	t.Helper()
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
-	}
-	cmd := exec.Command("unshare", append(args, "--kill-child", "sleep", "1000")...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	// Follow first children down (unshare may be nested) to the sleep.
-	cur := cmd.Process.Pid
-	for i := 0; i < 500; i++ {
-		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cur)); strings.TrimSpace(string(comm)) == "sleep" {
-			return cur
-		}
-		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cur, cur))
-		if f := strings.Fields(string(kids)); len(f) > 0 {
-			fmt.Sscan(f[0], &cur)
-			continue
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("unshare started no sleep")
-	return 0
+	return testutil.StartUnshare(t, append(args, "--kill-child")...)
 }
 
 func nsLinksOf(t *testing.T, pid int) string {

@@ -13,12 +13,6 @@ import (
 	"github.com/nscope/nscope/control"
 )
 
-func init() {
-	register(func() *cobra.Command { return newFreezeCmd(true) })
-	register(func() *cobra.Command { return newFreezeCmd(false) })
-	register(newKillCmd)
-}
-
 func newFreezeCmd(freeze bool) *cobra.Command {
 	var ef editFlags
 	use, short, long := "thaw CGROUP", "Thaw a frozen cgroup", `Thaw a cgroup: its processes run again.

@@ -10,11 +10,6 @@ import (
 	"github.com/nscope/nscope/control"
 )
 
-func init() {
-	register(newHistoryCmd)
-	register(newUndoCmd)
-}
-
 func newHistoryCmd() *cobra.Command {
 	var (
 		asJSON bool

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // labBinary returns the nscope binary to drive, skipping outside a lab
@@ -38,53 +38,15 @@ func labBinary(t *testing.T, setups ...labproto.CgroupSetup) string {
 	return bin
 }
 
-// labCgroup creates a uniquely named cgroup at the v2 root with the given
-// files written, removed with whatever is in it when the test ends. It
-// returns the directory and the cgroup path ("/nscope-test-...").
-func labCgroup(t *testing.T, files ...[2]string) (string, string) {
-	t.Helper()
-	name := fmt.Sprintf("nscope-test-%d-%08x", os.Getpid(), rand.Uint32())
-	dir := filepath.Join("/sys/fs/cgroup", name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("create cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-		var err error
-		for range 100 {
-			if err = unix.Rmdir(dir); err == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("remove %s: %v", dir, err)
-	})
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0); err != nil {
-			t.Fatalf("write %q to %s: %v", f[1], f[0], err)
-		}
-	}
-	return dir, "/" + name
-}
-
 // labStart starts argv in the cgroup at birth, with extra clone flags,
 // and kills it when the test ends.
 func labStart(t *testing.T, dir string, cloneflags uintptr, argv ...string) *exec.Cmd {
 	t.Helper()
-	fd, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd()), Cloneflags: cloneflags}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags}
+	if err := testutil.StartInCgroup(t, dir, cmd); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
 	return cmd
 }
 
@@ -103,7 +65,7 @@ func labRun(t *testing.T, bin string, args ...string) string {
 
 func TestLabCLICgroupJSON(t *testing.T) {
 	bin := labBinary(t, labproto.CgroupV2)
-	dir, path := labCgroup(t,
+	dir, path := testutil.LabCgroup(t,
 		[2]string{"cpu.max", "20000 100000"},
 		[2]string{"memory.max", "128M"},
 		[2]string{"pids.max", "20"},
@@ -190,7 +152,7 @@ func waitEnteredHostname(t *testing.T, bin string, pid int, want string) {
 // nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
 func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 	bin := labBinary(t, labproto.CgroupV2)
-	dir, path := labCgroup(t)
+	dir, path := testutil.LabCgroup(t)
 	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
 	waitEnteredHostname(t, bin, target.Process.Pid, "lab-target")
 	out := labRun(t, bin, "enter", fmt.Sprint(target.Process.Pid), "--", "/bin/sh", "-c", "hostname; cat /proc/self/cgroup")
@@ -205,7 +167,7 @@ func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 // command exits.
 func TestLabCLIRunPlacesChildInItsCgroup(t *testing.T) {
 	bin := labBinary(t, labproto.CgroupV2)
-	parentDir, parent := labCgroup(t)
+	parentDir, parent := testutil.LabCgroup(t)
 	name := "run-child"
 	// Without a new cgroup namespace the command sees its real cgroup path.
 	script := `cg=$(cut -d: -f3 /proc/self/cgroup); echo "$cg"; cd "/sys/fs/cgroup$cg" && cat cpu.max memory.max pids.max`

@@ -13,8 +13,6 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-func init() { register(newNSCmd) }
-
 type nsOptions struct {
 	types string
 	tree  bool

@@ -13,8 +13,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-func init() { register(newRunCmd) }
-
 func newRunCmd() *cobra.Command {
 	var (
 		req    control.LaunchRequest

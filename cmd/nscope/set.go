@@ -17,8 +17,6 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-func init() { register(newSetCmd) }
-
 // editFlags are the flags every editing command shares.
 type editFlags struct {
 	dryRun bool

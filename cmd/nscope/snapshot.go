@@ -10,8 +10,6 @@ import (
 	"github.com/nscope/nscope/internal/termtext"
 )
 
-func init() { register(newSnapshotCmd) }
-
 func newSnapshotCmd() *cobra.Command {
 	var out string
 	var pretty bool
