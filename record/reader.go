@@ -228,7 +228,7 @@ func (r *Recording) Marks(from, to time.Time, kinds MarkKind, minThrottle float6
 func (r *Recording) Find(t time.Time) (int, error) {
 	i := sort.Search(len(r.entries), func(i int) bool { return r.entries[i].Time.After(t) }) - 1
 	if i < 0 {
-		return -1, fmt.Errorf("%s: %w (at %s)", stamp(t), ErrBeforeStart, stamp(r.entries[0].Time))
+		return -1, fmt.Errorf("%s: %w", stamp(t), ErrBeforeStart)
 	}
 	e := r.entries[i]
 	if slack := 2 * r.interval(e.segment); t.Sub(e.Time) > slack {

@@ -24,7 +24,7 @@ type Retention struct {
 func (r Retention) String() string {
 	var parts []string
 	if r.Age > 0 {
-		parts = append(parts, r.Age.String())
+		parts = append(parts, formatAge(r.Age))
 	}
 	if r.Bytes > 0 {
 		parts = append(parts, formatBytes(r.Bytes))
@@ -104,6 +104,20 @@ func parseBytes(s string) (int64, bool) {
 		return int64(f * float64(u.mult)), true
 	}
 	return 0, false
+}
+
+// formatAge renders d in whole days or hours when it is one ("7d",
+// "24h"), else as time.Duration does.
+func formatAge(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
 }
 
 // formatBytes renders n with a binary unit.

@@ -64,4 +64,3 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
-
