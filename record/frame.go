@@ -47,7 +47,7 @@ const (
 	// MaxPayload is the largest payload on disk.
 	MaxPayload = 64 << 20
 	// MaxRaw is the largest payload after decompression.
-	MaxRaw = 512 << 20
+	MaxRaw = 256 << 20
 )
 
 // headerSize is the size of a record header; fileHeaderSize that of the

@@ -81,8 +81,13 @@ func parseIndex(b []byte, segSize int64) ([]Entry, error) {
 		}
 		// Records follow each other without gaps, so an entry must start
 		// where the one before ended.
-		if ent.offset != next || ent.size < headerSize || ent.offset+ent.size > segSize {
+		if ent.offset != next || ent.size < headerSize {
 			return out, fmt.Errorf("index entry %d does not match the segment: %w", len(out), ErrDamaged)
+		}
+		if ent.offset+ent.size > segSize {
+			// The index reached the disk before the segment's last record
+			// did (or that record was cut off): the segment decides.
+			return out, fmt.Errorf("index entry %d is past the segment's end: %w", len(out), ErrTorn)
 		}
 		next = ent.offset + ent.size
 		out = append(out, ent)

@@ -273,9 +273,7 @@ func (w *Writer) cut(f *os.File, size int64, err error) error {
 		terr = f.Sync()
 	}
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
-		err = fmt.Errorf("%w: write %s: %w", ErrDiskFull, f.Name(), err)
-	} else {
-		err = fmt.Errorf("write %s: %w", f.Name(), err)
+		err = fmt.Errorf("%w: %w", ErrDiskFull, err)
 	}
 	if terr != nil {
 		return fmt.Errorf("%w; cutting off the partial record failed too: %w", err, terr)
