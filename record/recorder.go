@@ -27,9 +27,14 @@ type Counters interface {
 type RecorderOptions struct {
 	Options
 	// StructureGap is the least time between two full scans taken because
-	// the structure changed (default 10s): a full scan of a big host costs
-	// a fifth of a second.
+	// the structure changed (default: Interval). On a big host the gap
+	// grows so that such scans cost at most ScanShare of a core: a full
+	// scan of a 4,000-process host takes a fifth of a second, so with the
+	// default 1% they come at most every 20 seconds there.
 	StructureGap time.Duration
+	// ScanShare is the share of one core that full scans taken for
+	// structure changes may use (default 0.01).
+	ScanShare float64
 	// NewCounters opens a counter refresher on a full scan; nil, or an
 	// error from it, makes every interval a full scan.
 	NewCounters func(*inspect.Snapshot) (Counters, error)
@@ -52,13 +57,17 @@ type Stats struct {
 // Record records the host into dir every Interval until ctx is done, then
 // syncs and returns. Counters are refreshed each interval; a full scan is
 // taken every FullEvery, after a structure change (at most every
-// StructureGap) and after nscope's journal grew. It returns the first
+// StructureGap, and rarer on a big host, see ScanShare) and after nscope's
+// journal grew. It returns the first
 // write error (ErrDiskFull when the disk filled up), with everything
 // recorded before it intact.
 func Record(ctx context.Context, dir string, scanner Scanner, o RecorderOptions) (Stats, error) {
 	o.setDefaults()
 	if o.StructureGap <= 0 {
-		o.StructureGap = 10 * time.Second
+		o.StructureGap = o.Interval
+	}
+	if o.ScanShare <= 0 {
+		o.ScanShare = 0.01
 	}
 	logf := o.Logf
 	if logf == nil {
@@ -87,6 +96,7 @@ type recorder struct {
 	logf     func(string, ...any)
 	counters Counters
 	lastScan time.Time
+	scanCost time.Duration // how long the last full scan took
 	changed  bool
 	journal  *journalTail
 	stats    Stats
@@ -139,7 +149,8 @@ func (r *recorder) run(ctx context.Context) error {
 // when one is due.
 func (r *recorder) take(ctx context.Context, now time.Time, journalGrew bool) (*inspect.Snapshot, error) {
 	since := now.Sub(r.lastScan)
-	due := r.counters == nil || since >= r.o.FullEvery || journalGrew || (r.changed && since >= r.o.StructureGap)
+	gap := max(r.o.StructureGap, time.Duration(float64(r.scanCost)/r.o.ScanShare))
+	due := r.counters == nil || since >= r.o.FullEvery || journalGrew || (r.changed && since >= gap)
 	if !due {
 		snap, changed, err := r.counters.Refresh(now)
 		if err == nil {
@@ -153,12 +164,13 @@ func (r *recorder) take(ctx context.Context, now time.Time, journalGrew bool) (*
 
 // scan takes a full scan and opens a counter refresher on it.
 func (r *recorder) scan(ctx context.Context, now time.Time) (*inspect.Snapshot, error) {
+	start := time.Now()
 	snap, err := r.scanner.Scan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r.stats.Scans++
-	r.lastScan, r.changed = now, false
+	r.lastScan, r.changed, r.scanCost = now, false, time.Since(start)
 	if old := r.counters; old != nil {
 		// Closing thousands of files takes a while; the next interval
 		// should not wait for it.
