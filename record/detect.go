@@ -36,7 +36,7 @@ func throttled(a, b *inspect.Usage) float64 {
 // limitMarks marks every limit of c that differs from old, one mark per
 // field, named by its JSON name in the snapshot.
 func limitMarks(marks []Mark, now time.Time, old, c *inspect.Cgroup) []Mark {
-	if reflect.DeepEqual(old.Limits, c.Limits) {
+	if sameLimits(&old.Limits, &c.Limits) {
 		return marks
 	}
 	ov, nv := reflect.ValueOf(old.Limits), reflect.ValueOf(c.Limits)

@@ -41,10 +41,19 @@ func diff(prev, cur *inspect.Snapshot) (*Delta, []Mark) {
 // diffProcesses fills the process part of d.
 func diffProcesses(d *Delta, prev, cur *inspect.Snapshot) {
 	var pc ProcCounters
-	lastPID := 0
+	lastPID, matched := 0, 0
 	for i := range cur.Processes {
 		p := &cur.Processes[i]
-		old := prev.Process(p.PID)
+		// A counter refresh keeps every process at its index.
+		var old *inspect.Process
+		if i < len(prev.Processes) && prev.Processes[i].PID == p.PID {
+			old = &prev.Processes[i]
+		} else {
+			old = prev.Process(p.PID)
+		}
+		if old != nil {
+			matched++
+		}
 		switch {
 		case old == nil || !sameProcess(old, p):
 			d.Processes = append(d.Processes, *p)
@@ -61,6 +70,9 @@ func diffProcesses(d *Delta, prev, cur *inspect.Snapshot) {
 	}
 	if len(pc.PID) > 0 {
 		d.Counters = &pc
+	}
+	if matched == len(prev.Processes) {
+		return // every process before is still there (PIDs are unique)
 	}
 	for i := range prev.Processes {
 		if cur.Process(prev.Processes[i].PID) == nil {
@@ -83,6 +95,10 @@ func sameProcess(a, b *inspect.Process) bool {
 // diffNamespaces fills the namespace part of d and marks namespaces
 // created and destroyed.
 func diffNamespaces(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
+	if sameBacking(prev.Namespaces, cur.Namespaces) {
+		// A counter refresh shares its scan's namespaces.
+		return marks
+	}
 	for i := range cur.Namespaces {
 		n := &cur.Namespaces[i]
 		old := prev.Namespace(n.ID)
@@ -123,14 +139,21 @@ func sameNamespace(a, b *inspect.Namespace) bool {
 // diffCgroups fills the cgroup part of d and marks OOM kills, throttling
 // and limit changes.
 func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
+	matched := 0
 	for i := range cur.Cgroups {
 		c := &cur.Cgroups[i]
-		old := prev.Cgroup(c.Hierarchy, c.Path)
+		var old *inspect.Cgroup
+		if i < len(prev.Cgroups) && prev.Cgroups[i].Hierarchy == c.Hierarchy && prev.Cgroups[i].Path == c.Path {
+			old = &prev.Cgroups[i]
+		} else {
+			old = prev.Cgroup(c.Hierarchy, c.Path)
+		}
 		ch := CgroupChange{CgroupRef: CgroupRef{c.Hierarchy, c.Path}}
 		if old == nil {
 			ch.New = true
 			old = &inspect.Cgroup{}
 		} else {
+			matched++
 			marks = usageMarks(marks, cur.Time, old, c)
 			marks = limitMarks(marks, cur.Time, old, c)
 		}
@@ -138,7 +161,7 @@ func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
 			ctl := c.Controllers
 			ch.Controllers = &ctl
 		}
-		if ch.New || !reflect.DeepEqual(old.Limits, c.Limits) {
+		if ch.New || !sameLimits(&old.Limits, &c.Limits) {
 			l := c.Limits
 			ch.Limits = &l
 		}
@@ -146,7 +169,7 @@ func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
 			u := c.Usage
 			ch.Usage = &u
 		}
-		if !maps.Equal(old.Raw, c.Raw) {
+		if !sameMap(old.Raw, c.Raw) {
 			ch.RawSet, ch.RawDel = rawDiff(old.Raw, c.Raw)
 		}
 		ch.ProcsAdded, ch.ProcsRemoved = setDiff(old.Procs, c.Procs)
@@ -154,6 +177,9 @@ func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
 			ch.ProcsAdded != nil || ch.ProcsRemoved != nil {
 			d.Cgroups = append(d.Cgroups, ch)
 		}
+	}
+	if matched == len(prev.Cgroups) {
+		return marks
 	}
 	for i := range prev.Cgroups {
 		c := &prev.Cgroups[i]
@@ -187,6 +213,9 @@ func rawDiff(a, b map[string]string) (set map[string]string, del []string) {
 // setDiff returns the ascending ints of b missing from a and of a
 // missing from b; both are ascending.
 func setDiff(a, b []int) (added, removed []int) {
+	if sameBacking(a, b) {
+		return nil, nil
+	}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
@@ -218,4 +247,30 @@ func eqPtr[T comparable](a, b *T) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// sameBacking reports whether a and b are the same slice (a counter
+// refresh shares what it does not re-read with its scan).
+func sameBacking[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// sameMap reports whether two maps hold the same entries, without
+// comparing when they are the same map.
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return maps.Equal(a, b)
+}
+
+// sameLimits reports whether two cgroups' limits are equal.
+func sameLimits(a, b *inspect.Limits) bool {
+	return eqInt(a.CPUQuotaUS, b.CPUQuotaUS) && eqInt(a.CPUPeriodUS, b.CPUPeriodUS) && eqInt(a.CPUWeight, b.CPUWeight) &&
+		eqInt(a.CPUShares, b.CPUShares) && eqInt(a.MemoryMax, b.MemoryMax) && eqInt(a.MemoryHigh, b.MemoryHigh) &&
+		eqInt(a.MemoryLow, b.MemoryLow) && eqInt(a.PidsMax, b.PidsMax) && eqPtr(a.Frozen, b.Frozen) &&
+		slices.Equal(a.IOMax, b.IOMax)
 }
