@@ -97,3 +97,24 @@ func TestRetentionBySize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRetentionAtStart: a recorder started long after the last one ran
+// removes what retention no longer keeps before it writes anything.
+func TestRetentionAtStart(t *testing.T) {
+	states := scene(t, 31)
+	dir := t.TempDir()
+	recordClocked(t, dir, Options{SegmentSpan: 10 * time.Second}, states[:30])
+	later := next(t, states[30], 10*time.Minute, nil)
+	removed := recordClocked(t, dir, Options{Retain: Retention{Age: time.Minute}}, []*inspect.Snapshot{later})
+	if len(removed) != 2 {
+		t.Errorf("removed %q at start, want the segments of seconds 0 and 10", removed)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if got, err := rec.At(later.Time); err != nil || jsonOf(t, got) != jsonOf(t, later) {
+		t.Errorf("the new record reads back wrong: %v", err)
+	}
+}

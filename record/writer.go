@@ -171,6 +171,15 @@ func (w *Writer) Add(snap *inspect.Snapshot, x Extras, full bool) (Written, erro
 	if len(x.Journal) > 0 {
 		x.Marks = append(x.Marks, Mark{Kind: MarkJournal, Time: snap.Time})
 	}
+	if w.seg == nil {
+		// Make room first: a recorder restarted on a full disk or with a
+		// lower bound removes what retention no longer keeps.
+		removed, err := w.retain()
+		wr.Removed = removed
+		if err != nil {
+			return wr, w.stop(err)
+		}
+	}
 	if w.seg == nil || snap.Time.Sub(w.segStart) >= w.opts.SegmentSpan || w.segSize >= w.opts.SegmentBytes {
 		if err := w.rotate(snap.Time); err != nil {
 			return wr, w.stop(err)
@@ -214,10 +223,10 @@ func (w *Writer) Add(snap *inspect.Snapshot, x Extras, full bool) (Written, erro
 		}
 		w.lastSync = snap.Time
 	}
-	wr = Written{Kind: h.Kind, Bytes: n, Marks: x.Marks}
+	wr = Written{Kind: h.Kind, Bytes: n, Marks: x.Marks, Removed: wr.Removed}
 	if full {
 		removed, err := w.retain()
-		wr.Removed = removed
+		wr.Removed = append(wr.Removed, removed...)
 		if err != nil {
 			return wr, w.stop(err)
 		}
