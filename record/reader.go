@@ -26,13 +26,15 @@ var (
 
 // Recording is a recording opened for reading: the records of every
 // segment in time order. It reads what was on disk at Open; a recorder
-// still writing adds records that a later Open sees. It is safe for use
-// by one goroutine at a time.
+// still writing adds records that a later Open sees. Its methods are safe
+// for concurrent use (rebuilding states is serialized).
 type Recording struct {
 	dir      string
 	segs     []*openSegment
 	entries  []Entry // full and delta records, in order
 	problems []string
+
+	metaMu sync.Mutex // guards openSegment.meta
 
 	mu sync.Mutex
 	// last is the state most recently rebuilt, at entry lastAt, so that
@@ -262,6 +264,8 @@ func (r *Recording) Meta(i int) (*Meta, error) {
 }
 
 func (r *Recording) segmentMeta(seg int) (*Meta, error) {
+	r.metaMu.Lock()
+	defer r.metaMu.Unlock()
 	s := r.segs[seg]
 	if s.meta != nil {
 		return s.meta, nil
