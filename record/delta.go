@@ -38,6 +38,11 @@ type Delta struct {
 	Hierarchies *[]inspect.Hierarchy  `json:"hierarchies,omitempty"`
 	Unreadable  *[]inspect.Unreadable `json:"unreadable,omitempty"`
 
+	// Other holds, by JSON name, the snapshot's other top-level fields
+	// that changed (the slot where containers go once the snapshot has
+	// them), each whole.
+	Other map[string]json.RawMessage `json:"other,omitempty"`
+
 	// Exited are the PIDs of processes that are gone.
 	Exited []int `json:"exited,omitempty"`
 	// Processes are processes that are new or changed in more than their

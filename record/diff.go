@@ -32,6 +32,7 @@ func diff(prev, cur *inspect.Snapshot) (*Delta, []Mark) {
 		}
 		d.Unreadable = &u
 	}
+	d.Other = diffOther(prev, cur)
 	diffProcesses(d, prev, cur)
 	marks = diffNamespaces(d, prev, cur, marks)
 	marks = diffCgroups(d, prev, cur, marks)

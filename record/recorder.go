@@ -108,6 +108,9 @@ func (r *recorder) run(ctx context.Context) error {
 	}
 	// The first record must be a full scan; without one there is nothing.
 	snap, err := r.scan(ctx, r.o.Now())
+	if ctx.Err() != nil {
+		return nil // stopped before anything was recorded
+	}
 	if err != nil {
 		return fmt.Errorf("first scan: %w", err)
 	}

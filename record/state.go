@@ -21,11 +21,14 @@ type state struct {
 // newState starts a state from a full snapshot.
 func newState(s *inspect.Snapshot) *state {
 	st := &state{
-		head:  inspect.Snapshot{SchemaVersion: s.SchemaVersion, Time: s.Time, ScanDuration: s.ScanDuration, ScanMethod: s.ScanMethod, Host: s.Host, CgroupMode: s.CgroupMode, Hierarchies: s.Hierarchies, Unreadable: s.Unreadable},
+		head:  *s,
 		procs: make(map[int]inspect.Process, len(s.Processes)),
 		ns:    make(map[inspect.NSID]inspect.Namespace, len(s.Namespaces)),
 		cgs:   make(map[CgroupRef]inspect.Cgroup, len(s.Cgroups)),
 	}
+	// The head keeps the scalar and unknown fields; the slices live in
+	// the maps.
+	st.head.Processes, st.head.Namespaces, st.head.Cgroups = nil, nil, nil
 	for _, p := range s.Processes {
 		st.procs[p.PID] = p
 	}
@@ -61,6 +64,9 @@ func (st *state) apply(d *Delta) error {
 		if len(h.Unreadable) == 0 {
 			h.Unreadable = nil
 		}
+	}
+	if err := applyOther(h, d.Other); err != nil {
+		return err
 	}
 	for _, pid := range d.Exited {
 		delete(st.procs, pid)
