@@ -104,9 +104,10 @@ type moment struct {
 
 // TestRecordScene records a scripted scene with the real binary — a
 // process started in a test cgroup, the cgroup's memory limit changed
-// through "nscope set", the process killed and a busy one started — and
-// checks that "nscope snapshot --at T --from DIR" shows each moment as a
-// live scan saw it, for everything that held still around it.
+// through "nscope set", the process killed and a busy one started, an OOM
+// kill — and checks that "nscope snapshot --at T --from DIR" shows each
+// moment as a live scan saw it, for everything that held still around it,
+// and that the limit change and the OOM kill are marked.
 func TestRecordScene(t *testing.T) {
 	needRootCLI(t)
 	bin := nscopeBinary(t)
@@ -159,6 +160,27 @@ func TestRecordScene(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	observe(moment{name: "process exited, busy one started", wantProcess: busy.Process.Pid, absentProcess: sleeper.Process.Pid, wantMemoryMax: 64 << 20})
 
+	// An OOM kill: tail keeps its one endless line in memory, past the
+	// 64M limit. The shell joins the cgroup before it forks the pipeline.
+	hog := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && head -c 1000000000 /dev/zero | tail`, "sh", cgDir)
+	hog.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := hog.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killGroup(hog) })
+	done := make(chan struct{})
+	var hogState *os.ProcessState
+	go func() { hogState, _ = hog.Process.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a pipeline holding 1G under a 64M limit still ran after 30s")
+	}
+	if hogState.ExitCode() != 137 {
+		t.Errorf("the pipeline ended with %v, want 137 (tail killed by the OOM killer)", hogState)
+	}
+	time.Sleep(2 * time.Second)
+
 	if err := rec.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +231,21 @@ func TestRecordScene(t *testing.T) {
 	}
 	if !sawJournal || !sawLimit {
 		t.Errorf("the recording lacks the limit change: journal entry %v, limit-change mark %v", sawJournal, sawLimit)
+	}
+	var oom int64
+	for _, i := range r.Marks(first, last, record.MarkOOMKill, 0) {
+		x, err := r.Extras(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mk := range x.Marks {
+			if mk.Kind == record.MarkOOMKill && mk.Cgroup == cgPath {
+				oom += mk.Count
+			}
+		}
+	}
+	if oom < 1 {
+		t.Errorf("the recording has no OOM-kill mark for %s (the pipeline ended with %v)", cgPath, hogState)
 	}
 }
 
