@@ -282,7 +282,9 @@ func compareHeldStill(t *testing.T, m moment, got *inspect.Snapshot, cgPath stri
 	for i := range m.at.Processes {
 		p := &m.at.Processes[i]
 		b := m.before.Process(p.PID)
-		if b == nil || !b.StartTime.Equal(p.StartTime) || b.Comm != p.Comm || b.PPID != p.PPID || b.NS != p.NS {
+		// Held still: the same in both scans, and not exiting (a zombie
+		// loses its command line).
+		if b == nil || identity(b) != identity(p) || p.State == "Z" || p.State == "X" {
 			continue
 		}
 		stable++
