@@ -136,7 +136,9 @@ func TestRecordScene(t *testing.T) {
 	var moments []moment
 	observe := func(m moment) {
 		m.before = liveScan(t)
-		time.Sleep(1500 * time.Millisecond)
+		// Long enough for a full scan (every second) to fall between, even on
+		// a loaded machine.
+		time.Sleep(2500 * time.Millisecond)
 		m.at = liveScan(t)
 		moments = append(moments, m)
 	}
