@@ -304,7 +304,9 @@ func compareHeldStill(t *testing.T, m moment, got *inspect.Snapshot, cgPath stri
 	}
 	for i := range m.at.Namespaces {
 		n := &m.at.Namespaces[i]
-		if m.before.Namespace(n.ID) == nil {
+		// Held still: the same members and holders in both scans (an
+		// inode number freed by another job can be handed out again).
+		if b := m.before.Namespace(n.ID); b == nil || nsIdentity(b) != nsIdentity(n) {
 			continue
 		}
 		g := got.Namespace(n.ID)
@@ -364,6 +366,12 @@ func identity(p *inspect.Process) string {
 		NS        inspect.NSSet
 		Cgroups   []inspect.ProcCgroup
 	}{p.PPID, comm, p.Cmdline, p.UID, p.StartTime.UTC(), p.NSpid, p.NS, p.Cgroups})
+	return string(b)
+}
+
+// nsIdentity renders a namespace's place, members and holders.
+func nsIdentity(n *inspect.Namespace) string {
+	b, _ := json.Marshal(n)
 	return string(b)
 }
 
