@@ -13,8 +13,6 @@ import (
 	"github.com/nscope/nscope/record"
 )
 
-func init() { register(newRecordCmd) }
-
 // maxFullEvery bounds the recorder's --full-every.
 const maxFullEvery = 24 * time.Hour
 
