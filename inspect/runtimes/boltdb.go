@@ -47,6 +47,10 @@ type boltDB struct {
 	data     []byte
 	pageSize int
 	root     uint64
+	// visits bounds the pages all walks together may visit: a
+	// user's database (rootless podman) is hostile input, and many
+	// buckets pointing at the same pages must not make a scan spin.
+	visits int
 }
 
 // boltBucket is a bucket: either a root page in the file or an inline
@@ -85,7 +89,7 @@ func openBolt(data []byte) (*boltDB, error) {
 	default:
 		return nil, err1
 	}
-	return &boltDB{data: data, pageSize: m.pageSize, root: m.root}, nil
+	return &boltDB{data: data, pageSize: m.pageSize, root: m.root, visits: 16*(len(data)/m.pageSize) + 4096}, nil
 }
 
 type boltMetaData struct {
@@ -145,20 +149,28 @@ func (db *boltDB) page(id uint64) ([]byte, error) {
 // forEach calls fn for every key of the bucket in order. value is nil
 // for a nested bucket, whose bucket is then non-nil.
 func (b *boltBucket) forEach(fn func(key, value []byte, bucket *boltBucket) error) error {
+	// A valid tree visits each page once; a damaged one whose branches
+	// point back at themselves must not visit more than the file has.
+	budget := len(b.db.data)/b.db.pageSize + 1
 	if b.inline != nil {
-		return b.walk(b.inline, 0, fn)
+		return b.walk(b.inline, 0, &budget, fn)
 	}
 	p, err := b.db.page(b.root)
 	if err != nil {
 		return err
 	}
-	return b.walk(p, 0, fn)
+	return b.walk(p, 0, &budget, fn)
 }
 
 // walk visits one page: a leaf's elements, or a branch's children.
-func (b *boltBucket) walk(p []byte, depth int, fn func(key, value []byte, bucket *boltBucket) error) error {
+func (b *boltBucket) walk(p []byte, depth int, budget *int, fn func(key, value []byte, bucket *boltBucket) error) error {
 	if depth > boltMaxDepth {
 		return fmt.Errorf("%w: tree deeper than %d", ErrBoltFormat, boltMaxDepth)
+	}
+	*budget--
+	b.db.visits--
+	if *budget < 0 || b.db.visits < 0 {
+		return fmt.Errorf("%w: pages visited more than once", ErrBoltFormat)
 	}
 	if len(p) < boltPageHeader {
 		return fmt.Errorf("%w: short page", ErrBoltFormat)
@@ -178,7 +190,7 @@ func (b *boltBucket) walk(p []byte, depth int, fn func(key, value []byte, bucket
 			if err != nil {
 				return err
 			}
-			if err := b.walk(child, depth+1, fn); err != nil {
+			if err := b.walk(child, depth+1, budget, fn); err != nil {
 				return err
 			}
 		case flags&boltLeafPage != 0:

@@ -70,7 +70,7 @@ func FromCgroupPath(cgroupPath string, systemd bool) (h CgroupHint, ok bool) {
 		if i > 0 {
 			parent = parts[i-1]
 		}
-		if rt, id := containerComponent(parts[i], parent, kube, h.PodUID != "", systemd); rt != "" {
+		if rt, id := containerComponent(parts[i], parent, kube, h.PodUID != "", systemd); rt != "" && id != "" {
 			h.Runtime, h.ID, h.Path = rt, id, prefix(i)
 			return h, true
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"time"
 )
@@ -81,6 +82,7 @@ type libpodContainerConfig struct {
 	IsInfra      bool              `json:"pause"`
 	Created      time.Time         `json:"createdTime"`
 	CgroupParent string            `json:"cgroupParent"`
+	CgroupMgr    string            `json:"cgroupManager"`
 	Spec         json.RawMessage   `json:"spec"`
 }
 
@@ -197,6 +199,14 @@ func libpodRecord(b *boltBucket, pods map[string]string) (*Record, error) {
 	if len(cfg.Spec) > 0 {
 		if spec, err := ParseOCISpec(cfg.Spec); err == nil {
 			recordFromSpec(r, spec)
+		}
+	}
+	if r.CgroupsPath == "" && cfg.CgroupParent != "" {
+		// The stored spec predates the cgroup podman gives it at start.
+		if cfg.CgroupMgr == "systemd" {
+			r.CgroupsPath = cfg.CgroupParent + ":libpod:" + cfg.ID
+		} else {
+			r.CgroupsPath = path.Join(cfg.CgroupParent, "libpod-"+cfg.ID)
 		}
 	}
 	if stData, err := b.get("state"); err == nil && stData != nil {
