@@ -246,7 +246,8 @@ func (s *Snapshot) resolvePodQuery(query, rest string) (*Pod, string, error) {
 	find := func(ns, name string, kube bool) []*Pod {
 		var out []*Pod
 		for _, p := range pods {
-			if (p.Namespace != "") == kube && p.Namespace == ns && (p.Name == name || p.Name == "" && strings.HasPrefix(p.ID, name)) {
+			// A podman pod is also named by a prefix of its ID.
+			if (p.Namespace != "") == kube && p.Namespace == ns && (p.Name == name || !kube && isHexString(name) && strings.HasPrefix(p.ID, name)) {
 				out = append(out, p)
 			}
 		}
