@@ -24,11 +24,21 @@ const racyWindow = 2 * time.Second
 // container's files change rarely, so a refresh costs one stat per file.
 type fileCache struct {
 	entries map[string]*cacheEntry
+	// lists are directory listings, kept while the directory's watch
+	// has no event.
+	lists   map[string]*listEntry
 	pass    uint64
 	now     func() time.Time
-	// reads counts files read (not served from the cache), for tests
-	// and benchmarks.
-	reads int
+	watcher *dirWatcher
+	// reads counts files read (not served from the cache), stats the
+	// stat calls made, for tests and benchmarks.
+	reads, stats int
+}
+
+type listEntry struct {
+	token watchToken
+	names []string
+	pass  uint64
 }
 
 type cacheEntry struct {
@@ -38,15 +48,28 @@ type cacheEntry struct {
 	value     any
 	err       error
 	pass      uint64
+	// missing records a file found absent in a directory that may be
+	// trusted later (see dirUnchanged).
+	missing bool
+	// watched directories are compared by their watch token instead of
+	// their inode and modification time.
+	watched bool
+	token   watchToken
 }
 
 func newFileCache() *fileCache {
-	return &fileCache{entries: map[string]*cacheEntry{}, now: time.Now}
+	return &fileCache{entries: map[string]*cacheEntry{}, lists: map[string]*listEntry{}, now: time.Now, watcher: sharedWatcher()}
 }
 
-// begin starts a discovery pass; end drops the entries the pass did not
-// look at (files that are gone).
-func (c *fileCache) begin() { c.pass++ }
+// begin starts a discovery pass, taking in the directory events since
+// the last; end drops the entries the pass did not look at (files that
+// are gone).
+func (c *fileCache) begin() {
+	c.pass++
+	if c.watcher != nil {
+		c.watcher.drain()
+	}
+}
 
 func (c *fileCache) end() {
 	for p, e := range c.entries {
@@ -54,15 +77,94 @@ func (c *fileCache) end() {
 			delete(c.entries, p)
 		}
 	}
+	for p, e := range c.lists {
+		if e.pass != c.pass {
+			delete(c.lists, p)
+		}
+	}
+}
+
+// watch returns dir's watch token; ok false when it is not watched.
+func (c *fileCache) watch(dir string) (watchToken, bool) {
+	if c.watcher == nil {
+		return watchToken{}, false
+	}
+	return c.watcher.token(dir)
+}
+
+// list returns the names in dir, listing it again only when its watch
+// saw an event (or it cannot be watched).
+func (c *fileCache) list(dir string) ([]string, error) {
+	tok, watched := c.watch(dir)
+	if e := c.lists[dir]; watched && e != nil && e.token == tok {
+		e.pass = c.pass
+		return e.names, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		delete(c.lists, dir)
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	if watched {
+		c.lists[dir] = &listEntry{token: tok, names: names, pass: c.pass}
+	}
+	return names, nil
+}
+
+// dirUnchanged reports whether the directory at path is as it was on the
+// last pass: its inotify watch saw no event, or where it cannot be
+// watched, it has the inode and modification time it had, long enough
+// not to be racy. The runtimes replace a container's files by renaming a new
+// file over the old one (docker's config.v2.json and hostconfig.json,
+// runc's state.json, crun's status, a pid file), which changes the
+// directory's modification time; while it has not changed, the files in
+// it can be trusted without a stat of their own.
+func (c *fileCache) dirUnchanged(path string) bool {
+	if tok, ok := c.watch(path); ok {
+		e := c.entries[path]
+		if e != nil && e.watched && e.token == tok {
+			e.pass = c.pass
+			return true
+		}
+		c.entries[path] = &cacheEntry{watched: true, token: tok, pass: c.pass}
+		return false
+	}
+	var st unix.Stat_t
+	c.stats++
+	if err := unix.Stat(path, &st); err != nil {
+		delete(c.entries, path)
+		return false
+	}
+	mtime := st.Mtim.Nano()
+	e := c.entries[path]
+	same := e != nil && !e.racy && e.ino == st.Ino && e.mtimeNS == mtime
+	c.entries[path] = &cacheEntry{ino: st.Ino, mtimeNS: mtime, pass: c.pass, racy: c.now().Sub(time.Unix(0, mtime)) < racyWindow}
+	return same
 }
 
 // load returns parse's result for the file at path, reading and parsing
-// it only when it changed since the last pass. A missing file returns an
-// error for which os.IsNotExist is true; it is not cached.
-func (c *fileCache) load(path string, parse func([]byte) (any, error)) (any, error) {
+// it only when it changed since the last pass. trusted, from
+// dirUnchanged, skips the stat when the file was seen before. A missing
+// file returns an error for which os.IsNotExist is true.
+func (c *fileCache) load(path string, trusted bool, parse func([]byte) (any, error)) (any, error) {
+	if e := c.entries[path]; trusted && e != nil && !e.racy {
+		e.pass = c.pass
+		if e.missing {
+			return nil, &os.PathError{Op: "stat", Path: path, Err: unix.ENOENT}
+		}
+		return e.value, e.err
+	}
 	var st unix.Stat_t
+	c.stats++
 	if err := unix.Stat(path, &st); err != nil {
 		delete(c.entries, path)
+		if err == unix.ENOENT {
+			c.entries[path] = &cacheEntry{missing: true, pass: c.pass}
+		}
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {

@@ -41,8 +41,8 @@ type Result struct {
 	// Errors are the files that could not be read or understood.
 	Errors []FileError
 	// Reads is how many files this pass read (the rest came from the
-	// cache).
-	Reads int
+	// cache); Stats how many it had to stat.
+	Reads, Stats int
 }
 
 // Source is one runtime state directory that exists.
@@ -81,7 +81,7 @@ func (d *Discoverer) Discover() Result {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cache.begin()
-	reads := d.cache.reads
+	reads, stats := d.cache.reads, d.cache.stats
 	p := &pass{d: d, byKey: map[string]*Record{}}
 	p.docker()
 	p.containerd()
@@ -91,7 +91,7 @@ func (d *Discoverer) Discover() Result {
 	p.lxc()
 	p.machined()
 	d.cache.end()
-	res := Result{Sources: p.sources, Errors: p.errs, Reads: d.cache.reads - reads}
+	res := Result{Sources: p.sources, Errors: p.errs, Reads: d.cache.reads - reads, Stats: d.cache.stats - stats}
 	res.Records = make([]Record, 0, len(p.order))
 	for _, r := range p.order {
 		res.Records = append(res.Records, *r)
@@ -115,7 +115,13 @@ func (p *pass) path(rel string) string { return filepath.Join(p.d.root, rel) }
 // load reads and parses a file through the cache. A missing file gives
 // ok false and no error recorded; any other failure is recorded.
 func (p *pass) load(path string, parse func([]byte) (any, error)) (any, bool) {
-	v, err := p.d.cache.load(path, parse)
+	return p.loadIn(false, path, parse)
+}
+
+// loadIn is load for a file in a directory dirUnchanged vouched for
+// (trusted true): no stat unless the file is new to the cache.
+func (p *pass) loadIn(trusted bool, path string, parse func([]byte) (any, error)) (any, bool) {
+	v, err := p.d.cache.load(path, trusted, parse)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			p.fail(path, err)
@@ -134,6 +140,10 @@ func (p *pass) fail(path string, err error) {
 	p.errs = append(p.errs, FileError{Path: p.rel(path), Err: err})
 }
 
+// dirUnchanged reports whether a container's state directory is as it
+// was on the last pass (see fileCache.dirUnchanged).
+func (p *pass) dirUnchanged(dir string) bool { return p.d.cache.dirUnchanged(dir) }
+
 // rel returns path without the root prefix.
 func (p *pass) rel(path string) string {
 	if p.d.root == "/" {
@@ -148,17 +158,13 @@ func (p *pass) rel(path string) string {
 // list returns the names of the entries of dir. A missing directory is
 // an empty list, not an error; ok says it exists.
 func (p *pass) list(dir string) (names []string, ok bool) {
-	entries, err := os.ReadDir(dir)
+	names, err := p.d.cache.list(dir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			p.fail(dir, err)
 			return nil, true
 		}
 		return nil, false
-	}
-	names = make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
 	}
 	return names, true
 }

@@ -31,6 +31,11 @@ func (p *pass) containerd() {
 		for _, ns := range nss {
 			ids, _ := p.list(filepath.Join(dir, ns))
 			for _, id := range ids {
+				if old := p.lookup(id); old != nil && old.Runtime == Docker {
+					// docker's own files named it; its bundle adds nothing
+					// the kernel does not tell (and costs a read of 10 KiB).
+					continue
+				}
 				if p.containerdTask(filepath.Join(dir, ns, id), ns, id) && ns != containerdMobyNamespace {
 					p.sources[src].Containers++
 				}
@@ -41,15 +46,16 @@ func (p *pass) containerd() {
 
 // containerdTask reads one bundle; false when it has no readable spec.
 func (p *pass) containerdTask(bundle, ns, id string) bool {
+	trusted := p.dirUnchanged(bundle)
 	specPath := filepath.Join(bundle, "config.json")
-	v, ok := p.load(specPath, parseSpec)
+	v, ok := p.loadIn(trusted, specPath, parseSpec)
 	if !ok {
 		return false
 	}
 	r := RecordFromContainerdBundle(ns, id, v.(*OCISpec))
 	r.Bundle = bundle
 	r.Source = p.rel(specPath)
-	if pid, ok := p.load(filepath.Join(bundle, "init.pid"), parsePID); ok {
+	if pid, ok := p.loadIn(trusted, filepath.Join(bundle, "init.pid"), parsePID); ok {
 		r.PID = pid.(int)
 	}
 	p.add(r)

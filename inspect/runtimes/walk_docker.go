@@ -23,14 +23,15 @@ func (p *pass) docker() {
 	}
 	src := p.source(Docker, dir)
 	for _, id := range ids {
+		trusted := p.dirUnchanged(filepath.Join(dir, id))
 		cfgPath := filepath.Join(dir, id, "config.v2.json")
-		v, ok := p.load(cfgPath, func(b []byte) (any, error) { return ParseDockerConfig(b) })
+		v, ok := p.loadIn(trusted, cfgPath, func(b []byte) (any, error) { return ParseDockerConfig(b) })
 		if !ok {
 			continue
 		}
 		r := *v.(*Record) // a copy: the cached record is shared
 		r.Source = p.rel(cfgPath)
-		if l, ok := p.load(filepath.Join(dir, id, "hostconfig.json"), func(b []byte) (any, error) { return ParseDockerHostConfig(b) }); ok {
+		if l, ok := p.loadIn(trusted, filepath.Join(dir, id, "hostconfig.json"), func(b []byte) (any, error) { return ParseDockerHostConfig(b) }); ok {
 			r.Limits = l.(Limits)
 		}
 		p.add(&r)

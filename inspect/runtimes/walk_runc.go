@@ -32,6 +32,11 @@ func (p *pass) runcStates() {
 		}
 		src := -1
 		for _, id := range ids {
+			if old := p.lookup(id); old != nil && old.Runtime == Docker && old.PID != 0 {
+				// docker recorded the PID and names the container in its
+				// cgroup path: its runc state (~30 KiB) adds nothing.
+				continue
+			}
 			r := p.runcState(root, id)
 			if r == nil {
 				continue
@@ -59,12 +64,13 @@ func (p *pass) runcState(root runcRoot, id string) *Record {
 	var path string
 	var v any
 	var ok bool
+	trusted := p.dirUnchanged(filepath.Join(root.dir, id))
 	if root.runtime == Crun {
 		path = filepath.Join(root.dir, id, "status")
-		v, ok = p.load(path, func(b []byte) (any, error) { return ParseCrunStatus(id, b) })
+		v, ok = p.loadIn(trusted, path, func(b []byte) (any, error) { return ParseCrunStatus(id, b) })
 	} else {
 		path = filepath.Join(root.dir, id, "state.json")
-		v, ok = p.load(path, func(b []byte) (any, error) { return ParseRuncState(b) })
+		v, ok = p.loadIn(trusted, path, func(b []byte) (any, error) { return ParseRuncState(b) })
 	}
 	if !ok {
 		return nil

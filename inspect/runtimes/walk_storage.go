@@ -67,7 +67,7 @@ func (p *pass) storageAt(graph, run string, uid int) {
 				continue // named by libpod's database
 			}
 			specPath := filepath.Join(graph, driver, sc.ID, "userdata", "config.json")
-			s, ok := p.load(specPath, parseSpec)
+			s, ok := p.loadIn(p.dirUnchanged(filepath.Dir(specPath)), specPath, parseSpec)
 			if !ok {
 				continue // not created yet, or a buildah working container
 			}
@@ -81,7 +81,8 @@ func (p *pass) storageAt(graph, run string, uid int) {
 				count(&podmanSrc, Podman, filepath.Join(graph, driver))
 			}
 			r.Source, r.UID = p.rel(specPath), uid
-			if pid, ok := p.load(filepath.Join(run, driver, sc.ID, "userdata", "pidfile"), parsePID); ok {
+			runDir := filepath.Join(run, driver, sc.ID, "userdata")
+			if pid, ok := p.loadIn(p.dirUnchanged(runDir), filepath.Join(runDir, "pidfile"), parsePID); ok {
 				r.PID = pid.(int)
 			}
 			p.add(r)
