@@ -32,7 +32,13 @@ type matcher struct {
 	host NSSet
 	// ownCg are the containers' own cgroups.
 	ownCg map[CgroupKey]ContainerRef
+	// claimed are the PIDs already some container's init.
+	claimed map[int]bool
 }
+
+// claimRank orders the runtimes' claims on an init PID: the low-level
+// runtimes' state comes last.
+var claimRank = map[string]int{runtimes.Runc: 1, runtimes.Crun: 1}
 
 // containerKey is how a container found by a runtime file, a cgroup path
 // and a process meet: OCI runtimes share IDs, LXC, machines and nscope
@@ -59,8 +65,19 @@ func (s *Scanner) attachContainers(snap *Snapshot, res runtimes.Result, bad *unr
 	for _, src := range res.Sources {
 		snap.ContainerSources = append(snap.ContainerSources, ContainerSource(src))
 	}
-	m := &matcher{snap: snap, systemd: snap.Host.Systemd, hint: s.cgroupHint, byKey: map[string]*Container{}, host: snap.Host.InitNS}
-	for i := range res.Records {
+	m := &matcher{snap: snap, systemd: snap.Host.Systemd, hint: s.cgroupHint, byKey: map[string]*Container{},
+		host: snap.Host.InitNS, claimed: map[int]bool{}}
+	// A process is the init of one container: the runtime that names
+	// containers claims it before the runc or crun state beneath it (a
+	// state left behind, a PID recorded twice).
+	order := make([]int, len(res.Records))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return claimRank[res.Records[order[i]].Runtime] < claimRank[res.Records[order[j]].Runtime]
+	})
+	for _, i := range order {
 		m.addRecord(&res.Records[i])
 	}
 	m.fromProcesses()
@@ -82,16 +99,27 @@ func (m *matcher) addRecord(r *runtimes.Record) {
 		c.Compose = &ContainerCompose{Project: r.Compose.Project, Service: r.Compose.Service}
 	}
 	if r.PID > 0 {
-		if p := m.snap.Process(r.PID); p != nil && m.plausible(p, r) {
+		if p := m.snap.Process(r.PID); p != nil && !m.claimed[r.PID] && m.plausible(p, r) {
 			c.InitPID = r.PID
+			m.claimed[r.PID] = true
 		} else {
 			c.RuntimePID = r.PID
 		}
 	}
 	if c.InitPID == 0 && r.CgroupsPath != "" && r.Runtime == runtimes.LXC {
-		c.InitPID = m.initIn(r.CgroupsPath)
+		m.claim(c, m.initIn(r.CgroupsPath))
 	}
 	m.add(c)
+}
+
+// claim makes pid c's init unless it is 0 or another container's.
+func (m *matcher) claim(c *Container, pid int) bool {
+	if pid == 0 || m.claimed[pid] {
+		return false
+	}
+	c.InitPID = pid
+	m.claimed[pid] = true
+	return true
 }
 
 // add registers a container; false when one with its key is there.
@@ -170,12 +198,16 @@ func (m *matcher) fromProcesses() {
 func (m *matcher) fromProcess(runtime, name, image string, init, by int, what string) {
 	if c := m.byKey[containerKey(runtime, name)]; c != nil {
 		if c.InitPID == 0 {
-			c.InitPID = init
+			m.claim(c, init)
 		}
 		return
 	}
-	m.add(&Container{Runtime: runtime, ID: name, Name: name, Image: image, InitPID: init,
-		Source: "process " + strconv.Itoa(by) + " (" + what + ")"})
+	if m.claimed[init] {
+		return // a runtime's file named it already
+	}
+	c := &Container{Runtime: runtime, ID: name, Name: name, Image: image, Source: "process " + strconv.Itoa(by) + " (" + what + ")"}
+	m.claim(c, init)
+	m.add(c)
 }
 
 // children returns the PIDs of each process's children.
@@ -208,18 +240,19 @@ func (m *matcher) fromCgroups() {
 			return
 		}
 		init := m.initIn(h.Path)
-		if init == 0 {
+		if init == 0 || m.claimed[init] {
 			return
 		}
 		if c != nil {
-			c.InitPID = init
+			m.claim(c, init)
 			return
 		}
 		name := h.ID
 		if len(name) == 64 {
 			name = name[:12]
 		}
-		c = &Container{Runtime: h.Runtime, ID: h.ID, Name: name, InitPID: init, Source: "cgroup path"}
+		c = &Container{Runtime: h.Runtime, ID: h.ID, Name: name, Source: "cgroup path"}
+		m.claim(c, init)
 		if h.PodUID != "" || h.PodID != "" {
 			c.Pod = &ContainerPod{UID: h.PodUID, ID: h.PodID}
 		}

@@ -293,3 +293,23 @@ func TestAttachContainersUnreadable(t *testing.T) {
 		t.Errorf("unreadable (-want +got):\n%s", diff)
 	}
 }
+
+// TestAttachContainersOneInitPerProcess: when a runc state and a runtime
+// above it both record a process as their init (a state left behind),
+// the runtime that names containers has it.
+func TestAttachContainersOneInitPerProcess(t *testing.T) {
+	b := newHostBuilder()
+	b.proc(1, 0, 1, "/sbin/init", "/", nil)
+	b.proc(100, 1, 10, "containerd-shim-runc-v2", "/", nil)
+	b.proc(101, 100, 500, "sleep 3600", "/docker/"+dockerID1, map[NSType]uint64{PIDNS: 12}, 1)
+	snap := b.finish()
+	res := runtimes.Result{Records: []runtimes.Record{
+		{Runtime: runtimes.Crun, ID: "leftover", Name: "leftover", State: "running", PID: 101, PIDStart: 500},
+		{Runtime: runtimes.Docker, ID: dockerID1, Name: "web", State: "running", PID: 101},
+	}}
+	attachTest(t, snap, res)
+	web, left := snap.Container(ContainerRef{"docker", dockerID1}), snap.Container(ContainerRef{"crun", "leftover"})
+	if web.InitPID != 101 || left.InitPID != 0 || left.RuntimePID != 101 || left.State != "stopped" {
+		t.Errorf("docker %s; crun %s", containerLine(snap, web), containerLine(snap, left))
+	}
+}

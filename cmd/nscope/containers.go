@@ -23,6 +23,9 @@ type containersOptions struct {
 	json   bool
 	all    bool
 	sample time.Duration
+	// runtimeRoot is where the runtimes' files are read (hidden: for
+	// fixture trees).
+	runtimeRoot string
 }
 
 func newContainersCmd() *cobra.Command {
@@ -61,6 +64,8 @@ ambiguous one lists the candidates and exits 2.`,
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (the snapshot's container objects)")
 	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "include stopped, exited and created containers")
 	cmd.Flags().DurationVar(&o.sample, "sample", 0, "measure CPU and throttling over this long (two scans), e.g. 1s; 0 shows CPU time since start")
+	cmd.Flags().StringVar(&o.runtimeRoot, "runtime-root", "", "directory the runtimes' state is read under (a fixture tree for tests)")
+	_ = cmd.Flags().MarkHidden("runtime-root")
 	return cmd
 }
 
@@ -68,7 +73,11 @@ func runContainers(ctx context.Context, out, errOut io.Writer, o containersOptio
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	sc := newScanner(inspect.WithFDs(false), inspect.WithMounts(false))
+	opts := []inspect.Option{inspect.WithFDs(false), inspect.WithMounts(false)}
+	if o.runtimeRoot != "" {
+		opts = append(opts, inspect.ContainerRoot(o.runtimeRoot))
+	}
+	sc := newScanner(opts...)
 	snap, err := sc.Scan(ctx)
 	if err != nil {
 		return err

@@ -87,7 +87,7 @@ func TestDiscoverHost(t *testing.T) {
 	want := []string{
 		"containerd nscope-test nsct-app name=api image=registry.local/api:1.4 pod=prod/api-7f9/0b5c2a1e/nsct-sandbox infra=false state= pid=13583 start=155187 uid=0 cg=/nscope-test-explore/nsct-app src=/run/containerd/io.containerd.runtime.v2.task/nscope-test/nsct-app/config.json",
 		"containerd nscope-test nsct-sandbox name=api-7f9 image= pod=prod/api-7f9/0b5c2a1e/nsct-sandbox infra=true state= pid=13491 start=154863 uid=0 cg=/nscope-test-explore/nsct-sandbox src=/run/containerd/io.containerd.runtime.v2.task/nscope-test/nsct-sandbox/config.json",
-		"crun  nsct-crun name=nsct-crun image= pod=- infra=false state=running pid=26371 start=60803 uid=0 cg=/nsct-crun src=/run/crun/nsct-crun/status",
+		"crun  nsct-crun name=nsct-crun image= pod=- infra=false state=running pid=26399 start=60900 uid=0 cg=/nsct-crun src=/run/crun/nsct-crun/status",
 		// docker's runc state and containerd bundle are not read: docker
 		// names the container, the kernel tells the rest.
 		"docker  9f3aebb03d66 name=nsct-explore image=nscope-ct/busybox pod=- infra=false state=running pid=14944 start=0 uid=0 cg= src=/var/lib/docker/containers/" + dockerID + "/config.v2.json",

@@ -291,7 +291,7 @@ func TestParseSmallFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if crun.PID != 26371 || crun.PIDStart != 60803 || crun.CgroupsPath != "/nsct-crun" || crun.Bundle != "/tmp/nsct/bundle" || crun.Created.IsZero() {
+	if crun.PID != 26399 || crun.PIDStart != 60900 || crun.CgroupsPath != "/nsct-crun" || crun.Bundle != "/tmp/nsct/bundle" || crun.Created.IsZero() {
 		t.Errorf("crun status = %+v", crun)
 	}
 	m, err := ParseMachine(fixture(t, "host/run/systemd/machines/nsct-machine"))
