@@ -146,10 +146,37 @@ func TestLivePodmanPod(t *testing.T) {
 	img := "localhost/nscope-ct/busybox:" + tagOf(u)
 	importImage(t, "podman", img, env...)
 	pod, a, b := u+"-pod", u+"-a", u+"-b"
+	var podCgroup string
+	var ctrIDs []string
 	t.Cleanup(func() {
 		c := exec.Command("podman", "pod", "rm", "-f", "-t", "0", pod)
 		c.Env = append(os.Environ(), env...)
 		_ = c.Run()
+		// podman leaves the pod's cgroup in the hierarchies it does not
+		// manage (name=systemd, the empty v2 tree of a hybrid host), and
+		// the "podman container cleanup" conmon runs at each exit makes it
+		// again: wait for those to finish first.
+		if podCgroup == "" {
+			return
+		}
+		podID := filepath.Base(podCgroup)
+		for range 100 {
+			if !anyProcessMentions(append([]string{podID}, ctrIDs...)...) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, h := range New().Layout().Hierarchies {
+			for _, d := range []string{"conmon", ""} {
+				dir := filepath.Join(h.Mount, podCgroup, d)
+				for range 50 { // conmon may still be leaving it
+					if err := syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
 	})
 	runEnv(t, env, "podman", "pod", "create", "--name", pod, "--network", "none")
 	runEnv(t, env, "podman", "run", "-d", "--pod", pod, "--name", a, img, "sleep", "600")
@@ -161,6 +188,7 @@ func TestLivePodmanPod(t *testing.T) {
 		CgroupPath string
 	}
 	inspectJSON(t, env, &podInfo, "podman", "pod", "inspect", pod)
+	podCgroup = podInfo.CgroupPath
 	snap := scanUntil(t, "the pod's three containers", func(s *Snapshot) bool {
 		infra := s.Container(ContainerRef{"podman", podInfo.Infra})
 		return running("podman", a)(s) && running("podman", b)(s) && infra != nil && infra.InitPID != 0
@@ -179,6 +207,7 @@ func TestLivePodmanPod(t *testing.T) {
 			}
 		}
 		inspectJSON(t, env, &want, "podman", "inspect", name)
+		ctrIDs = append(ctrIDs, want.ID)
 		c := snap.Container(ContainerRef{"podman", want.ID})
 		if c == nil {
 			t.Fatalf("no podman container %s", want.ID)
@@ -336,6 +365,12 @@ func TestLiveContainerdCRI(t *testing.T) {
 			_ = exec.Command("ctr", "-n", ns, "container", "delete", id).Run()
 		}
 		_ = exec.Command("ctr", "namespace", "remove", ns).Run()
+		// containerd removes the tasks' cgroups, not the parent we named.
+		for _, h := range New().Layout().Hierarchies {
+			for _, d := range []string{app, sandbox, ""} {
+				_ = syscall.Rmdir(filepath.Join(h.Mount, u, d))
+			}
+		}
 	})
 	ann := func(kv ...string) []string {
 		var out []string
@@ -364,13 +399,6 @@ func TestLiveContainerdCRI(t *testing.T) {
 		"--with-ns", fmt.Sprintf("network:/proc/%d/ns/net", sandboxPID), "--with-ns", fmt.Sprintf("ipc:/proc/%d/ns/ipc", sandboxPID)},
 		ann(append(pod, "io.kubernetes.cri.container-type=container", "io.kubernetes.cri.container-name=api", "io.kubernetes.cri.image-name=registry.local/api:1.4")...)...)
 	run(t, "ctr", append(args, "--rootfs", rootfs, app, "/bin/sleep", "601")...)
-	t.Cleanup(func() {
-		for _, h := range New().Layout().Hierarchies {
-			for _, d := range []string{app, sandbox, ""} {
-				_ = syscall.Rmdir(filepath.Join(h.Mount, u, d))
-			}
-		}
-	})
 	snap := scanUntil(t, "the CRI pod", func(s *Snapshot) bool {
 		c := s.Container(ContainerRef{"containerd", app})
 		return c != nil && c.InitPID != 0
@@ -539,4 +567,19 @@ func limitsText(l ContainerLimits) string {
 		return strconv.FormatInt(*p, 10)
 	}
 	return fmt.Sprintf("quota %s period %s memory %s pids %s", f(l.CPUQuotaUS), f(l.CPUPeriodUS), f(l.MemoryMax), f(l.PidsMax))
+}
+
+// anyProcessMentions reports whether a process's command line names one
+// of the IDs (podman's conmon and its exit commands do).
+func anyProcessMentions(ids ...string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		data, _ := os.ReadFile(d)
+		for _, id := range ids {
+			if id != "" && strings.Contains(string(data), id) {
+				return true
+			}
+		}
+	}
+	return false
 }
