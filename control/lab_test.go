@@ -1,10 +1,12 @@
 package control
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
-// ./cmd/kernlab): a pure cgroup v2 host with cpu, memory, pids and io
-// enabled for the root's children. They prove the v2 file set against the
-// real kernel: cpu.max throttling, memory.max OOM, pids.max, io.max,
-// cgroup.freeze, cgroup.kill, the kernel's own refusals, and undo.
+// ./cmd/kernlab). The TestLabV2 ones here apply to the cgroup v2
+// configurations (6.1-v2, 6.12-v2): a pure cgroup v2 host with cpu,
+// memory, pids and io enabled for the root's children. They prove the v2
+// file set against the real kernel: cpu.max throttling, memory.max OOM,
+// pids.max, io.max, cgroup.freeze, cgroup.kill, the kernel's own refusals,
+// and undo. The legacy configuration's are in legacy_lab_test.go.
 
 import (
 	"errors"
@@ -21,6 +23,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -33,12 +36,7 @@ type labV2 struct {
 
 func newLabV2(t *testing.T) *labV2 {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates cgroups")
-	}
+	labproto.Need(t, labproto.CgroupV2)
 	layout, err := inspect.DetectCgroupLayout("/proc", "/sys")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,13 @@
 package inspect_test
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
-// ./cmd/kernlab), where cgroup2 is mounted at /sys/fs/cgroup with the cpu,
-// memory, pids and io controllers enabled. They prove that the scanner
-// reads a pure v2 host right: the mode, the controllers, every limit and
-// usage file, and the rates the TUI shows from two scans.
+// ./cmd/kernlab). Those that call labNeedV2 apply to the cgroup v2
+// configurations (6.1-v2, 6.12-v2), where cgroup2 is mounted at
+// /sys/fs/cgroup with the cpu, memory, pids and io controllers enabled.
+// They prove that the scanner reads a pure v2 host right: the mode, the
+// controllers, every limit and usage file, and the rates the TUI shows
+// from two scans. labNeed's tests (TestLabBPFMatchesProcfs) run in every
+// configuration; the legacy ones are in legacy_lab_test.go.
 
 import (
 	"context"
@@ -24,21 +27,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
 
 const labCgroupRoot = "/sys/fs/cgroup"
 
-// labNeed skips unless running in the kernel lab guest.
+// labNeed skips unless running in a kernel lab guest, of any
+// configuration: the 6.1 and 6.12 v2 guests and the 6.1 legacy one.
+// TestLabBPFMatchesProcfs uses it, so that a kernel structure that moved
+// between versions, or a cgroup read that differs on v1, fails there.
 func labNeed(t *testing.T) {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates cgroups")
-	}
+	labproto.Need(t, labproto.AnyCgroup...)
+}
+
+// labNeedV2 skips unless running in a cgroup v2 lab guest.
+func labNeedV2(t *testing.T) {
+	t.Helper()
+	labproto.Need(t, labproto.CgroupV2)
 }
 
 // labCgroup creates a uniquely named cgroup at the v2 root, writes the
@@ -136,7 +144,7 @@ func labKeyed(t *testing.T, file, key string) int64 {
 func ptr[T any](v T) *T { return &v }
 
 func TestLabLayoutUnified(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
 	layout := s.Layout()
 	if layout.Mode != inspect.CgroupUnified {
@@ -158,7 +166,7 @@ func TestLabLayoutUnified(t *testing.T) {
 }
 
 func TestLabScanLimitsAndUsage(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	dev, err := os.ReadFile("/sys/block/vda/dev")
 	if err != nil {
 		t.Fatalf("the lab disk: %v", err)
@@ -243,7 +251,7 @@ func TestLabScanLimitsAndUsage(t *testing.T) {
 // scans must match both that and cpu.stat read directly over the same
 // interval, and throttling must show.
 func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	dir, path := labCgroup(t, [2]string{"cpu.max", "20000 100000"})
 	labStart(t, dir, "/bin/sh", "-c", "while :; do :; done")
 	time.Sleep(300 * time.Millisecond)
@@ -284,7 +292,7 @@ func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
 // A child that allocates more than memory.max is OOM-killed; the scan
 // reports the kill from memory.events, and the rates show it as new.
 func TestLabScanReportsOOMKill(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	dir, path := labCgroup(t, [2]string{"memory.max", "16M"})
 	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
 	prev := labScan(t, s)

@@ -54,7 +54,7 @@ func runShellAction(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 }
 
 // procLabel names a process for titles: "PID 812 (nginx)".
-func procLabel(p *inspect.Process) string { return fmt.Sprintf("PID %d (%s)", p.PID, p.Comm) }
+func procLabel(p *inspect.Process) string { return fmt.Sprintf("PID %d (%s)", p.PID, sanitize(p.Comm)) }
 
 // startRefusal explains why nothing is started.
 func startRefusal(st *Styles, what, why string) dialog.Dialog {
@@ -226,7 +226,7 @@ func (d *shellDialog) View(width, height int) string {
 	b = append(b, st.of(roleTitle).Render("Shell in the namespaces of "+d.label))
 	switch {
 	case d.err != nil:
-		b = append(b, "", st.of(roleError).Render(wrapText(d.err.Error(), width)), "", st.of(roleDim).Render("esc closes"))
+		b = append(b, "", st.of(roleError).Render(wrapText(sanitize(d.err.Error()), width)), "", st.of(roleDim).Render("esc closes"))
 		return strings.Join(b, "\n")
 	case d.plan0 == nil:
 		b = append(b, "", st.of(roleDim).Render(d.busy))
@@ -262,9 +262,9 @@ func (d *shellDialog) View(width, height int) string {
 	}
 	b = append(b, st.of(roleLabel).Render("root, cwd ")+root)
 	if d.plan0.Cgroup != "" {
-		b = append(b, st.of(roleLabel).Render("cgroup    ")+d.plan0.Cgroup+" (v2, joined with the default set)")
+		b = append(b, st.of(roleLabel).Render("cgroup    ")+sanitize(d.plan0.Cgroup)+" (v2, joined with the default set)")
 	}
-	cmd := joinArgs(d.plan0.Command)
+	cmd := sanitize(joinArgs(d.plan0.Command))
 	if len(d.plan0.ShellTried) > 0 {
 		cmd += st.of(roleDim).Render("  (found inside the target; tried " + strings.Join(d.plan0.ShellTried, ", ") + ")")
 	}

@@ -249,7 +249,7 @@ func (f *spawnForm) View(width, height int) string {
 		b = append(b, st.of(roleDim).Render("launching…"))
 	}
 	if f.errMsg != "" {
-		b = append(b, st.of(roleError).Render(wrapText(f.errMsg, width)))
+		b = append(b, st.of(roleError).Render(wrapText(sanitize(f.errMsg), width)))
 	}
 	b = append(b, "", st.of(roleDim).Render("tab/↑/↓ move · space ticks · enter launches · esc cancels"))
 	return fitLines(strings.Join(b, "\n"), width, height)

@@ -1,9 +1,11 @@
 package main
 
 // These TestLab tests run inside the kernel lab guest (go run ./cmd/kernlab)
-// and pin down the cgroup v2 facts the rest of nscope relies on, by writing
+// and pin down the cgroup facts the rest of nscope relies on, by writing
 // the kernel's files directly: values read back as the kernel normalises
 // them, and bad values fail with the errno that control maps to a message.
+// needLab's tests apply to the v2 configurations (6.1-v2, 6.12-v2); the
+// TestLabLegacy ones in legacy_lab_test.go to the legacy one.
 
 import (
 	"errors"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 )
 
 // helperEnv makes the test binary act as a helper process instead of
@@ -47,16 +51,11 @@ func TestMain(m *testing.M) {
 	}
 }
 
-// needLab skips unless running in the kernel lab guest, and fails if the
+// needLab skips unless running in a cgroup v2 lab guest, and fails if the
 // guest is not what the lab promises.
 func needLab(t *testing.T) {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: writes cgroup files")
-	}
+	labproto.Need(t, labproto.CgroupV2)
 	var st unix.Statfs_t
 	if err := unix.Statfs(cgroupRoot, &st); err != nil || st.Type != unix.CGROUP2_SUPER_MAGIC {
 		t.Fatalf("%s is not cgroup2 in the lab guest (statfs: %v)", cgroupRoot, err)

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -136,7 +133,7 @@ func selectContainers(snap *inspect.Snapshot, args []string, all bool) ([]inspec
 			var amb *inspect.AmbiguousContainerError
 			var unknown *inspect.UnknownContainerError
 			if errors.As(err, &amb) || errors.As(err, &unknown) || errors.Is(err, inspect.ErrBadContainerQuery) {
-				return nil, usagef("%s", termSafe(err.Error()))
+				return nil, &usageError{err}
 			}
 			return nil, err
 		}
@@ -173,9 +170,11 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 			acct = cpu
 		}
 		mem, pids := cg(c, memH), cg(c, pidsH)
-		t.row(termSafe(c.Name), c.Runtime, termSafe(orDash(c.Image)), termSafe(podText(c)),
+		// The table escapes every cell: names, images, pods and states
+		// are the runtimes' files' text.
+		t.row(c.Name, c.Runtime, orDash(c.Image), podText(c),
 			containerCPUText(acct, rates), cpuLimitText(cpu), containerThrottledText(cpu, rates),
-			containerMemText(mem), containerPidsText(pids), termSafe(orDash(c.State)), termSafe(sharedText(snap, c)))
+			containerMemText(mem), containerPidsText(pids), orDash(c.State), sharedText(snap, c))
 	}
 	return t.flush()
 }
@@ -272,37 +271,4 @@ func shortContainerID(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-// termSafe makes host text safe for a terminal: C0 and C1 controls, DEL,
-// bidi controls and invalid UTF-8 become visible escapes (\x1b, \u202e).
-// Another change adds a shared escaping helper for every CLI sink; this
-// one stands in until it is merged.
-func termSafe(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
-			b.WriteString(strconv.QuoteRuneToASCII(r)[1 : len(strconv.QuoteRuneToASCII(r))-1])
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
 }

@@ -137,7 +137,7 @@ func TestContainersCLIEscapes(t *testing.T) {
 			t.Errorf("the table passes %q to the terminal:\n%q", bad, out)
 		}
 	}
-	for _, want := range []string{`evil\x1b]0;pwned\x07\x1b[31mred`, `img\u202etxt.exe`, `compose:p\u009bq`} {
+	for _, want := range []string{`evil\e]0;pwned\a\e[31mred`, `img\u202etxt.exe`, `compose:p\u009bq`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table does not show %s:\n%s", want, out)
 		}
@@ -174,7 +174,7 @@ func TestContainersCLISeesRunLaunch(t *testing.T) {
 	needRootCLI(t)
 	parent := cliCgroupParent(t)
 	name := fmt.Sprintf("ctrtest-%d", os.Getpid())
-	cmd := exec.Command(nscopeBinary(t), "run", "--cgroup-parent", parent, "--name", name, "--", "/bin/sleep", "60")
+	cmd := exec.Command(nscopeBinary(t), "run", "--yes", "--cgroup-parent", parent, "--name", name, "--", "/bin/sleep", "60")
 	cmd.Env = append(os.Environ(), "NSCOPE_STATE_DIR="+t.TempDir())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var runOut strings.Builder

@@ -2,7 +2,9 @@ package main
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
 // ./cmd/kernlab) against the real nscope binary the lab built
-// (NSCOPE_BIN), on a pure cgroup v2 host with controllers.
+// (NSCOPE_BIN). labBinary names the configurations each applies to: the
+// ones here the cgroup v2 guests (6.1-v2, 6.12-v2), a pure v2 host with
+// controllers; legacy_lab_test.go has the legacy guest's.
 
 import (
 	"bytes"
@@ -20,15 +22,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
 )
 
-// labBinary returns the nscope binary to drive, skipping outside the lab.
-func labBinary(t *testing.T) string {
+// labBinary returns the nscope binary to drive, skipping outside a lab
+// guest with one of the cgroup setups.
+func labBinary(t *testing.T, setups ...labproto.CgroupSetup) string {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
+	labproto.Need(t, setups...)
 	bin := os.Getenv("NSCOPE_BIN")
 	if bin == "" {
 		t.Fatal("NSCOPE_BIN is not set: the lab puts the nscope binary at /bin/nscope and names it there")
@@ -100,7 +102,7 @@ func labRun(t *testing.T, bin string, args ...string) string {
 }
 
 func TestLabCLICgroupJSON(t *testing.T) {
-	bin := labBinary(t)
+	bin := labBinary(t, labproto.CgroupV2)
 	dir, path := labCgroup(t,
 		[2]string{"cpu.max", "20000 100000"},
 		[2]string{"memory.max", "128M"},
@@ -168,23 +170,29 @@ func TestLabCLICgroupJSON(t *testing.T) {
 	}
 }
 
-// nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
-func TestLabCLIEnterJoinsCgroup(t *testing.T) {
-	bin := labBinary(t)
-	dir, path := labCgroup(t)
-	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
-	// Wait until the target has renamed its UTS namespace.
+// waitEnteredHostname waits until nscope enter into pid's UTS namespace
+// shows the hostname the target sets for itself.
+func waitEnteredHostname(t *testing.T, bin string, pid int, want string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out, _ := exec.Command(bin, "enter", fmt.Sprint(target.Process.Pid), "--ns", "uts", "--", "/bin/hostname").Output()
-		if strings.TrimSpace(string(out)) == "lab-target" {
-			break
+		out, _ := exec.Command(bin, "enter", fmt.Sprint(pid), "--ns", "uts", "--", "/bin/hostname").Output()
+		if strings.TrimSpace(string(out)) == want {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("target never showed hostname lab-target through nscope enter (last output %q)", out)
+			t.Fatalf("target never showed hostname %s through nscope enter (last output %q)", want, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
+func TestLabCLIEnterJoinsCgroup(t *testing.T) {
+	bin := labBinary(t, labproto.CgroupV2)
+	dir, path := labCgroup(t)
+	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
+	waitEnteredHostname(t, bin, target.Process.Pid, "lab-target")
 	out := labRun(t, bin, "enter", fmt.Sprint(target.Process.Pid), "--", "/bin/sh", "-c", "hostname; cat /proc/self/cgroup")
 	want := "lab-target\n0::" + path + "\n"
 	if diff := cmp.Diff(want, out); diff != "" {
@@ -196,7 +204,7 @@ func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 // in it (clone3 CLONE_INTO_CGROUP on v2), and removes the cgroup after the
 // command exits.
 func TestLabCLIRunPlacesChildInItsCgroup(t *testing.T) {
-	bin := labBinary(t)
+	bin := labBinary(t, labproto.CgroupV2)
 	parentDir, parent := labCgroup(t)
 	name := "run-child"
 	// Without a new cgroup namespace the command sees its real cgroup path.

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nscope/nscope/internal/termtext"
 )
 
 func init() { register(newSnapshotCmd) }
@@ -50,7 +52,13 @@ snapshot in the TUI. The format is described in README.md.`,
 			if pretty {
 				write = snap.WriteJSON
 			}
-			if err := write(w); err != nil {
+			// The same values, with DEL, C1 and bidi characters as \u
+			// escapes: safe when the JSON goes to a terminal.
+			jw := termtext.NewJSONWriter(w)
+			if err := write(jw); err != nil {
+				return err
+			}
+			if err := jw.Flush(); err != nil {
 				return err
 			}
 			return w.Flush()
