@@ -1,33 +1,59 @@
 package inspect
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 )
 
 // TestLabRuncContainerV2 runs a runc container on the kernel lab's pure
-// cgroup v2 host and checks its discovery there: one cgroup (hierarchy
-// 0), the init runc state names, paused by cgroup.freeze.
+// cgroup v2 host and checks its discovery there: runc's state names it,
+// its init is the PID runc state gives, its only cgroup is the one it
+// asked for in the v2 hierarchy, and runc pause (cgroup.freeze) shows as
+// paused. kernlab -extra runc puts runc and a busybox root file system at
+// /lab/rootfs into the guest.
 func TestLabRuncContainerV2(t *testing.T) {
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	requireRoot(t)
+	labproto.Need(t, labproto.CgroupV2)
 	if _, err := exec.LookPath("runc"); err != nil {
-		t.Skip("needs runc in the kernel lab's guest (cmd/kernlab puts no runc, libseccomp or libc into the initramfs yet)")
+		t.Skip("no runc in the guest: run kernlab with -extra runc (make kernlab does)")
 	}
 	id := uniqueName("nscope-ct")
-	bundle := runcBundle(t, "/"+id, "sleep", "600")
+	bundle := t.TempDir()
+	if out, err := exec.Command("runc", "spec", "--bundle", bundle).CombinedOutput(); err != nil {
+		t.Fatalf("runc spec: %v\n%s", err, out)
+	}
+	var spec map[string]any
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &spec)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec["root"] = map[string]any{"path": "/lab/rootfs", "readonly": true}
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	proc["args"] = []string{"/bin/sleep", "600"}
+	spec["linux"].(map[string]any)["cgroupsPath"] = "/" + id
+	if data, err = json.Marshal(spec); err == nil {
+		err = os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = exec.Command("runc", "delete", "-f", id).Run() })
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "runc.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command("runc", "run", "-d", "--bundle", bundle, id)
+	// The guest's root is the initramfs, which pivot_root(2) cannot move.
+	cmd := exec.Command("runc", "run", "-d", "--no-pivot", "--bundle", bundle, id)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Run(); err != nil {
 		out, _ := os.ReadFile(logFile.Name())
