@@ -26,8 +26,9 @@ build: ## Build bin/nscope
 run: build ## Start the TUI (run as root to see every process and holder)
 	./$(BIN) $(ARGS)
 
-deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU) when root and missing
+deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU, container runtimes) when root and missing; start containerd and dockerd
 	./.ci/install-deps
+	./.ci/start-runtimes
 
 test: deps lint build unit kernlab ## Run every check and test: lint, unit, fuzz seeds, live (as root), end-to-end, kernel lab
 
