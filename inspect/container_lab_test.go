@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/json"
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,7 @@ func TestLabRuncContainerV2(t *testing.T) {
 	if _, err := exec.LookPath("runc"); err != nil {
 		t.Skip("no runc in the guest: run kernlab with -extra runc (make kernlab does)")
 	}
-	id := uniqueName("nscope-ct")
+	id := testutil.UniqueName("nscope-ct")
 	bundle := t.TempDir()
 	if out, err := exec.Command("runc", "spec", "--bundle", bundle).CombinedOutput(); err != nil {
 		t.Fatalf("runc spec: %v\n%s", err, out)
@@ -70,13 +71,13 @@ func TestLabRuncContainerV2(t *testing.T) {
 	if cgs := snap.ContainerCgroups(c); len(cgs) != 1 || cgs[0].Limits.Frozen == nil {
 		t.Errorf("container cgroups %+v", cgs)
 	}
-	run(t, "runc", "pause", id)
+	testutil.Run(t, "runc", "pause", id)
 	scanUntil(t, "the runc container paused", func(s *Snapshot) bool {
 		c := byName(s, "runc", id)
 		return c != nil && c.State == "paused"
 	})
-	run(t, "runc", "resume", id)
-	if out := run(t, "runc", "state", id); !strings.Contains(out, `"running"`) {
+	testutil.Run(t, "runc", "resume", id)
+	if out := testutil.Run(t, "runc", "state", id); !strings.Contains(out, `"running"`) {
 		t.Errorf("runc state after resume: %s", out)
 	}
 }

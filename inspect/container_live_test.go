@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,7 @@ func tagOf(u string) string { return strings.ReplaceAll(u, "nscope-ct-", "t") }
 
 func TestLiveDockerContainers(t *testing.T) {
 	cli := requireDocker(t)
-	u := uniqueName("nscope-ct")
+	u := testutil.UniqueName("nscope-ct")
 	img := "nscope-ct/busybox:" + tagOf(u)
 	importImage(t, cli, img)
 	web, db := u+"-web", u+"-db"
@@ -31,11 +32,11 @@ func TestLiveDockerContainers(t *testing.T) {
 	// A compose-style pair (labels only: no compose binary): db shares
 	// web's network namespace and the host's pid namespace.
 	project := "com.docker.compose.project=" + u
-	run(t, cli, "run", "-d", "--name", web, "--network", "none", "--cpus", "0.5", "-m", "64m", "--pids-limit", "50",
+	testutil.Run(t, cli, "run", "-d", "--name", web, "--network", "none", "--cpus", "0.5", "-m", "64m", "--pids-limit", "50",
 		"-l", project, "-l", "com.docker.compose.service=web", img, "sleep", "600")
-	run(t, cli, "run", "-d", "--name", db, "--network", "container:"+web, "--pid", "host",
+	testutil.Run(t, cli, "run", "-d", "--name", db, "--network", "container:"+web, "--pid", "host",
 		"-l", project, "-l", "com.docker.compose.service=db", img, "sleep", "601")
-	run(t, cli, "exec", "-d", web, "sleep", "602")
+	testutil.Run(t, cli, "exec", "-d", web, "sleep", "602")
 	var execPID int
 	snap := scanUntil(t, "both containers and the exec'd process", func(s *Snapshot) bool {
 		execPID = 0
@@ -109,14 +110,14 @@ func TestLiveDockerContainers(t *testing.T) {
 	}
 
 	// docker pause: docker's own word, which it keeps in config.v2.json.
-	run(t, cli, "pause", web)
+	testutil.Run(t, cli, "pause", web)
 	snap = scanUntil(t, web+" paused", func(s *Snapshot) bool { c := byName(s, "docker", web); return c != nil && c.State == "paused" })
 	var paused dockerInspect
 	inspectJSON(t, nil, &paused, cli, "inspect", web)
 	if paused.State.Status != "paused" {
 		t.Errorf("docker inspect says %s after docker pause", paused.State.Status)
 	}
-	run(t, cli, "unpause", web)
+	testutil.Run(t, cli, "unpause", web)
 }
 
 // podmanEnv points podman at a test-owned containers.conf: the runc
@@ -139,10 +140,10 @@ events_logger = "file"
 }
 
 func TestLivePodmanPod(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "podman", "runc", "catatonit")
+	testutil.RequireRoot(t, "reads container runtimes")
+	testutil.RequireTools(t, "podman", "runc", "catatonit")
 	env := podmanEnv(t)
-	u := uniqueName("nscope-ct")
+	u := testutil.UniqueName("nscope-ct")
 	img := "localhost/nscope-ct/busybox:" + tagOf(u)
 	importImage(t, "podman", img, env...)
 	pod, a, b := u+"-pod", u+"-a", u+"-b"
@@ -286,9 +287,9 @@ func runcBundle(t *testing.T, cgroup string, args ...string) string {
 }
 
 func TestLiveRunc(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "runc")
-	id := uniqueName("nscope-ct")
+	testutil.RequireRoot(t, "reads container runtimes")
+	testutil.RequireTools(t, "runc")
+	id := testutil.UniqueName("nscope-ct")
 	bundle := runcBundle(t, id, "sleep", "600")
 	t.Cleanup(func() { _ = exec.Command("runc", "delete", "-f", id).Run() })
 	// The container inherits runc's stdio: a file, not a pipe that would
@@ -329,14 +330,14 @@ func TestLiveRunc(t *testing.T) {
 
 	// runc pause freezes the cgroup and records nothing: "paused" comes
 	// from the freezer, as runc state itself derives it.
-	run(t, "runc", "pause", id)
-	snap = scanUntil(t, "the runc container paused", func(s *Snapshot) bool { c := byName(s, "runc", id); return c != nil && c.State == "paused" })
+	testutil.Run(t, "runc", "pause", id)
+	scanUntil(t, "the runc container paused", func(s *Snapshot) bool { c := byName(s, "runc", id); return c != nil && c.State == "paused" })
 	inspectJSON(t, nil, &want, "runc", "state", id)
 	if want.Status != "paused" {
 		t.Errorf("runc state says %s after runc pause", want.Status)
 	}
-	run(t, "runc", "resume", id)
-	run(t, "runc", "kill", id, "KILL")
+	testutil.Run(t, "runc", "resume", id)
+	testutil.Run(t, "runc", "kill", id, "KILL")
 	scanUntil(t, "the runc container stopped", func(s *Snapshot) bool { c := byName(s, "runc", id); return c != nil && c.State == "stopped" })
 }
 
@@ -345,7 +346,7 @@ func TestLiveRunc(t *testing.T) {
 // app joined to the sandbox's network and IPC namespaces as kubelet asks.
 func TestLiveContainerdCRI(t *testing.T) {
 	requireContainerd(t)
-	u := uniqueName("nscope-ct")
+	u := testutil.UniqueName("nscope-ct")
 	ns := u // a containerd namespace of the test's own
 	rootfs := filepath.Join(t.TempDir(), "rootfs")
 	busyboxRootfs(t, rootfs)
@@ -384,9 +385,9 @@ func TestLiveContainerdCRI(t *testing.T) {
 	// The cgroups are a uniquely named subtree of each hierarchy's root
 	// (ctr names one cgroupsPath for every hierarchy).
 	args := append([]string{"-n", ns, "run", "-d", "--cgroup", "/" + u + "/" + sandbox}, ann(append(pod, "io.kubernetes.cri.container-type=sandbox")...)...)
-	run(t, "ctr", append(args, "--rootfs", rootfs, sandbox, "/bin/sleep", "600")...)
+	testutil.Run(t, "ctr", append(args, "--rootfs", rootfs, sandbox, "/bin/sleep", "600")...)
 	var sandboxPID int
-	waitFor(t, "the sandbox's task", func() bool {
+	testutil.WaitFor(t, "the sandbox's task", func() bool {
 		out, _ := exec.Command("ctr", "-n", ns, "task", "ls").Output()
 		for _, line := range strings.Split(string(out), "\n") {
 			if f := strings.Fields(line); len(f) >= 3 && f[0] == sandbox && f[2] == "RUNNING" {
@@ -398,13 +399,13 @@ func TestLiveContainerdCRI(t *testing.T) {
 	args = append([]string{"-n", ns, "run", "-d", "--cgroup", "/" + u + "/" + app,
 		"--with-ns", fmt.Sprintf("network:/proc/%d/ns/net", sandboxPID), "--with-ns", fmt.Sprintf("ipc:/proc/%d/ns/ipc", sandboxPID)},
 		ann(append(pod, "io.kubernetes.cri.container-type=container", "io.kubernetes.cri.container-name=api", "io.kubernetes.cri.image-name=registry.local/api:1.4")...)...)
-	run(t, "ctr", append(args, "--rootfs", rootfs, app, "/bin/sleep", "601")...)
+	testutil.Run(t, "ctr", append(args, "--rootfs", rootfs, app, "/bin/sleep", "601")...)
 	snap := scanUntil(t, "the CRI pod", func(s *Snapshot) bool {
 		c := s.Container(ContainerRef{"containerd", app})
 		return c != nil && c.InitPID != 0
 	})
 	pids := map[string]int{}
-	out := run(t, "ctr", "-n", ns, "task", "ls")
+	out := testutil.Run(t, "ctr", "-n", ns, "task", "ls")
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) >= 2 {
 			pids[f[0]], _ = strconv.Atoi(f[1])
@@ -428,9 +429,9 @@ func TestLiveContainerdCRI(t *testing.T) {
 }
 
 func TestLiveLXC(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "lxc-create", "lxc-start", "lxc-info", "lxc-destroy")
-	name := uniqueName("nscope-ct")
+	testutil.RequireRoot(t, "reads container runtimes")
+	testutil.RequireTools(t, "lxc-create", "lxc-start", "lxc-info", "lxc-destroy")
+	name := testutil.UniqueName("nscope-ct")
 	conf := filepath.Join(t.TempDir(), "lxc.conf")
 	if err := os.WriteFile(conf, []byte("lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -442,9 +443,9 @@ func TestLiveLXC(t *testing.T) {
 		_ = exec.Command("lxc-stop", "-n", name, "-k").Run()
 		_ = exec.Command("lxc-destroy", "-n", name, "-f").Run()
 	})
-	run(t, "lxc-start", "-n", name, "-d")
+	testutil.Run(t, "lxc-start", "-n", name, "-d")
 	lxcInfo := func() (state string, pid int) {
-		for _, line := range strings.Split(run(t, "lxc-info", "-n", name, "-s", "-p"), "\n") {
+		for _, line := range strings.Split(testutil.Run(t, "lxc-info", "-n", name, "-s", "-p"), "\n") {
 			k, v, _ := strings.Cut(line, ":")
 			switch strings.TrimSpace(k) {
 			case "State":
@@ -466,21 +467,21 @@ func TestLiveLXC(t *testing.T) {
 	if len(procs) < 2 {
 		t.Errorf("%d processes in the LXC container (init and its getty/syslogd expected)", len(procs))
 	}
-	run(t, "lxc-freeze", "-n", name)
+	testutil.Run(t, "lxc-freeze", "-n", name)
 	scanUntil(t, "the LXC container frozen", func(s *Snapshot) bool { c := byName(s, "lxc", name); return c != nil && c.State == "paused" })
 	if state, _ = lxcInfo(); state != "FROZEN" {
 		t.Errorf("lxc-info says %s after lxc-freeze", state)
 	}
-	run(t, "lxc-unfreeze", "-n", name)
+	testutil.Run(t, "lxc-unfreeze", "-n", name)
 }
 
 // TestLiveNspawn runs systemd-nspawn as it must run without systemd
 // (--register=no --keep-unit) from a uniquely named cgroup, where it
 // makes its supervisor and payload cgroups.
 func TestLiveNspawn(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "systemd-nspawn")
-	name := uniqueName("nscope-ct")
+	testutil.RequireRoot(t, "reads container runtimes")
+	testutil.RequireTools(t, "systemd-nspawn")
+	name := testutil.UniqueName("nscope-ct")
 	root := filepath.Join(t.TempDir(), "root")
 	busyboxRootfs(t, root)
 	// nspawn makes its supervisor and payload cgroups beneath its own in
@@ -533,9 +534,9 @@ func TestLiveNspawn(t *testing.T) {
 		}
 	})
 	var init int
-	waitFor(t, "nspawn's container init", func() bool {
-		for _, kid := range children(cmd.Process.Pid) {
-			if comm(kid) == "sleep" {
+	testutil.WaitFor(t, "nspawn's container init", func() bool {
+		for _, kid := range testutil.Children(cmd.Process.Pid) {
+			if testutil.Comm(kid) == "sleep" {
 				init = kid
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,7 @@ func dockerCLI() string {
 // dockerd first (.ci/start-runtimes) when they are installed but down.
 func requireDocker(t *testing.T) string {
 	t.Helper()
-	requireRoot(t)
+	testutil.RequireRoot(t, "reads container runtimes")
 	cli := dockerCLI()
 	if cli == "" {
 		t.Skip("needs docker (make deps installs docker.io and containerd as root)")
@@ -50,8 +51,8 @@ func requireDocker(t *testing.T) string {
 // when it is installed but down.
 func requireContainerd(t *testing.T) {
 	t.Helper()
-	requireRoot(t)
-	requireTools(t, "ctr", "containerd")
+	testutil.RequireRoot(t, "reads container runtimes")
+	testutil.RequireTools(t, "ctr", "containerd")
 	if exec.Command("ctr", "version").Run() != nil {
 		startRuntimes(t)
 		if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {

@@ -14,8 +14,6 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-func init() { register(newContainersCmd) }
-
 type containersOptions struct {
 	json   bool
 	all    bool
