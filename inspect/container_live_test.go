@@ -111,7 +111,7 @@ func TestLiveDockerContainers(t *testing.T) {
 
 	// docker pause: docker's own word, which it keeps in config.v2.json.
 	testutil.Run(t, cli, "pause", web)
-	snap = scanUntil(t, web+" paused", func(s *Snapshot) bool { c := byName(s, "docker", web); return c != nil && c.State == "paused" })
+	scanUntil(t, web+" paused", func(s *Snapshot) bool { c := byName(s, "docker", web); return c != nil && c.State == "paused" })
 	var paused dockerInspect
 	inspectJSON(t, nil, &paused, cli, "inspect", web)
 	if paused.State.Status != "paused" {
