@@ -180,11 +180,7 @@ func (m *Model) quit() tea.Cmd {
 
 // applyStyles passes the styles to the bubbles components.
 func (m *Model) applyStyles() {
-	hs := help.DefaultStyles(m.st.Dark)
-	if m.st.NoColor {
-		hs = help.Styles{}
-	}
-	m.help.Styles = hs
+	m.help.Styles = helpStyles(m.st.Dark, m.st.NoColor)
 }
 
 // list returns the current view's list.

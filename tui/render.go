@@ -139,9 +139,9 @@ func (m *Model) renderFooter() string {
 		}
 		return m.st.of(r).Render(fit(" "+m.flash.Text, m.width, false))
 	case m.showHelp:
-		return m.st.of(roleDim).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
+		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
 	case m.detailFocus:
-		return m.st.of(roleDim).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains a namespace", m.width, false))
+		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains it", m.width, false))
 	}
 	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
 }
