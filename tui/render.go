@@ -31,7 +31,7 @@ func (m *Model) render() string {
 	b.WriteString(m.renderTabs())
 	b.WriteByte('\n')
 	if m.showHelp {
-		b.WriteString(m.renderHelp(m.height - 3))
+		b.WriteString(m.renderHelp(m.height - 3 - m.lay.lessonH))
 	} else {
 		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist}
 		empty := "scanning…"
@@ -61,6 +61,10 @@ func (m *Model) render() string {
 			b.WriteByte('\n')
 			b.WriteString(detail)
 		}
+	}
+	if m.lay.lessonH > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.renderLesson())
 	}
 	b.WriteByte('\n')
 	b.WriteString(m.renderStatus())
@@ -107,7 +111,7 @@ func (m *Model) renderTabs() string {
 	if l.opt.Flat {
 		info = "flat · " + info
 	} else {
-		info = "tree · " + info
+		info = treeName(l) + " · " + info
 	}
 	if l.filter != "" {
 		info = "filter “" + l.filter + "” · " + info
