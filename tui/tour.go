@@ -67,12 +67,14 @@ func (m *Model) onTourKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	switch msg.String() {
 	case "n", "right":
 		if ts.step == len(ts.tour.Steps)-1 {
-			return Flash("this is the last step: q ends the tour and removes everything it made", false), true
+			m.flashNow("this is the last step: q ends the tour and removes everything it made", false)
+			return nil, true
 		}
 		ts.step++
 	case "p", "left":
 		if ts.step == 0 {
-			return Flash("this is the first step: n or → goes on", false), true
+			m.flashNow("this is the first step: n or → goes on", false)
+			return nil, true
 		}
 		ts.step--
 	default:
@@ -124,16 +126,49 @@ func (m *Model) syncTour() {
 }
 
 // lessonHeight is the number of lines the lesson panel takes in an h-line
-// terminal: a third of it, 6 to 14 lines; 0 without a tour.
+// terminal: what the longest step needs at this width (the layout stays
+// put from step to step), at most two fifths of the terminal; 0 without a
+// tour.
 func (m *Model) lessonHeight(h int) int {
 	if m.tour == nil {
 		return 0
 	}
-	lh := min(max(h/3, 6), 14)
+	need := 0
+	for _, st := range m.tour.tour.Steps {
+		need = max(need, len(lessonLines(st, m.width)))
+	}
+	// The title bar, and a line for "waiting for the next scan".
+	lh := min(need+2, max(h*2/5, 4))
 	if h-lh < minHeight {
 		lh = max(0, h-minHeight)
 	}
 	return lh
+}
+
+// lessonLine is one wrapped line of a lesson: the paragraph's label on
+// its first line ("" on the others), the text, and whether it is the
+// command to try.
+type lessonLine struct {
+	label, text string
+	try         bool
+}
+
+// lessonLines wraps a step's paragraphs to width w.
+func lessonLines(st TourStep, w int) []lessonLine {
+	var out []lessonLine
+	for _, p := range []struct{ label, text string }{{"Look:", st.Look}, {"Why:", st.Why}, {"Try:", st.Try}} {
+		if p.text == "" {
+			continue
+		}
+		for i, l := range wrapPlain(p.label+" "+sanitize(p.text), max(10, w-2)) {
+			line := lessonLine{text: l, try: p.label == "Try:"}
+			if i == 0 {
+				line.label, line.text = p.label, l[len(p.label):]
+			}
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // renderLesson draws the lesson panel: a title bar with the step and the
@@ -149,24 +184,16 @@ func (m *Model) renderLesson() string {
 		title += strings.Repeat("─", fill) + keys
 	}
 	lines := []string{m.st.of(roleTitle).Render(fit(title, w, false))}
-	para := func(label, text string, r role) {
-		if text == "" {
-			return
-		}
-		for i, l := range wrapPlain(label+" "+sanitize(text), w-2) {
-			if i == 0 {
-				lines = append(lines, " "+m.st.of(roleHeading).Render(label)+m.st.of(r).Render(l[len(label):]))
-				continue
-			}
-			lines = append(lines, " "+m.st.of(r).Render(l))
-		}
-	}
 	if ts.waiting {
 		lines = append(lines, " "+m.st.of(roleWarn).Render(fit("waiting for the next scan to show this step's item…", w-1, false)))
 	}
-	para("Look:", st.Look, roleNormal)
-	para("Why:", st.Why, roleNormal)
-	para("Try:", st.Try, roleAccent)
+	for _, l := range lessonLines(st, w) {
+		r := roleNormal
+		if l.try {
+			r = roleAccent
+		}
+		lines = append(lines, " "+m.st.of(roleHeading).Render(l.label)+m.st.of(r).Render(l.text))
+	}
 	if len(lines) > h {
 		lines = lines[:h]
 		last := ansi.Strip(lines[h-1])
