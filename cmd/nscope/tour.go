@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -50,11 +55,11 @@ util-linux.`,
 			if global.readOnly {
 				return usagef("the tour creates namespaces, a veth pair, a bind mount and cgroups: it cannot run with --read-only")
 			}
-			if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
-				return usagef("the tour runs in the TUI and needs a terminal")
-			}
 			if err := tourPrerequisites(); err != nil {
 				return err
+			}
+			if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+				return usagef("the tour runs in the TUI and needs a terminal")
 			}
 			return runTour(cmd.Context(), name)
 		},
@@ -64,11 +69,69 @@ util-linux.`,
 }
 
 // runTour builds the lab, runs the TUI tour on it and removes the lab,
-// also on ^C, SIGTERM or SIGHUP (the TUI ends, then the lab goes) and on a
-// panic (close is deferred).
-func runTour(ctx context.Context, name string) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+// also on ^C, SIGTERM or SIGHUP. While the lab is built, any of them stops
+// the building. While the TUI runs, Bubble Tea ends it on SIGINT and
+// SIGTERM itself (a second handler cancelling its context as well races
+// with Bubble Tea's, which then blocks its own shutdown for good), and
+// SIGHUP, which it does not handle, cancels its context. Either way the
+// TUI returns and the lab goes.
+func runTour(ctx context.Context, name string) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	buildCtx, stopBuild := context.WithCancel(ctx)
+	defer stopBuild()
+	tuiCtx, stopTUI := context.WithCancel(ctx)
+	defer stopTUI()
+	var inTUI atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				switch {
+				case !inTUI.Load():
+					stopBuild()
+				case s == syscall.SIGHUP:
+					stopTUI()
+				default:
+					// Bubble Tea quits on it; should the signal have come
+					// before Bubble Tea listened, end the TUI anyway.
+					time.AfterFunc(3*time.Second, stopTUI)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return withTourLab(buildCtx, name, func(lab *tourLab) error {
+		_, noColor := os.LookupEnv("NO_COLOR")
+		opts := tui.Options{
+			Interval: tui.DefaultInterval,
+			NoColor:  noColor && os.Getenv("NO_COLOR") != "",
+			Tour:     tourSteps(lab),
+		}
+		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
+		if ed, err := newEditor(); err == nil {
+			opts.Editor = ed
+		}
+		if err := buildCtx.Err(); err != nil {
+			return err
+		}
+		inTUI.Store(true)
+		err := tui.Run(tuiCtx, opts)
+		if errors.Is(err, tea.ErrInterrupted) {
+			return nil
+		}
+		return err
+	})
+}
+
+// withTourLab builds the lab, runs fn on it and removes the lab however fn
+// ends: returning, failing or panicking (the removal is deferred, and the
+// panic goes on after it).
+func withTourLab(ctx context.Context, name string, fn func(lab *tourLab) error) (err error) {
 	fmt.Fprintf(os.Stderr, "nscope tour: building the lab %s…\n", name)
 	lab, err := buildTourLab(ctx, name)
 	if err != nil {
@@ -84,17 +147,7 @@ func runTour(ctx context.Context, name string) (err error) {
 		}
 		fmt.Fprintf(os.Stderr, "nscope tour: removed %s\n", lab.what())
 	}()
-	_, noColor := os.LookupEnv("NO_COLOR")
-	opts := tui.Options{
-		Interval: tui.DefaultInterval,
-		NoColor:  noColor && os.Getenv("NO_COLOR") != "",
-		Tour:     tourSteps(lab),
-	}
-	opts.Source, opts.ProcRoot = newScanner(), global.procRoot
-	if ed, err := newEditor(); err == nil {
-		opts.Editor = ed
-	}
-	return tui.Run(ctx, opts)
+	return fn(lab)
 }
 
 // tourSteps are the tour's steps over lab.
