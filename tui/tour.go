@@ -118,6 +118,11 @@ func (m *Model) syncTour() {
 		l.opt.Expansion[k] = true
 	}
 	m.show(k)
+	// Centre the item, so that what is around it shows too.
+	if l := m.list(); l.height > 2 {
+		l.offset = l.cursor - l.height/2
+		l.scrollToCursor()
+	}
 	if st.Focus && len(m.detail.links) > 0 {
 		m.detailFocus = true
 		m.detail.focus = 0
