@@ -21,6 +21,8 @@ func subcommands() []*cobra.Command {
 		newSetCmd(), newFreezeCmd(true), newFreezeCmd(false), newKillCmd(), newHistoryCmd(), newUndoCmd(),
 		// Start processes.
 		newRunCmd(), newEnterCmd(),
+		// Teach.
+		newTourCmd(),
 	}
 }
 
