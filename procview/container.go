@@ -1,154 +1,185 @@
 package procview
 
 import (
-	"strings"
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/inspect/runtimes"
 )
 
-// ContainerFromCgroup derives a short readable container name from a
-// cgroup path, as container runtimes and nscope's own launcher name their
-// cgroups:
-//
-//	/docker/<id>, /system.slice/docker-<id>.scope        docker:<id12>
-//	.../cri-containerd-<id>.scope, /containerd/<id>      containerd:<id12>
-//	.../crio-<id>.scope                                  crio:<id12>
-//	.../libpod-<id>.scope, /machine.slice/libpod-<id>    podman:<id12>
-//	/kubepods/<qos>/pod<uid>/<id>, kubepods-...-pod<uid>.slice/...
-//	                                                     k8s:<id12> (pod only: k8s-pod:<uid8>)
-//	/lxc/<name>, /lxc.payload.<name>                     lxc:<name>
-//	/machine.slice/machine-<name>.scope                  machine:<name>
-//	.../nscope-run-<name>, .../nscope/<name>             nscope:<name>
-//
-// It returns "" when the path names no container.
-func ContainerFromCgroup(path string) string {
-	if path == "" || path == "/" {
+// ContainerLabel is how rows and tables name a container: RUNTIME:NAME,
+// or pod/NAMESPACE/POD/CONTAINER for a Kubernetes container (see
+// inspect.ContainerTarget), a form every command takes as a target.
+func ContainerLabel(c *inspect.Container) string { return inspect.ContainerTarget(c) }
+
+// ContainerFromCgroup names the container a cgroup path stands for,
+// "RUNTIME:ID" with docker's 12-character short ID ("docker:3f4e5d6c7b8a",
+// "lxc:web01"), as runtimes.FromCgroupPath reads the path. It is the
+// fallback for a snapshot without containers (saved before nscope read
+// the runtimes' files, or a fixture); a scan's own references are better,
+// as they come from the runtimes' state. A pod's own cgroup is no
+// container: "" for it, and for a path that names none.
+func ContainerFromCgroup(path string) string { return cgroupPathLabel(path, false) }
+
+// cgroupPathLabel is ContainerFromCgroup where systemd says whether
+// systemd is the service manager (only then does machine-NAME.scope name
+// an nspawn machine).
+func cgroupPathLabel(path string, systemd bool) string {
+	h, ok := runtimes.FromCgroupPath(path, systemd)
+	if !ok || h.Runtime == "" {
 		return ""
 	}
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	kube := false
-	podUID := ""
-	for _, p := range parts {
-		if strings.HasPrefix(p, "kubepods") {
-			kube = true
-		}
-		if uid := podUIDOf(p); uid != "" {
-			podUID = uid
-		}
-	}
-	// The innermost component that names a container wins: a container
-	// nested in a pod, or a runtime's scope under a slice.
-	for i := len(parts) - 1; i >= 0; i-- {
-		p := parts[i]
-		parent := ""
-		if i > 0 {
-			parent = parts[i-1]
-		}
-		if name := containerComponent(p, parent, kube); name != "" {
-			return name
-		}
-	}
-	if podUID != "" {
-		return "k8s-pod:" + shortID(podUID, 8)
-	}
-	return ""
+	return inspect.ContainerRef{Runtime: h.Runtime, ID: h.ID}.String()
 }
 
-// containerComponent names the container one path component stands for,
-// given its parent component; "" if none.
-func containerComponent(p, parent string, kube bool) string {
-	switch {
-	case strings.HasPrefix(p, "nscope-run-"):
-		return "nscope:" + strings.TrimPrefix(p, "nscope-run-")
-	case strings.HasPrefix(p, "lxc.payload."):
-		return "lxc:" + strings.TrimPrefix(p, "lxc.payload.")
-	case parent == "lxc" && p != "":
-		return "lxc:" + p
-	case parent == "nscope" && p != "":
-		// "nscope run --name N" under its default parent /nscope.
-		return "nscope:" + strings.TrimPrefix(p, "nscope-run-")
-	case strings.HasPrefix(p, "machine-") && strings.HasSuffix(p, ".scope"):
-		return "machine:" + unescapeUnit(strings.TrimSuffix(strings.TrimPrefix(p, "machine-"), ".scope"))
+// containerNames are the container names an Index shows, worked out once
+// per full scan: from the snapshot's references when it has containers,
+// else from cgroup paths.
+type containerNames struct {
+	// fromPaths says the snapshot has no containers: names come from
+	// cgroup paths (ContainerFromCgroup).
+	fromPaths bool
+	systemd   bool
+	// byRef labels each container; byPID each process in one.
+	byRef map[inspect.ContainerRef]string
+	byPID map[int]string
+	// byPath caches the labels of cgroup paths (fromPaths only).
+	byPath map[string]string
+}
+
+// newContainerNames names the containers of snap and of its processes.
+func newContainerNames(snap *inspect.Snapshot) *containerNames {
+	cn := &containerNames{
+		fromPaths: len(snap.Containers) == 0,
+		systemd:   snap.Host.Systemd,
+		byPID:     make(map[int]string),
 	}
-	// Scope units named after the runtime and the container ID.
-	for _, rt := range []struct{ prefix, name string }{
-		{"docker-", "docker"},
-		{"cri-containerd-", "containerd"},
-		{"crio-", "crio"},
-		{"libpod-", "podman"},
-	} {
-		if id, ok := strings.CutPrefix(p, rt.prefix); ok {
-			id = strings.TrimSuffix(id, ".scope")
-			if isHexID(id) {
-				return runtimeName(rt.name, kube) + ":" + shortID(id, 12)
+	if !cn.fromPaths {
+		cn.byRef = make(map[inspect.ContainerRef]string, len(snap.Containers))
+		for i := range snap.Containers {
+			c := &snap.Containers[i]
+			cn.byRef[c.Ref()] = ContainerLabel(c)
+		}
+		for i := range snap.Processes {
+			p := &snap.Processes[i]
+			if name := cn.ref(p.Container); name != "" {
+				cn.byPID[p.PID] = name
+			}
+		}
+		return cn
+	}
+	cn.byPath = map[string]string{}
+	v2 := -1
+	for i := range snap.Hierarchies {
+		if snap.Hierarchies[i].Version == 2 {
+			v2 = snap.Hierarchies[i].ID
+		}
+	}
+	for i := range snap.Processes {
+		p := &snap.Processes[i]
+		if name := cn.fromProcessPaths(p, v2); name != "" {
+			cn.byPID[p.PID] = name
+		}
+	}
+	return cn
+}
+
+// ref returns the label of the container ref names; "" for none. A
+// reference to a container the snapshot does not list still has a name.
+func (cn *containerNames) ref(r inspect.ContainerRef) string {
+	if r.IsZero() {
+		return ""
+	}
+	if name, ok := cn.byRef[r]; ok {
+		return name
+	}
+	return r.String()
+}
+
+// path returns the label a cgroup path gives (fromPaths only), cached:
+// most processes share a handful of paths.
+func (cn *containerNames) path(p string) string {
+	name, ok := cn.byPath[p]
+	if !ok {
+		name = cgroupPathLabel(p, cn.systemd)
+		cn.byPath[p] = name
+	}
+	return name
+}
+
+// fromProcessPaths names p's container from its cgroup paths, the v2
+// path first. A process in no container's cgroup is in none: a plain
+// unshare's init is no container, whatever namespaces it made.
+func (cn *containerNames) fromProcessPaths(p *inspect.Process, v2 int) string {
+	for _, c := range p.Cgroups {
+		if c.Hierarchy == v2 {
+			if name := cn.path(c.Path); name != "" {
+				return name
 			}
 		}
 	}
-	// Plain directories named by the ID under the runtime's directory.
-	if isHexID(p) {
-		switch {
-		case parent == "docker":
-			return "docker:" + shortID(p, 12)
-		case parent == "containerd" || parent == "default":
-			return runtimeName("containerd", kube) + ":" + shortID(p, 12)
-		case parent == "libpod_parent" || strings.HasPrefix(parent, "libpod-"):
-			return "podman:" + shortID(p, 12)
-		case kube && podUIDOf(parent) != "":
-			return "k8s:" + shortID(p, 12)
+	for _, c := range p.Cgroups {
+		if c.Hierarchy != v2 {
+			if name := cn.path(c.Path); name != "" {
+				return name
+			}
 		}
 	}
 	return ""
 }
 
-// runtimeName returns "k8s" for containers inside a kubepods tree, where
-// the pod is what people know, and the runtime name otherwise.
-func runtimeName(rt string, kube bool) string {
-	if kube {
-		return "k8s"
-	}
-	return rt
+// Container returns the name of p's container (ContainerLabel), "" when
+// it is in none.
+func (ix *Index) Container(p *inspect.Process) string { return ix.names.byPID[p.PID] }
+
+// ContainerOf returns p's container, or nil (in none, or the snapshot
+// has no containers).
+func (ix *Index) ContainerOf(p *inspect.Process) *inspect.Container {
+	return ix.Snap.Container(p.Container)
 }
 
-// podUIDOf returns the pod UID in "pod<uid>" or
-// "kubepods-burstable-pod<uid>.slice", or "".
-func podUIDOf(p string) string {
-	p = strings.TrimSuffix(p, ".slice")
-	i := strings.LastIndex(p, "pod")
-	if i < 0 || (i > 0 && p[i-1] != '-') {
+// CgroupContainer returns the name of the container whose cgroup c is (or
+// is nested in), "" for none.
+func (ix *Index) CgroupContainer(c *inspect.Cgroup) string {
+	if ix.names.fromPaths {
+		return ix.names.path(c.Path)
+	}
+	return ix.names.ref(c.Container)
+}
+
+// CgroupStartsContainer reports whether c is where a container's cgroups
+// begin: it belongs to a container its parent does not belong to.
+func (ix *Index) CgroupStartsContainer(c *inspect.Cgroup) (string, bool) {
+	name := ix.CgroupContainer(c)
+	if name == "" || c.Path == "/" {
+		return "", false
+	}
+	if ix.names.fromPaths {
+		return name, name != ix.names.path(parentPath(c.Path))
+	}
+	parent := ix.Snap.Cgroup(c.Hierarchy, parentPath(c.Path))
+	return name, parent == nil || parent.Container != c.Container
+}
+
+// NamespaceContainer returns the name of the container that made n, ""
+// for none (a namespace a container shares with the host or borrows from
+// another container is not its own; see inspect.Namespace.Container). A
+// snapshot without containers names none.
+func (ix *Index) NamespaceContainer(n *inspect.Namespace) string {
+	if ix.names.fromPaths {
 		return ""
 	}
-	uid := p[i+3:]
-	if len(uid) < 8 {
-		return ""
-	}
-	for _, r := range uid {
-		if !isHex(r) && r != '-' && r != '_' {
-			return ""
+	return ix.names.ref(n.Container)
+}
+
+// ContainerName returns the label of the container ref names, "" for
+// the zero reference.
+func (ix *Index) ContainerName(ref inspect.ContainerRef) string { return ix.names.ref(ref) }
+
+// parentPath is path.Dir for cgroup paths ("/a/b" → "/a", "/a" → "/").
+func parentPath(p string) string {
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '/' {
+			return p[:i]
 		}
 	}
-	return uid
+	return "/"
 }
-
-// isHexID reports whether s looks like a container ID: 12 to 64 hex digits.
-func isHexID(s string) bool {
-	if len(s) < 12 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !isHex(r) {
-			return false
-		}
-	}
-	return true
-}
-
-func isHex(r rune) bool { return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' }
-
-// shortID returns the first n characters of id, the form docker ps shows.
-func shortID(id string, n int) string {
-	if len(id) > n {
-		return id[:n]
-	}
-	return id
-}
-
-// unescapeUnit undoes systemd's unit-name escaping of "-" as "\x2d".
-func unescapeUnit(s string) string { return strings.ReplaceAll(s, `\x2d`, "-") }

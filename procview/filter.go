@@ -8,12 +8,16 @@ import (
 )
 
 // Filter is a parsed filter query. Text matches, case-insensitively, a
-// process's command name, command line, user, cgroup paths and container
-// name, a namespace's type and holder paths and names, and a cgroup's
-// path and container name. A number matches only IDs: a PID (or a PID
-// inside a pid namespace) exactly, and a namespace ID that ends in it
-// (at least 4 digits: "4026532201", "2201"); "net:[4026532201]" is
-// accepted as a namespace ID. The zero Filter matches everything.
+// process's command name, command line, user and cgroup paths, a
+// namespace's type and holder paths and names, a cgroup's path, and a
+// container's name, runtime, image, pod name and namespace and compose
+// project and service (see MatchContainer); a process, cgroup or
+// namespace matches what its container matches. A number matches only
+// IDs: a PID (or a PID inside a pid namespace) exactly, a namespace ID
+// that ends in it (at least 4 digits: "4026532201", "2201"), and in the
+// Containers view an init PID or the start of a container ID;
+// "net:[4026532201]" is accepted as a namespace ID. The zero Filter
+// matches everything.
 type Filter struct {
 	text  string
 	num   int
@@ -143,4 +147,41 @@ func (f Filter) MatchCgroup(c *inspect.Cgroup) bool {
 		return false
 	}
 	return f.contains(c.Path) || f.contains(ContainerFromCgroup(c.Path))
+}
+
+// MatchContainer reports whether c matches: its name (as rows show it,
+// RUNTIME:NAME, too), runtime, image, pod name or namespace, compose
+// project or service, or the start of its ID; a number matches its init's
+// PID or the start of its ID. A nil container matches only the empty
+// filter.
+func (f Filter) MatchContainer(c *inspect.Container) bool {
+	if f.Empty() {
+		return true
+	}
+	if c == nil {
+		return false
+	}
+	if strings.HasPrefix(c.ID, f.text) {
+		return true
+	}
+	if f.isNum {
+		return c.InitPID == f.num
+	}
+	return f.matchContainerText(c)
+}
+
+// matchContainerText is the text part of MatchContainer: what a process,
+// cgroup or namespace row matches through its container. Numbers match
+// no container here (a PID matches only its own process).
+func (f Filter) matchContainerText(c *inspect.Container) bool {
+	if c == nil || f.isNum || f.Empty() {
+		return false
+	}
+	if f.contains(c.Name) || f.contains(c.Image) || f.contains(c.Runtime) || f.contains(ContainerLabel(c)) {
+		return true
+	}
+	if p := c.Pod; p != nil && (f.contains(p.Name) || f.contains(p.Namespace) || f.contains(p.Namespace+"/"+p.Name)) {
+		return true
+	}
+	return c.Compose != nil && (f.contains(c.Compose.Project) || f.contains(c.Compose.Service))
 }

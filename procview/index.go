@@ -14,12 +14,15 @@ type Index struct {
 	Snap  *inspect.Snapshot
 	Rates *Rates
 
-	container map[int]string
-	initOf    map[inspect.NSID]int
+	names  *containerNames
+	initOf map[inspect.NSID]int
 	// nsCPU and nsRSS are summed on first use: only the Namespaces view
 	// needs them, and a host has thousands of processes times 8 types.
 	nsCPU map[inspect.NSID]float64
 	nsRSS map[inspect.NSID]int64
+	// ctr holds the containers' cgroups and figures, worked out on first
+	// use (the Containers view).
+	ctr *containerFigures
 }
 
 // NewIndex indexes snap. rates may be nil (no previous snapshot). An
@@ -27,10 +30,10 @@ type Index struct {
 // first use.
 func NewIndex(snap *inspect.Snapshot, rates *Rates) *Index {
 	ix := &Index{
-		Snap:      snap,
-		Rates:     rates,
-		container: make(map[int]string),
-		initOf:    map[inspect.NSID]int{},
+		Snap:   snap,
+		Rates:  rates,
+		names:  newContainerNames(snap),
+		initOf: map[inspect.NSID]int{},
 	}
 	for i := range snap.Processes {
 		p := &snap.Processes[i]
@@ -38,53 +41,7 @@ func NewIndex(snap *inspect.Snapshot, rates *Rates) *Index {
 			ix.initOf[pidns] = p.PID
 		}
 	}
-	// Most processes share a handful of cgroup paths; name each path once.
-	byPath := map[string]string{}
-	named := func(path string) string {
-		name, ok := byPath[path]
-		if !ok {
-			name = ContainerFromCgroup(path)
-			byPath[path] = name
-		}
-		return name
-	}
-	v2 := -1
-	for i := range snap.Hierarchies {
-		if snap.Hierarchies[i].Version == 2 {
-			v2 = snap.Hierarchies[i].ID
-		}
-	}
-	for i := range snap.Processes {
-		p := &snap.Processes[i]
-		if name := ix.containerOf(p, v2, named); name != "" {
-			ix.container[p.PID] = name
-		}
-	}
 	return ix
-}
-
-// containerOf names p's container from its cgroup paths (the v2 path
-// first), else from the command of the init of its pid namespace when
-// that is not the host's.
-func (ix *Index) containerOf(p *inspect.Process, v2 int, named func(string) string) string {
-	for _, c := range p.Cgroups {
-		if c.Hierarchy == v2 {
-			if name := named(c.Path); name != "" {
-				return name
-			}
-		}
-	}
-	for _, c := range p.Cgroups {
-		if c.Hierarchy != v2 {
-			if name := named(c.Path); name != "" {
-				return name
-			}
-		}
-	}
-	if init := ix.Snap.Process(ix.initOf[p.NS[inspect.PIDNS]]); init != nil {
-		return init.Comm
-	}
-	return ""
 }
 
 // Refreshed returns an index of snap, a snapshot with the same structure
@@ -93,7 +50,7 @@ func (ix *Index) containerOf(p *inspect.Process, v2 int, named func(string) stri
 // depends only on the structure (container names, pid namespace inits)
 // is reused, which makes it much cheaper than NewIndex.
 func (ix *Index) Refreshed(snap *inspect.Snapshot, rates *Rates) *Index {
-	return &Index{Snap: snap, Rates: rates, container: ix.container, initOf: ix.initOf}
+	return &Index{Snap: snap, Rates: rates, names: ix.names, initOf: ix.initOf}
 }
 
 // sumNamespaces adds up the members' CPU% and RSS per namespace.
@@ -115,9 +72,6 @@ func (ix *Index) sumNamespaces() {
 	}
 }
 
-// Container returns the container name of p, "" when it is in none.
-func (ix *Index) Container(p *inspect.Process) string { return ix.container[p.PID] }
-
 // PIDNamespaceInit returns the process that is PID 1 of the pid
 // namespace id, or nil (the host's, or not seen).
 func (ix *Index) PIDNamespaceInit(id inspect.NSID) *inspect.Process {
@@ -130,7 +84,7 @@ func (ix *Index) PIDNamespaceInit(id inspect.NSID) *inspect.Process {
 // Where returns the short answer to "where does p run": its container
 // name, else its most specific cgroup path.
 func (ix *Index) Where(p *inspect.Process) string {
-	if c := ix.container[p.PID]; c != "" {
+	if c := ix.Container(p); c != "" {
 		return c
 	}
 	return PrimaryCgroup(ix.Snap, p)
@@ -214,8 +168,9 @@ func (ix *Index) InNamespacePID(p *inspect.Process, n *inspect.Namespace) int {
 }
 
 // Lookup returns the item k names in this snapshot: a *inspect.Namespace,
-// *inspect.Process or *inspect.Cgroup, or nil when it is gone (a process
-// key whose PID now belongs to a newer process is gone too).
+// *inspect.Process, *inspect.Cgroup or *inspect.Container, or nil when it
+// is gone (a process key whose PID now belongs to a newer process is gone
+// too).
 func (ix *Index) Lookup(k Key) any {
 	switch k.Kind {
 	case KindNamespace:
@@ -228,6 +183,10 @@ func (ix *Index) Lookup(k Key) any {
 		}
 	case KindCgroup:
 		if c := ix.Snap.Cgroup(k.Cgroup.Hierarchy, k.Cgroup.Path); c != nil {
+			return c
+		}
+	case KindContainer:
+		if c := ix.Snap.Container(k.Container); c != nil {
 			return c
 		}
 	}

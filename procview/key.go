@@ -6,7 +6,8 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-// Kind says which of the three trees an item belongs to.
+// Kind says which view an item belongs to: one of the three trees, or
+// the list of containers.
 type Kind uint8
 
 // The kinds of item a view shows.
@@ -14,9 +15,10 @@ const (
 	KindNamespace Kind = iota + 1
 	KindProcess
 	KindCgroup
+	KindContainer
 )
 
-// String returns "namespace", "process" or "cgroup".
+// String returns "namespace", "process", "cgroup" or "container".
 func (k Kind) String() string {
 	switch k {
 	case KindNamespace:
@@ -25,13 +27,16 @@ func (k Kind) String() string {
 		return "process"
 	case KindCgroup:
 		return "cgroup"
+	case KindContainer:
+		return "container"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
 // Key identifies an item across snapshots for as long as the item lives:
 // a namespace by its NSID, a process by PID and start time (so a reused
-// PID is a different item), a cgroup by hierarchy and path. Keys are
+// PID is a different item), a cgroup by hierarchy and path, a container
+// by runtime and ID. Keys are
 // comparable and are what expansion state, selection and history are
 // stored under.
 type Key struct {
@@ -41,6 +46,8 @@ type Key struct {
 	// Start is the process start time in Unix nanoseconds.
 	Start  int64
 	Cgroup inspect.CgroupKey
+	// Container is a container's reference.
+	Container inspect.ContainerRef
 }
 
 // NamespaceKey returns the key of a namespace.
@@ -53,6 +60,9 @@ func ProcessKey(p *inspect.Process) Key {
 
 // CgroupKey returns the key of a cgroup.
 func CgroupKey(c *inspect.Cgroup) Key { return Key{Kind: KindCgroup, Cgroup: c.Key()} }
+
+// ContainerKey returns the key of a container.
+func ContainerKey(c *inspect.Container) Key { return Key{Kind: KindContainer, Container: c.Ref()} }
 
 // IsZero reports whether k is the zero Key (no item).
 func (k Key) IsZero() bool { return k.Kind == 0 }
@@ -67,6 +77,8 @@ func (k Key) String() string {
 		return fmt.Sprintf("pid:%d", k.PID)
 	case KindCgroup:
 		return fmt.Sprintf("cg:%d:%s", k.Cgroup.Hierarchy, k.Cgroup.Path)
+	case KindContainer:
+		return "ct:" + k.Container.String()
 	}
 	return "none"
 }

@@ -19,10 +19,12 @@ func (ix *Index) NamespaceRows(opt TreeOptions) []Row {
 		roots, children = t.roots, t.children
 	}
 	spec := treeSpec[*inspect.Namespace]{
-		roots:             roots,
-		children:          children,
-		key:               func(n *inspect.Namespace) Key { return NamespaceKey(n.ID) },
-		match:             opt.Filter.MatchNamespace,
+		roots:    roots,
+		children: children,
+		key:      func(n *inspect.Namespace) Key { return NamespaceKey(n.ID) },
+		match: func(n *inspect.Namespace) bool {
+			return opt.Filter.MatchNamespace(n) || opt.Filter.matchContainerText(s.Container(n.Container))
+		},
 		expandedByDefault: func(*inspect.Namespace) bool { return true },
 		fill:              func(r *Row, n *inspect.Namespace) { r.Namespace = n },
 		sortRoots:         true,
@@ -88,10 +90,12 @@ func lowestPID(pids []int) int {
 func (ix *Index) ProcessRows(opt TreeOptions) []Row {
 	s := ix.Snap
 	spec := treeSpec[*inspect.Process]{
-		roots:             s.ProcessRoots(),
-		children:          func(p *inspect.Process) []*inspect.Process { return s.ProcessChildren(p.PID) },
-		key:               ProcessKey,
-		match:             func(p *inspect.Process) bool { return opt.Filter.MatchProcess(p, ix.container[p.PID]) },
+		roots:    s.ProcessRoots(),
+		children: func(p *inspect.Process) []*inspect.Process { return s.ProcessChildren(p.PID) },
+		key:      ProcessKey,
+		match: func(p *inspect.Process) bool {
+			return opt.Filter.MatchProcess(p, ix.Container(p)) || opt.Filter.matchContainerText(s.Container(p.Container))
+		},
 		expandedByDefault: func(p *inspect.Process) bool { return !p.Kernel },
 		fill:              func(r *Row, p *inspect.Process) { r.Process = p },
 		sortRoots:         true,
@@ -135,10 +139,12 @@ func (ix *Index) ProcessRows(opt TreeOptions) []Row {
 func (ix *Index) CgroupRows(opt TreeOptions) []Row {
 	s := ix.Snap
 	spec := treeSpec[*inspect.Cgroup]{
-		roots:             s.CgroupRoots(),
-		children:          s.CgroupChildren,
-		key:               CgroupKey,
-		match:             opt.Filter.MatchCgroup,
+		roots:    s.CgroupRoots(),
+		children: s.CgroupChildren,
+		key:      CgroupKey,
+		match: func(c *inspect.Cgroup) bool {
+			return opt.Filter.MatchCgroup(c) || opt.Filter.matchContainerText(s.Container(c.Container))
+		},
 		expandedByDefault: func(*inspect.Cgroup) bool { return true },
 		fill:              func(r *Row, c *inspect.Cgroup) { r.Cgroup = c },
 		size:              len(s.Cgroups),

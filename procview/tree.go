@@ -8,8 +8,8 @@ import (
 )
 
 // Row is one line of a flattened tree: the item, its depth and what is
-// needed to draw the tree guides. Exactly one of Namespace, Process and
-// Cgroup is set, matching Key.Kind.
+// needed to draw the tree guides. Exactly one of Namespace, Process,
+// Cgroup and Container is set, matching Key.Kind.
 type Row struct {
 	Key   Key
 	Depth int
@@ -29,6 +29,7 @@ type Row struct {
 	Namespace *inspect.Namespace
 	Process   *inspect.Process
 	Cgroup    *inspect.Cgroup
+	Container *inspect.Container
 }
 
 // TreePrefix returns the tree guides drawn before the row's name, two

@@ -16,7 +16,7 @@ func cgroupColumns(total int) []column {
 	}
 	return []column{
 		{title: "CGROUP", min: 18, draw: func(rc *renderCtx, r *procview.Row, w int, plain bool) string {
-			return treeLabel(rc, r, w, plain, cgroupLabel(rc.ix.Snap, r.Cgroup), cgroupRole(r.Cgroup))
+			return treeLabel(rc, r, w, plain, cgroupLabel(rc.ix, r.Cgroup), cgroupRole(r.Cgroup))
 		}},
 		{title: "PROCS", width: 5, right: true, prio: 6, cell: func(_ *renderCtx, r *procview.Row) (string, role) {
 			return strconv.Itoa(len(r.Cgroup.Procs)), roleNormal
@@ -77,14 +77,14 @@ func sparkScale(s *inspect.Snapshot, c *inspect.Cgroup) float64 {
 // cgroupLabel is the name shown in the tree: the hierarchy for a root
 // ("v2 /", "memory /"), a container name where a runtime's cgroup starts
 // ("docker:3f4e5d6c7b8a"), else the last path component.
-func cgroupLabel(snap *inspect.Snapshot, c *inspect.Cgroup) string {
+func cgroupLabel(ix *procview.Index, c *inspect.Cgroup) string {
 	if c.Path == "/" {
-		if h := snap.Hierarchy(c.Hierarchy); h != nil {
+		if h := ix.Snap.Hierarchy(c.Hierarchy); h != nil {
 			return h.Label() + " /"
 		}
 		return "/"
 	}
-	if name := procview.ContainerFromCgroup(c.Path); name != "" && name != procview.ContainerFromCgroup(path.Dir(c.Path)) {
+	if name, starts := ix.CgroupStartsContainer(c); starts {
 		return name
 	}
 	return path.Base(c.Path)

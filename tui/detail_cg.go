@@ -27,7 +27,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		b.kv("hierarchy", seg{h.Label(), roleNormal}, seg{"  (" + ctrl + ") at " + h.Mount, roleDim})
 	}
 	b.kv("path", seg{c.Path, roleNormal})
-	if name := procview.ContainerFromCgroup(c.Path); name != "" {
+	if name := ix.CgroupContainer(c); name != "" {
 		b.kv("container", seg{name, roleAccent})
 	}
 	if unit := control.SystemdUnit(c.Path); unit != "" {

@@ -172,7 +172,7 @@ func TestExplainEachKind(t *testing.T) {
 			"created by uid 1000", "It owns 3 namespaces", "Its ID maps: uid 0 inside is uid 1000 on the host",
 		}},
 		{"process", []string{"2", "/", "stress", "enter"}, []string{
-			"PID 801 is PID 2 here, 801 on the host", "mnt, pid, net and uts namespaces shared with other processes", "It runs in nscope:demo",
+			"PID 801 is PID 2 here, 801 on the host", "mnt, pid, net and uts namespaces shared with other processes", "It runs in nscope:nscope-run-demo",
 		}},
 		{"cgroup", []string{"3", "/", "nscope-run-demo", "enter"}, []string{
 			"cpu.max says 20000 µs every 100000 µs", "throttled in 80% of the periods", "memory.max is 64 MiB",
