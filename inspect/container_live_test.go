@@ -120,23 +120,11 @@ func TestLiveDockerContainers(t *testing.T) {
 	testutil.Run(t, cli, "unpause", web)
 }
 
-// podmanEnv points podman at a test-owned containers.conf: the runc
-// runtime (crun refuses hybrid cgroups), explicit ulimits (the bounding
-// set may lack CAP_SYS_RESOURCE), cgroupfs (no systemd), file events.
+// podmanEnv points podman at a test-owned containers.conf
+// (testutil.PodmanEnv).
 func podmanEnv(t *testing.T) []string {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "containers.conf")
-	err := os.WriteFile(conf, []byte(`[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-`), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []string{"CONTAINERS_CONF=" + conf}
+	return testutil.PodmanEnv(t)
 }
 
 func TestLivePodmanPod(t *testing.T) {
@@ -147,38 +135,7 @@ func TestLivePodmanPod(t *testing.T) {
 	img := "localhost/nscope-ct/busybox:" + tagOf(u)
 	importImage(t, "podman", img, env...)
 	pod, a, b := u+"-pod", u+"-a", u+"-b"
-	var podCgroup string
-	var ctrIDs []string
-	t.Cleanup(func() {
-		c := exec.Command("podman", "pod", "rm", "-f", "-t", "0", pod)
-		c.Env = append(os.Environ(), env...)
-		_ = c.Run()
-		// podman leaves the pod's cgroup in the hierarchies it does not
-		// manage (name=systemd, the empty v2 tree of a hybrid host), and
-		// the "podman container cleanup" conmon runs at each exit makes it
-		// again: wait for those to finish first.
-		if podCgroup == "" {
-			return
-		}
-		podID := filepath.Base(podCgroup)
-		for range 100 {
-			if !anyProcessMentions(append([]string{podID}, ctrIDs...)...) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		for _, h := range New().Layout().Hierarchies {
-			for _, d := range []string{"conmon", ""} {
-				dir := filepath.Join(h.Mount, podCgroup, d)
-				for range 50 { // conmon may still be leaving it
-					if err := syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}
-	})
+	testutil.RemovePodmanPodAtCleanup(t, env, pod)
 	runEnv(t, env, "podman", "pod", "create", "--name", pod, "--network", "none")
 	runEnv(t, env, "podman", "run", "-d", "--pod", pod, "--name", a, img, "sleep", "600")
 	runEnv(t, env, "podman", "run", "-d", "--pod", pod, "--name", b, img, "sleep", "601")
@@ -189,7 +146,6 @@ func TestLivePodmanPod(t *testing.T) {
 		CgroupPath string
 	}
 	inspectJSON(t, env, &podInfo, "podman", "pod", "inspect", pod)
-	podCgroup = podInfo.CgroupPath
 	snap := scanUntil(t, "the pod's three containers", func(s *Snapshot) bool {
 		infra := s.Container(ContainerRef{"podman", podInfo.Infra})
 		return running("podman", a)(s) && running("podman", b)(s) && infra != nil && infra.InitPID != 0
@@ -208,7 +164,6 @@ func TestLivePodmanPod(t *testing.T) {
 			}
 		}
 		inspectJSON(t, env, &want, "podman", "inspect", name)
-		ctrIDs = append(ctrIDs, want.ID)
 		c := snap.Container(ContainerRef{"podman", want.ID})
 		if c == nil {
 			t.Fatalf("no podman container %s", want.ID)
@@ -568,19 +523,4 @@ func limitsText(l ContainerLimits) string {
 		return strconv.FormatInt(*p, 10)
 	}
 	return fmt.Sprintf("quota %s period %s memory %s pids %s", f(l.CPUQuotaUS), f(l.CPUPeriodUS), f(l.MemoryMax), f(l.PidsMax))
-}
-
-// anyProcessMentions reports whether a process's command line names one
-// of the IDs (podman's conmon and its exit commands do).
-func anyProcessMentions(ids ...string) bool {
-	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, d := range dirs {
-		data, _ := os.ReadFile(d)
-		for _, id := range ids {
-			if id != "" && strings.Contains(string(data), id) {
-				return true
-			}
-		}
-	}
-	return false
 }

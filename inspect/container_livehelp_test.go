@@ -1,14 +1,11 @@
 package inspect
 
 import (
-	"archive/tar"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,34 +14,13 @@ import (
 // Helpers for the live container tests: the real runtimes, images built
 // from the host's busybox-static, the kernel's own view to compare with.
 
-// dockerCLI returns Debian's docker client, which matches Debian's
-// daemon (/usr/local/bin/docker may be a newer client shadowing it).
-func dockerCLI() string {
-	if _, err := os.Stat("/usr/bin/docker"); err == nil {
-		return "/usr/bin/docker"
-	}
-	if p, err := exec.LookPath("docker"); err == nil {
-		return p
-	}
-	return ""
-}
+// dockerCLI returns Debian's docker client (testutil.DockerCLI).
+func dockerCLI() string { return testutil.DockerCLI() }
 
-// requireDocker skips unless docker answers, starting containerd and
-// dockerd first (.ci/start-runtimes) when they are installed but down.
+// requireDocker skips unless docker answers (testutil.RequireDocker).
 func requireDocker(t *testing.T) string {
 	t.Helper()
-	testutil.RequireRoot(t, "reads container runtimes")
-	cli := dockerCLI()
-	if cli == "" {
-		t.Skip("needs docker (make deps installs docker.io and containerd as root)")
-	}
-	if exec.Command(cli, "info").Run() != nil {
-		startRuntimes(t)
-		if out, err := exec.Command(cli, "info").CombinedOutput(); err != nil {
-			t.Fatalf("docker is installed but does not answer after .ci/start-runtimes: %v\n%s", err, out)
-		}
-	}
-	return cli
+	return testutil.RequireDocker(t)
 }
 
 // requireContainerd skips unless containerd answers, starting it first
@@ -54,119 +30,31 @@ func requireContainerd(t *testing.T) {
 	testutil.RequireRoot(t, "reads container runtimes")
 	testutil.RequireTools(t, "ctr", "containerd")
 	if exec.Command("ctr", "version").Run() != nil {
-		startRuntimes(t)
+		testutil.StartRuntimes(t)
 		if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {
 			t.Fatalf("containerd is installed but does not answer after .ci/start-runtimes: %v\n%s", err, out)
 		}
 	}
 }
 
-func startRuntimes(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(filepath.Join("..", ".ci", "start-runtimes")).CombinedOutput()
-	t.Logf("started the container daemons: %s", out)
-	if err != nil {
-		t.Fatalf(".ci/start-runtimes: %v", err)
-	}
-}
-
-// busyboxRootfs makes a root filesystem of busybox-static with its
-// applets linked, and the directories systemd-nspawn insists on.
+// busyboxRootfs makes a busybox root filesystem in dir.
 func busyboxRootfs(t *testing.T, dir string) {
 	t.Helper()
-	bin, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		t.Skip("needs busybox-static (make deps installs it as root)")
-	}
-	for _, d := range []string{"bin", "usr", "etc", "proc", "sys", "dev", "tmp", "run", "var"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"sh", "sleep", "cat", "ls", "ps"} {
-		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "etc/os-release"), []byte("ID=busybox\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// rootfsTar returns a tar stream of busyboxRootfs, for "docker import".
-func rootfsTar(t *testing.T) []byte {
-	t.Helper()
-	dir := t.TempDir()
-	busyboxRootfs(t, dir)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		link := ""
-		if info.Mode()&os.ModeSymlink != 0 {
-			link, _ = os.Readlink(p)
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = rel
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			_, err = tw.Write(data)
-			return err
-		}
-		return nil
-	})
-	if err == nil {
-		err = tw.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	testutil.BusyboxRootfs(t, dir)
 }
 
 // importImage imports the busybox root filesystem as image name with
-// cli ("docker" or "podman") and removes it when the test ends.
+// cli and removes it when the test ends.
 func importImage(t *testing.T, cli, name string, env ...string) {
 	t.Helper()
-	cmd := exec.Command(cli, "import", "-", name)
-	cmd.Stdin = bytes.NewReader(rootfsTar(t))
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s import: %v\n%s", cli, err, out)
-	}
-	t.Cleanup(func() {
-		c := exec.Command(cli, "rmi", "-f", name)
-		c.Env = cmd.Env
-		_ = c.Run()
-	})
+	testutil.ImportImage(t, cli, name, env...)
 }
 
 // runEnv runs a command with extra environment and fails the test with
 // its output on error.
 func runEnv(t *testing.T, env []string, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return testutil.RunEnv(t, env, name, args...)
 }
 
 // inspectJSON runs a runtime's inspect command and decodes its output

@@ -17,6 +17,7 @@ type cgOptions struct {
 	tree      bool
 	json      bool
 	hierarchy string
+	container containerFilter
 }
 
 func newCGCmd() *cobra.Command {
@@ -43,6 +44,9 @@ from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
 				return usagef("--tree and --json cannot be combined")
 			}
 			snap, err := scan(cmd.Context(), inspect.WithFDs(false), inspect.WithMounts(false))
+			if err == nil {
+				snap, err = o.container.cgroups(snap)
+			}
 			if err != nil {
 				return err
 			}
@@ -79,6 +83,7 @@ from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
 	}
 	cmd.Flags().BoolVar(&o.tree, "tree", false, "indent cgroups under their parents")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (every cgroup of every hierarchy, unmerged)")
+	o.container.add(cmd, "cgroups (and those nested in them)")
 	cmd.Flags().StringVar(&o.hierarchy, "hierarchy", "", "show one hierarchy only: v2, or a v1 controller such as cpu or memory, or name=systemd")
 	return cmd
 }
@@ -189,14 +194,15 @@ func pathLess(a, b string) bool {
 }
 
 func writeCGTable(w io.Writer, snap *inspect.Snapshot, only *inspect.Hierarchy, tree bool) error {
-	t := newTable(w, "PATH", "PROCS", "CPU LIMIT", "CPU USED", "THROTTLED", "MEMORY", "MEM LIMIT", "OOM", "PIDS", "FROZEN")
+	ix := procview.NewIndex(snap, nil)
+	t := newTable(w, "PATH", "CONTAINER", "PROCS", "CPU LIMIT", "CPU USED", "THROTTLED", "MEMORY", "MEM LIMIT", "OOM", "PIDS", "FROZEN")
 	for _, r := range mergeCgroups(snap, only) {
 		name := r.path
 		if tree && r.path != "/" {
 			depth := strings.Count(r.path, "/")
 			name = strings.Repeat("  ", depth-1) + "└ " + r.path[strings.LastIndexByte(r.path, '/')+1:]
 		}
-		t.row(name, strconv.Itoa(len(r.procs)), cpuLimitText(r.cpu), cpuUsedText(r.cpuacc),
+		t.row(name, containerColumn(cgroupPathContainer(ix, only, r.path)), strconv.Itoa(len(r.procs)), cpuLimitText(r.cpu), cpuUsedText(r.cpuacc),
 			throttledText(r.cpu), memCurrentText(r.memory), memLimitText(r.memory),
 			oomText(r.memory), pidsText(r.pids), frozenText(r.freeze))
 	}

@@ -93,7 +93,7 @@ func enterRequest(cmd *cobra.Command, args []string, nsList string, all, hostToo
 	if dash > 1 {
 		return req, usagef("unexpected argument %q before --: nscope enter takes one PID", args[1])
 	}
-	pid, err := parsePID(args[0])
+	pid, err := resolveEnterArg(cmd, args[0], &startTicks)
 	if err != nil {
 		return req, usagef("%v", err)
 	}

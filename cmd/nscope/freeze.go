@@ -38,7 +38,7 @@ thaws again.`
 			if err != nil {
 				return err
 			}
-			target, err := ed.Resolve(args[0])
+			target, err := resolveCgroupArg(cmd, ed, args[0])
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -107,7 +107,7 @@ thaw" thaws the cgroup again.`,
 			if err != nil {
 				return err
 			}
-			target, err := ed.Resolve(args[0])
+			target, err := resolveCgroupArg(cmd, ed, args[0])
 			if err != nil {
 				return usagef("%v", err)
 			}

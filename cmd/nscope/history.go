@@ -38,7 +38,7 @@ still restores them. A kill's row names its first PIDs and counts the rest
 			}
 			path := ""
 			if len(args) == 1 {
-				t, err := ed.Resolve(args[0])
+				t, err := resolveCgroupArg(cmd, ed, args[0])
 				if err != nil {
 					return usagef("%v", err)
 				}
@@ -189,7 +189,7 @@ cannot be undone.`,
 			}
 			path := ""
 			if len(args) == 1 {
-				t, err := ed.Resolve(args[0])
+				t, err := resolveCgroupArg(cmd, ed, args[0])
 				if err != nil {
 					return usagef("%v", err)
 				}

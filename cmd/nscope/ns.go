@@ -18,6 +18,7 @@ type nsOptions struct {
 	tree  bool
 	json  bool
 	more  nsMoreOptions
+	cf    containerFilter
 }
 
 func newNSCmd() *cobra.Command {
@@ -55,6 +56,9 @@ user namespace), PARENT (pid and user namespaces), HOLDERS, COMMAND.`,
 			}
 			sc := newScanner(inspect.WithCgroups(false))
 			snap, err := sc.Scan(cmd.Context())
+			if err == nil {
+				snap, err = o.cf.namespaces(snap)
+			}
 			if err != nil {
 				return err
 			}
@@ -82,6 +86,7 @@ user namespace), PARENT (pid and user namespaces), HOLDERS, COMMAND.`,
 	cmd.Flags().StringVarP(&o.types, "type", "t", "", "only these types, comma-separated: mnt,pid,net,ipc,uts,user,cgroup,time")
 	cmd.Flags().BoolVar(&o.tree, "tree", false, "draw user-namespace ownership and pid-namespace nesting")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (the snapshot's namespace objects)")
+	o.cf.add(cmd, "namespaces (those of its init, the host's it shares included, and those made inside it)")
 	addNSMoreFlags(cmd, &o.more)
 	_ = cmd.RegisterFlagCompletionFunc("type", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		var names []string
@@ -125,7 +130,8 @@ func writeNSJSON(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) er
 
 func writeNSTable(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) error {
 	keep := typeFilter(types)
-	t := newTable(w, "NS", "TYPE", "NPROCS", "PID", "USER", "OWNER", "PARENT", "HOLDERS", "COMMAND")
+	ix := procview.NewIndex(snap, nil)
+	t := newTable(w, "NS", "TYPE", "NPROCS", "PID", "USER", "CONTAINER", "OWNER", "PARENT", "HOLDERS", "COMMAND")
 	for i := range snap.Namespaces {
 		n := &snap.Namespaces[i]
 		if !keep(n.Type) {
@@ -136,7 +142,7 @@ func writeNSTable(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) e
 			p := snap.Process(n.Members[0])
 			pid, user, command = strconv.Itoa(p.PID), p.User, commandLine(p)
 		}
-		t.row(n.ID.String(), n.Type.String(), strconv.Itoa(len(n.Members)), pid, user,
+		t.row(n.ID.String(), n.Type.String(), strconv.Itoa(len(n.Members)), pid, user, containerColumn(ix.NamespaceContainer(n)),
 			n.Owner.String(), n.Parent.String(), holderSummary(n), command)
 	}
 	return t.flush()

@@ -13,6 +13,7 @@ import (
 
 func newPSCmd() *cobra.Command {
 	var tree, asJSON bool
+	var cf containerFilter
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List processes with their NSpid chain, namespaces and cgroups",
@@ -29,6 +30,9 @@ cgroup path and its command.`,
 				return usagef("--tree and --json cannot be combined (the JSON has ppid)")
 			}
 			snap, err := scan(cmd.Context())
+			if err == nil {
+				snap, err = cf.processes(snap)
+			}
 			if err != nil {
 				return err
 			}
@@ -50,14 +54,16 @@ cgroup path and its command.`,
 	}
 	cmd.Flags().BoolVar(&tree, "tree", false, "show the process tree")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the snapshot's process objects)")
+	cf.add(cmd, "processes")
 	return cmd
 }
 
 func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
-	t := newTable(w, "PID", "PPID", "NSPID", "USER", "S", "RSS", "NS", "CGROUP", "COMMAND")
+	ix := procview.NewIndex(snap, nil)
+	t := newTable(w, "PID", "PPID", "NSPID", "USER", "S", "RSS", "NS", "CONTAINER", "CGROUP", "COMMAND")
 	add := func(p *inspect.Process, prefix string) {
 		t.row(strconv.Itoa(p.PID), strconv.Itoa(p.PPID), nspidChain(p), p.User, p.State,
-			procview.FormatBytes(p.RSSBytes), nsDiff(snap, p), primaryCgroup(snap, p), prefix+commandLine(p))
+			procview.FormatBytes(p.RSSBytes), nsDiff(snap, p), containerColumn(ix.Container(p)), primaryCgroup(snap, p), prefix+commandLine(p))
 	}
 	if !tree {
 		for i := range snap.Processes {
@@ -71,7 +77,7 @@ func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
 	for i := range snap.Processes {
 		open[procview.ProcessKey(&snap.Processes[i])] = true
 	}
-	for _, r := range procview.NewIndex(snap, nil).ProcessRows(procview.TreeOptions{Expansion: open}) {
+	for _, r := range ix.ProcessRows(procview.TreeOptions{Expansion: open}) {
 		prefix := r.TreePrefix(0)
 		if prefix != "" {
 			prefix += " "

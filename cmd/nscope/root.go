@@ -76,6 +76,9 @@ still works and reports what it could not read.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
+	for _, c := range subs {
+		addTargetHelp(c)
+	}
 	root.AddCommand(subs...)
 	return root
 }

@@ -161,7 +161,7 @@ func runSet(cmd *cobra.Command, cgroup string, limits control.Limits, ef editFla
 	if err != nil {
 		return err
 	}
-	target, err := ed.Resolve(cgroup)
+	target, err := resolveCgroupArg(cmd, ed, cgroup)
 	if err != nil {
 		return usagef("%v", err)
 	}

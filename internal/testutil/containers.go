@@ -1,0 +1,265 @@
+package testutil
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Helpers for tests against the real container runtimes: images built
+// from the host's busybox-static (there is no registry to pull from),
+// podman configured for this kind of host, the daemons started when
+// installed but down.
+
+// DockerCLI returns Debian's docker client, which matches Debian's daemon
+// (/usr/local/bin/docker may be a newer client shadowing it), or "".
+func DockerCLI() string {
+	if _, err := os.Stat("/usr/bin/docker"); err == nil {
+		return "/usr/bin/docker"
+	}
+	if p, err := exec.LookPath("docker"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// RequireDocker skips unless docker answers, starting containerd and
+// dockerd first (.ci/start-runtimes) when they are installed but down,
+// and returns the docker client.
+func RequireDocker(tb testing.TB) string {
+	tb.Helper()
+	RequireRoot(tb, "runs docker containers")
+	cli := DockerCLI()
+	if cli == "" {
+		tb.Skip("needs docker (make deps installs docker.io and containerd as root)")
+	}
+	if exec.Command(cli, "info").Run() != nil {
+		StartRuntimes(tb)
+		if out, err := exec.Command(cli, "info").CombinedOutput(); err != nil {
+			tb.Fatalf("docker is installed but does not answer after .ci/start-runtimes: %v\n%s", err, out)
+		}
+	}
+	return cli
+}
+
+// StartRuntimes runs the repository's .ci/start-runtimes, which starts
+// containerd and dockerd when they are installed but down.
+func StartRuntimes(tb testing.TB) {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "..", ".ci", "start-runtimes")
+	out, err := exec.Command(script).CombinedOutput()
+	tb.Logf("started the container daemons: %s", out)
+	if err != nil {
+		tb.Fatalf(".ci/start-runtimes: %v", err)
+	}
+}
+
+// RequirePodman skips unless podman can run containers here (root, with
+// runc and catatonit), and returns the environment that points it at a
+// test-owned containers.conf (see PodmanEnv).
+func RequirePodman(tb testing.TB) []string {
+	tb.Helper()
+	RequireRoot(tb, "runs podman containers")
+	RequireTools(tb, "podman", "runc", "catatonit")
+	return PodmanEnv(tb)
+}
+
+// PodmanEnv points podman at a test-owned containers.conf: the runc
+// runtime (crun refuses hybrid cgroups), explicit ulimits (the bounding
+// set may lack CAP_SYS_RESOURCE), cgroupfs (no systemd), file events.
+func PodmanEnv(tb testing.TB) []string {
+	tb.Helper()
+	conf := filepath.Join(tb.TempDir(), "containers.conf")
+	err := os.WriteFile(conf, []byte(`[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+`), 0o644)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []string{"CONTAINERS_CONF=" + conf}
+}
+
+// BusyboxRootfs makes a root filesystem of busybox-static in dir with
+// some applets linked, and the directories systemd-nspawn insists on.
+func BusyboxRootfs(tb testing.TB, dir string) {
+	tb.Helper()
+	bin, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		tb.Skip("needs busybox-static (make deps installs it as root)")
+	}
+	for _, d := range []string{"bin", "usr", "etc", "proc", "sys", "dev", "tmp", "run", "var"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bin, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	for _, a := range []string{"sh", "sleep", "cat", "ls", "ps"} {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc/os-release"), []byte("ID=busybox\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// RootfsTar returns a tar stream of BusyboxRootfs, for "docker import".
+func RootfsTar(tb testing.TB) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	BusyboxRootfs(tb, dir)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		link := ""
+		if info.Mode()&os.ModeSymlink != 0 {
+			link, _ = os.Readlink(p)
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = rel
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			_, err = tw.Write(data)
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// ImportImage imports the busybox root filesystem as image name with cli
+// ("docker" or "podman", env for podman's) and removes it when the test
+// ends.
+func ImportImage(tb testing.TB, cli, name string, env ...string) {
+	tb.Helper()
+	cmd := exec.Command(cli, "import", "-", name)
+	cmd.Stdin = bytes.NewReader(RootfsTar(tb))
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("%s import: %v\n%s", cli, err, out)
+	}
+	tb.Cleanup(func() {
+		c := exec.Command(cli, "rmi", "-f", name)
+		c.Env = cmd.Env
+		_ = c.Run()
+	})
+}
+
+// RunEnv runs a command with extra environment and fails the test with
+// its output on error; it returns the output, trimmed.
+func RunEnv(tb testing.TB, env []string, name string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// RemovePodmanPodAtCleanup removes podman pod (env for podman's
+// configuration) when the test ends, with its containers, and the cgroups
+// podman leaves behind: its pod cgroup in the hierarchies it does not
+// manage (name=systemd, the empty v2 tree of a hybrid host), which the
+// "podman container cleanup" conmon runs at each exit makes again, so
+// they are removed after those finish.
+func RemovePodmanPodAtCleanup(tb testing.TB, env []string, pod string) {
+	tb.Helper()
+	tb.Cleanup(func() {
+		podman := func(args ...string) ([]byte, error) {
+			c := exec.Command("podman", args...)
+			c.Env = append(os.Environ(), env...)
+			return c.Output()
+		}
+		out, err := podman("pod", "inspect", "--format", "{{.CgroupPath}} {{.ID}} {{range .Containers}}{{.ID}} {{end}}", pod)
+		_, _ = podman("pod", "rm", "-f", "-t", "0", pod)
+		fields := strings.Fields(string(out))
+		if err != nil || len(fields) < 2 || !strings.HasPrefix(fields[0], "/") {
+			return
+		}
+		podCgroup, ids := fields[0], fields[1:]
+		for range 100 {
+			if !anyProcessMentions(ids...) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, mount := range cgroupMounts() {
+			for _, d := range []string{"conmon", ""} {
+				dir := filepath.Join(mount, podCgroup, d)
+				for range 50 { // conmon may still be leaving it
+					if err := syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+	})
+}
+
+// anyProcessMentions reports whether a process's command line holds one
+// of ids.
+func anyProcessMentions(ids ...string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		data, _ := os.ReadFile(d)
+		for _, id := range ids {
+			if id != "" && strings.Contains(string(data), id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cgroupMounts returns the mount points of every cgroup and cgroup2
+// filesystem, from /proc/self/mounts.
+func cgroupMounts() []string {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && (f[2] == "cgroup" || f[2] == "cgroup2") {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}
