@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/nscope/nscope/internal/testutil"
 	"os"
@@ -200,45 +199,11 @@ func TestLivePodmanPod(t *testing.T) {
 	}
 }
 
-// runcBundle writes an OCI bundle of busybox running args, in no network
-// namespace of its own, with cgroupsPath relative to the test's own
-// cgroups.
+// runcBundle writes an OCI bundle of busybox running args
+// (testutil.RuncBundle).
 func runcBundle(t *testing.T, cgroup string, args ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	busyboxRootfs(t, filepath.Join(dir, "rootfs"))
-	cmd := exec.Command("runc", "spec")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("runc spec: %v\n%s", err, out)
-	}
-	var spec map[string]any
-	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err == nil {
-		err = json.Unmarshal(data, &spec)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc := spec["process"].(map[string]any)
-	proc["terminal"] = false
-	proc["args"] = args
-	linux := spec["linux"].(map[string]any)
-	linux["cgroupsPath"] = cgroup
-	var nss []any
-	for _, n := range linux["namespaces"].([]any) {
-		if n.(map[string]any)["type"] != "network" {
-			nss = append(nss, n)
-		}
-	}
-	linux["namespaces"] = nss
-	if data, err = json.Marshal(spec); err == nil {
-		err = os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testutil.RuncBundle(t, cgroup, args...)
 }
 
 func TestLiveRunc(t *testing.T) {
@@ -246,21 +211,7 @@ func TestLiveRunc(t *testing.T) {
 	testutil.RequireTools(t, "runc")
 	id := testutil.UniqueName("nscope-ct")
 	bundle := runcBundle(t, id, "sleep", "600")
-	t.Cleanup(func() { _ = exec.Command("runc", "delete", "-f", id).Run() })
-	// The container inherits runc's stdio: a file, not a pipe that would
-	// stay open as long as it runs.
-	logPath := filepath.Join(t.TempDir(), "runc.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command("runc", "run", "-d", "--bundle", bundle, id)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Run(); err != nil {
-		out, _ := os.ReadFile(logPath)
-		t.Fatalf("runc run: %v\n%s", err, out)
-	}
+	testutil.RuncRun(t, bundle, id)
 	type runcState struct {
 		PID    int `json:"pid"`
 		Status string

@@ -1,6 +1,8 @@
 package procview
 
 import (
+	"strings"
+
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/runtimes"
 )
@@ -41,8 +43,10 @@ type containerNames struct {
 	// byRef labels each container; byPID each process in one.
 	byRef map[inspect.ContainerRef]string
 	byPID map[int]string
-	// byPath caches the labels of cgroup paths (fromPaths only).
+	// byPath caches the labels of cgroup paths, byNS those of namespaces
+	// (fromPaths only).
 	byPath map[string]string
+	byNS   map[inspect.NSID]string
 }
 
 // newContainerNames names the containers of snap and of its processes.
@@ -161,13 +165,32 @@ func (ix *Index) CgroupStartsContainer(c *inspect.Cgroup) (string, bool) {
 
 // NamespaceContainer returns the name of the container that made n, ""
 // for none (a namespace a container shares with the host or borrows from
-// another container is not its own; see inspect.Namespace.Container). A
-// snapshot without containers names none.
+// another container is not its own; see inspect.Namespace.Container). In
+// a snapshot without containers, a namespace that is not the host's
+// belongs to a container when all its processes do.
 func (ix *Index) NamespaceContainer(n *inspect.Namespace) string {
-	if ix.names.fromPaths {
+	if !ix.names.fromPaths {
+		return ix.names.ref(n.Container)
+	}
+	if n.Initial || len(n.Members) == 0 {
 		return ""
 	}
-	return ix.names.ref(n.Container)
+	cn := ix.names
+	if name, ok := cn.byNS[n.ID]; ok {
+		return name
+	}
+	name := cn.byPID[n.Members[0]]
+	for _, pid := range n.Members[1:] {
+		if cn.byPID[pid] != name {
+			name = ""
+			break
+		}
+	}
+	if cn.byNS == nil {
+		cn.byNS = map[inspect.NSID]string{}
+	}
+	cn.byNS[n.ID] = name
+	return name
 }
 
 // ContainerName returns the label of the container ref names, "" for
@@ -182,4 +205,63 @@ func parentPath(p string) string {
 		}
 	}
 	return "/"
+}
+
+// ContainerPodText names what groups a container: NAMESPACE/POD for a
+// Kubernetes pod, the podman pod's name ("pod ID12" when it has none),
+// or compose:PROJECT; "-" for none.
+func ContainerPodText(c *inspect.Container) string {
+	switch {
+	case c.Pod != nil && c.Pod.Namespace != "":
+		return c.Pod.Namespace + "/" + c.Pod.Name
+	case c.Pod != nil && c.Pod.Name != "":
+		return c.Pod.Name
+	case c.Pod != nil && c.Pod.ID != "":
+		return "pod " + shortContainerID(c.Pod.ID)
+	case c.Compose != nil && c.Compose.Project != "":
+		return "compose:" + c.Compose.Project
+	}
+	return "-"
+}
+
+// sharedTypes are the namespaces ContainerSharedText reports: those whose
+// sharing changes what a container sees or reaches (the JSON and the
+// details have every type).
+var sharedTypes = map[inspect.NSType]bool{
+	inspect.NetNS: true, inspect.PIDNS: true, inspect.IPCNS: true, inspect.UTSNS: true, inspect.MntNS: true,
+}
+
+// ContainerSharedText lists the namespaces c shares with the host or
+// another container: "net=host,pid=host", "net=web-infra"; "-" for none.
+func ContainerSharedText(snap *inspect.Snapshot, c *inspect.Container) string {
+	var parts []string
+	for _, s := range c.Shared {
+		if sharedTypes[s.Type] {
+			parts = append(parts, s.Type.String()+"="+SharedWith(snap, s))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ",")
+}
+
+// SharedWith names what a shared namespace is shared with: "host", or
+// the name of the container that made it.
+func SharedWith(snap *inspect.Snapshot, s inspect.SharedNamespace) string {
+	if s.Container == nil {
+		return s.With
+	}
+	if o := snap.Container(*s.Container); o != nil {
+		return o.Name
+	}
+	return s.Container.String()
+}
+
+// shortContainerID is the 12-character form docker ps shows.
+func shortContainerID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

@@ -82,8 +82,15 @@ func TestIndexContainerFromPaths(t *testing.T) {
 	if name, starts := ix.CgroupStartsContainer(ix.Snap.Cgroup(0, "/system.slice")); name != "" || starts {
 		t.Errorf("CgroupStartsContainer(/system.slice) = %q, %v", name, starts)
 	}
-	if got := ix.NamespaceContainer(ix.Snap.Namespace(netCtr)); got != "" {
-		t.Errorf("NamespaceContainer without containers = %q", got)
+	// Without containers, a namespace all of whose processes are in one
+	// container's cgroup is that container's; the host's are nobody's.
+	if got := ix.NamespaceContainer(ix.Snap.Namespace(netCtr)); got != "docker:3f4e5d6c7b8a" {
+		t.Errorf("NamespaceContainer(web's net) without containers = %q", got)
+	}
+	for _, id := range []inspect.NSID{netHost, userCtr, netBlue} {
+		if got := ix.NamespaceContainer(ix.Snap.Namespace(id)); got != "" {
+			t.Errorf("NamespaceContainer(%s) without containers = %q", id, got)
+		}
 	}
 }
 

@@ -33,6 +33,8 @@ func (ix *Index) ExplainItem(k Key) (Lesson, bool) {
 		return ix.explainProcess(v), true
 	case *inspect.Cgroup:
 		return ix.explainCgroup(v), true
+	case *inspect.Container:
+		return ix.explainContainer(v), true
 	}
 	return Lesson{}, false
 }

@@ -12,12 +12,15 @@ import (
 
 // Selection is the item an action acts on: the selected row of the
 // current view, or the link focused in the detail pane. Exactly one of
-// Namespace, Process and Cgroup is set, matching Kind.
+// Namespace, Process and Cgroup is set, matching Kind; for a container
+// (Kind KindContainer), Container and its init's Process (nil when it is
+// stopped), so that the actions on a process act on the container.
 type Selection struct {
 	Kind      procview.Kind
 	Namespace *inspect.Namespace
 	Process   *inspect.Process
 	Cgroup    *inspect.Cgroup
+	Container *inspect.Container
 	// Snapshot is the snapshot the item comes from.
 	Snapshot *inspect.Snapshot
 }

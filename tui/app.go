@@ -108,6 +108,7 @@ func New(opts Options) *Model {
 	m.lists[NamespacesView] = newListView(NamespacesView, procview.SortName, namespaceColumns)
 	m.lists[ProcessesView] = newListView(ProcessesView, procview.SortPID, processColumns)
 	m.lists[CgroupsView] = newListView(CgroupsView, procview.SortName, cgroupColumns)
+	m.lists[ContainersView] = newContainersList()
 	m.tour = newTourState(opts.Tour)
 	m.applyStyles()
 	m.setSize(80, 24)
@@ -238,6 +239,8 @@ func (m *Model) refreshDetail() {
 		b = processDetail(m.ix, r.Process)
 	case r.Cgroup != nil:
 		b = cgroupDetail(m.ix, m.hist, r.Cgroup)
+	case r.Container != nil:
+		b = containerDetail(m.ix, r.Container)
 	}
 	m.detail.set(r.Key, b)
 }
@@ -265,6 +268,8 @@ func (m *Model) selection() (Selection, bool) {
 		sel.Process = it
 	case *inspect.Cgroup:
 		sel.Cgroup = it
+	case *inspect.Container:
+		sel.Container, sel.Process = it, m.snap.Process(it.InitPID)
 	default:
 		return Selection{}, false
 	}

@@ -58,6 +58,7 @@ func cgroupColumns(total int) []column {
 		}},
 		{title: "PIDS", width: 7, right: true, prio: 3, cell: pidsCell},
 		{title: "PSI cpu/mem/io", width: 14, right: true, prio: 7, cell: psiCell},
+		containerColumn(8, cgroupContainerCell),
 		{title: "HISTORY", width: sparkW, prio: 2, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
 			samples := rc.hist.CPU(r.Cgroup)
 			return procview.Sparkline(samples, sparkW, sparkScale(rc.ix.Snap, r.Cgroup)), roleAccent

@@ -27,9 +27,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		b.kv("hierarchy", seg{h.Label(), roleNormal}, seg{"  (" + ctrl + ") at " + h.Mount, roleDim})
 	}
 	b.kv("path", seg{c.Path, roleNormal})
-	if name := ix.CgroupContainer(c); name != "" {
-		b.kv("container", seg{name, roleAccent})
-	}
+	addContainerLink(b, ix, c.Container, ix.CgroupContainer(c))
 	if unit := control.SystemdUnit(c.Path); unit != "" {
 		b.kv("systemd", seg{unit, roleWarn}, seg{"  direct writes are undone by systemd on daemon-reload", roleDim})
 	}

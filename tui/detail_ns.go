@@ -51,6 +51,7 @@ func namespaceDetail(ix *procview.Index, n *inspect.Namespace, v nsContentView, 
 			b.addLink(procview.ProcessKey(init), seg{"init   ", roleLabel}, seg{fmt.Sprintf("%d %s", init.PID, init.Comm), roleNormal}, seg{"  (PID 1 inside)", roleDim})
 		}
 	}
+	addContainerLink(b, ix, n.Container, ix.NamespaceContainer(n))
 
 	b.heading("Held by")
 	if len(n.Members) > 0 {

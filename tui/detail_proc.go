@@ -29,9 +29,7 @@ func processDetail(ix *procview.Index, p *inspect.Process) *detailBuilder {
 	}
 	b.kv("usage", seg{"CPU " + cpu + "  RSS " + procview.FormatBytes(p.RSSBytes), roleNormal},
 		seg{"  CPU time " + procview.FormatUS(p.CPUTimeUS()), roleDim})
-	if c := ix.Container(p); c != "" {
-		b.kv("container", seg{c, roleAccent})
-	}
+	addContainerLink(b, ix, p.Container, ix.Container(p))
 	if p.Kernel {
 		b.kv("kernel", seg{"kernel thread: no memory of its own, always in the host's namespaces", roleDim})
 	}

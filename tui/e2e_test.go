@@ -146,6 +146,8 @@ func TestEndToEnd(t *testing.T) {
 	tm.waitText("CGROUP ")
 	tm.waitText("nscope:nscope-run-")
 	tm.send("Tab")
+	tm.waitText("no containers")
+	tm.send("Tab")
 	tm.waitText("NAMESPACE ")
 	tm.send("Tab")
 	tm.waitText("    PID NSPID USER")

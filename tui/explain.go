@@ -47,6 +47,8 @@ func (m *Model) explain() tea.Cmd {
 // selectionKey is the key of the selected item.
 func selectionKey(sel Selection) procview.Key {
 	switch {
+	case sel.Container != nil:
+		return procview.ContainerKey(sel.Container)
 	case sel.Namespace != nil:
 		return procview.NamespaceKey(sel.Namespace.ID)
 	case sel.Process != nil:

@@ -9,6 +9,7 @@ import (
 type KeyMap struct {
 	NextView, PrevView           key.Binding
 	Namespaces, Processes, Cgrps key.Binding
+	Containers                   key.Binding
 
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	Expand, Collapse                      key.Binding
@@ -42,6 +43,7 @@ func DefaultKeyMap() KeyMap {
 		Namespaces: b("1", "namespaces", "1"),
 		Processes:  b("2", "processes", "2"),
 		Cgrps:      b("3", "cgroups", "3"),
+		Containers: b("4", "containers", "4"),
 
 		Up:          b("↑/k", "up", "up", "k"),
 		Down:        b("↓/j", "down", "down", "j"),
@@ -81,7 +83,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp groups every binding for the help overlay.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	groups := [][]key.Binding{
-		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps},
+		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps, k.Containers},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten, k.Nesting},
 		{k.Open, k.Back, k.Explain, k.Export, k.ExportAround},

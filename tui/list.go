@@ -6,7 +6,7 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-// ViewID names one of the three trees.
+// ViewID names one of the views: the three trees and the containers.
 type ViewID int
 
 // The views, in tab order.
@@ -14,6 +14,7 @@ const (
 	NamespacesView ViewID = iota
 	ProcessesView
 	CgroupsView
+	ContainersView
 	numViews
 )
 
@@ -26,6 +27,8 @@ func (v ViewID) String() string {
 		return "Processes"
 	case CgroupsView:
 		return "Cgroups"
+	case ContainersView:
+		return "Containers"
 	}
 	return "?"
 }
@@ -37,6 +40,8 @@ func viewOf(k procview.Kind) ViewID {
 		return ProcessesView
 	case procview.KindCgroup:
 		return CgroupsView
+	case procview.KindContainer:
+		return ContainersView
 	}
 	return NamespacesView
 }
@@ -89,6 +94,8 @@ func (v *listView) rebuild(ix *procview.Index) {
 		v.rows = ix.ProcessRows(v.opt)
 	case CgroupsView:
 		v.rows = ix.CgroupRows(v.opt)
+	case ContainersView:
+		v.rows = ix.ContainerRows(v.opt)
 	}
 	v.dirty = false
 	if !v.selKey.IsZero() {

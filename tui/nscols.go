@@ -49,6 +49,7 @@ func namespaceColumns(total int) []column {
 			}
 			return s, roleNormal
 		}},
+		containerColumn(6, namespaceContainerCell),
 		{title: "PROCESS", min: 10, cell: nsProcessCell},
 	}
 }

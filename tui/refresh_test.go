@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
@@ -36,6 +37,12 @@ func openFiles() int {
 // structure, a full scan asked for replaces the refresher, and quitting
 // closes it: no counter file and no goroutine is left.
 func TestCounterRefreshBetweenFullScans(t *testing.T) {
+	// Container discovery keeps one inotify instance for the whole
+	// process (inspect/runtimes); a first scan opens it before the files
+	// are counted.
+	if _, err := inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false)).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	testutil.CheckLeaks(t)
 	src := &fdCountingSource{Source: inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))}
 	now := time.Now()

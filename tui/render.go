@@ -57,6 +57,9 @@ func (m *Model) render() string {
 			if m.list().filter == "" {
 				empty = "nothing to show"
 			}
+			if m.view == ContainersView && m.list().filter == "" {
+				empty = noContainersText(m.snap)
+			}
 		}
 		list := m.list().render(rc, !m.detailFocus, empty)
 		detail := m.detail.render(&m.st, m.detailFocus)
@@ -91,7 +94,7 @@ func (m *Model) render() string {
 }
 
 // tabLabels are the tab titles, in view order.
-var tabLabels = [numViews]string{" 1 Namespaces ", " 2 Processes ", " 3 Cgroups "}
+var tabLabels = [numViews]string{" 1 Namespaces ", " 2 Processes ", " 3 Cgroups ", " 4 Containers "}
 
 // tabStart is where the first tab begins, after the app's name.
 const tabStart = len(" nscope ") + 1

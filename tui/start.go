@@ -47,15 +47,16 @@ var viewNames = map[string]ViewID{
 	"ns": NamespacesView, "namespaces": NamespacesView,
 	"ps": ProcessesView, "processes": ProcessesView,
 	"cg": CgroupsView, "cgroups": CgroupsView,
+	"ct": ContainersView, "containers": ContainersView,
 }
 
-// ParseView reads a view name: ns, ps or cg (or namespaces, processes,
-// cgroups).
+// ParseView reads a view name: ns, ps, cg or ct (or namespaces, processes,
+// cgroups, containers).
 func ParseView(s string) (ViewID, error) {
 	if v, ok := viewNames[strings.ToLower(s)]; ok {
 		return v, nil
 	}
-	return 0, fmt.Errorf("%q: want ns, ps or cg", s)
+	return 0, fmt.Errorf("%q: want ns, ps, cg or ct", s)
 }
 
 // ParseSelect reads what to select: a PID ("812"), a namespace inode

@@ -56,7 +56,7 @@ func TestStartFlagsBadInput(t *testing.T) {
 		args    []string
 		wantMsg string
 	}{
-		{"unknown view", []string{"--view", "tree"}, `--view "tree": want ns, ps or cg`},
+		{"unknown view", []string{"--view", "tree"}, `--view "tree": want ns, ps, cg or ct`},
 		{"bad select", []string{"--select", "nginx"}, `--select "nginx": want a PID (812), a namespace inode`},
 		{"view and select disagree", []string{"--view", "ns", "--select", "801"}, "--select 801 is shown in the Processes view, not in --view ns: drop --view, or give it ps"},
 		{"export dir missing", []string{"--export-dir", "/nonexistent/dir"}, "--export-dir stat /nonexistent/dir: no such file or directory"},

@@ -443,7 +443,7 @@ func TestParseStart(t *testing.T) {
 			t.Errorf("ParseView(%q) = %v, %v; want %v", in, v, err, want)
 		}
 	}
-	if _, err := ParseView("tree"); err == nil || !strings.Contains(err.Error(), `"tree": want ns, ps or cg`) {
+	if _, err := ParseView("tree"); err == nil || !strings.Contains(err.Error(), `"tree": want ns, ps, cg or ct`) {
 		t.Errorf("ParseView(tree) error %v", err)
 	}
 }

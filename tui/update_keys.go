@@ -45,6 +45,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.switchView(ProcessesView)
 	case key.Matches(msg, k.Cgrps):
 		m.switchView(CgroupsView)
+	case key.Matches(msg, k.Containers):
+		m.switchView(ContainersView)
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.filterInput.SetValue(m.list().filter)
@@ -53,6 +55,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		l.opt.Sort = l.opt.Sort.Next()
 		m.rebuildList()
 		return Flash("sorted by "+l.opt.Sort.String(), false)
+	case key.Matches(msg, k.Flatten) && m.view == ContainersView:
+		return Flash("the Containers view is a list: s sorts it, / filters it", false)
 	case key.Matches(msg, k.Flatten):
 		l := m.list()
 		l.opt.Flat = !l.opt.Flat

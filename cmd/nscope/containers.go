@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -170,27 +169,11 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 		mem, pids := cg(c, memH), cg(c, pidsH)
 		// The table escapes every cell: names, images, pods and states
 		// are the runtimes' files' text.
-		t.row(c.Name, c.Runtime, orDash(c.Image), podText(c),
+		t.row(c.Name, c.Runtime, orDash(c.Image), procview.ContainerPodText(c),
 			containerCPUText(acct, rates), cpuLimitText(cpu), containerThrottledText(cpu, rates),
-			containerMemText(mem), containerPidsText(pids), orDash(c.State), sharedText(snap, c))
+			containerMemText(mem), containerPidsText(pids), orDash(c.State), procview.ContainerSharedText(snap, c))
 	}
 	return t.flush()
-}
-
-// podText is the POD column: NAMESPACE/POD for Kubernetes, the podman
-// pod, or compose:PROJECT.
-func podText(c *inspect.Container) string {
-	switch {
-	case c.Pod != nil && c.Pod.Namespace != "":
-		return c.Pod.Namespace + "/" + c.Pod.Name
-	case c.Pod != nil && c.Pod.Name != "":
-		return c.Pod.Name
-	case c.Pod != nil && c.Pod.ID != "":
-		return "pod " + shortContainerID(c.Pod.ID)
-	case c.Compose != nil && c.Compose.Project != "":
-		return "compose:" + c.Compose.Project
-	}
-	return "-"
 }
 
 // containerCPUText is the CPU used over the sample, or since the cgroup
@@ -226,35 +209,6 @@ func containerMemText(c *inspect.Cgroup) string {
 }
 
 func containerPidsText(c *inspect.Cgroup) string { return pidsText(c) }
-
-// sharedNSTypes are the namespaces the SHARED column reports: the ones
-// whose sharing changes what a container can see or reach (the JSON has
-// every type).
-var sharedNSTypes = map[inspect.NSType]bool{
-	inspect.NetNS: true, inspect.PIDNS: true, inspect.IPCNS: true, inspect.UTSNS: true, inspect.MntNS: true,
-}
-
-// sharedText lists the namespaces c shares: "net=host", "net=web-infra".
-func sharedText(snap *inspect.Snapshot, c *inspect.Container) string {
-	var parts []string
-	for _, s := range c.Shared {
-		if !sharedNSTypes[s.Type] {
-			continue
-		}
-		with := s.With
-		if s.Container != nil {
-			with = s.Container.String()
-			if o := snap.Container(*s.Container); o != nil {
-				with = o.Name
-			}
-		}
-		parts = append(parts, s.Type.String()+"="+with)
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ",")
-}
 
 func orDash(s string) string {
 	if s == "" {

@@ -12,7 +12,7 @@ import (
 // diagrams go.
 func addStartFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&tuiFlags.view, "view", "", "open this view: ns, ps or cg (default ps)")
+	f.StringVar(&tuiFlags.view, "view", "", "open this view: ns, ps, cg or ct (containers; default ps)")
 	f.StringVar(&tuiFlags.filter, "filter", "", "open with this filter typed (as / does)")
 	f.StringVar(&tuiFlags.sel, "select", "", "open with this item selected, in its view: a PID (812), a namespace (4026532254 or net:[4026532254]) or a cgroup path (/nscope/demo or memory:/nscope/demo)")
 	f.StringVar(&tuiFlags.exportDir, "export-dir", "", "directory the d and D keys write diagrams (SVG and DOT) to (default: the current directory)")

@@ -3,6 +3,7 @@ package testutil
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -262,4 +263,78 @@ func cgroupMounts() []string {
 		}
 	}
 	return out
+}
+
+// RuncBundle writes an OCI bundle of busybox (see BusyboxRootfs) running
+// args, in no network namespace of its own, with cgroupsPath as given
+// (relative to the test's own cgroups when relative), and returns its
+// directory.
+func RuncBundle(tb testing.TB, cgroupsPath string, args ...string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	BusyboxRootfs(tb, filepath.Join(dir, "rootfs"))
+	cmd := exec.Command("runc", "spec")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("runc spec: %v\n%s", err, out)
+	}
+	var spec map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &spec)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	proc["args"] = args
+	linux := spec["linux"].(map[string]any)
+	linux["cgroupsPath"] = cgroupsPath
+	var nss []any
+	for _, n := range linux["namespaces"].([]any) {
+		if n.(map[string]any)["type"] != "network" {
+			nss = append(nss, n)
+		}
+	}
+	linux["namespaces"] = nss
+	if data, err = json.Marshal(spec); err == nil {
+		err = os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// RuncRun starts container id of bundle detached with "runc run -d", and
+// deletes it (runc delete -f) when the test ends. The container inherits
+// runc's stdio: a file, not a pipe that would stay open as long as it
+// runs.
+func RuncRun(tb testing.TB, bundle, id string) {
+	tb.Helper()
+	tb.Cleanup(func() { _ = exec.Command("runc", "delete", "-f", id).Run() })
+	logPath := filepath.Join(tb.TempDir(), "runc.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command("runc", "run", "-d", "--bundle", bundle, id)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Run(); err != nil {
+		out, _ := os.ReadFile(logPath)
+		tb.Fatalf("runc run: %v\n%s", err, out)
+	}
+}
+
+// ReadTrim reads a small file (a cgroup or proc file) without its
+// surrounding white space, failing the test when it cannot.
+func ReadTrim(tb testing.TB, path string) string {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
 }
