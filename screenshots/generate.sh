@@ -8,6 +8,12 @@
 # one held to 20% of a CPU and 64 MiB, an idle one), so the views have
 # something to show; they and their cgroups are removed at the end.
 #
+# As root, where docker answers, it also starts a compose-style pair of
+# docker containers (shots-web busy at 20% of a CPU, shots-db in its
+# network namespace) and, where podman is installed, a podman pod
+# (shots-api with shots-api-server), all with no network, from a busybox
+# image it imports; they and the images are removed at the end.
+#
 # As root it also runs "nscope tour" (which builds and removes its own
 # lab) for the tour's screenshots and the diagram D exports there.
 #
@@ -25,8 +31,28 @@ work=$(mktemp -d)
 sock=nscope-shots-$$
 parent=nscope-shots-$$
 runs=()
+docker=/usr/bin/docker
+[ -x "$docker" ] || docker=$(command -v docker || true)
+podman_env=(env CONTAINERS_CONF="$(mktemp)")
+containers_started=""
 cleanup() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
+	if [ -n "$containers_started" ]; then
+		"$docker" rm -f -v shots-web shots-db >/dev/null 2>&1 || true
+		"$docker" rmi -f nscope-shots/busybox:1 >/dev/null 2>&1 || true
+		podcg=$("${podman_env[@]}" podman pod inspect --format '{{.CgroupPath}}' shots-api 2>/dev/null || true)
+		"${podman_env[@]}" podman pod rm -f -t 0 shots-api >/dev/null 2>&1 || true
+		# podman leaves the pod's cgroup in the hierarchies it does not
+		# manage (name=systemd, the empty v2 tree of a hybrid host).
+		if [ -n "$podcg" ]; then
+			sleep 1
+			for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+				rmdir "$m${podcg#/}/conmon" "$m${podcg#/}" 2>/dev/null || true
+			done
+		fi
+		"${podman_env[@]}" podman rmi -f localhost/nscope-shots/busybox:1 >/dev/null 2>&1 || true
+		rm -f "${podman_env[1]#CONTAINERS_CONF=}"
+	fi
 	for p in "${runs[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${runs[@]}"; do wait "$p" 2>/dev/null || true; done
 	# nscope run leaves the parent cgroup it made; remove it everywhere.
@@ -46,6 +72,30 @@ if [ "$(id -u)" = 0 ]; then
 		</dev/null >"$work/db.log" 2>&1 &
 	runs+=($!)
 	sleep 1
+fi
+
+# Real containers for the Containers view (4).
+if [ "$(id -u)" = 0 ] && [ -n "$docker" ] && "$docker" info >/dev/null 2>&1; then
+	containers_started=1
+	rootfs="$work/rootfs"
+	mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" "$rootfs/tmp"
+	cp /bin/busybox "$rootfs/bin/busybox"
+	for a in sh sleep cat dd; do ln -s busybox "$rootfs/bin/$a"; done
+	tar -C "$rootfs" -c . | "$docker" import - nscope-shots/busybox:1 >/dev/null
+	"$docker" run -d --name shots-web --network none --cpus 0.2 -m 64m --pids-limit 50 \
+		-l com.docker.compose.project=shop -l com.docker.compose.service=web nscope-shots/busybox:1 \
+		sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=24 2>/dev/null; while :; do :; done' >/dev/null
+	"$docker" run -d --name shots-db --network container:shots-web \
+		-l com.docker.compose.project=shop -l com.docker.compose.service=db nscope-shots/busybox:1 sleep 3600 >/dev/null
+	if command -v podman >/dev/null && command -v catatonit >/dev/null; then
+		# runc (crun refuses hybrid cgroups), explicit ulimits, no systemd.
+		printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+			>"${podman_env[1]#CONTAINERS_CONF=}"
+		tar -C "$rootfs" -c . | "${podman_env[@]}" podman import --quiet - localhost/nscope-shots/busybox:1 >/dev/null
+		"${podman_env[@]}" podman pod create --name shots-api --network none >/dev/null
+		"${podman_env[@]}" podman run -d --pod shots-api --name shots-api-server --memory 128m \
+			localhost/nscope-shots/busybox:1 sleep 3600 >/dev/null
+	fi
 fi
 
 # shot NAME COLS ROWS KEYS...: start the TUI at COLSxROWS (once per size),
@@ -97,6 +147,8 @@ shot explain 120 36 i wait:"esc, enter or i closes"
 shot namespaces 120 36 Escape Escape 1 Home wait:"NAMESPACE "
 shot cgroups 120 36 3 / type:demo Enter wait:"CGROUP "
 shot help 120 36 "?" wait:"nscope keys"
+shot containers 120 36 Escape 4 / type:shots- Enter Down wait:"─ Container docker:shots-web"
+shot container-detail 160 48 4 / type:shots- Enter Down wait:"Limits: docker"
 shot wide-cgroups 200 56 3 / type:demo Enter wait:"HISTORY"
 
 # The tour, on its own lab: three steps, then the diagram D writes of the
