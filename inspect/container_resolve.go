@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -34,7 +35,7 @@ type AmbiguousContainerError struct {
 func (e *AmbiguousContainerError) Error() string {
 	names := make([]string, len(e.Candidates))
 	for i, c := range e.Candidates {
-		names[i] = ContainerTarget(c)
+		names[i] = QuoteName(ContainerTarget(c))
 	}
 	return fmt.Sprintf("%q names %d containers: %s; name one of them as shown", e.Query, len(e.Candidates), strings.Join(names, ", "))
 }
@@ -63,6 +64,23 @@ func (e *UnknownContainerError) Error() string {
 		parts[i] = fmt.Sprintf("%s (%d)", rt, seen[rt])
 	}
 	return fmt.Sprintf("no container %q (looked at %s, and at cgroup paths)", e.Query, strings.Join(parts, ", "))
+}
+
+// QuoteName returns a name from the host (a container's, read from a
+// runtime's files) as a message shows it: as it is, or quoted as Go quotes
+// strings when it holds a rune that does not print as itself (a control,
+// a newline, a bidi override, invalid UTF-8), so that the message stays
+// one line and says which bytes the name has.
+func QuoteName(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // maxContainerQuery bounds a query; no runtime allows longer names.

@@ -4,7 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/hostile"
 	"github.com/nscope/nscope/procview"
 )
 
@@ -211,5 +214,42 @@ func TestContainersViewKeys(t *testing.T) {
 	c := selectedContainer(m)
 	if !ok || sel.Kind != procview.KindContainer || sel.Container != c || sel.Process == nil || sel.Process.PID != c.InitPID {
 		t.Errorf("selection %+v, want container %v with its init", sel, c)
+	}
+}
+
+// TestHostileContainersTUI: container names, images, pods, compose
+// projects and labels carrying terminal escapes, newlines, a C1 CSI, a
+// bidi override and invalid UTF-8 (anyone who can run "docker run --name"
+// or write a runtime's files chooses them) reach no view, detail pane or
+// lesson unescaped, and no frame loses its shape.
+func TestHostileContainersTUI(t *testing.T) {
+	snap, err := hostile.Apply(loadFixture(t, "containers-2"), hostile.Classic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 150, 40
+	m := New(Options{Snapshot: snap, LoadedFrom: "evil.json"})
+	send(m, tea.WindowSizeMsg{Width: w, Height: h})
+	for _, view := range []string{"1", "2", "3", "4"} {
+		keys(m, view)
+		for _, step := range []string{"list", "down", "detail", "explain"} {
+			switch step {
+			case "down":
+				keys(m, "down")
+			case "detail":
+				keys(m, "enter")
+			case "explain":
+				if cmd := send(m, press("i")); cmd != nil {
+					send(m, cmd())
+				}
+			}
+			checkFrame(t, "view "+view+" "+step+" (render)", m.render(), w, h)
+			checkFrame(t, "view "+view+" "+step+" (View)", m.View().Content, w, h)
+		}
+		keys(m, "esc", "esc")
+	}
+	keys(m, "4")
+	if s := screen(m); !strings.Contains(s, `\e[31mred\nrow`) {
+		t.Errorf("the Containers view does not show the name escaped:\n%s", s)
 	}
 }

@@ -211,7 +211,7 @@ func targetSnapshot(ctx context.Context) (*inspect.Snapshot, error) {
 func cgroupTargetOf(snap *inspect.Snapshot, query string) (control.Target, string, error) {
 	if strings.HasPrefix(query, "pod/") {
 		if pod, err := snap.ResolvePod(query); err == nil {
-			what := "pod " + podLabel(pod)
+			what := "pod " + inspect.QuoteName(podLabel(pod))
 			if pod.Cgroup == "" {
 				return control.Target{}, "", fmt.Errorf("%s has no cgroup of its own that nscope can see (its containers' cgroups do not show one); name one of its containers: %s", what, podMembers(pod))
 			}
@@ -222,7 +222,7 @@ func cgroupTargetOf(snap *inspect.Snapshot, query string) (control.Target, strin
 	if err != nil {
 		return control.Target{}, "", err
 	}
-	what := "container " + procview.ContainerLabel(c)
+	what := "container " + inspect.QuoteName(procview.ContainerLabel(c))
 	path, err := containerCgroupPath(snap, c)
 	if err != nil {
 		return control.Target{}, "", fmt.Errorf("%s: %w", what, err)
@@ -310,7 +310,7 @@ func podLabel(p *inspect.Pod) string {
 func podMembers(p *inspect.Pod) string {
 	names := make([]string, len(p.Containers))
 	for i, c := range p.Containers {
-		names[i] = inspect.ContainerTarget(c)
+		names[i] = inspect.QuoteName(inspect.ContainerTarget(c))
 	}
 	return strings.Join(names, ", ")
 }
@@ -336,7 +336,7 @@ func resolveEnterArg(cmd *cobra.Command, arg string, startTicks *uint64) (int, e
 		}
 		return 0, err
 	}
-	label := procview.ContainerLabel(c)
+	label := inspect.QuoteName(procview.ContainerLabel(c))
 	if c.InitPID == 0 {
 		return 0, fmt.Errorf("container %s is not running (state %s): it has no process to enter", label, orDash(c.State))
 	}

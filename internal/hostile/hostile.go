@@ -1,7 +1,8 @@
 // Package hostile puts attacker-chosen text into a snapshot, for the
 // tests that check no terminal sink of nscope lets it through: every
 // process's comm, command line and user, the hostname, every cgroup's
-// name and every namespace holder's path and name.
+// name, every namespace holder's path and name, and every container's
+// name, image, labels, pod and compose project.
 package hostile
 
 import (
@@ -31,9 +32,10 @@ var Classic = Names{
 // component c becomes Cgroup+c (with '/' and NUL, which a cgroup name
 // cannot hold, left out), consistently in the cgroups and the processes'
 // cgroup lines; comm, user, command line, hostname and holder paths are
-// set byte for byte after the snapshot is indexed (a snapshot loaded from
-// JSON cannot hold invalid UTF-8 in its keys, but a live scan can hold it
-// everywhere).
+// set byte for byte after the snapshot is indexed, and so are the
+// containers' names, images, labels, pods and compose projects (a
+// snapshot loaded from JSON cannot hold invalid UTF-8 in its keys, but a
+// live scan can hold it everywhere).
 func Apply(snap *inspect.Snapshot, n Names) (*inspect.Snapshot, error) {
 	comp := strings.Map(func(r rune) rune {
 		if r == '/' || r == 0 {
@@ -63,6 +65,15 @@ func Apply(snap *inspect.Snapshot, n Names) (*inspect.Snapshot, error) {
 			s.Processes[i].Cgroups[j].Path = rename(s.Processes[i].Cgroups[j].Path)
 		}
 	}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		for j := range c.Cgroups {
+			c.Cgroups[j].Path = rename(c.Cgroups[j].Path)
+		}
+		if c.Pod != nil {
+			c.Pod.Cgroup = rename(c.Pod.Cgroup)
+		}
+	}
 	if s, err = roundTrip(s); err != nil {
 		return nil, err
 	}
@@ -83,6 +94,19 @@ func Apply(snap *inspect.Snapshot, n Names) (*inspect.Snapshot, error) {
 			if h.Name != "" {
 				h.Name = n.Cgroup
 			}
+		}
+	}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		c.Name, c.Image = n.Comm, n.Cmdline
+		if len(c.Labels) > 0 {
+			c.Labels = map[string]string{n.Cgroup: n.Cmdline}
+		}
+		if c.Pod != nil {
+			c.Pod.Name, c.Pod.Namespace = n.Cgroup, n.Hostname
+		}
+		if c.Compose != nil {
+			c.Compose.Project, c.Compose.Service = n.Cmdline, n.Comm
 		}
 	}
 	return s, nil
