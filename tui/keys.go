@@ -14,6 +14,9 @@ type KeyMap struct {
 	Expand, Collapse                      key.Binding
 	ExpandAll, CollapseAll                key.Binding
 	Flatten                               key.Binding
+	// Hierarchies switches the Cgroups view between the merged tree (one
+	// row per path) and one tree per hierarchy.
+	Hierarchies key.Binding
 
 	Open, Back key.Binding
 	Explain    key.Binding
@@ -49,6 +52,7 @@ func DefaultKeyMap() KeyMap {
 		ExpandAll:   b("+", "expand all", "+", "="),
 		CollapseAll: b("-", "collapse all", "-"),
 		Flatten:     b("t", "tree/flat", "t"),
+		Hierarchies: b("v", "cgroups merged/per hierarchy", "v"),
 
 		Open:    b("enter", "follow links", "enter"),
 		Back:    b("esc", "back", "esc"),
@@ -74,7 +78,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	groups := [][]key.Binding{
 		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten},
+		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten, k.Hierarchies},
 		{k.Open, k.Back, k.Explain},
 		{k.Filter, k.Sort, k.Pause, k.Refresh, k.Help, k.Quit},
 	}

@@ -126,10 +126,19 @@ func (m *Model) renderTabs() string {
 	} else {
 		info = "tree · " + info
 	}
+	if l.id == CgroupsView {
+		if l.perHierarchy {
+			info = "per hierarchy · " + info
+		} else if m.snap != nil && m.snap.CgroupMode != inspect.CgroupUnified {
+			info = "merged · " + info
+		}
+	}
 	if l.filter != "" {
 		info = "filter “" + l.filter + "” · " + info
 	}
-	info += " "
+	// Where the cursor is, so a long list says how much is above and
+	// below: "12/340".
+	info = l.position() + " · " + info + " "
 	room := m.width - used
 	if room > 4 {
 		info = fit(info, room, true)
@@ -159,6 +168,9 @@ func (m *Model) renderFooter() string {
 		return m.st.of(roleDim).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
 	case m.detailFocus:
 		return m.st.of(roleDim).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains a namespace", m.width, false))
+	}
+	if bar, ok := m.actionBar(); ok {
+		return bar
 	}
 	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
 }
