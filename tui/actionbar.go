@@ -81,4 +81,3 @@ func firstWord(s string) string {
 	}
 	return s
 }
-
