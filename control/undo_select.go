@@ -27,20 +27,21 @@ type UndoFilter struct {
 	Change string
 }
 
-// String says what the filter picks, for messages: "/a", "cpu.max of
-// /a", "alice's changes".
+// String says which changes the filter picks, for messages: "to /a",
+// "to cpu.max of /a", "to /a in the cpu hierarchy", "by alice", "change
+// ID".
 func (f UndoFilter) String() string {
 	var parts []string
 	if f.Change != "" {
-		parts = append(parts, "change "+f.Change)
+		parts = append(parts, f.Change)
 	}
 	switch {
 	case f.File != "" && f.Cgroup != "":
-		parts = append(parts, f.File+" of "+f.Cgroup)
+		parts = append(parts, "to "+f.File+" of "+f.Cgroup)
 	case f.File != "":
-		parts = append(parts, f.File)
+		parts = append(parts, "to "+f.File)
 	case f.Cgroup != "":
-		parts = append(parts, f.Cgroup)
+		parts = append(parts, "to "+f.Cgroup)
 	}
 	if f.Hierarchy != "" {
 		parts = append(parts, "in the "+f.Hierarchy+" hierarchy")
@@ -49,7 +50,7 @@ func (f UndoFilter) String() string {
 		parts = append(parts, "by "+f.User)
 	}
 	if len(parts) == 0 {
-		return "any cgroup"
+		return "to any cgroup"
 	}
 	return strings.Join(parts, " ")
 }
@@ -128,7 +129,7 @@ func (e *Editor) PlanUndoMatching(f UndoFilter, force bool) (*Plan, error) {
 			}
 			return nil, fmt.Errorf("no change %s in the journal %s: %w", f.Change, e.journal.Path(), ErrNothingToUndo)
 		}
-		return nil, fmt.Errorf("no change to %s in the journal %s can be undone: %w", f, e.journal.Path(), ErrNothingToUndo)
+		return nil, fmt.Errorf("no change %s in the journal %s can be undone: %w", f, e.journal.Path(), ErrNothingToUndo)
 	}
 	if f.Change != "" {
 		if n := newerOverwrite(changes, c); n != nil {
@@ -158,7 +159,8 @@ func notUndoableReason(c *Change) string {
 
 // IsFreezeUndo reports whether p, an undo plan, writes a freezer file:
 // it freezes or thaws the cgroup again, which stops or resumes its
-// processes, so it is confirmed as freeze is.
+// processes, so it is confirmed as freeze is (except the thaw that ends
+// a kill's own freeze, which the kill meant to do; see Change.ForKill).
 func IsFreezeUndo(p *Plan) bool {
 	for _, w := range append(append([]Write(nil), p.Writes...), p.Unchanged...) {
 		if w.File == "freezer.state" || w.File == "cgroup.freeze" {

@@ -80,7 +80,7 @@ func undoFlow(ed *control.Editor, title string, filters ...control.UndoFilter) c
 				}
 				pv.lines = append(pv.lines, l)
 			}
-			if control.IsFreezeUndo(p) && len(p.Writes) > 0 {
+			if control.IsFreezeUndo(p) && len(p.Writes) > 0 && c.ForKill == "" {
 				pv.typeY = true
 				pv.warnings = append(pv.warnings, freezeUndoWarning(c))
 			}
@@ -122,9 +122,9 @@ func lastUndoable(ed *control.Editor, filters []control.UndoFilter) (*control.Ch
 	}
 	where := filters[0].String()
 	if len(filters) > 1 {
-		where = "the cgroups of the process"
+		where = "to the cgroups of the process"
 	}
-	return nil, fmt.Errorf("nothing to undo for %s: the journal %s has no change to it that can be undone: %w", where, ed.Journal().Path(), control.ErrNothingToUndo)
+	return nil, fmt.Errorf("nothing to undo: the journal %s has no change %s that can be undone: %w", ed.Journal().Path(), where, control.ErrNothingToUndo)
 }
 
 // undoLines shows the journaled change being undone.

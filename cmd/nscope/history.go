@@ -226,7 +226,7 @@ cannot be undone.`,
 			if err := refuseReadOnly(ed, "undo"); err != nil {
 				return err
 			}
-			if control.IsFreezeUndo(plan) {
+			if control.IsFreezeUndo(plan) && !killFreeze(ed, plan) {
 				if err := confirm(cmd, ef, []string{freezeUndoReason(plan)}, func(w io.Writer) { printPlan(w, plan) }); err != nil {
 					return err
 				}
@@ -267,22 +267,33 @@ func othersNewer(ed *control.Editor, f control.UndoFilter) string {
 		return ""
 	}
 	mine := control.LastUndoable(changes, f)
-	what := fmt.Sprintf("the newest change in the journal is %s's: %s of %s at %s (%s); this undoes only yours",
-		whoName(newest), newest.Action, newest.Cgroup, newest.Time.Local().Format("15:04:05"), newest.Who())
-	if mine == nil {
-		what = fmt.Sprintf("the newest change in the journal is %s's: %s of %s at %s (%s), and none is yours (%s)",
-			whoName(newest), newest.Action, newest.Cgroup, newest.Time.Local().Format("15:04:05"), newest.Who(), f.User)
+	by := newest.Who()
+	if newest.User == "" {
+		by += ", an nscope that did not record who ran it"
 	}
-	return what + "; to undo that one: nscope undo " + newest.Cgroup
+	what := fmt.Sprintf("the newest change in the journal, %s of %s at %s, was made by %s", newest.Action, newest.Cgroup, newest.Time.Local().Format("2006-01-02 15:04:05"), by)
+	if mine == nil {
+		what += fmt.Sprintf("; none is yours (%s)", f.User)
+	} else {
+		what += fmt.Sprintf("; this undoes only yours (%s)", f.User)
+	}
+	return what + `; "nscope undo ` + newest.Cgroup + `" undoes that one`
 }
 
-// whoName is the user of a change, or "an unknown user's" for a change
-// journaled before users were recorded.
-func whoName(c *control.Change) string {
-	if c.User == "" {
-		return fmt.Sprintf("uid %d (an nscope that did not record users)", c.UID)
+// killFreeze reports whether the undo plan p ends a kill's own freeze (a
+// kill stopped before it thawed): that thaw is what the kill meant to do
+// and is not asked for, as "nscope thaw" is not.
+func killFreeze(ed *control.Editor, p *control.Plan) bool {
+	changes, err := ed.Journal().Changes()
+	if err != nil {
+		return false
 	}
-	return c.User
+	for _, c := range changes {
+		if c.ID == p.Undoes {
+			return c.ForKill != "" && c.Action == "freeze"
+		}
+	}
+	return false
 }
 
 // freezeUndoReason says what an undo that writes a freezer file does.
