@@ -74,8 +74,8 @@ func checkHostileOutputs(t testing.TB, n hostile.Names) {
 		write func() error
 		rows  int
 	}{
-		{"ps", func() error { return writePSTable(&b, snap, false) }, len(snap.Processes) + 1},
-		{"ps --tree", func() error { return writePSTable(&b, snap, true) }, len(snap.Processes) + 1},
+		{"ps", func() error { return writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, false) }, len(snap.Processes) + 1},
+		{"ps --tree", func() error { return writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, true) }, len(snap.Processes) + 1},
 		{"ns", func() error { return writeNSTable(&b, snap, nil) }, len(snap.Namespaces) + 1},
 		{"ns --tree", func() error { return writeNSTree(&b, snap, nil) }, len(snap.Namespaces)},
 		{"cg", func() error { return writeCGTable(&b, procview.NewIndex(snap, nil), nil, false) }, -1},

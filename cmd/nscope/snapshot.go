@@ -12,7 +12,7 @@ import (
 
 func newSnapshotCmd() *cobra.Command {
 	var out string
-	var pretty bool
+	var pretty, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "Print every namespace, process and cgroup as one JSON document",
@@ -64,5 +64,7 @@ snapshot in the TUI. The format is described in README.md.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON for reading (slower and several times larger)")
+	// ns, ps and cg take --json; snapshot always prints JSON.
+	cmd.Flags().BoolVar(&asJSON, "json", false, "accepted for symmetry with ns, ps and cg: snapshot always prints JSON")
 	return cmd
 }
