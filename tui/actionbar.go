@@ -3,6 +3,8 @@ package tui
 import (
 	"sort"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // actionBar is the footer while a cgroup is selected in the Cgroups
@@ -25,7 +27,7 @@ func (m *Model) actionBar() (bar string, ok bool) {
 	}
 	var b strings.Builder
 	b.WriteString(" → ")
-	b.WriteString(m.st.of(roleAccent).Render(fit(target, min(width(target), max(12, m.width/3)), false)))
+	b.WriteString(m.st.of(roleAccent).Render(keepEnd(target, max(12, m.width/2))))
 	b.WriteString(" ")
 	item := func(k, desc string) {
 		b.WriteString("  " + m.st.of(roleHelpKey).Render(k) + " " + m.st.of(roleHelpDesc).Render(desc))
@@ -67,6 +69,16 @@ func barRank(a Action) int {
 		}
 	}
 	return len(barOrder)
+}
+
+// keepEnd fits s in w cells by cutting its start ("…/containerd.service"):
+// the end of a cgroup path tells it apart.
+func keepEnd(s string, w int) string {
+	s = sanitize(s)
+	if width(s) <= w {
+		return s
+	}
+	return "…" + ansi.TruncateLeft(s, width(s)-w+1, "")
 }
 
 // isHistoryKey says whether a is the history pane, which acts on the

@@ -274,7 +274,7 @@ func TestLimitsUndo(t *testing.T) {
 	d, h := demoApp(t)
 	d.keys("u")
 	d.awaitPlan()
-	d.wantDialog("nothing to undo for /nscope-run-demo", "nothing was written")
+	d.wantDialog("nothing to undo: the journal", "has no change to /nscope-run-demo that can be undone", "nothing was written")
 	d.keys("esc")
 	d.awaitClosed()
 
