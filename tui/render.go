@@ -120,26 +120,47 @@ func (m *Model) renderTabs() string {
 		used += len(t) + 1
 	}
 	l := m.list()
-	info := "sort " + l.opt.Sort.String()
+	// From the most to the least detail; the first that fits wins. The
+	// position ("12/340") and the sort order always show.
+	shape, tree := "tree", "tree · "
 	if l.opt.Flat {
-		info = "flat · " + info
-	} else {
-		info = "tree · " + info
+		shape, tree = "flat", "flat · "
 	}
+	cg := ""
 	if l.id == CgroupsView {
 		if l.perHierarchy {
-			info = "per hierarchy · " + info
+			cg = "per hierarchy · "
 		} else if m.snap != nil && m.snap.CgroupMode != inspect.CgroupUnified {
-			info = "merged · " + info
+			cg = "merged · "
 		}
 	}
+	filter := ""
 	if l.filter != "" {
-		info = "filter “" + l.filter + "” · " + info
+		filter = "filter “" + l.filter + "” · "
 	}
-	// Where the cursor is, so a long list says how much is above and
-	// below: "12/340".
-	info = l.position() + " · " + info + " "
+	pos, sortBy := l.position()+" · ", "sort "+l.opt.Sort.String()+" "
+	// "merged" is the default and goes first; a filter and "per
+	// hierarchy" change what the list holds and stay longest.
+	odd := cg
+	if !l.perHierarchy {
+		odd = ""
+	}
+	if shape == "flat" {
+		odd += tree
+	}
+	candidates := []string{
+		pos + filter + cg + tree + sortBy,
+		pos + filter + cg + sortBy,
+		pos + filter + odd + sortBy,
+	}
 	room := m.width - used
+	info := candidates[len(candidates)-1]
+	for _, c := range candidates {
+		if width(c) <= room {
+			info = c
+			break
+		}
+	}
 	if room > 4 {
 		info = fit(info, room, true)
 		b.WriteString(m.st.of(roleDim).Render(info))
