@@ -99,4 +99,3 @@ func (r *Refresher) baseMoved(was, now []int) bool {
 	}
 	return false
 }
-
