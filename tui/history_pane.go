@@ -240,9 +240,9 @@ func (d *historyPane) View(cols, height int) string {
 	if d.msg != "" {
 		foot = append(foot, r.wrap(seg{d.msg, roleError})...)
 	}
-	keys := fmt.Sprintf("↑/↓ choose · u undoes it · / filter by path · r reloads · esc closes  (%d of %d)", min(d.cursor+1, len(shown)), len(shown))
+	keys := fmt.Sprintf("%d of %d · u undoes it · / path · r reloads · esc closes", min(d.cursor+1, len(shown)), len(shown))
 	if d.selPath != "" {
-		keys = "a all/this cgroup · " + keys
+		keys = fmt.Sprintf("%d of %d · u undoes it · a all/this cgroup · / path · esc closes", min(d.cursor+1, len(shown)), len(shown))
 	}
 	foot = append(foot, r.wrap(seg{keys, roleDim})...)
 	scroll := 0

@@ -185,7 +185,7 @@ func TestHistoryPaneTwoUsers(t *testing.T) {
 
 	d.keys("H")
 	awaitMsg[historyLoadedMsg](d, "the journal")
-	d.wantDialog("Change history · cgroup "+demoCgroup, "bob (PID", "alice (PID", "(you)", "pids.max 32 → 16", "cpu.max 20000 100000 → 50000 100000", "(1 of 2)")
+	d.wantDialog("Change history · cgroup "+demoCgroup, "bob (PID", "alice (PID", "(you)", "pids.max 32 → 16", "cpu.max 20000 100000 → 50000 100000", "1 of 2 ·")
 	text := d.dialogText()
 	if strings.Index(text, "bob (PID") > strings.Index(text, "alice (PID") {
 		t.Errorf("the pane is not newest first:\n%s", text)
@@ -194,7 +194,7 @@ func TestHistoryPaneTwoUsers(t *testing.T) {
 		t.Errorf("the pane shows another cgroup's change:\n%s", text)
 	}
 	d.keys("a")
-	d.wantDialog("Change history · all cgroups", "ssh.service", "(1 of 3)")
+	d.wantDialog("Change history · all cgroups", "ssh.service", "1 of 3 ·")
 	d.keys("a")
 
 	// Undo alice's change from the pane.
