@@ -82,8 +82,11 @@ type Refresher struct {
 	// refresh, so short-lived ones (a compiler run, a shell pipeline) do
 	// not cost a full scan each.
 	newSeen map[int]bool
-	closed  bool
-	buf     []byte
+	// membersRead counts the cgroup.procs files refreshes read (see
+	// refreshMembers), for the benchmark.
+	membersRead int
+	closed      bool
+	buf         []byte
 }
 
 // openUsageFile is one open usage file of a cgroup.

@@ -33,6 +33,7 @@ func (r *Refresher) refreshMembers(snap *Snapshot, moved []bool, movedPath map[s
 		if h == nil {
 			continue
 		}
+		r.membersRead++
 		pids, ok := r.readMembers(filepath.Join(h.Mount, c.Path, "cgroup.procs"))
 		if !ok || slices.Equal(pids, c.Procs) {
 			continue
