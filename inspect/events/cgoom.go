@@ -1,0 +1,122 @@
+package events
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// watchOOM asks the kernel to signal an eventfd when the v1 memory
+// cgroup runs out of memory: the eventfd and the memory.oom_control fd
+// are written to cgroup.event_control. The kernel signals it again when
+// the cgroup is removed. See Documentation/admin-guide/cgroup-v1/memory.rst,
+// "Memory thresholds" and "OOM Control". Called with w.mu held.
+func (w *cgWatcher) watchOOM(n *cgNode) {
+	ctl, err := unix.Open(filepath.Join(n.dir, "memory.oom_control"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(ctl)
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return
+	}
+	reg := strconv.Itoa(efd) + " " + strconv.Itoa(ctl)
+	if err := os.WriteFile(filepath.Join(n.dir, "cgroup.event_control"), []byte(reg), 0); err != nil {
+		unix.Close(efd)
+		return
+	}
+	if err := w.ep.add(efd); err != nil {
+		unix.Close(efd)
+		return
+	}
+	n.oomFD = efd
+	w.oomFDs[efd] = n
+	if data, err := readSmall(filepath.Join(n.dir, "memory.oom_control")); err == nil {
+		n.mem = memoryCounters("memory.oom_control", data)
+	}
+}
+
+// closeOOM closes a cgroup's OOM eventfd (which ends the registration).
+// Called with w.mu held.
+func (w *cgWatcher) closeOOM(n *cgNode) {
+	if n.oomFD < 0 {
+		return
+	}
+	w.ep.del(n.oomFD)
+	unix.Close(n.oomFD)
+	delete(w.oomFDs, n.oomFD)
+	n.oomFD = -1
+}
+
+// readOOM waits on every OOM eventfd until close.
+func (w *cgWatcher) readOOM() {
+	for {
+		var out []Event
+		err := w.ep.wait(func(fd int) { out = w.onOOM(fd, out) })
+		w.s.publish(out...)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// onOOM handles a signalled OOM eventfd: an OOM event with the number of
+// notifications, and an OOMKill event when memory.oom_control's oom_kill
+// counter went up. A signal because the cgroup was removed is dropped
+// (the directory watch reports the removal).
+func (w *cgWatcher) onOOM(fd int, out []Event) []Event {
+	var b [8]byte
+	n, err := unix.Read(fd, b[:])
+	if err != nil || n != 8 {
+		return out
+	}
+	count := int64(binary.NativeEndian.Uint64(b[:]))
+	w.mu.Lock()
+	node := w.oomFDs[fd]
+	w.mu.Unlock()
+	if node == nil {
+		return out
+	}
+	data, err := readSmall(filepath.Join(node.dir, "memory.oom_control"))
+	if err != nil {
+		// Removed: the kernel signals the eventfd as it goes.
+		return out
+	}
+	now := time.Now()
+	w.mu.Lock()
+	old, cur := node.mem, memoryCounters("memory.oom_control", data)
+	node.mem = cur
+	w.mu.Unlock()
+	ev := w.cgEvent(node, OOM, SourceEventfd, now)
+	ev.Count = count
+	ev.Detail = "the cgroup reached its memory limit and the OOM killer ran"
+	out = append(out, ev)
+	if cur.OOMKill > old.OOMKill {
+		kill := w.cgEvent(node, OOMKill, SourceEventfd, now)
+		kill.Count = cur.OOMKill - old.OOMKill
+		kill.Detail = fmt.Sprintf("%d in all", cur.OOMKill)
+		out = append(out, kill)
+	}
+	return out
+}
+
+// readSmall reads a small kernel file (a cgroup control file) in one read.
+func readSmall(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 4096)
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}

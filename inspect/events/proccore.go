@@ -1,0 +1,229 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
+)
+
+// procBatch is what the ring reader hands the core: records, the
+// kernel's lost count so far, and how many records did not decode.
+type procBatch struct {
+	records []procRecord
+	lost    uint64
+	bad     int
+}
+
+// procCore owns the tracker: it applies record batches, runs scans to
+// confirm namespace deaths and to resync after losses, and publishes.
+type procCore struct {
+	s       *Stream
+	src     *bpfSource
+	scanner *inspect.Scanner
+	tr      *tracker
+	batches chan procBatch
+	scans   chan *inspect.Snapshot
+	dirs    *dirWatch
+
+	lastLost    uint64
+	scanRunning bool
+	scanWanted  bool
+	lastScan    time.Time
+	timer       *time.Timer
+}
+
+// startProcesses loads the BPF programs, scans /proc once for the state
+// the records apply to, and starts the core; without the programs (not
+// root, no BTF) it warns and returns.
+func (s *Stream) startProcesses(ctx context.Context) {
+	src, err := openBPF(s.cfg.batch)
+	if err != nil {
+		s.warn("processes", processesUnavailable(err))
+		return
+	}
+	s.setSource("processes", true, "BPF tracepoints sched_process_fork/exec/exit, task_rename, cgroup_attach_task, ring buffer")
+	if src.credsErr != nil {
+		s.warn("uid changes", "reported only across exec: "+src.credsErr.Error())
+	} else {
+		s.setSource("uid changes", true, "BPF fentry on commit_creds")
+	}
+	c := &procCore{
+		s:       s,
+		src:     src,
+		scanner: inspect.New(inspect.ProcRoot(s.cfg.procRoot), inspect.SysRoot(s.cfg.sysRoot), inspect.RunRoot(s.cfg.runRoot), inspect.WithCgroups(false)),
+		tr:      newTracker(s.cfg.procRoot, s.layout),
+		batches: make(chan procBatch, 64),
+		scans:   make(chan *inspect.Snapshot, 1),
+		timer:   time.NewTimer(time.Hour),
+	}
+	c.timer.Stop()
+	// The first scan: the state the records will be applied to. Records
+	// wait in the ring buffer meanwhile.
+	snap, err := c.scanner.Scan(ctx)
+	if err != nil {
+		src.close()
+		s.warn("processes", "first scan of /proc failed: "+err.Error())
+		return
+	}
+	c.lastScan = time.Now()
+	c.tr.applyScan(snap, time.Now(), true, nil)
+	dirs, err := newDirWatch()
+	if err != nil {
+		s.warn("namespaces", "named network namespaces are seen only at the next scan: "+err.Error())
+	}
+	c.dirs = dirs
+	s.onClose(src.close)
+	if dirs != nil {
+		s.onClose(dirs.close)
+		s.goSource(dirs.run)
+	}
+	s.goSource(func() {
+		src.run(func(records []procRecord, lost uint64, bad int) {
+			select {
+			case c.batches <- procBatch{records, lost, bad}:
+			case <-s.stop:
+			}
+		})
+	})
+	s.goSource(c.run)
+}
+
+// processesUnavailable explains why the programs did not load.
+func processesUnavailable(err error) string {
+	switch {
+	case os.Geteuid() != 0:
+		return "process events need root (BPF programs): " + err.Error()
+	default:
+		return "process events unavailable (they need a kernel with BTF, 5.8 or later): " + err.Error()
+	}
+}
+
+// run is the core loop.
+func (c *procCore) run() {
+	defer c.timer.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-c.s.stop
+		cancel()
+	}()
+	c.watchDirs()
+	var dirEvents <-chan struct{}
+	if c.dirs != nil {
+		dirEvents = c.dirs.changed
+	}
+	var out []Event
+	for {
+		select {
+		case <-c.s.stop:
+			return
+		case b := <-c.batches:
+			out = c.applyBatch(b, out[:0])
+			c.s.publish(out...)
+		case snap := <-c.scans:
+			c.scanRunning = false
+			c.lastScan = time.Now()
+			if snap == nil {
+				c.tr.abortScan()
+				break
+			}
+			out = c.tr.applyScan(snap, time.Now(), false, out[:0])
+			c.s.publish(out...)
+			c.watchDirs()
+		case <-dirEvents:
+			c.tr.wantScan = true
+		case <-c.timer.C:
+			c.startScan(ctx)
+		}
+		c.schedule()
+	}
+}
+
+// applyBatch turns a batch into events: first a Lost event when the
+// kernel dropped records since the last batch, then the records'.
+func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
+	if b.lost > c.lastLost {
+		n := b.lost - c.lastLost
+		c.lastLost = b.lost
+		out = append(out, Event{Time: time.Now(), Kind: Lost, Source: SourceBPF, Count: int64(n),
+			Detail: fmt.Sprintf("lost %d process events (the kernel's ring buffer was full), rescanning /proc", n)})
+		c.tr.wantScan = true
+	}
+	if b.bad > 0 {
+		out = append(out, Event{Time: time.Now(), Kind: Warning, Source: SourceBPF, Count: int64(b.bad),
+			Detail: fmt.Sprintf("%d process records did not decode", b.bad)})
+	}
+	offset := bootOffset()
+	for i := range b.records {
+		r := &b.records[i]
+		out = c.tr.apply(r, time.Unix(0, int64(r.bootNS)).Add(offset), out)
+	}
+	return out
+}
+
+// schedule arms the timer for the next scan: soon after a namespace lost
+// its last member or a holder changed, but never closer than checkEvery
+// to the last; every fdRecheck while an fd alone holds a namespace.
+func (c *procCore) schedule() {
+	if c.scanRunning {
+		return
+	}
+	var due time.Time
+	switch {
+	case len(c.tr.candidates) > 0 || c.tr.wantScan:
+		due = time.Now().Add(c.s.cfg.checkDelay)
+		if min := c.lastScan.Add(c.s.cfg.checkEvery); due.Before(min) {
+			due = min
+		}
+	case c.tr.fdHeld:
+		due = c.lastScan.Add(c.s.cfg.fdRecheck)
+	default:
+		c.timer.Stop()
+		return
+	}
+	c.timer.Reset(time.Until(due))
+}
+
+// startScan scans in the background; the result comes back on c.scans.
+func (c *procCore) startScan(ctx context.Context) {
+	if c.scanRunning {
+		return
+	}
+	c.scanRunning = true
+	c.tr.beginScan()
+	c.s.goSource(func() {
+		snap, err := c.scanner.Scan(ctx)
+		if err != nil {
+			snap = nil
+		}
+		select {
+		case c.scans <- snap:
+		case <-c.s.stop:
+		}
+	})
+}
+
+// watchDirs points the directory watch at /run/netns and the directories
+// of the bind mounts that hold namespaces.
+func (c *procCore) watchDirs() {
+	if c.dirs == nil {
+		return
+	}
+	dirs := append([]string{c.s.cfg.runRoot + "/netns"}, c.tr.watchDirs...)
+	c.dirs.set(dirs, c.s.cfg.runRoot)
+}
+
+// bootOffset returns what to add to a CLOCK_BOOTTIME reading to get the
+// wall-clock time.
+func bootOffset() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - ts.Nano())
+}
