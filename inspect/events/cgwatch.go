@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path"
@@ -295,6 +296,13 @@ func (w *cgWatcher) handle(ie inotifyEvent, out []Event) []Event {
 		}
 		w.mu.Lock()
 		old, cur := n.ev, parseCgroupEvents(data)
+		// A key the read did not see keeps its value.
+		if !cur.hasPopulated {
+			cur.populated, cur.hasPopulated = old.populated, old.hasPopulated
+		}
+		if !cur.hasFrozen {
+			cur.frozen, cur.hasFrozen = old.frozen, old.hasFrozen
+		}
 		n.ev = cur
 		w.mu.Unlock()
 		if cur.hasPopulated && cur.populated != old.populated {
@@ -306,6 +314,9 @@ func (w *cgWatcher) handle(ie inotifyEvent, out []Event) []Event {
 	case roleMemEvents:
 		data, err := os.ReadFile(filepath.Join(n.dir, "memory.events"))
 		if err != nil {
+			return out
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
 			return out
 		}
 		w.mu.Lock()

@@ -88,13 +88,14 @@ type Source string
 
 // The event sources.
 const (
-	SourceBPF     Source = "bpf"
-	SourceInotify Source = "inotify"
-	SourceEventfd Source = "eventfd"
-	SourcePoll    Source = "poll"
-	SourceScan    Source = "scan"
-	SourceJournal Source = "journal"
-	SourceStream  Source = "stream"
+	SourceBPF       Source = "bpf"
+	SourceConnector Source = "proc-connector"
+	SourceInotify   Source = "inotify"
+	SourceEventfd   Source = "eventfd"
+	SourcePoll      Source = "poll"
+	SourceScan      Source = "scan"
+	SourceJournal   Source = "journal"
+	SourceStream    Source = "stream"
 )
 
 // Event is one thing that happened on the host. Which fields are set

@@ -17,6 +17,9 @@ type procBatch struct {
 	records []procRecord
 	lost    uint64
 	bad     int
+	// fromConn: the batch comes from the proc connector (UID changes);
+	// connLost: its socket overflowed (ENOBUFS).
+	fromConn, connLost bool
 }
 
 // procCore owns the tracker: it applies record batches, runs scans to
@@ -30,11 +33,17 @@ type procCore struct {
 	scans   chan *inspect.Snapshot
 	dirs    *dirWatch
 
-	lastLost    uint64
-	scanRunning bool
-	scanWanted  bool
-	lastScan    time.Time
-	timer       *time.Timer
+	lastLost uint64
+	// pending are proc connector records waiting for the ring's records
+	// of the same moment (the ring is read in batches, the connector at
+	// once: applied first, a UID change could come before the fork of
+	// its process); pendingTimer applies them if no batch comes.
+	pending      []procRecord
+	pendingTimer *time.Timer
+	scanRunning  bool
+	scanWanted   bool
+	lastScan     time.Time
+	timer        *time.Timer
 }
 
 // startProcesses loads the BPF programs, scans /proc once for the state
@@ -47,21 +56,26 @@ func (s *Stream) startProcesses(ctx context.Context) {
 		return
 	}
 	s.setSource("processes", true, "BPF tracepoints sched_process_fork/exec/exit, task_rename, cgroup_attach_task, ring buffer")
-	if src.credsErr != nil {
-		s.warn("uid changes", "reported only across exec: "+src.credsErr.Error())
-	} else {
+	var conn *uidConn
+	if src.credsErr == nil {
 		s.setSource("uid changes", true, "BPF fentry on commit_creds")
+	} else if conn, err = openUIDConn(); err == nil {
+		s.setSource("uid changes", true, "proc connector, UID events only (BPF fentry refused: "+src.credsErr.Error()+")")
+	} else {
+		s.warn("uid changes", "reported only across exec: BPF fentry refused ("+src.credsErr.Error()+"), and "+err.Error())
 	}
 	c := &procCore{
-		s:       s,
-		src:     src,
-		scanner: inspect.New(inspect.ProcRoot(s.cfg.procRoot), inspect.SysRoot(s.cfg.sysRoot), inspect.RunRoot(s.cfg.runRoot), inspect.WithCgroups(false)),
-		tr:      newTracker(s.cfg.procRoot, s.layout),
-		batches: make(chan procBatch, 64),
-		scans:   make(chan *inspect.Snapshot, 1),
-		timer:   time.NewTimer(time.Hour),
+		s:            s,
+		src:          src,
+		scanner:      inspect.New(inspect.ProcRoot(s.cfg.procRoot), inspect.SysRoot(s.cfg.sysRoot), inspect.RunRoot(s.cfg.runRoot), inspect.WithCgroups(false)),
+		tr:           newTracker(s.cfg.procRoot, s.layout),
+		batches:      make(chan procBatch, 64),
+		scans:        make(chan *inspect.Snapshot, 1),
+		timer:        time.NewTimer(time.Hour),
+		pendingTimer: time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
+	c.pendingTimer.Stop()
 	// The first scan: the state the records will be applied to. Records
 	// wait in the ring buffer meanwhile.
 	snap, err := c.scanner.Scan(ctx)
@@ -82,10 +96,27 @@ func (s *Stream) startProcesses(ctx context.Context) {
 		s.onClose(dirs.close)
 		s.goSource(dirs.run)
 	}
+	if conn != nil {
+		s.onClose(conn.close)
+		s.goSource(func() {
+			conn.run(func(r procRecord, lostNow bool) {
+				b := procBatch{fromConn: true, connLost: lostNow}
+				if !lostNow {
+					// On the ring's clock, to be merged with its records.
+					r.bootNS = r.monoNS + uint64(bootOffset()-monoOffset())
+					b.records = []procRecord{r}
+				}
+				select {
+				case c.batches <- b:
+				case <-s.stop:
+				}
+			})
+		})
+	}
 	s.goSource(func() {
 		src.run(func(records []procRecord, lost uint64, bad int) {
 			select {
-			case c.batches <- procBatch{records, lost, bad}:
+			case c.batches <- procBatch{records: records, lost: lost, bad: bad}:
 			case <-s.stop:
 			}
 		})
@@ -106,6 +137,7 @@ func processesUnavailable(err error) string {
 // run is the core loop.
 func (c *procCore) run() {
 	defer c.timer.Stop()
+	defer c.pendingTimer.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -124,6 +156,10 @@ func (c *procCore) run() {
 			return
 		case b := <-c.batches:
 			out = c.applyBatch(b, out[:0])
+			c.s.publish(out...)
+		case <-c.pendingTimer.C:
+			out = c.applyRecords(c.pending, out[:0])
+			c.pending = nil
 			c.s.publish(out...)
 		case snap := <-c.scans:
 			c.scanRunning = false
@@ -154,16 +190,64 @@ func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
 			Detail: fmt.Sprintf("lost %d process events (the kernel's ring buffer was full), rescanning /proc", n)})
 		c.tr.wantScan = true
 	}
+	if b.connLost {
+		out = append(out, Event{Time: time.Now(), Kind: Lost, Source: SourceConnector,
+			Detail: "lost UID change events (the proc connector socket overflowed), rescanning /proc"})
+		c.tr.wantScan = true
+	}
 	if b.bad > 0 {
 		out = append(out, Event{Time: time.Now(), Kind: Warning, Source: SourceBPF, Count: int64(b.bad),
 			Detail: fmt.Sprintf("%d process records did not decode", b.bad)})
 	}
-	offset := bootOffset()
-	for i := range b.records {
-		r := &b.records[i]
-		out = c.tr.apply(r, time.Unix(0, int64(r.bootNS)).Add(offset), out)
+	if b.fromConn {
+		if len(c.pending) == 0 && len(b.records) > 0 {
+			c.pendingTimer.Reset(3 * c.s.cfg.batch)
+		}
+		c.pending = append(c.pending, b.records...)
+		return out
+	}
+	records := b.records
+	if len(c.pending) > 0 && len(records) > 0 {
+		records, c.pending = mergeRecords(records, c.pending, records[len(records)-1].bootNS)
+		if len(c.pending) == 0 {
+			c.pendingTimer.Stop()
+		}
+	}
+	return c.applyRecords(records, out)
+}
+
+// applyRecords applies records in order.
+func (c *procCore) applyRecords(records []procRecord, out []Event) []Event {
+	boot := bootOffset()
+	for i := range records {
+		r := &records[i]
+		out = c.tr.apply(r, time.Unix(0, int64(r.bootNS)).Add(boot), out)
 	}
 	return out
+}
+
+// mergeRecords merges the pending records up to time upTo into records
+// (both in time order) and returns the merge and the pending left.
+func mergeRecords(records, pending []procRecord, upTo uint64) ([]procRecord, []procRecord) {
+	n := 0
+	for n < len(pending) && pending[n].bootNS <= upTo {
+		n++
+	}
+	if n == 0 {
+		return records, pending
+	}
+	merged := make([]procRecord, 0, len(records)+n)
+	i, j := 0, 0
+	for i < len(records) || j < n {
+		if j == n || (i < len(records) && records[i].bootNS <= pending[j].bootNS) {
+			merged = append(merged, records[i])
+			i++
+		} else {
+			merged = append(merged, pending[j])
+			j++
+		}
+	}
+	return merged, pending[n:]
 }
 
 // schedule arms the timer for the next scan: soon after a namespace lost

@@ -46,6 +46,10 @@ type connListener struct {
 }
 
 func newConn(t *testing.T, enrich bool, rcvbuf int) *connListener {
+	return newConnFilter(t, enrich, rcvbuf, 0)
+}
+
+func newConnFilter(t *testing.T, enrich bool, rcvbuf int, filter uint32) *connListener {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_CONNECTOR)
 	if err != nil {
 		t.Fatal(err)
@@ -58,14 +62,21 @@ func newConn(t *testing.T, enrich bool, rcvbuf int) *connListener {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
 		t.Fatal(err)
 	}
-	msg := make([]byte, 16+20+4)
+	plen := 4
+	if filter != 0 {
+		plen = 8
+	}
+	msg := make([]byte, 16+20+plen)
 	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
 	binary.NativeEndian.PutUint16(msg[4:], unix.NLMSG_DONE)
 	binary.NativeEndian.PutUint32(msg[12:], uint32(os.Getpid()))
 	binary.NativeEndian.PutUint32(msg[16:], 1) // CN_IDX_PROC
 	binary.NativeEndian.PutUint32(msg[20:], 1) // CN_VAL_PROC
-	binary.NativeEndian.PutUint16(msg[32:], 4)
+	binary.NativeEndian.PutUint16(msg[32:], uint16(plen))
 	binary.NativeEndian.PutUint32(msg[36:], 1) // PROC_CN_MCAST_LISTEN
+	if filter != 0 {
+		binary.NativeEndian.PutUint32(msg[40:], filter)
+	}
 	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		t.Fatal(err)
 	}
@@ -401,6 +412,8 @@ func TestProtoMeasure(t *testing.T) {
 			mk = func() protoListener { return newConn(t, true, rcv) }
 		case "bpf":
 			mk = func() protoListener { return newBPF(t) }
+		case "conn-uid":
+			mk = func() protoListener { return newConnFilter(t, false, rcv, 4) }
 		}
 		t.Log(measure(t, m, mk, gen...))
 

@@ -41,8 +41,10 @@ const (
 type procRecord struct {
 	kind  recKind
 	flags uint32
-	// bootNS is CLOCK_BOOTTIME in nanoseconds.
+	// bootNS is CLOCK_BOOTTIME in nanoseconds; monoNS, set instead for a
+	// record from the proc connector, CLOCK_MONOTONIC.
 	bootNS   uint64
+	monoNS   uint64
 	pid      int
 	ppid     int
 	innerPID int

@@ -122,9 +122,21 @@ func (t *tracker) apply(r *procRecord, when time.Time, out []Event) []Event {
 		return append(out, ev)
 	case recUID:
 		p := t.proc(r)
+		oldUID, oldEUID := r.oldUID, r.oldEUID
+		if r.monoNS != 0 {
+			// From the proc connector: no old IDs, and possibly a change
+			// an exec record already reported.
+			oldUID, oldEUID = p.uid, p.euid
+			if oldUID == r.uid && oldEUID == r.euid {
+				return out
+			}
+		}
 		p.uid, p.euid = r.uid, r.euid
 		ev := t.event(UID, r, p, when)
-		ev.Old = idPair(r.oldUID, r.oldEUID)
+		if r.monoNS != 0 {
+			ev.Source = SourceConnector
+		}
+		ev.Old = idPair(oldUID, oldEUID)
 		ev.New = idPair(r.uid, r.euid)
 		if r.flags&flInExec != 0 {
 			ev.Detail = "set-user-ID program"
@@ -210,6 +222,10 @@ func (t *tracker) exit(r *procRecord, when time.Time, out []Event) []Event {
 	p := t.procs[r.pid]
 	if p == nil {
 		p = &procState{ppid: r.ppid, comm: r.comm, uid: r.uid, euid: r.euid}
+	}
+	if r.ppid != 0 {
+		// Its parent now, after any reparenting.
+		p.ppid = r.ppid
 	}
 	delete(t.procs, r.pid)
 	if t.scanning {

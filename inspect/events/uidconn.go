@@ -1,0 +1,169 @@
+package events
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The credential program needs a BPF trampoline (fentry), which some
+// kernels refuse (this project's test VM answers EPERM to every fentry,
+// fexit and LSM program). There, UID changes come from the proc
+// connector instead, subscribed to PROC_EVENT_UID alone: Linux 6.6 added
+// a per-listener event filter, so the socket receives nothing but
+// credential changes. Without the filter (older kernels ignore the
+// request) it would receive every fork, exec and exit of the host, which
+// is exactly what the BPF source avoids, so on those kernels UID changes
+// are reported only across exec. See Documentation/driver-api/connector.rst
+// and include/uapi/linux/cn_proc.h.
+
+// Proc connector constants (include/uapi/linux/connector.h, cn_proc.h).
+const (
+	cnIdxProc         = 1
+	cnValProc         = 1
+	procCnMcastListen = 1
+	procEventUID      = 0x00000004
+	nlmsgHeadLen      = 16
+	cnMsgLen          = 20
+	procEventHeadLen  = 16 // what, cpu, timestamp_ns
+)
+
+// uidConn is a proc connector socket that receives UID changes.
+type uidConn struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// openUIDConn subscribes to UID change events. It fails on kernels
+// without the event filter (before 6.6), where subscribing would bring
+// every process event.
+func openUIDConn() (*uidConn, error) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return nil, err
+	}
+	if !kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 6, 6) {
+		return nil, errors.New("the proc connector filters events by type only from Linux 6.6")
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_CONNECTOR)
+	if err != nil {
+		return nil, fmt.Errorf("proc connector socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind the proc connector: %w", err)
+	}
+	if err := unix.Sendto(fd, listenMessage(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("subscribe to the proc connector: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "proc-connector")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &uidConn{f: f, rc: rc}, nil
+}
+
+// listenMessage is PROC_CN_MCAST_LISTEN with the event filter
+// (struct proc_input) set to UID changes.
+func listenMessage() []byte {
+	msg := make([]byte, nlmsgHeadLen+cnMsgLen+8)
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], uint32(len(msg)))
+	ne.PutUint16(msg[4:], unix.NLMSG_DONE)
+	ne.PutUint32(msg[12:], uint32(os.Getpid()))
+	ne.PutUint32(msg[16:], cnIdxProc)
+	ne.PutUint32(msg[20:], cnValProc)
+	ne.PutUint16(msg[32:], 8)
+	ne.PutUint32(msg[36:], procCnMcastListen)
+	ne.PutUint32(msg[40:], procEventUID)
+	return msg
+}
+
+// run reads UID events until close and hands each, as a record, to
+// deliver. A full socket buffer (ENOBUFS) loses events: it is counted
+// into lost like the ring buffer's.
+func (c *uidConn) run(deliver func(r procRecord, lostNow bool)) {
+	buf := make([]byte, 4096)
+	for {
+		var n int
+		var rerr error
+		err := c.rc.Read(func(fd uintptr) bool {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, 0)
+			return rerr != unix.EAGAIN
+		})
+		if err != nil {
+			return
+		}
+		if rerr == unix.ENOBUFS {
+			deliver(procRecord{}, true)
+			continue
+		}
+		if rerr != nil {
+			return
+		}
+		for _, r := range parseUIDMessages(buf[:n]) {
+			deliver(r, false)
+		}
+	}
+}
+
+func (c *uidConn) close() { c.f.Close() }
+
+// parseUIDMessages decodes the UID events in one netlink datagram; a
+// thread's change (pid != tgid) is not the process's.
+func parseUIDMessages(b []byte) []procRecord {
+	var out []procRecord
+	ne := binary.NativeEndian
+	for len(b) >= nlmsgHeadLen {
+		ml := int(ne.Uint32(b))
+		if ml < nlmsgHeadLen || ml > len(b) {
+			break
+		}
+		m := b[nlmsgHeadLen:ml]
+		b = b[min(len(b), (ml+3)&^3):]
+		if len(m) < cnMsgLen+procEventHeadLen+16 {
+			continue
+		}
+		ev := m[cnMsgLen:]
+		if ne.Uint32(ev) != procEventUID {
+			continue
+		}
+		d := ev[procEventHeadLen:]
+		pid, tgid := ne.Uint32(d), ne.Uint32(d[4:])
+		if pid != tgid {
+			continue
+		}
+		out = append(out, procRecord{kind: recUID, pid: int(tgid),
+			uid: int(ne.Uint32(d[8:])), euid: int(ne.Uint32(d[12:])), oldUID: unknownID, oldEUID: unknownID,
+			monoNS: ne.Uint64(ev[8:])})
+	}
+	return out
+}
+
+// kernelAtLeast reports whether a uname release ("6.18.4-foo") is at
+// least major.minor.
+func kernelAtLeast(release string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(release, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
+
+// monoOffset returns what to add to a CLOCK_MONOTONIC reading to get the
+// wall-clock time.
+func monoOffset() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - ts.Nano())
+}
