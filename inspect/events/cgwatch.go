@@ -47,11 +47,6 @@ type cgNode struct {
 	fstate    string
 }
 
-type wdRef struct {
-	node *cgNode
-	role watchRole
-}
-
 // cgWatcher follows cgroups: directories made and removed, v2
 // cgroup.events and memory.events by inotify (the kernel reports a
 // modification when a value changes), v1 memory OOM by eventfd
@@ -66,7 +61,6 @@ type cgWatcher struct {
 
 	mu      sync.Mutex
 	nodes   map[string]*cgNode // by absolute directory
-	wds     map[int32]wdRef
 	oomFDs  map[int]*cgNode
 	freezer map[*cgNode]bool
 	capped  int
@@ -75,15 +69,14 @@ type cgWatcher struct {
 // startCgroups walks the cgroup trees, sets up every watch and starts
 // the readers.
 func (s *Stream) startCgroups() {
-	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{}, wds: map[int32]wdRef{},
+	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{},
 		oomFDs: map[int]*cgNode{}, freezer: map[*cgNode]bool{}}
 	var err error
-	if w.in, err = newInotify(); err != nil {
+	if w.in, err = s.inotify(); err != nil {
 		s.warn("cgroups", err.Error())
 		return
 	}
 	if w.ep, err = newEpollSet(); err != nil {
-		w.in.close()
 		s.warn("cgroups", err.Error())
 		return
 	}
@@ -113,7 +106,10 @@ func (s *Stream) startCgroups() {
 		s.warn("cgroups", fmt.Sprintf("watching %d cgroups, not %d more (the limit; narrow with a cgroup filter)", n, capped))
 	}
 	s.onClose(w.close)
-	s.goSource(w.readInotify)
+	w.in.onOverflow(func() {
+		w.s.publish(w.rewalk([]Event{{Time: time.Now(), Kind: Lost, Source: SourceInotify,
+			Detail: "the kernel's inotify queue overflowed: cgroup events were lost, rewalking the cgroup trees"}})...)
+	})
 	s.goSource(w.readOOM)
 	if w.hasFreezer() {
 		s.goSource(w.pollFreezer)
@@ -169,12 +165,11 @@ func (w *cgWatcher) register(ch *cgHier, p, dir string) *cgNode {
 		return nil
 	}
 	n := &cgNode{hier: ch, path: p, dir: dir, oomFD: -1, freezerFD: -1}
-	wd, err := w.in.add(dir, unix.IN_CREATE|unix.IN_DELETE|unix.IN_ONLYDIR)
+	wd, err := w.in.add(dir, unix.IN_CREATE|unix.IN_DELETE|unix.IN_ONLYDIR, w.handler(n, roleDir))
 	if err != nil {
 		return nil
 	}
 	n.wds = append(n.wds, wd)
-	w.wds[wd] = wdRef{n, roleDir}
 	if ch.h.Version == 2 {
 		w.watchFile(n, "cgroup.events", roleEvents)
 		w.watchFile(n, "memory.events", roleMemEvents)
@@ -198,12 +193,11 @@ func (w *cgWatcher) watchFile(n *cgNode, name string, role watchRole) {
 	if err != nil {
 		return
 	}
-	wd, err := w.in.add(file, unix.IN_MODIFY)
+	wd, err := w.in.add(file, unix.IN_MODIFY, w.handler(n, role))
 	if err != nil {
 		return
 	}
 	n.wds = append(n.wds, wd)
-	w.wds[wd] = wdRef{n, role}
 	switch role {
 	case roleEvents:
 		n.ev = parseCgroupEvents(data)
@@ -221,8 +215,7 @@ func (w *cgWatcher) unregister(dir string) []*cgNode {
 	for d, n := range w.nodes {
 		if d == dir || (len(d) > len(dir) && d[:len(dir)] == dir && d[len(dir)] == '/') {
 			for _, wd := range n.wds {
-				delete(w.wds, wd)
-				w.in.removeWD(wd)
+				w.in.remove(wd)
 			}
 			w.closeOOM(n)
 			if n.freezerFD >= 0 {
@@ -236,44 +229,17 @@ func (w *cgWatcher) unregister(dir string) []*cgNode {
 	return gone
 }
 
-// readInotify handles inotify events until close.
-func (w *cgWatcher) readInotify() {
-	buf := make([]byte, 64<<10)
-	for {
-		var out []Event
-		err := w.in.read(buf, func(ie inotifyEvent) {
-			out = w.handle(ie, out)
-		})
-		w.s.publish(out...)
-		if err != nil {
-			return
-		}
+// handler returns the inotify handler of one watch of a cgroup.
+func (w *cgWatcher) handler(n *cgNode, role watchRole) func(inotifyEvent) {
+	return func(ie inotifyEvent) {
+		w.s.publish(w.handle(ie, n, role, nil)...)
 	}
 }
 
 // handle turns one inotify event into cgroup events.
-func (w *cgWatcher) handle(ie inotifyEvent, out []Event) []Event {
+func (w *cgWatcher) handle(ie inotifyEvent, n *cgNode, role watchRole, out []Event) []Event {
 	now := time.Now()
-	if ie.mask&unix.IN_Q_OVERFLOW != 0 {
-		out = append(out, Event{Time: now, Kind: Lost, Source: SourceInotify,
-			Detail: "the kernel's inotify queue overflowed: cgroup events were lost, rewalking the cgroup trees"})
-		return w.rewalk(out)
-	}
-	if ie.mask&unix.IN_IGNORED != 0 {
-		w.mu.Lock()
-		delete(w.wds, ie.wd)
-		w.mu.Unlock()
-		w.in.forget(ie.wd)
-		return out
-	}
-	w.mu.Lock()
-	ref, ok := w.wds[ie.wd]
-	w.mu.Unlock()
-	if !ok {
-		return out
-	}
-	n := ref.node
-	switch ref.role {
+	switch role {
 	case roleDir:
 		if ie.mask&unix.IN_ISDIR == 0 || ie.name == "" {
 			return out
@@ -290,6 +256,9 @@ func (w *cgWatcher) handle(ie inotifyEvent, out []Event) []Event {
 			}
 		}
 	case roleEvents:
+		if ie.mask&unix.IN_MODIFY == 0 {
+			return out
+		}
 		data, err := os.ReadFile(filepath.Join(n.dir, "cgroup.events"))
 		if err != nil {
 			return out
@@ -312,11 +281,11 @@ func (w *cgWatcher) handle(ie inotifyEvent, out []Event) []Event {
 			out = append(out, w.cgEvent(n, pick(cur.frozen, Frozen, Thawed), SourceInotify, now))
 		}
 	case roleMemEvents:
-		data, err := os.ReadFile(filepath.Join(n.dir, "memory.events"))
-		if err != nil {
+		if ie.mask&unix.IN_MODIFY == 0 {
 			return out
 		}
-		if len(bytes.TrimSpace(data)) == 0 {
+		data, err := os.ReadFile(filepath.Join(n.dir, "memory.events"))
+		if err != nil || len(bytes.TrimSpace(data)) == 0 {
 			return out
 		}
 		w.mu.Lock()
@@ -397,9 +366,9 @@ func (w *cgWatcher) hasFreezer() bool {
 	return false
 }
 
-// close ends the readers and closes every file descriptor.
+// close ends the OOM reader and closes every file descriptor (the
+// stream closes the inotify instance).
 func (w *cgWatcher) close() {
-	w.in.close()
 	w.ep.close()
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -18,24 +18,24 @@ const maxHolderDirs = 64
 type dirWatch struct {
 	in      *inotify
 	changed chan struct{}
+
 	mu      sync.Mutex
+	watched map[string]int32
 	// parent is watched for the creation of a wanted directory that does
-	// not exist yet (/run for /run/netns).
-	parent, wantChild string
+	// not exist yet (/run for /run/netns); wantChild is its name.
+	parent    string
+	parentWD  int32
+	wantChild string
 }
 
-func newDirWatch() (*dirWatch, error) {
-	in, err := newInotify()
-	if err != nil {
-		return nil, err
-	}
-	return &dirWatch{in: in, changed: make(chan struct{}, 1)}, nil
+func newDirWatch(in *inotify) *dirWatch {
+	return &dirWatch{in: in, changed: make(chan struct{}, 1), watched: map[string]int32{}}
 }
 
 const dirMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
 
 // set makes dirs the watched directories. dirs[0] is /run/netns: when it
-// does not exist, its parent is watched for its creation.
+// does not exist, its parent runRoot is watched for its creation.
 func (w *dirWatch) set(dirs []string, runRoot string) {
 	want := map[string]bool{}
 	for i, d := range dirs {
@@ -47,55 +47,55 @@ func (w *dirWatch) set(dirs []string, runRoot string) {
 	netns := filepath.Clean(dirs[0])
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	have := w.in.watching()
-	for d := range have {
-		if !want[d] && d != w.parent {
-			w.in.remove(d)
+	for d, wd := range w.watched {
+		if !want[d] {
+			w.in.remove(wd)
+			delete(w.watched, d)
 		}
 	}
 	for d := range want {
-		if !have[d] {
-			w.in.add(d, dirMask)
+		if _, ok := w.watched[d]; ok {
+			continue
+		}
+		d := d
+		wd, err := w.in.add(d, dirMask, func(ev inotifyEvent) { w.onEvent(d, ev) })
+		if err == nil {
+			w.watched[d] = wd
 		}
 	}
-	if _, ok := w.in.watching()[netns]; ok {
-		if w.parent != "" {
-			w.in.remove(w.parent)
-			w.parent, w.wantChild = "", ""
-		}
-	} else if w.parent == "" {
-		if _, err := w.in.add(runRoot, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR); err == nil {
-			w.parent, w.wantChild = runRoot, filepath.Base(netns)
-		}
-	}
-}
-
-// run reads until close, signalling changed (coalesced) for each change
-// in a watched directory.
-func (w *dirWatch) run() {
-	buf := make([]byte, 16<<10)
-	for {
-		err := w.in.read(buf, func(ev inotifyEvent) {
-			if ev.mask&unix.IN_IGNORED != 0 {
-				w.in.forget(ev.wd)
-				return
-			}
-			w.mu.Lock()
-			p, _ := w.in.path(ev.wd)
-			skip := p == w.parent && ev.name != w.wantChild
-			w.mu.Unlock()
-			if skip {
-				return
-			}
-			select {
-			case w.changed <- struct{}{}:
-			default:
+	_, haveNetns := w.watched[netns]
+	switch {
+	case haveNetns && w.parent != "":
+		w.in.remove(w.parentWD)
+		w.parent, w.wantChild = "", ""
+	case !haveNetns && w.parent == "":
+		wd, err := w.in.add(runRoot, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR, func(ev inotifyEvent) {
+			if ev.name == filepath.Base(netns) {
+				w.signal()
 			}
 		})
-		if err != nil {
-			return
+		if err == nil {
+			w.parent, w.parentWD, w.wantChild = runRoot, wd, filepath.Base(netns)
 		}
 	}
 }
 
-func (w *dirWatch) close() { w.in.close() }
+// onEvent handles an event in a watched directory.
+func (w *dirWatch) onEvent(dir string, ev inotifyEvent) {
+	if ev.mask&unix.IN_IGNORED != 0 {
+		w.mu.Lock()
+		if w.watched[dir] == ev.wd {
+			delete(w.watched, dir)
+		}
+		w.mu.Unlock()
+	}
+	w.signal()
+}
+
+// signal says that something changed (coalesced).
+func (w *dirWatch) signal() {
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
+}

@@ -10,15 +10,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inotify is an inotify(7) instance read through Go's poller, so that
-// closing it ends a blocked read.
+// inotify is the stream's one inotify(7) instance (the default limit is
+// 128 instances per user, shared by every program of that user), read
+// through Go's poller so that closing it ends a blocked read. Each watch
+// has a handler; the reader calls it for the watch's events. Two watches
+// of the same file share a descriptor, so the sources watch disjoint
+// paths (cgroupfs, the namespace holders' directories, the journal's).
 type inotify struct {
 	f  *os.File
 	fd int
 	mu sync.Mutex
-	// byWD and byPath map watch descriptors and watched paths.
-	byWD   map[int32]string
-	byPath map[string]int32
+	// handlers by watch descriptor; overflow handlers run when the
+	// kernel's queue overflowed and events were lost.
+	handlers map[int32]func(inotifyEvent)
+	overflow []func()
 }
 
 func newInotify() (*inotify, error) {
@@ -26,89 +31,70 @@ func newInotify() (*inotify, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inotify_init1: %w", err)
 	}
-	return &inotify{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, byWD: map[int32]string{}, byPath: map[string]int32{}}, nil
+	return &inotify{f: os.NewFile(uintptr(fd), "inotify"), fd: fd, handlers: map[int32]func(inotifyEvent){}}, nil
 }
 
-// add watches path for the events in mask; watching a path again
-// replaces its mask.
-func (in *inotify) add(path string, mask uint32) (int32, error) {
+// add watches path for the events in mask and calls h for each; the
+// kernel's IN_IGNORED (the watch ended: removed, or its file deleted) is
+// the last call.
+func (in *inotify) add(path string, mask uint32, h func(inotifyEvent)) (int32, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	wd, err := unix.InotifyAddWatch(in.fd, path, mask)
 	if err != nil {
 		return -1, fmt.Errorf("watch %s: %w", path, err)
 	}
-	in.byWD[int32(wd)] = path
-	in.byPath[path] = int32(wd)
+	in.handlers[int32(wd)] = h
 	return int32(wd), nil
 }
 
-// remove stops watching path.
-func (in *inotify) remove(path string) {
+// remove ends a watch.
+func (in *inotify) remove(wd int32) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	wd, ok := in.byPath[path]
-	if !ok {
+	if _, ok := in.handlers[wd]; ok {
+		unix.InotifyRmWatch(in.fd, uint32(wd))
+		delete(in.handlers, wd)
+	}
+}
+
+// onOverflow calls f when the kernel's event queue overflowed.
+func (in *inotify) onOverflow(f func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.overflow = append(in.overflow, f)
+}
+
+// run reads and dispatches events until close.
+func (in *inotify) run() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := in.f.Read(buf)
+		if err != nil {
+			return
+		}
+		parseInotify(buf[:n], in.dispatch)
+	}
+}
+
+func (in *inotify) dispatch(ev inotifyEvent) {
+	in.mu.Lock()
+	if ev.mask&unix.IN_Q_OVERFLOW != 0 {
+		fs := append([]func(){}, in.overflow...)
+		in.mu.Unlock()
+		for _, f := range fs {
+			f()
+		}
 		return
 	}
-	unix.InotifyRmWatch(in.fd, uint32(wd))
-	delete(in.byPath, path)
-	delete(in.byWD, wd)
-}
-
-// removeWD stops a watch by its descriptor.
-func (in *inotify) removeWD(wd int32) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	unix.InotifyRmWatch(in.fd, uint32(wd))
-	if p, ok := in.byWD[wd]; ok {
-		delete(in.byWD, wd)
-		if in.byPath[p] == wd {
-			delete(in.byPath, p)
-		}
+	h := in.handlers[ev.wd]
+	if ev.mask&unix.IN_IGNORED != 0 {
+		delete(in.handlers, ev.wd)
 	}
-}
-
-// forget drops a watch the kernel removed (IN_IGNORED).
-func (in *inotify) forget(wd int32) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if p, ok := in.byWD[wd]; ok {
-		delete(in.byWD, wd)
-		if in.byPath[p] == wd {
-			delete(in.byPath, p)
-		}
+	in.mu.Unlock()
+	if h != nil {
+		h(ev)
 	}
-}
-
-// path returns the path of a watch descriptor.
-func (in *inotify) path(wd int32) (string, bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	p, ok := in.byWD[wd]
-	return p, ok
-}
-
-// watching returns the watched paths.
-func (in *inotify) watching() map[string]bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	out := make(map[string]bool, len(in.byPath))
-	for p := range in.byPath {
-		out[p] = true
-	}
-	return out
-}
-
-// read blocks until events arrive and calls fn for each; it returns an
-// error once the instance is closed.
-func (in *inotify) read(buf []byte, fn func(inotifyEvent)) error {
-	n, err := in.f.Read(buf)
-	if err != nil {
-		return err
-	}
-	parseInotify(buf[:n], fn)
-	return nil
 }
 
 func (in *inotify) close() { in.f.Close() }

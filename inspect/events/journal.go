@@ -3,6 +3,7 @@ package events
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,15 +46,17 @@ func (s *Stream) startJournal() {
 		s.warn("journal", "cannot read the journal: "+err.Error())
 		return
 	}
-	in, err := newInotify()
+	in, err := s.inotify()
 	if err != nil {
 		s.warn("journal", err.Error())
 		return
 	}
 	j := &journalTail{s: s, in: in, path: s.cfg.journalPath, seen: len(changes)}
 	s.setSource("journal", true, "inotify on "+j.path)
-	s.onClose(in.close)
-	s.goSource(j.run)
+	if !j.watch() {
+		// The state directory does not exist yet: look for it now and then.
+		s.goSource(j.waitForDir)
+	}
 }
 
 // journalTail follows the journal file.
@@ -61,46 +64,45 @@ type journalTail struct {
 	s    *Stream
 	in   *inotify
 	path string
+
+	mu sync.Mutex
 	// seen is how many changes were already reported (or there at start).
 	seen int
 }
 
-func (j *journalTail) run() {
-	dir, name := filepath.Dir(j.path), filepath.Base(j.path)
-	// Until the state directory exists there is nothing to watch.
-	for {
-		if _, err := j.in.add(dir, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR); err == nil {
-			break
+// watch watches the journal's directory; false when it does not exist.
+func (j *journalTail) watch() bool {
+	name := filepath.Base(j.path)
+	_, err := j.in.add(filepath.Dir(j.path), unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR, func(ev inotifyEvent) {
+		if ev.name == name {
+			j.emit()
 		}
-		t := time.NewTimer(journalPoll)
+	})
+	return err == nil
+}
+
+// waitForDir polls for the state directory, then watches it.
+func (j *journalTail) waitForDir() {
+	t := time.NewTicker(journalPoll)
+	defer t.Stop()
+	for {
 		select {
 		case <-j.s.stop:
-			t.Stop()
 			return
 		case <-t.C:
 		}
-	}
-	// It may have been written between the first read and the watch.
-	j.emit()
-	buf := make([]byte, 16<<10)
-	for {
-		changed := false
-		err := j.in.read(buf, func(ev inotifyEvent) {
-			if ev.name == name {
-				changed = true
-			}
-		})
-		if err != nil {
-			return
-		}
-		if changed {
+		if j.watch() {
+			// It may have been written before the watch.
 			j.emit()
+			return
 		}
 	}
 }
 
 // emit reads the journal and publishes the changes not yet reported.
 func (j *journalTail) emit() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	changes, err := j.s.cfg.journalRead()
 	if err != nil {
 		j.s.publish(Event{Kind: Warning, Source: SourceJournal, Detail: "journal: cannot read it: " + err.Error()})

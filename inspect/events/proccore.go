@@ -86,16 +86,12 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	}
 	c.lastScan = time.Now()
 	c.tr.applyScan(snap, time.Now(), true, nil)
-	dirs, err := newDirWatch()
-	if err != nil {
+	if in, err := s.inotify(); err == nil {
+		c.dirs = newDirWatch(in)
+	} else {
 		s.warn("namespaces", "named network namespaces are seen only at the next scan: "+err.Error())
 	}
-	c.dirs = dirs
 	s.onClose(src.close)
-	if dirs != nil {
-		s.onClose(dirs.close)
-		s.goSource(dirs.run)
-	}
 	if conn != nil {
 		s.onClose(conn.close)
 		s.goSource(func() {

@@ -26,6 +26,8 @@ type Stream struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closers []func()
+	// in is the one inotify instance every source shares.
+	in *inotify
 }
 
 // SourceStatus says whether one kind of event is being watched.
@@ -194,6 +196,27 @@ func (s *Stream) onClose(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closers = append(s.closers, f)
+}
+
+// inotify returns the stream's inotify instance, started on first use.
+func (s *Stream) inotify() (*inotify, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.in != nil {
+		return s.in, nil
+	}
+	in, err := newInotify()
+	if err != nil {
+		return nil, err
+	}
+	s.in = in
+	s.closers = append(s.closers, in.close)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		in.run()
+	}()
+	return in, nil
 }
 
 // goSource runs f in a goroutine Close waits for.
