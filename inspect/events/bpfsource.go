@@ -44,10 +44,13 @@ type bpfSource struct {
 // openBPF loads and attaches the programs. It fails when the kernel
 // refuses them (not root, no BTF, a kernel older than 5.8): the caller
 // reports that as a Warning and runs without process events.
-func openBPF(batch time.Duration) (src *bpfSource, err error) {
+func openBPF(batch time.Duration, ringBytes uint32) (src *bpfSource, err error) {
 	spec, err := loadProcEvents()
 	if err != nil {
 		return nil, err
+	}
+	if ringBytes != 0 {
+		spec.Maps["events"].MaxEntries = ringBytes
 	}
 	s := &bpfSource{batch: batch, stop: make(chan struct{})}
 	defer func() {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // watchOOM asks the kernel to signal an eventfd when the v1 memory
@@ -97,13 +99,81 @@ func (w *cgWatcher) onOOM(fd int, out []Event) []Event {
 	ev.Count = count
 	ev.Detail = "the cgroup reached its memory limit and the OOM killer ran"
 	out = append(out, ev)
-	if cur.OOMKill > old.OOMKill {
-		kill := w.cgEvent(node, OOMKill, SourceEventfd, now)
-		kill.Count = cur.OOMKill - old.OOMKill
-		kill.Detail = fmt.Sprintf("%d in all", cur.OOMKill)
-		out = append(out, kill)
+	out = w.oomKills(node, old, cur, now, out)
+	// The notification comes as the OOM killer starts: its kill is
+	// counted after. Look again a little later.
+	select {
+	case w.recheck <- node:
+	default:
 	}
 	return out
+}
+
+// oomKills emits OOMKill when oom_kill went up.
+func (w *cgWatcher) oomKills(node *cgNode, old, cur inspect.MemoryEvents, now time.Time, out []Event) []Event {
+	if cur.OOMKill <= old.OOMKill {
+		return out
+	}
+	kill := w.cgEvent(node, OOMKill, SourceEventfd, now)
+	kill.Count = cur.OOMKill - old.OOMKill
+	kill.Detail = fmt.Sprintf("%d in all", cur.OOMKill)
+	return append(out, kill)
+}
+
+// oomRecheckAfter are the delays after an OOM notification at which
+// memory.oom_control is read again for the kill count.
+var oomRecheckAfter = []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+
+// recheckOOM re-reads memory.oom_control of the cgroups that were just
+// notified, at the delays of oomRecheckAfter, until the stream closes.
+func (w *cgWatcher) recheckOOM() {
+	type check struct {
+		node *cgNode
+		at   time.Time
+		step int
+	}
+	var checks []check
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := time.Now().Add(time.Hour)
+		for _, c := range checks {
+			if c.at.Before(next) {
+				next = c.at
+			}
+		}
+		timer.Reset(time.Until(next))
+		select {
+		case <-w.s.stop:
+			return
+		case n := <-w.recheck:
+			checks = append(checks, check{n, time.Now().Add(oomRecheckAfter[0]), 0})
+		case <-timer.C:
+		}
+		now := time.Now()
+		var out []Event
+		kept := checks[:0]
+		for _, c := range checks {
+			if c.at.After(now) {
+				kept = append(kept, c)
+				continue
+			}
+			data, err := readSmall(filepath.Join(c.node.dir, "memory.oom_control"))
+			if err != nil {
+				continue
+			}
+			w.mu.Lock()
+			old, cur := c.node.mem, memoryCounters("memory.oom_control", data)
+			c.node.mem = cur
+			w.mu.Unlock()
+			out = w.oomKills(c.node, old, cur, now, out)
+			if c.step+1 < len(oomRecheckAfter) {
+				kept = append(kept, check{c.node, c.at.Add(oomRecheckAfter[c.step+1] - oomRecheckAfter[c.step]), c.step + 1})
+			}
+		}
+		checks = kept
+		w.s.publish(out...)
+	}
 }
 
 // readSmall reads a small kernel file (a cgroup control file) in one read.

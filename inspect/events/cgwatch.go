@@ -64,12 +64,15 @@ type cgWatcher struct {
 	oomFDs  map[int]*cgNode
 	freezer map[*cgNode]bool
 	capped  int
+	// recheck asks for memory.oom_control to be read again after an
+	// OOM notification.
+	recheck chan *cgNode
 }
 
 // startCgroups walks the cgroup trees, sets up every watch and starts
 // the readers.
 func (s *Stream) startCgroups() {
-	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{},
+	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{}, recheck: make(chan *cgNode, 64),
 		oomFDs: map[int]*cgNode{}, freezer: map[*cgNode]bool{}}
 	var err error
 	if w.in, err = s.inotify(); err != nil {
@@ -111,6 +114,7 @@ func (s *Stream) startCgroups() {
 			Detail: "the kernel's inotify queue overflowed: cgroup events were lost, rewalking the cgroup trees"}})...)
 	})
 	s.goSource(w.readOOM)
+	s.goSource(w.recheckOOM)
 	if w.hasFreezer() {
 		s.goSource(w.pollFreezer)
 	}

@@ -1,9 +1,66 @@
 package events
 
 import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/inspect"
 )
+
+// The live tests run helper processes by re-executing the test binary
+// with NSCOPE_EVENTS_HELPER set; init runs the helper on the main thread
+// (the thread-group leader) before the testing package starts.
+const helperEnv = "NSCOPE_EVENTS_HELPER"
+
+// renamedComm is the name the lifecycle helper gives itself.
+const renamedComm = "nsev-renamed"
+
+func init() {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		return
+	}
+	switch mode {
+	case "lifecycle":
+		// Rename the process (prctl on the leader thread), then exec a
+		// shell that exits 7.
+		name := append([]byte(renamedComm), 0)
+		if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&name[0])), 0, 0, 0); err != nil {
+			os.Exit(90)
+		}
+		syscall.Exec("/bin/sh", []string{"sh", "-c", "exit 7"}, nil)
+		os.Exit(91)
+	case "alloc":
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		var keep [][]byte
+		for range 1024 {
+			b := make([]byte, 1<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			keep = append(keep, b)
+		}
+		fmt.Println("allocated", len(keep))
+		os.Exit(0)
+	case "sleep":
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		time.Sleep(time.Hour)
+	}
+	os.Exit(0)
+}
 
 // requireRoot skips the test when not running as root.
 func requireRoot(t *testing.T) {
@@ -11,4 +68,204 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: loads BPF programs, creates cgroups and namespaces (run make test as root)")
 	}
+}
+
+// helper is a started helper process, held at its stdin gate.
+type helper struct {
+	cmd  *exec.Cmd
+	gate *os.File
+	done chan struct{}
+}
+
+// startHelper starts a helper in its own process group; Cleanup kills it.
+func startHelper(t *testing.T, mode string) *helper {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	h := &helper{cmd: cmd, gate: w, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(h.done)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		w.Close()
+		<-h.done
+	})
+	return h
+}
+
+func (h *helper) pid() int { return h.cmd.Process.Pid }
+
+// release lets the helper go on.
+func (h *helper) release(t *testing.T) {
+	t.Helper()
+	if _, err := h.gate.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testCgroup is a test-owned cgroup: a uniquely named directory beneath
+// our own cgroup in each requested hierarchy, removed (after thawing and
+// killing what is left in it) when the test ends.
+type testCgroup struct {
+	// dir and rel are the directory and the path inside the hierarchy,
+	// by controller ("v2" for the cgroup2 hierarchy).
+	dir, rel map[string]string
+}
+
+func newTestCgroup(t *testing.T, controllers ...string) *testCgroup {
+	t.Helper()
+	requireRoot(t)
+	layout, err := inspect.DetectCgroupLayout("/proc", "/sys")
+	if err != nil {
+		t.Skipf("no cgroup layout: %v", err)
+	}
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[int]string{}
+	for _, pc := range inspect.ParseProcCgroup(self) {
+		own[pc.Hierarchy] = pc.Path
+	}
+	name := fmt.Sprintf("nscope-evtest-%d-%08x", os.Getpid(), rand.Uint32())
+	cg := &testCgroup{dir: map[string]string{}, rel: map[string]string{}}
+	for _, c := range controllers {
+		var h *inspect.Hierarchy
+		if c == "v2" {
+			h = layout.Unified()
+		} else if h = layout.ForController(c); h != nil && h.Version != 1 {
+			h = nil
+		}
+		if h == nil {
+			t.Skipf("needs the %s hierarchy (this host is %s)", c, layout.Mode)
+		}
+		rel := filepath.Join(own[h.ID], name)
+		dir := filepath.Join(h.Mount, rel)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatalf("create test cgroup: %v", err)
+		}
+		t.Cleanup(func() { removeCgroup(t, dir) })
+		cg.dir[c], cg.rel[c] = dir, rel
+	}
+	return cg
+}
+
+// removeCgroup thaws, kills what is left and removes a test cgroup.
+func removeCgroup(t *testing.T, dir string) {
+	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+	os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		err := unix.Rmdir(dir)
+		if err == nil || os.IsNotExist(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("remove test cgroup %s: %v", dir, err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// write writes a cgroup file of the cgroup in a controller's hierarchy.
+func (cg *testCgroup) write(t *testing.T, controller, file, value string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(cg.dir[controller], file), []byte(value), 0); err != nil {
+		t.Fatalf("write %s to %s: %v", value, file, err)
+	}
+}
+
+// openStream opens a stream and closes it when the test ends.
+func openStream(t *testing.T, opts ...Option) *Stream {
+	t.Helper()
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, src := range s.Sources() {
+		if src.Name == "processes" && !src.Running {
+			t.Fatalf("process events do not run: %s", src.Detail)
+		}
+	}
+	return s
+}
+
+// collect reads events that keep selects until done says the last one
+// read completes the picture (or the deadline, which fails the test).
+func collect(t *testing.T, sub *Subscription, what string, keep func(*Event) bool, done func([]Event) bool) []Event {
+	t.Helper()
+	var got []Event
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				t.Fatalf("stream closed while waiting for %s; got %s", what, describe(got))
+			}
+			if !keep(&ev) {
+				continue
+			}
+			got = append(got, ev)
+			if done(got) {
+				return got
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; got %s", what, describe(got))
+		}
+	}
+}
+
+// describe lists events for a failure message.
+func describe(evs []Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "\n  %s pid=%d comm=%q cgroup=%q old=%q new=%q count=%d detail=%q", ev.Kind, ev.PID, ev.Comm, ev.Cgroup, ev.Old, ev.New, ev.Count, ev.Detail)
+	}
+	return b.String()
+}
+
+// kinds returns the events' kinds.
+func kinds(evs []Event) []Kind {
+	out := make([]Kind, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Kind
+	}
+	return out
+}
+
+// hasKind reports whether evs has an event of kind k.
+func hasKind(evs []Event, k Kind) bool {
+	for _, ev := range evs {
+		if ev.Kind == k {
+			return true
+		}
+	}
+	return false
 }

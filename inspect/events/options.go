@@ -3,6 +3,8 @@ package events
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/nscope/nscope/inspect"
 )
 
 // config holds the stream's settings; set through Options.
@@ -22,6 +24,10 @@ type config struct {
 	checkEvery  time.Duration
 	fdRecheck   time.Duration
 	maxCgroups  int
+	// ringBytes overrides the ring buffer's size (tests: a small ring
+	// overflows under churn).
+	ringBytes uint32
+	scanner   *inspect.Scanner
 }
 
 // Option configures a Stream.
@@ -77,6 +83,18 @@ func HolderCheck(delay, every time.Duration) Option {
 // MaxCgroups caps how many cgroups are watched (default 8192): each v1
 // memory cgroup holds two file descriptors for its OOM notification.
 func MaxCgroups(n int) Option { return func(c *config) { c.maxCgroups = n } }
+
+// WithScanner makes the stream's scans (the first, holder checks, resyncs
+// after losses) use sc instead of a scanner of its own. A long-lived
+// program with several streams should pass one: an inspect.Scanner keeps
+// its BPF iterators loaded for as long as the program runs (it has no
+// Close). The stream only needs processes, namespaces and holders; a
+// scanner made with inspect.WithCgroups(false) scans faster.
+func WithScanner(sc *inspect.Scanner) Option { return func(c *config) { c.scanner = sc } }
+
+// ringSize sets the kernel ring buffer's size in bytes (a power of two,
+// at least a page); for tests.
+func ringSize(n uint32) Option { return func(c *config) { c.ringBytes = n } }
 
 func defaultConfig() config {
 	return config{

@@ -41,6 +41,7 @@ type procCore struct {
 	pending      []procRecord
 	pendingTimer *time.Timer
 	scanRunning  bool
+	lastScanTook time.Duration
 	scanWanted   bool
 	lastScan     time.Time
 	timer        *time.Timer
@@ -50,7 +51,7 @@ type procCore struct {
 // the records apply to, and starts the core; without the programs (not
 // root, no BTF) it warns and returns.
 func (s *Stream) startProcesses(ctx context.Context) {
-	src, err := openBPF(s.cfg.batch)
+	src, err := openBPF(s.cfg.batch, s.cfg.ringBytes)
 	if err != nil {
 		s.warn("processes", processesUnavailable(err))
 		return
@@ -67,7 +68,7 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	c := &procCore{
 		s:            s,
 		src:          src,
-		scanner:      inspect.New(inspect.ProcRoot(s.cfg.procRoot), inspect.SysRoot(s.cfg.sysRoot), inspect.RunRoot(s.cfg.runRoot), inspect.WithCgroups(false)),
+		scanner:      s.cfg.scanner,
 		tr:           newTracker(s.cfg.procRoot, s.layout),
 		batches:      make(chan procBatch, 64),
 		scans:        make(chan *inspect.Snapshot, 1),
@@ -76,6 +77,9 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	}
 	c.timer.Stop()
 	c.pendingTimer.Stop()
+	if c.scanner == nil {
+		c.scanner = inspect.New(inspect.ProcRoot(s.cfg.procRoot), inspect.SysRoot(s.cfg.sysRoot), inspect.RunRoot(s.cfg.runRoot), inspect.WithCgroups(false))
+	}
 	// The first scan: the state the records will be applied to. Records
 	// wait in the ring buffer meanwhile.
 	snap, err := c.scanner.Scan(ctx)
@@ -160,6 +164,9 @@ func (c *procCore) run() {
 		case snap := <-c.scans:
 			c.scanRunning = false
 			c.lastScan = time.Now()
+			if snap != nil {
+				c.lastScanTook = snap.ScanDuration
+			}
 			if snap == nil {
 				c.tr.abortScan()
 				break
@@ -257,7 +264,11 @@ func (c *procCore) schedule() {
 	switch {
 	case len(c.tr.candidates) > 0 || c.tr.wantScan:
 		due = time.Now().Add(c.s.cfg.checkDelay)
-		if min := c.lastScan.Add(c.s.cfg.checkEvery); due.Before(min) {
+		// At most one scan per checkEvery, and never more than a 20th of
+		// the time: under namespace churn on a big host the checks become
+		// periodic rescans, not a scan loop.
+		gap := max(c.s.cfg.checkEvery, 20*c.lastScanTook)
+		if min := c.lastScan.Add(gap); due.Before(min) {
 			due = min
 		}
 	case c.tr.fdHeld:

@@ -268,6 +268,12 @@ func (t *tracker) moveNS(p *procState, r *procRecord, when time.Time, out []Even
 		p.ns[typ] = ino
 		id := t.nsid(ino)
 		n := t.ns[id]
+		if n != nil && n.typ != inspect.NSType(typ) {
+			// The inode number of a namespace that is gone, reused by
+			// one of another type.
+			out = append(out, t.goneEvent(id, n, when, SourceBPF, "its inode number now names a new "+inspect.NSType(typ).String()+" namespace"))
+			n = nil
+		}
 		if n == nil {
 			n = &nsState{typ: inspect.NSType(typ)}
 			t.ns[id] = n

@@ -130,11 +130,11 @@ func TestTrackerScanConfirmsNamespaceGone(t *testing.T) {
 	snap.Namespaces = append(snap.Namespaces, inspect.Namespace{ID: inspect.NSID{Dev: testNSDev, Ino: 5005}, Type: inspect.NetNS,
 		Holders: []inspect.Holder{{Kind: inspect.HeldByNamedNetns, Path: "/run/netns/red", Name: "red"}}})
 	out = tr.applyScan(snap, now, false, out[:0])
-	want := []string{"ns-new 0  net:5005", "ns-gone 300 ip net:4004 memory:/user"}
+	want := []string{"ns-gone 300 ip net:4004 memory:/user", "ns-new 0  net:5005"}
 	if got := summary(out); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if h := out[0].Namespace.Holders; len(h) != 1 || h[0] != "named-netns red" {
+	if h := out[1].Namespace.Holders; len(h) != 1 || h[0] != "named-netns red" {
 		t.Errorf("holders %q, want named-netns red", h)
 	}
 	if len(tr.candidates) != 0 {
@@ -166,6 +166,23 @@ func TestTrackerScanKeepsNewerRecords(t *testing.T) {
 	}
 	if n := tr.ns[inspect.NSID{Dev: testNSDev, Ino: uint64(hostNS[inspect.NetNS])}]; n == nil || n.members != 2 {
 		t.Errorf("host netns members %+v, want 2 (init and the new process)", n)
+	}
+}
+
+// The kernel reuses namespace inode numbers: one seen with another type
+// is the old namespace gone and a new one born.
+func TestTrackerInodeReused(t *testing.T) {
+	tr := newTestTracker(t)
+	now := time.Now()
+	out := tr.apply(rec(recFork, 700, 100, "unshare", func(r *procRecord) { r.ns[inspect.NetNS] = 6006 }), now, nil)
+	out = tr.apply(rec(recExit, 700, 100, "unshare"), now, out)
+	out = tr.apply(rec(recFork, 701, 100, "unshare", func(r *procRecord) { r.ns[inspect.PIDNS] = 6006 }), now, out)
+	want := []string{
+		"fork 700 unshare memory:/user", "ns-new 700 unshare net:6006 memory:/user", "exit 700 unshare memory:/user",
+		"fork 701 unshare memory:/user", "ns-gone 700 unshare net:6006 memory:/user", "ns-new 701 unshare pid:6006 memory:/user",
+	}
+	if got := summary(out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

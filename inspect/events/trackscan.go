@@ -131,19 +131,32 @@ func (t *tracker) applyScan(snap *inspect.Snapshot, when time.Time, initial bool
 // and NSGone for those it knew that are no longer found, in a stable
 // order.
 func (t *tracker) nsDiff(found map[inspect.NSID]*nsState, when time.Time, out []Event) []Event {
+	// An inode number found with another type than the tracker knew is
+	// a namespace gone and another born: the kernel reuses the numbers.
 	var born, gone []inspect.NSID
-	for id := range found {
-		if t.ns[id] == nil {
+	for id, n := range found {
+		if old := t.ns[id]; old == nil || old.typ != n.typ {
 			born = append(born, id)
 		}
 	}
-	for id := range t.ns {
-		if found[id] == nil {
+	for id, n := range t.ns {
+		if f := found[id]; f == nil || f.typ != n.typ {
 			gone = append(gone, id)
 		}
 	}
 	sortNSIDs(born)
 	sortNSIDs(gone)
+	for _, id := range gone {
+		n := t.ns[id]
+		detail := "no member and nothing holds it"
+		switch {
+		case n.lastPID != 0:
+			detail = fmt.Sprintf("last member %d exited and nothing holds it", n.lastPID)
+		case len(n.holders) > 0:
+			detail = "no longer held by " + strings.Join(n.holders, ", ")
+		}
+		out = append(out, t.goneEvent(id, n, when, SourceScan, detail))
+	}
 	for _, id := range born {
 		n := found[id]
 		ev := Event{Time: when, Kind: NSNew, Source: SourceScan, Namespace: &NamespaceRef{Type: n.typ, ID: id, Holders: n.holders}}
@@ -153,22 +166,19 @@ func (t *tracker) nsDiff(found map[inspect.NSID]*nsState, when time.Time, out []
 		}
 		out = append(out, ev)
 	}
-	for _, id := range gone {
-		n := t.ns[id]
-		ev := Event{Time: when, Kind: NSGone, Source: SourceScan, Namespace: &NamespaceRef{Type: n.typ, ID: id, Holders: n.holders}}
-		if n.lastPID != 0 {
-			ev.PID, ev.Comm = n.lastPID, n.lastComm
-			ev.Cgroup, ev.Hierarchy = t.pick(n.lastCgroups)
-			ev.procCgroups = n.lastCgroups
-			ev.Detail = fmt.Sprintf("last member %d exited and nothing holds it", n.lastPID)
-		} else if len(n.holders) > 0 {
-			ev.Detail = "no longer held by " + strings.Join(n.holders, ", ")
-		} else {
-			ev.Detail = "no member and nothing holds it"
-		}
-		out = append(out, ev)
-	}
 	return out
+}
+
+// goneEvent is the NSGone event of a namespace the tracker knew, with
+// its last member when one left it.
+func (t *tracker) goneEvent(id inspect.NSID, n *nsState, when time.Time, src Source, detail string) Event {
+	ev := Event{Time: when, Kind: NSGone, Source: src, Namespace: &NamespaceRef{Type: n.typ, ID: id, Holders: n.holders}, Detail: detail}
+	if n.lastPID != 0 {
+		ev.PID, ev.Comm = n.lastPID, n.lastComm
+		ev.Cgroup, ev.Hierarchy = t.pick(n.lastCgroups)
+		ev.procCgroups = n.lastCgroups
+	}
+	return ev
 }
 
 // holderText describes what holds a namespace, one short phrase each.
