@@ -186,12 +186,12 @@ func journalChanges(j *control.Journal) func() ([]events.LimitChange, error) {
 			if e.Phase != control.PhaseAfter {
 				continue
 			}
-			newValue := e.New
-			if e.ReadBack != "" {
-				newValue = e.ReadBack
+			result := e.Result
+			if e.ReadBack != "" && e.ReadBack != e.New {
+				result += ", read back " + e.ReadBack
 			}
 			out = append(out, events.LimitChange{Time: e.Time, Action: e.Action, Cgroup: e.Cgroup,
-				Hierarchy: e.Hierarchy, File: e.File, Old: e.Old, New: newValue, Result: e.Result, PID: e.PID})
+				Hierarchy: e.Hierarchy, File: e.File, Old: e.Old, New: e.New, Result: result, PID: e.PID})
 		}
 		return out, nil
 	}

@@ -37,8 +37,9 @@ func preadState(fd int) string {
 }
 
 // pollFreezer re-reads every watched freezer.state until the stream
-// closes, and reports FROZEN as Frozen and a return to THAWED as Thawed
-// (FREEZING, the way between, is not an event).
+// closes, every FreezerPoll and when poked, and reports FROZEN as Frozen
+// and a return to THAWED as Thawed (FREEZING, the way between, is not an
+// event).
 func (w *cgWatcher) pollFreezer() {
 	t := time.NewTicker(w.s.cfg.freezePoll)
 	defer t.Stop()
@@ -47,6 +48,7 @@ func (w *cgWatcher) pollFreezer() {
 		case <-w.s.stop:
 			return
 		case <-t.C:
+		case <-w.poke:
 		}
 		now := time.Now()
 		var out []Event

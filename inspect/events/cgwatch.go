@@ -67,12 +67,14 @@ type cgWatcher struct {
 	// recheck asks for memory.oom_control to be read again after an
 	// OOM notification.
 	recheck chan *cgNode
+	// poke asks for a freezer poll now.
+	poke chan struct{}
 }
 
 // startCgroups walks the cgroup trees, sets up every watch and starts
 // the readers.
 func (s *Stream) startCgroups() {
-	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{}, recheck: make(chan *cgNode, 64),
+	w := &cgWatcher{s: s, root: s.cfg.cgroupRoot, nodes: map[string]*cgNode{}, recheck: make(chan *cgNode, 64), poke: make(chan struct{}, 1),
 		oomFDs: map[int]*cgNode{}, freezer: map[*cgNode]bool{}}
 	var err error
 	if w.in, err = s.inotify(); err != nil {
@@ -116,6 +118,9 @@ func (s *Stream) startCgroups() {
 	s.goSource(w.readOOM)
 	s.goSource(w.recheckOOM)
 	if w.hasFreezer() {
+		s.mu.Lock()
+		s.freezerPoke = w.poke
+		s.mu.Unlock()
 		s.goSource(w.pollFreezer)
 	}
 }

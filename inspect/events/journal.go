@@ -121,4 +121,12 @@ func (j *journalTail) emit() {
 	}
 	j.seen = len(changes)
 	j.s.publish(out...)
+	for _, c := range changes[len(changes)-len(out):] {
+		if c.File == "freezer.state" {
+			// The v1 freezer is polled: look now, so that a freeze nscope
+			// made is seen even if it is undone before the next poll.
+			j.s.pokeFreezer()
+			break
+		}
+	}
 }

@@ -28,6 +28,8 @@ type Stream struct {
 	closers []func()
 	// in is the one inotify instance every source shares.
 	in *inotify
+	// freezerPoke asks the v1 freezer poller to look now.
+	freezerPoke chan struct{}
 }
 
 // SourceStatus says whether one kind of event is being watched.
@@ -217,6 +219,19 @@ func (s *Stream) inotify() (*inotify, error) {
 		in.run()
 	}()
 	return in, nil
+}
+
+// pokeFreezer makes the v1 freezer poller look now.
+func (s *Stream) pokeFreezer() {
+	s.mu.Lock()
+	poke := s.freezerPoke
+	s.mu.Unlock()
+	if poke != nil {
+		select {
+		case poke <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // goSource runs f in a goroutine Close waits for.
