@@ -124,6 +124,7 @@ func (s *bpfSource) run(deliver func(batch []procRecord, lost uint64, bad int)) 
 		var batch []procRecord
 		bad := 0
 		s.rd.SetDeadline(time.Time{})
+		draining := false
 		for {
 			err := s.rd.ReadInto(&rec)
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -139,8 +140,11 @@ func (s *bpfSource) run(deliver func(batch []procRecord, lost uint64, bad int)) 
 			} else {
 				batch = append(batch, r)
 			}
-			// Drain what is there without waiting.
-			s.rd.SetDeadline(time.Unix(1, 0))
+			if !draining {
+				// Drain what is there without waiting.
+				s.rd.SetDeadline(time.Unix(1, 0))
+				draining = true
+			}
 		}
 		deliver(batch, s.lost(), bad)
 		t := time.NewTimer(s.batch)

@@ -10,6 +10,11 @@ import (
 // unless told otherwise.
 const DefaultBuffer = 4096
 
+// chanBuffer is the capacity of a subscription's channel: the events
+// published together reach a reader in one wake-up, not one each. A
+// subscription holds at most its buffer plus this plus one.
+const chanBuffer = 64
+
 // Subscription receives the stream's events that pass its filter,
 // through a bounded buffer. A reader that falls behind loses events, never
 // slows the stream: once the buffer is full, further events are counted
@@ -32,6 +37,11 @@ type Subscription struct {
 }
 
 func newSubscription(f Filter, size int) *Subscription {
+	return newSubscriptionChan(f, size, chanBuffer)
+}
+
+// newSubscriptionChan is newSubscription with the channel's capacity.
+func newSubscriptionChan(f Filter, size, chanCap int) *Subscription {
 	if size <= 0 {
 		size = DefaultBuffer
 	}
@@ -39,7 +49,7 @@ func newSubscription(f Filter, size int) *Subscription {
 	// event that stands for what did not fit.
 	s := &Subscription{
 		filter: f,
-		c:      make(chan Event),
+		c:      make(chan Event, chanCap),
 		buf:    make([]Event, size+1),
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
@@ -133,7 +143,7 @@ func (s *Subscription) next() (Event, bool) {
 	return Event{}, false
 }
 
-// pump moves events from the ring to the unbuffered channel.
+// pump moves events from the ring to the channel.
 func (s *Subscription) pump() {
 	defer close(s.done)
 	defer close(s.c)

@@ -52,7 +52,7 @@ func TestSubscriptionKeepsOrder(t *testing.T) {
 // the rest, never a backlog beyond its buffer.
 func TestSubscriptionDropsWithALostEvent(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	sub := newSubscription(Filter{}, 4)
+	sub := newSubscriptionChan(Filter{}, 4, 0)
 	defer sub.Close()
 	offerN(sub, 1, 1000)
 	got := readAll(t, sub)
@@ -88,7 +88,7 @@ func TestSubscriptionDropsWithALostEvent(t *testing.T) {
 // stands where the loss was.
 func TestSubscriptionLostEventInPlace(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	sub := newSubscription(Filter{}, 4)
+	sub := newSubscriptionChan(Filter{}, 4, 0)
 	defer sub.Close()
 	offerN(sub, 1, 4)
 	// Let the pump take one, so the ring state is known: 3 queued.
@@ -132,7 +132,7 @@ func TestSubscriptionBoundedUnderFlood(t *testing.T) {
 			}
 		}
 	}
-	if sub.Dropped() < 200000-66 {
+	if sub.Dropped() < 200000-66-chanBuffer {
 		t.Errorf("dropped %d of 200000 with nobody reading, want all but the buffer", sub.Dropped())
 	}
 }
