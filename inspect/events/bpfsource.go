@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 )
 
 // bpfObjects are the programs and maps of bpf/procevents.bpf.c that are
@@ -94,6 +95,11 @@ func (s *bpfSource) loadCreds(spec *ebpf.CollectionSpec) error {
 	}
 	opts := &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{"events": s.objs.Events, ".bss": s.objs.BSS}}
 	if err := spec.LoadAndAssign(&objs, opts); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			// cilium/ebpf suggests MEMLOCK for every EPERM; here it is
+			// the kernel refusing the trampoline.
+			return fmt.Errorf("the kernel refuses BPF trampolines (fentry on commit_creds: %w)", unix.EPERM)
+		}
 		return fmt.Errorf("load the credential program: %w", err)
 	}
 	l, err := link.AttachTracing(link.TracingOptions{Program: objs.OnCreds})

@@ -210,3 +210,33 @@ func TestLiveNetnsAddDelete(t *testing.T) {
 		t.Errorf("after ip netns del: %s, want ns-gone of net:%d", describe(gone), id.Ino)
 	}
 }
+
+// A process that gives up root: a uid event between its exec and its
+// exit, from the fentry program or (where the kernel refuses BPF
+// trampolines) the proc connector.
+func TestLiveUIDChange(t *testing.T) { testUIDChange(t) }
+
+func testUIDChange(t *testing.T) {
+	s := openStream(t, WithCgroups(false))
+	via := ""
+	for _, src := range s.Sources() {
+		if src.Name == "uid changes" {
+			if !src.Running {
+				t.Skipf("uid changes are not watched here: %s", src.Detail)
+			}
+			via = src.Detail
+		}
+	}
+	sub := s.Subscribe(Filter{}, 0)
+	h := startHelper(t, "setuid")
+	got := collect(t, sub, "the helper's uid change", func(ev *Event) bool { return ev.PID == h.pid() && ev.Kind.IsProcess() },
+		func(evs []Event) bool { return evs[len(evs)-1].Kind == Exit })
+	if !slices.Equal(kinds(got), []Kind{Fork, Exec, UID, Exit}) {
+		t.Fatalf("kinds %v, want fork, exec, uid, exit:%s", kinds(got), describe(got))
+	}
+	u := got[2]
+	if u.Old != "0/0" || u.New != "65534/65534" || u.UID == nil || *u.UID != 65534 {
+		t.Errorf("uid %q -> %q (uid %v), want 0/0 -> 65534/65534", u.Old, u.New, u.UID)
+	}
+	t.Logf("uid change from %s (%s)", u.Source, via)
+}

@@ -61,9 +61,9 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	if src.credsErr == nil {
 		s.setSource("uid changes", true, "BPF fentry on commit_creds")
 	} else if conn, err = openUIDConn(); err == nil {
-		s.setSource("uid changes", true, "proc connector, UID events only (BPF fentry refused: "+src.credsErr.Error()+")")
+		s.setSource("uid changes", true, "proc connector, UID events only ("+src.credsErr.Error()+")")
 	} else {
-		s.warn("uid changes", "reported only across exec: BPF fentry refused ("+src.credsErr.Error()+"), and "+err.Error())
+		s.warn("uid changes", "reported only across exec: "+src.credsErr.Error()+", and "+err.Error())
 	}
 	c := &procCore{
 		s:            s,
