@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/events"
 	"github.com/nscope/nscope/procview"
 )
@@ -69,6 +71,9 @@ prints one JSON object per line with the bytes as they are.`,
 			f := events.Filter{}
 			if cmd.Flags().Changed("cgroup") {
 				if err := events.ValidCgroupFilter(cgroup); err != nil {
+					return usagef("--cgroup: %v", err)
+				}
+				if err := cgroupExists(cgroup); err != nil {
 					return usagef("--cgroup: %v", err)
 				}
 				f.Cgroup = cgroup
@@ -150,6 +155,21 @@ func runEvents(cmd *cobra.Command, f events.Filter, asJSON bool) error {
 			}
 		}
 	}
+}
+
+// cgroupExists checks that a cgroup path names a cgroup in at least one
+// hierarchy: only an existing subtree is watched.
+func cgroupExists(path string) error {
+	layout, err := inspect.DetectCgroupLayout(global.procRoot, global.sysRoot)
+	if err != nil {
+		return err
+	}
+	for _, h := range layout.Hierarchies {
+		if fi, err := os.Stat(filepath.Join(h.Mount, path)); err == nil && fi.IsDir() {
+			return nil
+		}
+	}
+	return fmt.Errorf("no cgroup %s in any hierarchy (a path as \"nscope cg\" prints it, e.g. /docker/ID)", termValue(path))
 }
 
 // printSources says on stderr what is watched and how; a script waits

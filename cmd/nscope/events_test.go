@@ -63,6 +63,7 @@ func TestEventsCLIUsageErrors(t *testing.T) {
 		{"relative cgroup", []string{"events", "--cgroup", "docker"}, "not absolute"},
 		{"dot dot", []string{"events", "--cgroup", "/a/../b"}, "not clean"},
 		{"empty cgroup", []string{"events", "--cgroup", ""}, "empty cgroup path"},
+		{"no such cgroup", fixtureArgs("events", "--cgroup", "/no/such/cgroup"), "no cgroup /no/such/cgroup in any hierarchy"},
 		{"unknown kind", []string{"events", "--kind", "fork,bogus"}, `--kind "bogus": want one or more of fork, exec`},
 		{"argument", []string{"events", "extra"}, `unknown command "extra"`},
 	}

@@ -85,6 +85,9 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	snap, err := c.scanner.Scan(ctx)
 	if err != nil {
 		src.close()
+		if conn != nil {
+			conn.close()
+		}
 		s.warn("processes", "first scan of /proc failed: "+err.Error())
 		return
 	}
@@ -128,7 +131,9 @@ func (s *Stream) startProcesses(ctx context.Context) {
 func processesUnavailable(err error) string {
 	switch {
 	case os.Geteuid() != 0:
-		return "process events need root (BPF programs): " + err.Error()
+		// (cilium/ebpf's EPERM text suggests MEMLOCK; the cause is not
+		// being root.)
+		return "process events need root: loading their BPF programs is refused (EPERM)"
 	default:
 		return "process events unavailable (they need a kernel with BTF, 5.8 or later): " + err.Error()
 	}
