@@ -47,6 +47,7 @@ func init() {
 			}
 			keep = append(keep, b)
 		}
+		fmt.Println("allocated", len(keep))
 	case "sleep":
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		time.Sleep(time.Hour)

@@ -232,8 +232,7 @@ func (l *bpfListener) kernelTime() time.Duration {
 // --- the whole stream: BPF, the tracker, a subscriber ---
 
 type streamListener struct {
-	s   *Stream
-	bpf *bpfListener
+	s *Stream
 }
 
 func (l *streamListener) run(c *counts) {

@@ -42,7 +42,6 @@ type procCore struct {
 	pendingTimer *time.Timer
 	scanRunning  bool
 	lastScanTook time.Duration
-	scanWanted   bool
 	lastScan     time.Time
 	timer        *time.Timer
 }
