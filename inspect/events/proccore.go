@@ -105,7 +105,7 @@ func (s *Stream) startProcesses(ctx context.Context) {
 				b := procBatch{fromConn: true, connLost: lostNow}
 				if !lostNow {
 					// On the ring's clock, to be merged with its records.
-					r.bootNS = r.monoNS + uint64(bootOffset()-monoOffset())
+					r.bootNS = monoToBoot(r.monoNS)
 					b.records = []procRecord{r}
 				}
 				select {
@@ -208,7 +208,7 @@ func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
 	}
 	if b.fromConn {
 		if len(c.pending) == 0 && len(b.records) > 0 {
-			c.pendingTimer.Reset(3 * c.s.cfg.batch)
+			c.pendingTimer.Reset(pendingWait)
 		}
 		c.pending = append(c.pending, b.records...)
 		return out
@@ -222,6 +222,12 @@ func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
 	}
 	return c.applyRecords(records, out)
 }
+
+// pendingWait is how long a proc connector record waits for the ring to
+// show a record at least as recent before it is applied anyway (on a
+// quiet host no record may come; on a loaded one the ring's reader can be
+// late by more than its 10 ms).
+const pendingWait = 250 * time.Millisecond
 
 // applyRecords applies records in order.
 func (c *procCore) applyRecords(records []procRecord, out []Event) []Event {
@@ -312,6 +318,18 @@ func (c *procCore) watchDirs() {
 	dirs := append([]string{c.s.cfg.runRoot + "/netns"}, c.tr.watchDirs...)
 	c.dirs.set(dirs, c.s.cfg.runRoot)
 }
+
+// monoToBoot converts a CLOCK_MONOTONIC reading to CLOCK_BOOTTIME (they
+// differ by the time the machine was suspended).
+func monoToBoot(mono uint64) uint64 {
+	var m, b unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &m)
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &b)
+	return shiftClock(mono, b.Nano()-m.Nano())
+}
+
+// shiftClock adds the (never negative) distance between two clocks.
+func shiftClock(t uint64, by int64) uint64 { return t + uint64(max(by, 0)) }
 
 // bootOffset returns what to add to a CLOCK_BOOTTIME reading to get the
 // wall-clock time.

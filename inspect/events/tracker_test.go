@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -233,5 +235,21 @@ func TestMergeRecords(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[10 15 20 30 30]" || len(left) != 1 || left[0].pid != 3 {
 		t.Errorf("merged %v, left %v", got, left)
+	}
+}
+
+// The proc connector's times (CLOCK_MONOTONIC) land on the ring's clock
+// (CLOCK_BOOTTIME), which is never behind it.
+func TestMonoToBoot(t *testing.T) {
+	var mono, boot unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
+	got := monoToBoot(uint64(mono.Nano()))
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot)
+	if got > uint64(boot.Nano()) || uint64(boot.Nano())-got > uint64(time.Second) {
+		t.Errorf("monoToBoot(%d) = %d, CLOCK_BOOTTIME is %d", mono.Nano(), got, boot.Nano())
+	}
+	// After 5 s of suspend, boot time is 5 s ahead.
+	if got := shiftClock(1000, 5e9); got != 5e9+1000 {
+		t.Errorf("shiftClock(1000, 5s) = %d", got)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -156,14 +155,4 @@ func kernelAtLeast(release string, major, minor int) bool {
 		return false
 	}
 	return ma > major || (ma == major && mi >= minor)
-}
-
-// monoOffset returns what to add to a CLOCK_MONOTONIC reading to get the
-// wall-clock time.
-func monoOffset() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(time.Now().UnixNano() - ts.Nano())
 }
