@@ -115,6 +115,18 @@
 // 13,445 processes and counted the 24,601 records it dropped. The cost:
 // BPF needs root and BTF (5.8+), and trampolines for UID changes.
 //
+// # Latency
+//
+// Measured on the same VM under load (informative): process events reach
+// a subscriber a median 8 ms after the kernel's timestamp (p90 26 ms,
+// worst 130 ms; the reader wakes every 10 ms); cgroup.events,
+// memory.events and OOM eventfd changes within milliseconds of the
+// kernel's notification; v1 freezer changes within a poll (500 ms);
+// namespace births seen by a record at once, those only a scan shows and
+// all deaths 0.1 s after the cause plus one scan (0.25-0.8 s on a
+// 4,300-process host), later when the previous scan was less than a
+// second before.
+//
 // See bpf-helpers(7), Documentation/bpf/ringbuf.rst,
 // Documentation/admin-guide/cgroup-v2.rst, cgroup-v1/memory.rst,
 // cgroup-v1/freezer-subsystem.rst, inotify(7), namespaces(7).

@@ -103,8 +103,9 @@ const (
 // were (names, paths and arguments are chosen by whoever runs on the
 // host: escape them before printing them to a terminal).
 type Event struct {
-	// Seq numbers the stream's events from 1; a subscriber sees gaps
-	// where it lost events.
+	// Seq numbers the stream's events from 1 in the order they were
+	// published (a filtered subscription sees gaps; a Lost event says
+	// what was lost).
 	Seq  uint64    `json:"seq"`
 	Time time.Time `json:"time"`
 	Kind Kind      `json:"kind"`
