@@ -8,8 +8,10 @@ BIN := bin/nscope
 FUZZTIME ?= 10s
 # Extra arguments for `make run`, e.g. make run ARGS='--interval 2s'.
 ARGS ?=
-# Extra arguments for the kernel lab, e.g. make kernlab KERNLAB_ARGS='-run TestLabScan -v'.
+# Extra arguments for the kernel lab, e.g. make kernlab KERNLAB_ARGS='-config 6.12-v2 -run TestLabScan -v'.
 KERNLAB_ARGS ?=
+# Host binaries the lab puts into its guests (with their libraries): runc, for container tests.
+KERNLAB_EXTRA ?= $(shell command -v runc)
 
 .DEFAULT_GOAL := help
 
@@ -27,13 +29,13 @@ run: build ## Start the TUI (run as root to see every process and holder)
 deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU) when root and missing
 	./.ci/install-deps
 
-test: deps build unit kernlab ## Run every test: unit, fuzz seeds, live (as root), end-to-end, kernel lab
+test: deps lint build unit kernlab ## Run every check and test: lint, unit, fuzz seeds, live (as root), end-to-end, kernel lab
 
 unit: ## Run the Go tests (live tests need root and skip with a message otherwise)
 	$(GO) test -count=1 ./...
 
-kernlab: ## Boot a QEMU guest with cgroup v2 and run the v2 tests in it
-	$(GO) run ./cmd/kernlab $(KERNLAB_ARGS)
+kernlab: ## Boot QEMU guests (6.1 and 6.12 with cgroup v2, 6.1 legacy v1) and run the TestLab tests in each
+	$(GO) run ./cmd/kernlab $(addprefix -extra ,$(KERNLAB_EXTRA)) $(KERNLAB_ARGS)
 
 bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -54,9 +56,8 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
 fmt: ## Format the code
 	gofmt -w $$(git ls-files '*.go')
 
-lint: ## go vet and a gofmt check
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+lint: ## go mod tidy -diff, gofmt, go vet and staticcheck (installed if missing); CI runs it in make test
+	./.ci/lint
 
 screenshots: build ## Regenerate the PNGs in screenshots/ from the real TUI
 	./screenshots/generate.sh

@@ -108,22 +108,83 @@ func cgroupDir(fsys FS, h *inspect.Hierarchy, t Target) (string, error) {
 }
 
 // hierarchyFor returns the hierarchy a controller's files live in for the
-// target: the named one when the user gave an absolute directory (it must
-// carry the controller, except for v2 core files), else the layout's.
-func hierarchyFor(layout inspect.CgroupLayout, t Target, controller string) (*inspect.Hierarchy, error) {
+// target: the named one when the user gave an absolute directory, which
+// must carry the controller (v2 core files are in every v2 cgroup), else
+// the layout's. A directory under one v1 mount is never taken to mean
+// the same path in another hierarchy: that cgroup may belong to someone
+// else, and the user named this one.
+func hierarchyFor(fsys FS, layout inspect.CgroupLayout, t Target, controller string) (*inspect.Hierarchy, error) {
 	if t.Hierarchy != nil {
 		if t.Hierarchy.Has(controller) || (t.Hierarchy.Version == 2 && controller == "") {
 			return t.Hierarchy, nil
 		}
-		if h := layout.ForController(controller); h != nil && h.Version == 1 && t.Hierarchy.Version == 1 {
-			// A v1 directory named by mount: the same relative path in the
-			// hierarchy carrying the controller is what the user means.
-			return h, nil
-		}
-		return nil, fmt.Errorf("the %s hierarchy (%s) has no %s controller: %w", t.Hierarchy.Label(), t.Hierarchy.Mount, controller, ErrNoController)
+		return nil, misplaced(fsys, layout, t, controller)
 	}
 	if h := layout.ForController(controller); h != nil {
 		return h, nil
 	}
 	return nil, fmt.Errorf("no mounted cgroup hierarchy carries the %s controller (mode %s): %w", controller, layout.Mode, ErrNoController)
+}
+
+// misplaced refuses a change whose controller is not in the hierarchy of
+// the directory the user named, and names where it would go: "memory
+// limits live in the memory hierarchy, at /sys/fs/cgroup/memory/T/x;
+// /sys/fs/cgroup/pids/T/x does not exist".
+func misplaced(fsys FS, layout inspect.CgroupLayout, t Target, controller string) error {
+	named := t.String()
+	what := controller + " limits live"
+	if controller == "freezer" {
+		what = "freezing lives"
+	}
+	state := fmt.Sprintf("%s is in the %s hierarchy, which has no %s controller", named, t.Hierarchy.Label(), controller)
+	if _, err := cgroupDir(fsys, t.Hierarchy, t); errors.Is(err, ErrNoSuchCgroup) {
+		state = named + " does not exist"
+	}
+	where := fmt.Sprintf("no mounted hierarchy carries the %s controller", controller)
+	hint := ""
+	if h := layout.ForController(controller); h != nil {
+		real := Target{Path: t.Path, Hierarchy: h}
+		where = fmt.Sprintf("%s in the %s hierarchy, at %s", what, h.Label(), real)
+		if _, err := cgroupDir(fsys, h, real); errors.Is(err, ErrNoSuchCgroup) {
+			where += " (which does not exist either)"
+		}
+		hint = fmt.Sprintf("; name that directory, or %s for the cgroup at that path in every hierarchy", t.Path)
+	}
+	return invalid("cgroup", named, "%s; %s%s", where, state, hint)
+}
+
+// journalWrite checks a write read back from the journal the way a typed
+// path is checked, before undo reads or writes anything: its hierarchy
+// is one of the layout's, its file one nscope writes on that cgroup
+// version, its path exactly the change's cgroup in that hierarchy (no
+// ".." component), and that directory exists inside the mount, on a
+// cgroup filesystem, after symlinks. A journal edited by someone else
+// naming /etc/hostname is refused here: nothing is read from it or
+// shown. It returns the directory and the file name.
+func (e *Editor) journalWrite(c *Change, w ChangeWrite) (string, string, error) {
+	file := filepath.Base(w.Path)
+	refuse := func(why string) error {
+		return fmt.Errorf("change %s in the journal %s names %q, %s; refusing to read or write it (was the journal edited?): %w",
+			c.ID, e.journal.Path(), w.Path, why, ErrOutsideCgroupFS)
+	}
+	h := e.hierarchyByLabel(w.Hierarchy, w.Version)
+	if h == nil {
+		return "", "", refuse(fmt.Sprintf("of a cgroup v%d hierarchy %q that is not mounted here", w.Version, w.Hierarchy))
+	}
+	if !allowed(file, w.Version) {
+		return "", "", refuse(fmt.Sprintf("%s is not a file nscope writes on cgroup v%d", file, w.Version))
+	}
+	for _, part := range strings.Split(c.Cgroup, "/") {
+		if part == ".." {
+			return "", "", refuse(`its cgroup path has a ".." component`)
+		}
+	}
+	if !strings.HasPrefix(c.Cgroup, "/") || filepath.Join(h.Mount, c.Cgroup, file) != w.Path {
+		return "", "", refuse(fmt.Sprintf("not %s of cgroup %q in the %s hierarchy (%s)", file, c.Cgroup, h.Label(), h.Mount))
+	}
+	confined, err := cgroupDir(e.fs, h, Target{Path: c.Cgroup})
+	if err != nil {
+		return "", "", err
+	}
+	return confined, file, nil
 }

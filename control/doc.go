@@ -67,6 +67,11 @@
 // old → new read back from the kernel, WriteResult.Errno and Error the
 // refusal in plain words.
 //
+// What a value means is known here too, so the CLI and the TUI say it
+// alike: FileValue(cg, "cpu.max") rebuilds a file's text from a snapshot,
+// DescribeValue("cpu.max", "50000 100000") adds "(50% of 1 CPU)", and
+// SystemdUnit names the unit that owns a cgroup path.
+//
 // # Testing
 //
 // FakeFS is an in-memory cgroupfs for v1 and v2 that emulates the kernel's

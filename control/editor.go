@@ -23,6 +23,9 @@ type Editor struct {
 	// and for a killed cgroup to empty.
 	pollInterval  time.Duration
 	freezeTimeout time.Duration
+	// hostCPUs is the host's CPU count, for the warning on CPU limits
+	// above it; -1 until known.
+	hostCPUs int
 
 	mu  sync.Mutex
 	seq int
@@ -60,9 +63,13 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 		now:           time.Now,
 		pollInterval:  20 * time.Millisecond,
 		freezeTimeout: 5 * time.Second,
+		hostCPUs:      -1,
 	}
 	for _, o := range opts {
 		o(e)
+	}
+	if e.hostCPUs < 0 {
+		e.hostCPUs = HostCPUs()
 	}
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())

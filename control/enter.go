@@ -123,9 +123,17 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 			Msg: "choose either a namespace list or all namespaces, not both"}
 	}
 	plan := &EnterPlan{PID: req.PID, StartTicks: req.StartTicks}
-	start, err := readStartTicks(e.procRoot, req.PID)
+	st, err := readStat(e.procRoot, req.PID)
 	if err != nil {
 		return nil, procError(req.PID, "read the start time", err)
+	}
+	start := st.StartTime
+	if st.Flags&pfKthread != 0 {
+		// Its namespaces are the host's initial ones and it has no user
+		// space: "entering" would run the command on the host, in
+		// nscope's own working directory.
+		return nil, &EnterError{PID: req.PID, Kind: ErrBadRequest,
+			Msg: fmt.Sprintf("process %d (%s) is a kernel thread: it has no user space or namespaces of its own to enter; choose a user process", req.PID, st.Comm)}
 	}
 	if req.StartTicks == 0 && !req.StartedAt.IsZero() {
 		want, err := ticksSinceBoot(e.procRoot, req.StartedAt)

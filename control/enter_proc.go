@@ -36,16 +36,22 @@ func readProcFile(path string) ([]byte, error) {
 // readStartTicks returns field 22 of procRoot/PID/stat: the start time in
 // clock ticks after boot. See proc(5).
 func readStartTicks(procRoot string, pid int) (uint64, error) {
+	st, err := readStat(procRoot, pid)
+	return st.StartTime, err
+}
+
+// readStat parses procRoot/PID/stat.
+func readStat(procRoot string, pid int) (inspect.ProcStat, error) {
 	data, err := readProcFile(filepath.Join(procRoot, pidDir(pid), "stat"))
 	if err != nil {
-		return 0, err
+		return inspect.ProcStat{}, err
 	}
-	st, err := inspect.ParseProcStat(data)
-	if err != nil {
-		return 0, err
-	}
-	return st.StartTime, nil
+	return inspect.ParseProcStat(data)
 }
+
+// pfKthread is the PF_KTHREAD bit of the flags in /proc/PID/stat (field
+// 9): the process is a kernel thread. See include/linux/sched.h.
+const pfKthread = 0x00200000
 
 // ReadStartTicks returns the start time of pid (clock ticks after boot,
 // field 22 of /proc/PID/stat) for EnterRequest.StartTicks.

@@ -16,9 +16,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nscope/nscope/control/nsexec"
 	"github.com/nscope/nscope/inspect"
-	"golang.org/x/sys/unix"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // fixtureProc builds a fake /proc with "self" and process 42. shared lists
@@ -349,57 +351,8 @@ func TestEnterCommandWithFakeExecutor(t *testing.T) {
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates namespaces with unshare and enters them")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
-	}
-}
-
-// startTarget runs "unshare ARGS... sleep 1000" and returns the PID of the
-// sleep (the innermost process when unshare is nested). Everything is
-// killed when the test ends.
-func startTarget(t *testing.T, args ...string) int {
-	t.Helper()
-	cmd := exec.Command("unshare", append(args, "sleep", "1000")...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("unshare: %v", err)
-	}
-	target := 0
-	t.Cleanup(func() {
-		if target > 0 {
-			_ = syscall.Kill(target, syscall.SIGKILL)
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	target = waitForDescendant(t, cmd.Process.Pid, "sleep", &stderr)
-	return target
-}
-
-// waitForDescendant follows the first child of each process from pid down
-// until one runs comm.
-func waitForDescendant(t *testing.T, pid int, comm string, stderr *bytes.Buffer) int {
-	t.Helper()
-	cur := pid
-	for i := 0; i < 500; i++ {
-		if c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cur)); strings.TrimSpace(string(c)) == comm {
-			return cur
-		}
-		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cur, cur))
-		if f := strings.Fields(string(kids)); len(f) > 0 {
-			fmt.Sscan(f[0], &cur)
-			continue
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no %s below %d (unshare said %q)", comm, pid, stderr.String())
-	return 0
+	testutil.RequireRoot(t, "creates namespaces with unshare and enters them")
+	testutil.RequireTools(t, "unshare")
 }
 
 // nsLinks reads the namespace links of dir ("/proc/PID" or, inside, "/proc/self").
@@ -482,7 +435,7 @@ func TestEnterLiveEveryType(t *testing.T) {
 	}
 	for _, tc := range targets {
 		t.Run(tc.name, func(t *testing.T) {
-			pid := startTarget(t, tc.args...)
+			pid := testutil.StartUnshare(t, tc.args...)
 			want := nsLinks(t, pid)
 			out, err := enterAndRun(t, EnterRequest{PID: pid, Command: []string{"/bin/sh", "-c", linksInside}})
 			if err != nil {
@@ -506,7 +459,7 @@ func TestEnterLiveEveryType(t *testing.T) {
 
 func TestEnterLiveHostToolsKeepsHostMount(t *testing.T) {
 	needRoot(t)
-	pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--net", "--uts", "--kill-child")
+	pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--net", "--uts", "--kill-child")
 	target := nsLinks(t, pid)
 	ours := nsLinks(t, os.Getpid())
 	out, err := enterAndRun(t, EnterRequest{PID: pid, HostTools: true, Command: []string{"/bin/sh", "-c", linksInside}})
@@ -536,7 +489,7 @@ func TestEnterLiveRefusesVanishedAndReusedPID(t *testing.T) {
 		}
 	})
 	t.Run("start time from an inspect snapshot", func(t *testing.T) {
-		pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--kill-child")
+		pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--kill-child")
 		snap, err := inspect.New().Scan(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -555,7 +508,7 @@ func TestEnterLiveRefusesVanishedAndReusedPID(t *testing.T) {
 		}
 	})
 	t.Run("reused after planning", func(t *testing.T) {
-		pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--kill-child")
+		pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--kill-child")
 		e := NewEnterer()
 		plan, err := e.Plan(EnterRequest{PID: pid, Command: []string{"/bin/sh", "-c", "echo entered"}})
 		if err != nil {
@@ -582,7 +535,7 @@ func TestEnterLiveRefusesVanishedAndReusedPID(t *testing.T) {
 
 func TestEnterLiveExitStatusAndSignals(t *testing.T) {
 	needRoot(t)
-	pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--net", "--kill-child")
+	pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--net", "--kill-child")
 	tests := []struct {
 		name string
 		cmd  []string
@@ -614,7 +567,7 @@ func TestEnterLiveExitStatusAndSignals(t *testing.T) {
 
 func TestEnterLiveCleanEnvironmentAndNoStrayFDs(t *testing.T) {
 	needRoot(t)
-	pid := startTarget(t, "--fork", "--pid", "--mount-proc", "--kill-child")
+	pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--kill-child")
 	// A descriptor of ours without close-on-exec must not reach the target.
 	f, err := os.Open("/etc/hostname")
 	if err != nil {

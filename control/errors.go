@@ -167,6 +167,10 @@ func errnoHint(errno unix.Errno, file string) string {
 		return "this kernel does not support that operation here"
 	case unix.ESRCH:
 		return "the process no longer exists"
+	case unix.ENOSPC:
+		if file == "cgroup.procs" {
+			return "the cgroup takes no processes: a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems set first"
+		}
 	}
 	return ""
 }

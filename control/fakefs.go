@@ -222,7 +222,7 @@ func (f *FakeFS) Writes() []string {
 	return append([]string(nil), f.writes...)
 }
 
-// Killed returns the PIDs KillProcess signalled, in order.
+// Killed returns the PIDs KillProcesses signalled, in order.
 func (f *FakeFS) Killed() []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -338,16 +338,24 @@ func (f *FakeFS) SubDirs(dir string) ([]string, error) {
 	return out, nil
 }
 
-// KillProcess removes pid from every cgroup.procs, if stillMember.
-func (f *FakeFS) KillProcess(pid int, stillMember func() bool) error {
-	if !stillMember() {
-		return nil
+// KillProcesses asks members once and removes each PID it lists from
+// every cgroup.procs.
+func (f *FakeFS) KillProcesses(pids []int, members func() (map[int]bool, error)) ([]int, error) {
+	in, err := members()
+	if err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.killed = append(f.killed, pid)
-	f.removeProc(pid)
-	return nil
+	var signalled []int
+	for _, pid := range pids {
+		if in[pid] {
+			f.killed = append(f.killed, pid)
+			signalled = append(signalled, pid)
+			f.removeProc(pid)
+		}
+	}
+	return signalled, nil
 }
 
 func (f *FakeFS) removeProc(pid int) {

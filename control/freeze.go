@@ -42,6 +42,12 @@ func (e *Editor) PlanFreeze(t Target, freeze bool) (*Plan, error) {
 	if unit := SystemdUnit(t.Path); unit != "" && freeze {
 		p.Confirm = append(p.Confirm, fmt.Sprintf("%s belongs to systemd unit %s; \"systemctl freeze %s\" is the systemd way", t.Path, unit, unit))
 	}
+	if c := e.interruptedKillFreeze(t.Path); c != nil && !freeze && h.Version == 1 {
+		// The thaw ends that freeze: history shows it undone.
+		p.Undoes = c.ID
+		p.Notes = append(p.Notes, fmt.Sprintf("%s was frozen by nscope's kill %s at %s, which was stopped before it thawed it; thawing lets the processes it signalled exit",
+			t.Path, c.ForKill, c.Time.Local().Format("2006-01-02 15:04:05")))
+	}
 	return p, nil
 }
 
@@ -50,6 +56,11 @@ func (e *Editor) freezeDir(t Target) (*inspect.Hierarchy, string, error) {
 	if t.Hierarchy != nil && t.Hierarchy.Version == 2 {
 		dir, err := cgroupDir(e.fs, t.Hierarchy, t)
 		return t.Hierarchy, dir, err
+	}
+	if t.Hierarchy != nil && !t.Hierarchy.Has("freezer") {
+		// A directory under another v1 mount: the cgroup at that path in
+		// the freezer hierarchy may be someone else's.
+		return nil, "", misplaced(e.fs, e.layout, t, "freezer")
 	}
 	var firstErr error
 	if h := e.layout.ForController("freezer"); h != nil && h.Version == 1 {

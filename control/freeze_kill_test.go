@@ -141,9 +141,19 @@ func TestKillFake(t *testing.T) {
 		if diff := cmp.Diff(wantWrites, fsys.Writes()); diff != "" {
 			t.Errorf("writes (-want +got):\n%s", diff)
 		}
+		// The kill, and its freeze and thaw as changes of their own, marked
+		// as the kill's: the freeze undone by the thaw, nothing undoable.
 		changes, _ := ed.Journal().Changes()
-		if len(changes) != 1 || changes[0].Action != "kill" || changes[0].Undoable() {
-			t.Errorf("journal = %+v, want one kill that cannot be undone", changes)
+		if len(changes) != 3 || changes[0].Action != "kill" || changes[1].Action != "freeze" || changes[2].Action != "thaw" {
+			t.Fatalf("journal = %+v, want the kill, its freeze and its thaw", changes)
+		}
+		for _, c := range changes {
+			if c.Undoable() {
+				t.Errorf("change %s (%s) can be undone", c.ID, c.Action)
+			}
+		}
+		if changes[1].ForKill != changes[0].ID || changes[1].UndoneBy != changes[2].ID || changes[2].ForKill != changes[0].ID {
+			t.Errorf("freeze %+v and thaw %+v are not marked as the kill's", changes[1], changes[2])
 		}
 	})
 	t.Run("a PID that left is not signalled", func(t *testing.T) {

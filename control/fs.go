@@ -27,10 +27,12 @@ type FS interface {
 	CheckCgroupFS(dir string) error
 	// SubDirs returns the names of dir's child directories (child cgroups).
 	SubDirs(dir string) ([]string, error)
-	// KillProcess sends SIGKILL to pid, but only if stillMember, asked
-	// after the process is pinned, says it is still in the cgroup: a PID
-	// reused by a process elsewhere is never signalled.
-	KillProcess(pid int, stillMember func() bool) error
+	// KillProcesses sends SIGKILL to those of pids that members, asked
+	// once after every one of them is pinned, says are still in the
+	// cgroup: a PID reused by a process elsewhere is never signalled, and
+	// a kill of N processes reads the membership once, not N times. It
+	// returns the PIDs signalled and the first error.
+	KillProcesses(pids []int, members func() (map[int]bool, error)) ([]int, error)
 }
 
 // RealFS is the FS of the running kernel.
@@ -110,35 +112,82 @@ func (RealFS) SubDirs(dir string) ([]string, error) {
 	return out, nil
 }
 
-// KillProcess pins pid with a pidfd (pidfd_open(2)), re-checks membership,
-// then signals through the pidfd (pidfd_send_signal(2)), so a PID reused
-// after the membership read is never hit. Falls back to kill(2) on
-// kernels without pidfds. A process that is already gone is not an error.
-func (RealFS) KillProcess(pid int, stillMember func() bool) error {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if errors.Is(err, unix.ESRCH) {
-		return nil
-	}
-	if errors.Is(err, unix.ENOSYS) {
-		if !stillMember() {
-			return nil
+// KillProcesses pins each PID with a pidfd (pidfd_open(2)), reads the
+// membership once, then signals the pinned members through their pidfds
+// (pidfd_send_signal(2)), so a PID reused after the membership read is
+// never hit. When descriptors run out (EMFILE), the PIDs pinned so far
+// are handled and the rest pinned in the next batch. Falls back to
+// kill(2) after one membership read on kernels without pidfds. A process
+// that is already gone is not an error.
+func (RealFS) KillProcesses(pids []int, members func() (map[int]bool, error)) ([]int, error) {
+	var signalled []int
+	var firstErr error
+	note := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
-		if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-			return err
+	}
+	for len(pids) > 0 {
+		type pinned struct{ pid, fd int }
+		var batch []pinned
+		noPidfd := false
+		rest := pids[:0:0]
+		for i, pid := range pids {
+			fd, err := unix.PidfdOpen(pid, 0)
+			switch {
+			case err == nil:
+				batch = append(batch, pinned{pid, fd})
+				continue
+			case errors.Is(err, unix.ESRCH):
+				continue
+			case errors.Is(err, unix.ENOSYS):
+				noPidfd = true
+			case (errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)) && len(batch) > 0:
+				rest = pids[i:]
+			default:
+				note(fmt.Errorf("pin PID %d: %w", pid, err))
+				continue
+			}
+			if noPidfd || len(rest) > 0 {
+				break
+			}
 		}
-		return nil
+		in, err := members()
+		if err != nil {
+			for _, p := range batch {
+				unix.Close(p.fd)
+			}
+			note(err)
+			return signalled, firstErr
+		}
+		if noPidfd {
+			for _, pid := range pids {
+				if !in[pid] {
+					continue
+				}
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+					note(fmt.Errorf("SIGKILL %d: %w", pid, err))
+					continue
+				}
+				signalled = append(signalled, pid)
+			}
+			rest = nil
+		}
+		for _, p := range batch {
+			if in[p.pid] {
+				err := unix.PidfdSendSignal(p.fd, unix.SIGKILL, nil, 0)
+				switch {
+				case err == nil:
+					signalled = append(signalled, p.pid)
+				case !errors.Is(err, unix.ESRCH):
+					note(fmt.Errorf("SIGKILL %d: %w", p.pid, err))
+				}
+			}
+			unix.Close(p.fd)
+		}
+		pids = rest
 	}
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if !stillMember() {
-		return nil
-	}
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-		return err
-	}
-	return nil
+	return signalled, firstErr
 }
 
 // unwrapPathError returns the errno inside an *os.PathError so that

@@ -18,13 +18,16 @@ const (
 // Change is one change as the journal records it: its writes, their
 // results, and whether it was undone.
 type Change struct {
-	ID     string        `json:"id"`
-	Time   time.Time     `json:"time"`
-	Action string        `json:"action"`
-	Cgroup string        `json:"cgroup"`
-	Undoes string        `json:"undoes,omitempty"`
-	PID    int           `json:"pid"`
-	Writes []ChangeWrite `json:"writes"`
+	ID     string    `json:"id"`
+	Time   time.Time `json:"time"`
+	Action string    `json:"action"`
+	Cgroup string    `json:"cgroup"`
+	Undoes string    `json:"undoes,omitempty"`
+	// ForKill is the kill a freeze or thaw was part of; a freeze of a
+	// kill that is not undone was left by a kill that did not finish.
+	ForKill string        `json:"for_kill,omitempty"`
+	PID     int           `json:"pid"`
+	Writes  []ChangeWrite `json:"writes"`
 	// UndoneBy is the undo or rollback change that reverted this one.
 	UndoneBy string `json:"undone_by,omitempty"`
 }
@@ -45,10 +48,15 @@ type ChangeWrite struct {
 
 // Undoable reports whether undo can revert the change: a limit or freeze
 // change with at least one write that was (or may have been) applied, not
-// yet undone. Kills cannot be undone; undos and rollbacks are not undone
-// again.
+// yet undone. Kills cannot be undone; undos and rollbacks (and other
+// changes that revert one) are not undone again; of a kill's freezer
+// writes only its temporary freeze is, which a kill that was stopped
+// left in place.
 func (c Change) Undoable() bool {
-	if c.UndoneBy != "" || (c.Action != "set" && c.Action != "freeze" && c.Action != "thaw") {
+	if c.UndoneBy != "" || c.Undoes != "" || (c.Action != "set" && c.Action != "freeze" && c.Action != "thaw") {
+		return false
+	}
+	if c.ForKill != "" && c.Action != "freeze" {
 		return false
 	}
 	for _, w := range c.Writes {
@@ -109,7 +117,7 @@ func groupChanges(entries []Entry) []Change {
 		if !ok {
 			i = len(out)
 			index[e.Change] = i
-			out = append(out, Change{ID: e.Change, Time: e.Time, Action: e.Action, Cgroup: e.Cgroup, Undoes: e.Undoes, PID: e.PID})
+			out = append(out, Change{ID: e.Change, Time: e.Time, Action: e.Action, Cgroup: e.Cgroup, Undoes: e.Undoes, ForKill: e.ForKill, PID: e.PID})
 		}
 		c := &out[i]
 		switch e.Phase {

@@ -58,16 +58,3 @@ func parseBounded(what, input string, lo, hi int64, allowed string) (int64, erro
 	}
 	return v, nil
 }
-
-// WeightToShares converts a v2 cpu.weight to the v1 cpu.shares with the
-// same relative share: the inverse of SharesToWeight, rounded up so that
-// converting back gives the same weight.
-func WeightToShares(weight int64) int64 {
-	return 2 + ((weight-1)*262142+9998)/9999
-}
-
-// SharesToWeight converts v1 cpu.shares to a v2 cpu.weight, as runc and
-// crun map them.
-func SharesToWeight(shares int64) int64 {
-	return 1 + (shares-2)*9999/262142
-}

@@ -54,9 +54,13 @@ type Entry struct {
 	Change string `json:"change"`
 	// Action is "set", "freeze", "thaw", "kill", "undo" or "rollback".
 	Action string `json:"action"`
-	// Undoes is the change an undo or rollback reverts.
+	// Undoes is the change an undo or rollback reverts (or the thaw that
+	// ends a kill's temporary freeze).
 	Undoes string `json:"undoes,omitempty"`
-	Phase  string `json:"phase"`
+	// ForKill, on a freeze or thaw, is the kill change it was part of: a
+	// v1 kill freezes the cgroup while it signals and thaws it after.
+	ForKill string `json:"for_kill,omitempty"`
+	Phase   string `json:"phase"`
 	// Cgroup is the path inside the hierarchy; Hierarchy its label; Path
 	// the file's absolute path.
 	Cgroup    string `json:"cgroup"`
@@ -91,7 +95,8 @@ func NewJournal(dir string) *Journal { return &Journal{dir: dir} }
 func (j *Journal) Path() string { return filepath.Join(j.dir, JournalFile) }
 
 // Check creates the directory and opens the file for appending, so that
-// an edit fails before any write when the journal cannot be written.
+// an edit fails before any write when the journal cannot be written or
+// cannot be trusted.
 func (j *Journal) Check() error {
 	f, err := j.open()
 	if err != nil {
@@ -100,19 +105,25 @@ func (j *Journal) Check() error {
 	return f.Close()
 }
 
+// open opens the journal for appending, creating it and its directory;
+// both must be the effective user's and not writable by others (see
+// journal_trust.go).
 func (j *Journal) open() (*os.File, error) {
-	if err := os.MkdirAll(j.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("journal directory %s: %w: %w", j.dir, err, ErrJournal)
-	}
-	f, err := os.OpenFile(j.Path(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	dirfd, err := j.openStateDir(true)
 	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w: %w", j.Path(), err, ErrJournal)
+		return nil, err
 	}
-	return f, nil
+	defer unix.Close(dirfd)
+	// Read and write: an append reads the last byte first.
+	return j.openJournalFile(dirfd, unix.O_RDWR|unix.O_APPEND|unix.O_CREAT)
 }
 
 // Append writes entries as lines under an exclusive lock and fsyncs the
-// file before returning. Any failure wraps ErrJournal.
+// file before returning. An append that fails part-way (ENOSPC, EIO) is
+// cut off again, so the journal never keeps half a line that the next
+// change's first line would be glued to; and if the file does not end in
+// a newline (an older nscope crashed mid-line), the entries start on a
+// line of their own. Any failure wraps ErrJournal.
 func (j *Journal) Append(entries ...Entry) error {
 	var buf bytes.Buffer
 	for _, e := range entries {
@@ -133,13 +144,35 @@ func (j *Journal) Append(entries ...Entry) error {
 	if err := flock(f, unix.LOCK_EX); err != nil {
 		return fmt.Errorf("lock journal %s: %w: %w", j.Path(), err, ErrJournal)
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("append to journal %s: %w: %w", j.Path(), err, ErrJournal)
+	return j.appendLocked(f, buf.Bytes())
+}
+
+// appendLocked appends data to the locked journal, restoring its size
+// when the write or the sync fails.
+func (j *Journal) appendLocked(f *os.File, data []byte) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat journal %s: %w: %w", j.Path(), err, ErrJournal)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync journal %s: %w: %w", j.Path(), err, ErrJournal)
+	size := st.Size()
+	if size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err == nil && last[0] != '\n' {
+			data = append([]byte{'\n'}, data...)
+		}
 	}
-	return nil
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if werr == nil {
+		return nil
+	}
+	if terr := f.Truncate(size); terr != nil {
+		return fmt.Errorf("append to journal %s: %s; and cutting the partial line off again failed (%v): %w", j.Path(), Explain(werr, ""), terr, ErrJournal)
+	}
+	_ = f.Sync()
+	return fmt.Errorf("append to journal %s (the partial entry was cut off again): %w: %w", j.Path(), werr, ErrJournal)
 }
 
 func flock(f *os.File, how int) error {
@@ -155,12 +188,20 @@ func flock(f *os.File, how int) error {
 // (a crash mid-append) and other unparsable lines are skipped and
 // counted.
 func (j *Journal) Entries() (entries []Entry, skipped int, err error) {
-	f, err := os.Open(j.Path())
+	dirfd, err := j.openStateDir(false)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("read journal: %w", err)
+		return nil, 0, err
+	}
+	f, err := j.openJournalFile(dirfd, unix.O_RDONLY)
+	unix.Close(dirfd)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
 	}
 	defer f.Close()
 	if err := flock(f, unix.LOCK_SH); err != nil {
@@ -173,8 +214,8 @@ func (j *Journal) Entries() (entries []Entry, skipped int, err error) {
 		if len(line) == 0 {
 			continue
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil || e.Change == "" {
+		e, ok := parseEntry(line)
+		if !ok {
 			skipped++
 			continue
 		}
@@ -184,4 +225,21 @@ func (j *Journal) Entries() (entries []Entry, skipped int, err error) {
 		return entries, skipped, fmt.Errorf("read journal %s: %w", j.Path(), err)
 	}
 	return entries, skipped, nil
+}
+
+// parseEntry parses one journal line. A line an older nscope tore (a
+// crash or ENOSPC mid-append, then the next entry appended to the same
+// line) still yields the entry at its end: the torn start is dropped.
+func parseEntry(line []byte) (Entry, bool) {
+	var e Entry
+	if err := json.Unmarshal(line, &e); err == nil && e.Change != "" {
+		return e, true
+	}
+	if i := bytes.LastIndex(line, []byte(`{"time":`)); i > 0 {
+		e = Entry{}
+		if err := json.Unmarshal(line[i:], &e); err == nil && e.Change != "" {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }

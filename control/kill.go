@@ -111,12 +111,20 @@ func (e *Editor) PlanKill(t Target) (*KillPlan, error) {
 	return kp, nil
 }
 
+// ErrSurvivors means processes were still in the cgroup when a kill
+// gave up waiting for it to empty; the kill is journaled as failed.
+var ErrSurvivors = errors.New("processes survived the kill")
+
 // Kill kills every process in the cgroup and its descendants: v2 writes 1
 // to cgroup.kill; v1 (or a v2 kernel before 5.14) freezes the cgroup when
-// a v1 freezer has it, sends SIGKILL to each member through a pidfd after
-// re-checking membership, thaws, and repeats until it is empty. It waits
-// for the cgroup to empty (Remaining lists stragglers). Journaled, not
-// undoable.
+// a v1 freezer has it (journaled, so a kill that is stopped leaves a
+// freeze that "undo" or "thaw" recovers), sends SIGKILL to the members
+// through pidfds after one membership check per round, thaws (always:
+// also on an error or a cancelled ctx; a cgroup that was frozen before is
+// thawed too, or its killed members could never exit), and kills what
+// is left until it is empty. It waits for the cgroup to empty; members
+// still there then are ErrSurvivors (Remaining lists them). Journaled,
+// not undoable.
 func (e *Editor) Kill(ctx context.Context, kp *KillPlan) (*KillResult, error) {
 	if err := e.checkWritable(); err != nil {
 		return nil, err
@@ -145,15 +153,27 @@ func (e *Editor) Kill(ctx context.Context, kp *KillPlan) (*KillResult, error) {
 		return nil, fmt.Errorf("nothing was killed: %w", err)
 	}
 	var killErr error
+	seen := map[int]bool{}
+	var sweep func([]int)
 	if kp.Method == "cgroup.kill" {
 		if werr := e.fs.WriteFile(filepath.Join(kp.Dirs[0], "cgroup.kill"), []byte("1")); werr != nil {
 			killErr = &KernelError{Op: "write", Path: filepath.Join(kp.Dirs[0], "cgroup.kill"), Value: "1", Err: werr}
 		}
 	} else {
-		res.Signalled, killErr = e.killEach(ctx, kp)
+		res.Signalled, killErr = e.killEach(ctx, kp, res.Change, seen)
+		// Thawed now: kill what a freeze that never settled let fork
+		// while waiting for the signalled ones to go.
+		sweep = func(pids []int) {
+			res.Signalled = sortedUnion(res.Signalled, e.signalRound(kp.Dirs, pids, seen, &killErr))
+		}
 	}
 	if killErr == nil {
-		res.Remaining, killErr = e.waitEmpty(ctx, kp.Dirs)
+		res.Remaining, killErr = e.waitEmpty(ctx, kp.Dirs, sweep)
+	} else if left, err := e.members(kp.Dirs); err == nil {
+		res.Remaining = left
+	}
+	if killErr == nil && len(res.Remaining) > 0 {
+		killErr = e.survivorsError(kp, res.Remaining)
 	}
 	entry.Time, entry.Phase, entry.Old = e.now(), PhaseAfter, joinInts(res.Signalled)
 	entry.ReadBack = joinInts(res.Remaining)
@@ -167,65 +187,88 @@ func (e *Editor) Kill(ctx context.Context, kp *KillPlan) (*KillResult, error) {
 	return res, killErr
 }
 
-// killEach is the v1 kill: freeze, SIGKILL members until none are left
-// or the timeout passes, thaw.
-func (e *Editor) killEach(ctx context.Context, kp *KillPlan) ([]int, error) {
-	var frozeDir string
+// survivorsError says who is left after a kill and why they may be.
+func (e *Editor) survivorsError(kp *KillPlan, left []int) error {
+	why := "in uninterruptible sleep (D state: they die when the kernel call they wait in returns), or created faster than they were killed"
 	if kp.freeze != nil {
 		dir := filepath.Join(kp.freeze.Mount, kp.Target.Path)
-		if state, err := e.read(dir, "freezer.state"); err == nil && state == "THAWED" {
-			if err := e.fs.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN")); err == nil {
-				frozeDir = dir
-				// Killing works whether or not the freeze settles; it only
-				// keeps members from forking meanwhile.
-				_, _ = e.waitFrozen(ctx, dir, 1, true)
-			}
+		if state, err := e.read(dir, "freezer.state"); err == nil && state != "THAWED" {
+			why = fmt.Sprintf("the cgroup is %s (%s), and frozen processes cannot exit until it is thawed: nscope thaw %s", state, filepath.Join(dir, "freezer.state"), kp.Target)
 		}
 	}
+	return fmt.Errorf("%d processes still in %s after the kill: %s; %s: %w", len(left), kp.Target, listInts(left, 20), why, ErrSurvivors)
+}
+
+// killEach is the v1 kill: freeze (journaled) when a freezer has the
+// cgroup, SIGKILL the members in rounds while new ones appear (forks that
+// raced the freeze) until the deadline, then thaw, whatever happened.
+func (e *Editor) killEach(ctx context.Context, kp *KillPlan, killID string, seen map[int]bool) ([]int, error) {
+	thaw, err := e.freezeForKill(ctx, kp, killID)
+	if err != nil {
+		return nil, err
+	}
 	var signalled []int
-	seen := map[int]bool{}
 	var firstErr error
 	deadline := time.Now().Add(e.freezeTimeout)
-	// At least one round, then more while members keep appearing (forks
-	// that raced the freeze), until the deadline.
 	for round := 0; round == 0 || (time.Now().Before(deadline) && ctx.Err() == nil); round++ {
 		pids, err := e.members(kp.Dirs)
 		if err != nil {
 			firstErr = err
 			break
 		}
-		fresh := 0
-		for _, pid := range pids {
-			if seen[pid] {
-				continue
-			}
-			fresh++
-			seen[pid] = true
-			signalled = append(signalled, pid)
-			err := e.fs.KillProcess(pid, func() bool {
-				now, err := e.members(kp.Dirs)
-				return err == nil && containsInt(now, pid)
-			})
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("SIGKILL %d: %s", pid, Explain(err, ""))
-			}
-		}
-		if fresh == 0 {
+		got := e.signalRound(kp.Dirs, pids, seen, &firstErr)
+		if len(got) == 0 && !hasUnseen(pids, seen) {
 			break
 		}
+		signalled = append(signalled, got...)
 	}
-	if frozeDir != "" {
-		if err := e.fs.WriteFile(filepath.Join(frozeDir, "freezer.state"), []byte("THAWED")); err != nil && firstErr == nil {
-			firstErr = &KernelError{Op: "write", Path: filepath.Join(frozeDir, "freezer.state"), Value: "THAWED", Err: err}
-		}
+	if err := thaw(); err != nil && firstErr == nil {
+		firstErr = err
 	}
 	sort.Ints(signalled)
 	return signalled, firstErr
 }
 
+// signalRound sends SIGKILL to the members in pids not signalled before,
+// reading the membership once for all of them after they are pinned.
+func (e *Editor) signalRound(dirs []string, pids []int, seen map[int]bool, firstErr *error) []int {
+	var fresh []int
+	for _, pid := range pids {
+		if !seen[pid] {
+			seen[pid] = true
+			fresh = append(fresh, pid)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	got, err := e.fs.KillProcesses(fresh, func() (map[int]bool, error) {
+		now, err := e.members(dirs)
+		in := make(map[int]bool, len(now))
+		for _, pid := range now {
+			in[pid] = true
+		}
+		return in, err
+	})
+	if err != nil && *firstErr == nil {
+		*firstErr = fmt.Errorf("kill: %s", Explain(err, ""))
+	}
+	return got
+}
+
+func hasUnseen(pids []int, seen map[int]bool) bool {
+	for _, pid := range pids {
+		if !seen[pid] {
+			return true
+		}
+	}
+	return false
+}
+
 // waitEmpty polls until no dir has members, up to the timeout, and
-// returns who is left.
-func (e *Editor) waitEmpty(ctx context.Context, dirs []string) ([]int, error) {
+// returns who is left. sweep, when set, is given the members of each
+// poll (a v1 kill signals those it has not yet).
+func (e *Editor) waitEmpty(ctx context.Context, dirs []string, sweep func([]int)) ([]int, error) {
 	deadline := time.Now().Add(e.freezeTimeout)
 	for {
 		pids, err := e.members(dirs)
@@ -234,6 +277,9 @@ func (e *Editor) waitEmpty(ctx context.Context, dirs []string) ([]int, error) {
 		}
 		if time.Now().After(deadline) {
 			return pids, nil
+		}
+		if sweep != nil {
+			sweep(pids)
 		}
 		select {
 		case <-ctx.Done():
@@ -295,6 +341,28 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// listInts joins the first n of list and counts the rest.
+func listInts(list []int, n int) string {
+	if len(list) <= n {
+		return joinInts(list)
+	}
+	return fmt.Sprintf("%s … (%d more)", joinInts(list[:n]), len(list)-n)
+}
+
+// sortedUnion returns the sorted, unique union of a and b.
+func sortedUnion(a, b []int) []int {
+	set := make(map[int]bool, len(a)+len(b))
+	for _, v := range append(append([]int(nil), a...), b...) {
+		set[v] = true
+	}
+	out := make([]int, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Ints(out)
+	return out
 }
 
 func joinInts(list []int) string {

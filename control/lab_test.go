@@ -1,15 +1,15 @@
 package control
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
-// ./cmd/kernlab): a pure cgroup v2 host with cpu, memory, pids and io
-// enabled for the root's children. They prove the v2 file set against the
-// real kernel: cpu.max throttling, memory.max OOM, pids.max, io.max,
-// cgroup.freeze, cgroup.kill, the kernel's own refusals, and undo.
+// ./cmd/kernlab). The TestLabV2 ones here apply to the cgroup v2
+// configurations (6.1-v2, 6.12-v2): a pure cgroup v2 host with cpu,
+// memory, pids and io enabled for the root's children. They prove the v2
+// file set against the real kernel: cpu.max throttling, memory.max OOM,
+// pids.max, io.max, cgroup.freeze, cgroup.kill, the kernel's own refusals,
+// and undo. The legacy configuration's are in legacy_lab_test.go.
 
 import (
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +21,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // labV2 is a uniquely named cgroup at the v2 root of the lab guest.
@@ -33,12 +35,7 @@ type labV2 struct {
 
 func newLabV2(t *testing.T) *labV2 {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates cgroups")
-	}
+	labproto.Need(t, labproto.CgroupV2)
 	layout, err := inspect.DetectCgroupLayout("/proc", "/sys")
 	if err != nil {
 		t.Fatal(err)
@@ -46,19 +43,10 @@ func newLabV2(t *testing.T) *labV2 {
 	if layout.Mode != inspect.CgroupUnified {
 		t.Fatalf("the lab guest should be unified cgroup v2, found %s", layout.Mode)
 	}
-	name := fmt.Sprintf("nscope-lab-%d-%08x", os.Getpid(), rand.Uint32())
+	name := testutil.UniqueName("nscope-lab")
 	h := layout.Unified()
 	lv := &labV2{dir: filepath.Join(h.Mount, name), path: "/" + name}
-	if err := os.Mkdir(lv.dir, 0o755); err != nil {
-		t.Fatalf("create cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(lv.dir, "cgroup.freeze"), []byte("0"), 0)
-		os.WriteFile(filepath.Join(lv.dir, "cgroup.kill"), []byte("1"), 0)
-		if err := rmdirRetry(lv.dir); err != nil {
-			t.Errorf("remove %s: %v", lv.dir, err)
-		}
-	})
+	testutil.MakeCgroup(t, lv.dir)
 	lv.ed = New(layout, WithJournalDir(t.TempDir()))
 	return lv
 }
@@ -96,18 +84,18 @@ func TestLabV2CPUMaxThrottles(t *testing.T) {
 		t.Fatalf("writes %+v, want cpu.max max 100000 → 20000 100000", res.Writes)
 	}
 	h := startHelper(t, "spin")
-	place(t, h.cmd.Process.Pid, lv.dir)
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir)
 	h.release(t)
 	time.Sleep(300 * time.Millisecond)
-	u0, t0 := keyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "usage_usec"), time.Now()
+	u0, t0 := testutil.KeyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "usage_usec"), time.Now()
 	time.Sleep(2 * time.Second)
-	u1, t1 := keyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "usage_usec"), time.Now()
+	u1, t1 := testutil.KeyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "usage_usec"), time.Now()
 	share := float64(u1-u0) / float64(t1.Sub(t0).Microseconds())
 	t.Logf("busy loop under a 20%% quota used %.1f%% of a CPU", share*100)
 	if share < 0.10 || share > 0.35 {
 		t.Errorf("busy loop used %.1f%% of a CPU under a 20%% quota, want 10%%–35%%", share*100)
 	}
-	if n := keyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "nr_throttled"); n == 0 {
+	if n := testutil.KeyedValue(t, filepath.Join(lv.dir, "cpu.stat"), "nr_throttled"); n == 0 {
 		t.Error("cpu.stat nr_throttled = 0; the quota never throttled")
 	}
 }
@@ -119,7 +107,7 @@ func TestLabV2MemoryMaxOOM(t *testing.T) {
 		t.Fatalf("memory.max read back %q, want 33554432", res.Writes[0].After)
 	}
 	h := startHelper(t, "alloc:"+strconv.Itoa(256<<20))
-	place(t, h.cmd.Process.Pid, lv.dir)
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir)
 	h.release(t)
 	if !h.wait(60 * time.Second) {
 		t.Fatal("a helper allocating 256M under a 32M memory.max still ran after 60s")
@@ -128,10 +116,10 @@ func TestLabV2MemoryMaxOOM(t *testing.T) {
 		t.Errorf("helper ended with %v, want killed by the OOM killer", h.state)
 	}
 	events := filepath.Join(lv.dir, "memory.events")
-	if n := keyedValue(t, events, "max"); n == 0 {
+	if n := testutil.KeyedValue(t, events, "max"); n == 0 {
 		t.Error("memory.events max = 0 after allocating past memory.max")
 	}
-	if n := keyedValue(t, events, "oom_kill"); n < 1 {
+	if n := testutil.KeyedValue(t, events, "oom_kill"); n < 1 {
 		t.Errorf("memory.events oom_kill = %d, want at least 1", n)
 	}
 }
@@ -149,10 +137,10 @@ func TestLabV2PidsMax(t *testing.T) {
 		t.Skipf("no /bin/sh in the guest: %v", err)
 	}
 	t.Cleanup(func() { sh.Process.Kill(); sh.Wait() })
-	place(t, sh.Process.Pid, lv.dir)
+	testutil.Place(t, sh.Process.Pid, lv.dir)
 	stdin.Write([]byte("go\n"))
 	deadline := time.Now().Add(10 * time.Second)
-	for keyedValue(t, filepath.Join(lv.dir, "pids.events"), "max") == 0 {
+	for testutil.KeyedValue(t, filepath.Join(lv.dir, "pids.events"), "max") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("pids.events max stayed 0: forks beyond pids.max 3 were not refused")
 		}
@@ -223,7 +211,7 @@ func TestLabV2FreezeThaw(t *testing.T) {
 	lv := newLabV2(t)
 	counter := filepath.Join(t.TempDir(), "count")
 	h := startHelper(t, "count:"+counter)
-	place(t, h.cmd.Process.Pid, lv.dir)
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir)
 	h.release(t)
 	read := func() int {
 		data, _ := os.ReadFile(counter)
@@ -245,7 +233,7 @@ func TestLabV2FreezeThaw(t *testing.T) {
 	if res.Writes[0].File != "cgroup.freeze" || res.Writes[0].After != "frozen" {
 		t.Errorf("freeze result %+v, want cgroup.freeze settled frozen", res.Writes[0])
 	}
-	if v := keyedValue(t, filepath.Join(lv.dir, "cgroup.events"), "frozen"); v != 1 {
+	if v := testutil.KeyedValue(t, filepath.Join(lv.dir, "cgroup.events"), "frozen"); v != 1 {
 		t.Errorf("cgroup.events frozen = %d", v)
 	}
 	a := read()
@@ -269,7 +257,7 @@ func TestLabV2FreezeThaw(t *testing.T) {
 func TestLabV2KillEmpties(t *testing.T) {
 	lv := newLabV2(t)
 	h := startHelper(t, "forker:3")
-	place(t, h.cmd.Process.Pid, lv.dir)
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir)
 	h.release(t)
 	deadline := time.Now().Add(20 * time.Second)
 	for len(strings.Fields(lv.read(t, "cgroup.procs"))) < 4 {

@@ -242,10 +242,34 @@ func placeByWrite(cgs []LaunchCgroup, pid int) error {
 		file := filepath.Join(cg.Dir, "cgroup.procs")
 		val := strconv.Itoa(pid)
 		if err := os.WriteFile(file, []byte(val), 0); err != nil {
-			return &KernelError{Op: "write", Path: file, Value: val, Err: unwrapErrno(err)}
+			kerr := &KernelError{Op: "write", Path: file, Value: val, Err: unwrapErrno(err)}
+			if errors.Is(err, unix.ENOSPC) && needsCpusetCopy(cg.Hierarchy) {
+				return emptyCpusetError(cg.Dir, kerr)
+			}
+			return kerr
 		}
 	}
 	return nil
+}
+
+// emptyCpusetError explains ENOSPC from a v1 cpuset cgroup: it takes no
+// process while cpuset.cpus or cpuset.mems is empty, which is what a new
+// cgroup under a parent with empty ones (or without
+// cgroup.clone_children) gets. See cgroup-v1/cpusets.rst.
+func emptyCpusetError(dir string, kerr *KernelError) error {
+	var empty []string
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		if v, err := os.ReadFile(filepath.Join(dir, f)); err == nil && len(bytes.TrimSpace(v)) == 0 {
+			empty = append(empty, f)
+		}
+	}
+	if len(empty) == 0 {
+		return kerr
+	}
+	parent := filepath.Dir(dir)
+	return fmt.Errorf("%w; %s of %s is empty, and a v1 cpuset cgroup takes no process until both cpuset.cpus and cpuset.mems are set: "+
+		"nscope copies them from the parent, and %s has none either; set the parent's (e.g. from %s/cpuset.cpus and cpuset.mems) or choose another --cgroup-parent",
+		kerr, strings.Join(empty, " and "), dir, parent, filepath.Dir(parent))
 }
 
 // cgroupRemoveWait bounds how long remove waits for the last processes of

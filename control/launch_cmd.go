@@ -41,6 +41,12 @@ type LaunchCmd struct {
 	// keeps running while its caller (the TUI) owns the terminal; give it
 	// stdin other than the terminal (SetStdin(nil) is /dev/null).
 	Background bool
+	// Swept are the cgroups of earlier launches whose nscope was killed
+	// before it removed them, removed by Start; SweepErr says what could
+	// not be. RecordErr says why this launch's cgroups are not journaled
+	// (then a later launch cannot sweep them).
+	Swept               []string
+	SweepErr, RecordErr error
 
 	l          *Launcher
 	made       *madeCgroups
@@ -54,6 +60,8 @@ type LaunchCmd struct {
 	pid        int
 	cleanupErr error
 	waited     bool
+	// record is the launch's "run" change in the journal.
+	record *launchRecord
 	// statusDone is closed when the init's status descriptor reached
 	// EOF; ended is its last report ("exited"), if any.
 	statusDone chan struct{}
@@ -123,8 +131,10 @@ func (c *LaunchCmd) CleanupErr() error { return c.cleanupErr }
 // it made is left behind then.
 func (c *LaunchCmd) Start() error {
 	plan := c.Plan
+	c.sweepAndRecord()
 	made, err := createCgroups(plan.Cgroups, c.v2Controllers())
 	if err != nil {
+		c.record.finish("not created", err)
 		if errno := errnoOf(err); (errno == syscall.EACCES || errno == syscall.EPERM) && os.Geteuid() != 0 {
 			return fmt.Errorf("launch: %w; nscope run makes a cgroup for the command: run it as root, "+
 				"or give --cgroup-parent a cgroup delegated to you", err)
@@ -133,14 +143,28 @@ func (c *LaunchCmd) Start() error {
 	}
 	c.made = made
 	if err := c.applyLimits(context.Background()); err != nil {
-		c.made.remove()
+		c.record.finish("removed", c.made.remove())
 		return fmt.Errorf("launch: %w", err)
 	}
 	if err := c.startInit(); err != nil {
-		c.made.remove()
+		c.record.finish("removed", c.made.remove())
 		return err
 	}
 	return nil
+}
+
+// sweepAndRecord removes what earlier launches whose nscope was killed
+// left behind (Swept), then journals the cgroups this launch creates
+// (RecordErr says why not; the launch goes on without).
+func (c *LaunchCmd) sweepAndRecord() {
+	layout, err := c.l.cgroupLayout()
+	if err != nil {
+		c.RecordErr = err
+		return
+	}
+	ed := New(layout, c.l.editor...)
+	c.Swept, c.SweepErr = ed.SweepStaleLaunches()
+	c.record, c.RecordErr = recordLaunch(ed, c.Plan, c.l.procRoot)
 }
 
 // v2Controllers are the controllers to enable for the new v2 cgroup.
@@ -342,6 +366,9 @@ func (c *LaunchCmd) Wait() error {
 	c.closePipes()
 	if !c.Plan.Keep {
 		c.cleanupErr = c.made.remove()
+		c.record.finish("removed", c.cleanupErr)
+	} else {
+		c.record.finish("kept", nil)
 	}
 	err = exitErrorOf(err)
 	var ee *ExitError

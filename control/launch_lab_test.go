@@ -1,10 +1,10 @@
 package control
 
-// TestLab tests run in the kernel lab's QEMU guest (go run ./cmd/kernlab):
-// pure cgroup v2 with cpu, memory, pids and io enabled at the root, as
-// root. They cover what this hybrid machine cannot: placement at birth
-// with clone3 CLONE_INTO_CGROUP, v2 limit files, and enter joining a v2
-// cgroup.
+// TestLab tests run in the kernel lab's QEMU guest (go run ./cmd/kernlab).
+// These apply to the cgroup v2 configurations (6.1-v2, 6.12-v2): pure
+// cgroup v2 with cpu, memory, pids and io enabled at the root, as root.
+// They cover what this hybrid machine cannot: placement at birth with
+// clone3 CLONE_INTO_CGROUP, v2 limit files, and enter joining a v2 cgroup.
 
 import (
 	"fmt"
@@ -16,15 +16,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
 )
 
-// needLab skips outside the kernel lab guest.
+// needLab skips outside a cgroup v2 kernel lab guest.
 func needLab(t *testing.T) *Launcher {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
+	labproto.Need(t, labproto.CgroupV2)
 	needRootForLaunch(t)
 	l := testLauncher(t)
 	layout, err := l.cgroupLayout()

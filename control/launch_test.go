@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 var hybridLayout = inspect.CgroupLayout{Mode: inspect.CgroupHybrid, Hierarchies: []inspect.Hierarchy{
@@ -159,9 +160,7 @@ func TestInitStatusRoundTrip(t *testing.T) {
 
 func needRootForLaunch(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates namespaces and cgroups")
-	}
+	testutil.RequireRoot(t, "creates namespaces and cgroups")
 }
 
 // testCgroupParent returns a uniquely named cgroup parent relative to our
@@ -307,7 +306,7 @@ func TestLaunchLiveCgroupMembershipAndLimits(t *testing.T) {
 		}
 	}
 	layout, _ := l.cgroupLayout()
-	files := map[string]string{}
+	var files map[string]string
 	if layout.Mode == inspect.CgroupUnified {
 		files = map[string]string{"cpu.max": "50000 100000", "memory.max": "67108864", "pids.max": "32"}
 	} else {

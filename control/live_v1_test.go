@@ -2,8 +2,6 @@ package control
 
 import (
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // liveV1 is a test-owned cgroup subtree on a v1 (legacy or hybrid) host:
@@ -31,9 +30,7 @@ type liveV1 struct {
 
 func newLiveV1(t *testing.T, controllers ...string) *liveV1 {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates v1 cgroups and moves its own helper processes into them")
-	}
+	testutil.RequireRoot(t, "creates v1 cgroups and moves its own helper processes into them")
 	layout, err := inspect.DetectCgroupLayout("/proc", "/sys")
 	if err != nil {
 		t.Skipf("no cgroup layout: %v", err)
@@ -41,19 +38,8 @@ func newLiveV1(t *testing.T, controllers ...string) *liveV1 {
 	if layout.Mode != inspect.CgroupLegacy && layout.Mode != inspect.CgroupHybrid {
 		t.Skipf("needs cgroup v1 controllers; this host is %s", layout.Mode)
 	}
-	self, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := map[int]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(self)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) == 3 {
-			id, _ := strconv.Atoi(parts[0])
-			own[id] = parts[2]
-		}
-	}
-	name := fmt.Sprintf("nscope-test-%d-%08x", os.Getpid(), rand.Uint32())
+	own := testutil.OwnCgroups(t)
+	name := testutil.UniqueName("nscope-test")
 	lv := &liveV1{layout: layout, dir: map[string]string{}, rel: map[string]string{}}
 	for _, c := range controllers {
 		h := layout.ForController(c)
@@ -62,16 +48,7 @@ func newLiveV1(t *testing.T, controllers ...string) *liveV1 {
 		}
 		rel := filepath.Join(own[h.ID], name)
 		dir := filepath.Join(h.Mount, rel)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatalf("create test cgroup: %v", err)
-		}
-		t.Cleanup(func() {
-			// A frozen cgroup keeps its killed members: thaw first.
-			os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
-			if err := rmdirRetry(dir); err != nil {
-				t.Errorf("remove test cgroup %s: %v", dir, err)
-			}
-		})
+		testutil.MakeCgroup(t, dir)
 		lv.dir[c], lv.rel[c] = dir, rel
 	}
 	lv.ed = New(layout, WithJournalDir(t.TempDir()))
@@ -109,20 +86,20 @@ func TestLiveV1CPUQuota(t *testing.T) {
 		t.Fatalf("write results %+v, want cpu.cfs_quota_us -1 → 20000 read back", res.Writes)
 	}
 	h := startHelper(t, "spin")
-	place(t, h.cmd.Process.Pid, lv.dir["cpu"], lv.dir["cpuacct"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["cpu"], lv.dir["cpuacct"])
 	h.release(t)
 	time.Sleep(300 * time.Millisecond)
 	usage := filepath.Join(lv.dir["cpuacct"], "cpuacct.usage")
-	u0, t0 := readInt64(t, usage), time.Now()
+	u0, t0 := testutil.ReadInt64(t, usage), time.Now()
 	time.Sleep(2 * time.Second)
-	u1, t1 := readInt64(t, usage), time.Now()
+	u1, t1 := testutil.ReadInt64(t, usage), time.Now()
 	share := float64(u1-u0) / float64(t1.Sub(t0).Nanoseconds())
 	t.Logf("busy loop under a 20%% quota used %.1f%% of a CPU", share*100)
 	// Loose bounds: the machine is shared and noisy.
 	if share < 0.10 || share > 0.35 {
 		t.Errorf("busy loop used %.1f%% of a CPU under a 20%% quota, want 10%%–35%%", share*100)
 	}
-	if n := keyedValue(t, filepath.Join(lv.dir["cpu"], "cpu.stat"), "nr_throttled"); n == 0 {
+	if n := testutil.KeyedValue(t, filepath.Join(lv.dir["cpu"], "cpu.stat"), "nr_throttled"); n == 0 {
 		t.Errorf("cpu.stat nr_throttled = 0; the quota never throttled the loop")
 	}
 }
@@ -135,7 +112,7 @@ func TestLiveV1MemoryLimitOOM(t *testing.T) {
 	}
 	dir := lv.dir["memory"]
 	h := startHelper(t, "alloc:"+strconv.Itoa(256<<20))
-	place(t, h.cmd.Process.Pid, dir)
+	testutil.Place(t, h.cmd.Process.Pid, dir)
 	h.release(t)
 	if !h.wait(30 * time.Second) {
 		t.Fatal("a helper allocating 256M under a 32M limit was still running after 30s")
@@ -143,10 +120,10 @@ func TestLiveV1MemoryLimitOOM(t *testing.T) {
 	if ws, ok := h.state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Errorf("helper ended with %v, want killed by the OOM killer (SIGKILL)", h.state)
 	}
-	if n := readInt64(t, filepath.Join(dir, "memory.failcnt")); n == 0 {
+	if n := testutil.ReadInt64(t, filepath.Join(dir, "memory.failcnt")); n == 0 {
 		t.Errorf("memory.failcnt = 0 after allocating past the limit")
 	}
-	if n := keyedValue(t, filepath.Join(dir, "memory.oom_control"), "oom_kill"); n < 1 {
+	if n := testutil.KeyedValue(t, filepath.Join(dir, "memory.oom_control"), "oom_kill"); n < 1 {
 		t.Errorf("memory.oom_control oom_kill = %d, want at least 1", n)
 	}
 }
@@ -155,10 +132,10 @@ func TestLiveV1MemoryBelowUsageIsEBUSY(t *testing.T) {
 	lv := newLiveV1(t, "memory")
 	dir := lv.dir["memory"]
 	h := startHelper(t, "alloc:"+strconv.Itoa(48<<20))
-	place(t, h.cmd.Process.Pid, dir)
+	testutil.Place(t, h.cmd.Process.Pid, dir)
 	h.release(t)
 	deadline := time.Now().Add(10 * time.Second)
-	for readInt64(t, filepath.Join(dir, "memory.usage_in_bytes")) < 40<<20 {
+	for testutil.ReadInt64(t, filepath.Join(dir, "memory.usage_in_bytes")) < 40<<20 {
 		if time.Now().After(deadline) {
 			t.Fatal("helper did not reach 40M of usage")
 		}
@@ -176,7 +153,7 @@ func TestLiveV1MemoryBelowUsageIsEBUSY(t *testing.T) {
 	if !strings.Contains(err.Error(), "(EBUSY): the kernel could not reclaim enough memory") || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("error %q lacks the plain-words EBUSY explanation", err)
 	}
-	if v := readInt64(t, filepath.Join(dir, "memory.limit_in_bytes")); v < 1<<62 {
+	if v := testutil.ReadInt64(t, filepath.Join(dir, "memory.limit_in_bytes")); v < 1<<62 {
 		t.Errorf("memory.limit_in_bytes = %d after the refused write, want still unlimited", v)
 	}
 }
@@ -185,7 +162,7 @@ func TestLiveV1FreezeThaw(t *testing.T) {
 	lv := newLiveV1(t, "freezer")
 	counter := filepath.Join(t.TempDir(), "count")
 	h := startHelper(t, "count:"+counter)
-	place(t, h.cmd.Process.Pid, lv.dir["freezer"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["freezer"])
 	h.release(t)
 	read := func() int {
 		data, _ := os.ReadFile(counter)
@@ -221,7 +198,7 @@ func TestLiveV1FreezeThaw(t *testing.T) {
 func TestLiveV1KillEmptiesCgroup(t *testing.T) {
 	lv := newLiveV1(t, "freezer", "pids")
 	h := startHelper(t, "forker:3")
-	place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
+	testutil.Place(t, h.cmd.Process.Pid, lv.dir["freezer"], lv.dir["pids"])
 	h.release(t)
 	deadline := time.Now().Add(10 * time.Second)
 	procs := func() int {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +27,7 @@ func init() {
 	kind, arg, _ := strings.Cut(mode, ":")
 	switch kind {
 	case "spin":
+		//lint:ignore SA5002 the helper spins on purpose: it is the CPU load the throttling tests measure
 		for {
 		}
 	case "alloc":
@@ -125,58 +125,4 @@ func (h *helper) wait(d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
-}
-
-// place writes pid into each directory's cgroup.procs.
-func place(t *testing.T, pid int, dirs ...string) {
-	t.Helper()
-	for _, d := range dirs {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			t.Fatalf("move %d into %s: %v", pid, d, err)
-		}
-	}
-}
-
-// readInt64 reads a file holding one integer.
-func readInt64(t *testing.T, path string) int64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return v
-}
-
-// keyedValue returns the value of key in a flat keyed file.
-func keyedValue(t *testing.T, path, key string) int64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == key {
-			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return n
-		}
-	}
-	t.Fatalf("%s has no %q line", path, key)
-	return 0
-}
-
-// rmdirRetry removes a cgroup directory, retrying while its last
-// processes finish exiting.
-func rmdirRetry(dir string) error {
-	var err error
-	for i := 0; i < 100; i++ {
-		if err = syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return err
 }

@@ -266,26 +266,65 @@ func TestValueErrorIsInvalidValue(t *testing.T) {
 	}
 }
 
-func TestWeightSharesConversion(t *testing.T) {
+// TestSharesToWeight checks the points opencontainers/cgroups' own test
+// of ConvertCPUSharesToCgroupV2Value pins: the ends and the default of
+// both ranges, their neighbours, and values outside the v1 range.
+func TestSharesToWeight(t *testing.T) {
+	tests := []struct {
+		name   string
+		shares int64
+		weight int64
+	}{
+		{name: "below the minimum", shares: 1, weight: 1},
+		{name: "minimum", shares: 2, weight: 1},
+		{name: "just above the minimum", shares: 3, weight: 2},
+		{name: "half the default", shares: 512, weight: 59},
+		{name: "default", shares: 1024, weight: 100},
+		{name: "just above the default", shares: 1025, weight: 101},
+		{name: "just below the maximum", shares: 262143, weight: 10000},
+		{name: "maximum", shares: 262144, weight: 10000},
+		{name: "above the maximum", shares: 262145, weight: 10000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SharesToWeight(tc.shares); got != tc.weight {
+				t.Errorf("SharesToWeight(%d) = %d, want %d", tc.shares, got, tc.weight)
+			}
+		})
+	}
+}
+
+// TestWeightToShares checks the inverse at the ends and the default, and
+// that every weight converts to shares that convert back to it.
+func TestWeightToShares(t *testing.T) {
 	tests := []struct {
 		name   string
 		weight int64
 		shares int64
 	}{
 		{name: "minimum", weight: 1, shares: 2},
+		{name: "default", weight: 100, shares: 1024},
 		{name: "maximum", weight: 10000, shares: 262144},
-		{name: "default weight", weight: 100, shares: 2598},
-		{name: "near default shares", weight: 39, shares: 999},
+		{name: "below the minimum", weight: 0, shares: 2},
+		{name: "above the maximum", weight: 10001, shares: 262144},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := WeightToShares(tc.weight); got != tc.shares {
 				t.Errorf("WeightToShares(%d) = %d, want %d", tc.weight, got, tc.shares)
 			}
-			if got := SharesToWeight(tc.shares); got != tc.weight {
-				t.Errorf("SharesToWeight(%d) = %d, want %d", tc.shares, got, tc.weight)
-			}
 		})
+	}
+	prev := int64(0)
+	for w := int64(MinCPUWeight); w <= MaxCPUWeight; w++ {
+		s := WeightToShares(w)
+		if back := SharesToWeight(s); back != w || s <= prev {
+			t.Fatalf("WeightToShares(%d) = %d, which converts back to %d (previous weight gave %d); want %d and rising", w, s, back, prev, w)
+		}
+		if s < MaxCPUShares && SharesToWeight(s+1) == w {
+			t.Fatalf("WeightToShares(%d) = %d, but %d converts to %d too; want the largest", w, s, s+1, w)
+		}
+		prev = s
 	}
 }
 

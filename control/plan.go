@@ -114,7 +114,7 @@ func (e *Editor) Plan(t Target, l Limits) (*Plan, error) {
 func (e *Editor) checkRawFiles(t Target, l Limits) error {
 	for _, f := range l.rawFiles {
 		ctrl := strings.SplitN(f, ".", 2)[0]
-		h, err := hierarchyFor(e.layout, t, ctrl)
+		h, err := hierarchyFor(e.fs, e.layout, t, ctrl)
 		if err != nil {
 			if ctrl == "io" {
 				return fmt.Errorf("io.max needs the io controller, which only cgroup v2 has (v1 blkio throttling is not supported by nscope): %w", err)
@@ -136,7 +136,7 @@ func (e *Editor) checkRawFiles(t Target, l Limits) error {
 // dirFor finds the hierarchy carrying controller and the target's
 // confined directory in it.
 func (e *Editor) dirFor(t Target, controller string) (*inspect.Hierarchy, string, error) {
-	h, err := hierarchyFor(e.layout, t, controller)
+	h, err := hierarchyFor(e.fs, e.layout, t, controller)
 	if err != nil {
 		return nil, "", err
 	}
@@ -237,6 +237,11 @@ func (e *Editor) planCPU(p *Plan, t Target, l Limits) (int64, error) {
 	}
 	if l.CPU != nil && l.CPU.Cores > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s = quota %dµs per %s period", l.CPU, newQ, formatMicros(newP)))
+	}
+	if l.CPU != nil {
+		if w := CPUAboveHost(newQ, newP, e.hostCPUs); w != "" {
+			p.Notes = append(p.Notes, w)
+		}
 	}
 	if h.Version == 2 {
 		return newP, e.add(p, h, t, dir, "cpu.max", limitString(newQ)+" "+strconv.FormatInt(newP, 10))
@@ -347,7 +352,7 @@ func (e *Editor) planMemory(p *Plan, t Target, l Limits) error {
 // planIO adds one io.max write per device; Old is the device's full
 // current line so that undo restores every key.
 func (e *Editor) planIO(p *Plan, t Target, l Limits) error {
-	h, err := hierarchyFor(e.layout, t, "io")
+	h, err := hierarchyFor(e.fs, e.layout, t, "io")
 	if err != nil {
 		if errors.Is(err, ErrNoController) {
 			return fmt.Errorf("io.max needs cgroup v2 with the io controller; v1 blkio throttling is not supported by nscope: %w", err)

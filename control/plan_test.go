@@ -123,8 +123,13 @@ func TestPlanLimits(t *testing.T) {
 		},
 		{
 			name: "weight becomes shares on v1", mode: inspect.CgroupLegacy, path: "/app/web",
-			l:    func(t *testing.T) Limits { return Limits{CPUWeight: ptr(int64(100))} },
-			want: []string{"/cpu/app/web/cpu.shares: 1024 → 2598"},
+			l:    func(t *testing.T) Limits { return Limits{CPUWeight: ptr(int64(200))} },
+			want: []string{"/cpu/app/web/cpu.shares: 1024 → 2451"},
+		},
+		{
+			// The default weight is the default shares: nothing to write.
+			name: "default weight is default shares on v1", mode: inspect.CgroupLegacy, path: "/app/web",
+			l: func(t *testing.T) Limits { return Limits{CPUWeight: ptr(int64(100))} },
 		},
 		{
 			name: "v2 memory high and low", mode: inspect.CgroupUnified, path: "/app/web",

@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -43,7 +42,10 @@ func (e *Editor) PlanUndo(cgroupPath string, force bool) (*Plan, error) {
 		if w.State != StateApplied && w.State != StateUnknown {
 			continue
 		}
-		dir, file := filepath.Dir(w.Path), filepath.Base(w.Path)
+		dir, file, err := e.journalWrite(c, w)
+		if err != nil {
+			return nil, err
+		}
 		cur, err := e.read(dir, file)
 		if err != nil {
 			return nil, err

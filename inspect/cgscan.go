@@ -205,22 +205,6 @@ func (r *cgReader) read(j cgJob, q *cgQueue) (Cgroup, bool) {
 	return cg, true
 }
 
-// cgroupFiles are the files nscope reads, v1 and v2 together: a cgroup
-// only has those of its version and controllers, which the directory
-// listing tells.
-var cgroupFiles = map[string]bool{
-	"cgroup.controllers": true, "cgroup.freeze": true,
-	"cpu.max": true, "cpu.weight": true, "cpu.stat": true,
-	"memory.max": true, "memory.high": true, "memory.low": true,
-	"memory.current": true, "memory.events": true,
-	"pids.max": true, "pids.current": true, "io.max": true,
-	"cpu.pressure": true, "memory.pressure": true, "io.pressure": true,
-	"cpu.cfs_quota_us": true, "cpu.cfs_period_us": true, "cpu.shares": true,
-	"cpuacct.usage": true, "memory.limit_in_bytes": true,
-	"memory.usage_in_bytes": true, "memory.failcnt": true,
-	"memory.oom_control": true, "freezer.state": true,
-}
-
 func wantedCgroupFile(name []byte) bool { return cgroupFiles[string(name)] }
 
 // readData reads the limit and usage files present in the directory.
@@ -280,18 +264,18 @@ func (r *cgReader) readData(dirfd int, dirPath string, h *Hierarchy, cg *Cgroup)
 				l.IOMax = m
 			}
 		default:
-			ApplyUsageFile(u, h.Version, name, data)
+			applyUsageFile(u, h.Version, name, data)
 		}
 	}
 }
 
-// ApplyUsageFile parses one usage file of a cgroup (cpu.stat,
-// cpuacct.usage, memory.current, memory.usage_in_bytes, pids.current,
-// memory.events, memory.failcnt, memory.oom_control, *.pressure) into u, as
-// the scanner does. version is the hierarchy's cgroup version; data is the
-// file's trimmed text. It reports whether name is a usage file. The TUI's
-// counter refresh re-reads these files with it.
-func ApplyUsageFile(u *Usage, version int, name string, data []byte) bool {
+// applyUsageFile parses one of usageFiles (cpu.stat, cpuacct.usage,
+// memory.current, memory.usage_in_bytes, pids.current, memory.events,
+// memory.failcnt, memory.oom_control, *.pressure) into u. version is the
+// hierarchy's cgroup version; data is the file's trimmed text. It reports
+// whether name is a usage file. The scan and a Refresher both read usage
+// files with it.
+func applyUsageFile(u *Usage, version int, name string, data []byte) bool {
 	switch name {
 	case "cpu.stat":
 		parseCPUStat(data, version, u)

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // ProcIterErr says why the last scan of s did not take stat and cmdline
@@ -37,5 +39,5 @@ func WithoutProcIter(s *Scanner) {
 	}
 }
 
-// WaitFor polls cond until it returns true, failing the test after 10 s.
-var WaitFor = waitFor
+// WaitFor is testutil.WaitFor, under the name the external BPF tests use.
+var WaitFor = testutil.WaitFor

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nscope/nscope/internal/fixturefs"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // The fixture trees under testdata/ are copies of real kernel files: a
@@ -119,23 +120,23 @@ func TestFixtureHybrid(t *testing.T) {
 // scanner reads about it, the host's first processes and the test process
 // itself into root.
 func makeHybridFixture(t *testing.T, root string) {
-	requireRoot(t)
-	requireTools(t, "unshare", "sleep")
+	testutil.RequireRoot(t, "creates namespaces and cgroups to save as a fixture")
+	testutil.RequireTools(t, "unshare", "sleep")
 	layout := New().Layout()
 	if layout.Mode != CgroupHybrid {
 		t.Skipf("the hybrid fixture is made on a hybrid host; this one is %s", layout.Mode)
 	}
 	cgs := makeV1Cgroups(t, layout, "cpu", "cpuacct", "memory", "pids", "freezer")
-	writeCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_quota_us", "20000")
-	writeCgroupFile(t, cgs["memory"].dir, "memory.limit_in_bytes", "268435456")
-	writeCgroupFile(t, cgs["pids"].dir, "pids.max", "64")
+	testutil.WriteCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_quota_us", "20000")
+	testutil.WriteCgroupFile(t, cgs["memory"].dir, "memory.limit_in_bytes", "268435456")
+	testutil.WriteCgroupFile(t, cgs["pids"].dir, "pids.max", "64")
 
-	cont := startProc(t, "unshare", "--fork", "--kill-child", "--pid", "--mount-proc",
+	cont := testutil.StartProc(t, "unshare", "--fork", "--kill-child", "--pid", "--mount-proc",
 		"--mount", "--uts", "--ipc", "--net", "--cgroup", "--time", "sleep", "1000")
-	chain := waitDescendant(t, cont.Process.Pid, 1, "sleep")
+	chain := testutil.WaitDescendant(t, cont.Process.Pid, 1, "sleep")
 	for _, pid := range chain {
 		for _, cg := range cgs {
-			writeCgroupFile(t, cg.dir, "cgroup.procs", strconv.Itoa(pid))
+			testutil.WriteCgroupFile(t, cg.dir, "cgroup.procs", strconv.Itoa(pid))
 		}
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-cont.Process.Pid, syscall.SIGKILL); _ = cont.Wait() })

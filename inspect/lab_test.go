@@ -1,94 +1,58 @@
 package inspect_test
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
-// ./cmd/kernlab), where cgroup2 is mounted at /sys/fs/cgroup with the cpu,
-// memory, pids and io controllers enabled. They prove that the scanner
-// reads a pure v2 host right: the mode, the controllers, every limit and
-// usage file, and the rates the TUI shows from two scans.
+// ./cmd/kernlab). Those that call labNeedV2 apply to the cgroup v2
+// configurations (6.1-v2, 6.12-v2), where cgroup2 is mounted at
+// /sys/fs/cgroup with the cpu, memory, pids and io controllers enabled.
+// They prove that the scanner reads a pure v2 host right: the mode, the
+// controllers, every limit and usage file, and the rates the TUI shows
+// from two scans. labNeed's tests (TestLabBPFMatchesProcfs) run in every
+// configuration; the legacy ones are in legacy_lab_test.go.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 	"github.com/nscope/nscope/procview"
 )
 
-const labCgroupRoot = "/sys/fs/cgroup"
-
-// labNeed skips unless running in the kernel lab guest.
+// labNeed skips unless running in a kernel lab guest, of any
+// configuration: the 6.1 and 6.12 v2 guests and the 6.1 legacy one.
+// TestLabBPFMatchesProcfs uses it, so that a kernel structure that moved
+// between versions, or a cgroup read that differs on v1, fails there.
 func labNeed(t *testing.T) {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates cgroups")
-	}
+	labproto.Need(t, labproto.AnyCgroup...)
 }
 
-// labCgroup creates a uniquely named cgroup at the v2 root, writes the
-// given files into it in order, and removes it (killing what is left in
-// it) when the test ends. It returns the absolute path and the path as the
-// scanner names it ("/nscope-test-...").
-func labCgroup(t *testing.T, files ...[2]string) (dir, path string) {
+// labNeedV2 skips unless running in a cgroup v2 lab guest.
+func labNeedV2(t *testing.T) {
 	t.Helper()
-	name := fmt.Sprintf("nscope-test-%d-%08x", os.Getpid(), rand.Uint32())
-	dir = filepath.Join(labCgroupRoot, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("create cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-		var err error
-		for range 100 {
-			if err = unix.Rmdir(dir); err == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("remove %s: %v", dir, err)
-	})
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0); err != nil {
-			t.Fatalf("write %q to %s: %v", f[1], f[0], err)
-		}
-	}
-	return dir, "/" + name
+	labproto.Need(t, labproto.CgroupV2)
 }
 
 // labStart starts argv inside the cgroup at birth (CLONE_INTO_CGROUP) and
 // kills it when the test ends.
 func labStart(t *testing.T, dir string, argv ...string) *exec.Cmd {
 	t.Helper()
-	fd, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd())}
-	if err := cmd.Start(); err != nil {
+	if err := testutil.StartInCgroup(t, dir, cmd); err != nil {
 		t.Fatalf("start %v in %s: %v", argv, dir, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
 	return cmd
 }
 
@@ -113,36 +77,16 @@ func labFind(t *testing.T, snap *inspect.Snapshot, path string) *inspect.Cgroup 
 	return c
 }
 
-// labKeyed reads one key of a flat-keyed cgroup file.
-func labKeyed(t *testing.T, file, key string) int64 {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, " "); ok && k == key {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("%s %s: %v", file, key, err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("%s has no %s", file, key)
-	return 0
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func TestLabLayoutUnified(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
 	layout := s.Layout()
 	if layout.Mode != inspect.CgroupUnified {
 		t.Fatalf("mode = %q, want %q (cgroup2 is mounted at /sys/fs/cgroup)", layout.Mode, inspect.CgroupUnified)
 	}
-	want := []inspect.Hierarchy{{ID: 0, Version: 2, Mount: labCgroupRoot}}
+	want := []inspect.Hierarchy{{ID: 0, Version: 2, Mount: testutil.LabCgroupRoot}}
 	got := append([]inspect.Hierarchy(nil), layout.Hierarchies...)
 	for i := range got {
 		got[i].Controllers = nil // checked below; the kernel may offer more
@@ -158,7 +102,7 @@ func TestLabLayoutUnified(t *testing.T) {
 }
 
 func TestLabScanLimitsAndUsage(t *testing.T) {
-	labNeed(t)
+	labNeedV2(t)
 	dev, err := os.ReadFile("/sys/block/vda/dev")
 	if err != nil {
 		t.Fatalf("the lab disk: %v", err)
@@ -167,7 +111,7 @@ func TestLabScanLimitsAndUsage(t *testing.T) {
 	if _, err := fmt.Sscanf(strings.TrimSpace(string(dev)), "%d:%d", &major, &minor); err != nil {
 		t.Fatalf("parse %q: %v", dev, err)
 	}
-	dir, path := labCgroup(t,
+	dir, path := testutil.LabCgroup(t,
 		[2]string{"cpu.max", "20000 100000"},
 		[2]string{"cpu.weight", "300"},
 		[2]string{"memory.max", "64M"},
@@ -177,7 +121,7 @@ func TestLabScanLimitsAndUsage(t *testing.T) {
 		[2]string{"io.max", fmt.Sprintf("%d:%d rbps=1048576 wiops=120", major, minor)},
 	)
 	sleeper := labStart(t, dir, "/bin/sleep", "60")
-	_, idlePath := labCgroup(t, [2]string{"cgroup.freeze", "1"})
+	_, idlePath := testutil.LabCgroup(t, [2]string{"cgroup.freeze", "1"})
 
 	snap := labScan(t, inspect.New(inspect.WithFDs(false), inspect.WithMounts(false)))
 	if snap.CgroupMode != inspect.CgroupUnified {
@@ -243,18 +187,18 @@ func TestLabScanLimitsAndUsage(t *testing.T) {
 // scans must match both that and cpu.stat read directly over the same
 // interval, and throttling must show.
 func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
-	labNeed(t)
-	dir, path := labCgroup(t, [2]string{"cpu.max", "20000 100000"})
+	labNeedV2(t)
+	dir, path := testutil.LabCgroup(t, [2]string{"cpu.max", "20000 100000"})
 	labStart(t, dir, "/bin/sh", "-c", "while :; do :; done")
 	time.Sleep(300 * time.Millisecond)
 
 	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
 	stat := filepath.Join(dir, "cpu.stat")
-	rawBefore, t0 := labKeyed(t, stat, "usage_usec"), time.Now()
+	rawBefore, t0 := testutil.KeyedValue(t, stat, "usage_usec"), time.Now()
 	prev := labScan(t, s)
 	time.Sleep(2 * time.Second)
 	cur := labScan(t, s)
-	rawAfter, t1 := labKeyed(t, stat, "usage_usec"), time.Now()
+	rawAfter, t1 := testutil.KeyedValue(t, stat, "usage_usec"), time.Now()
 
 	rawCores := float64(rawAfter-rawBefore) / float64(t1.Sub(t0).Microseconds())
 	rate := procview.ComputeRates(prev, cur).Cgroup(labFind(t, cur, path))
@@ -284,8 +228,8 @@ func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
 // A child that allocates more than memory.max is OOM-killed; the scan
 // reports the kill from memory.events, and the rates show it as new.
 func TestLabScanReportsOOMKill(t *testing.T) {
-	labNeed(t)
-	dir, path := labCgroup(t, [2]string{"memory.max", "16M"})
+	labNeedV2(t)
+	dir, path := testutil.LabCgroup(t, [2]string{"memory.max", "16M"})
 	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
 	prev := labScan(t, s)
 	// busybox dd allocates its whole block (64 MiB) and fills it.
@@ -295,7 +239,7 @@ func TestLabScanReportsOOMKill(t *testing.T) {
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("dd with a 64 MiB buffer under memory.max 16M ended with %v, want SIGKILL by the OOM killer", err)
 	}
-	raw := labKeyed(t, filepath.Join(dir, "memory.events"), "oom_kill")
+	raw := testutil.KeyedValue(t, filepath.Join(dir, "memory.events"), "oom_kill")
 	cur := labScan(t, s)
 	c := labFind(t, cur, path)
 	if c.Usage.MemoryEvents == nil {

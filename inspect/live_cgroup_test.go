@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // testCgroup is a cgroup the test made in one v1 hierarchy.
@@ -27,15 +29,8 @@ type testCgroup struct {
 // the processes the test put there were killed.
 func makeV1Cgroups(t *testing.T, layout CgroupLayout, controllers ...string) map[string]testCgroup {
 	t.Helper()
-	selfCg, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := map[int]string{}
-	for _, pc := range parseProcCgroup(selfCg) {
-		own[pc.Hierarchy] = pc.Path
-	}
-	name := uniqueName("nscope-test")
+	own := testutil.OwnCgroups(t)
+	name := testutil.UniqueName("nscope-test")
 	out := map[string]testCgroup{}
 	for _, ctrl := range controllers {
 		h := layout.ForController(ctrl)
@@ -44,24 +39,10 @@ func makeV1Cgroups(t *testing.T, layout CgroupLayout, controllers ...string) map
 		}
 		rel := filepath.Join(own[h.ID], name)
 		dir := filepath.Join(h.Mount, rel)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatalf("create test cgroup: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
-				t.Errorf("remove test cgroup %s: %v", dir, err)
-			}
-		})
+		testutil.MakeCgroup(t, dir)
 		out[ctrl] = testCgroup{hier: h, rel: rel, dir: dir}
 	}
 	return out
-}
-
-func writeCgroupFile(t *testing.T, dir, file, value string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
-		t.Fatalf("write %q to %s/%s: %v", value, dir, file, err)
-	}
 }
 
 // TestLiveV1Cgroups makes cgroups in the cpu, cpuacct, memory, pids and
@@ -69,24 +50,24 @@ func writeCgroupFile(t *testing.T, dir, file, value string) {
 // that the scan reads the limits (normalised and raw) and membership
 // back, and sees a freeze.
 func TestLiveV1Cgroups(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "sleep")
+	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
+	testutil.RequireTools(t, "sleep")
 	s := New()
 	layout := s.Layout()
 	if layout.Mode != CgroupHybrid && layout.Mode != CgroupLegacy {
 		t.Skipf("needs cgroup v1 controllers; this host is %s (the kernel lab tests v2)", layout.Mode)
 	}
 	cgs := makeV1Cgroups(t, layout, "cpu", "cpuacct", "memory", "pids", "freezer")
-	writeCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_period_us", "100000")
-	writeCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_quota_us", "20000")
-	writeCgroupFile(t, cgs["cpu"].dir, "cpu.shares", "512")
-	writeCgroupFile(t, cgs["memory"].dir, "memory.limit_in_bytes", "256M")
-	writeCgroupFile(t, cgs["pids"].dir, "pids.max", "50")
+	testutil.WriteCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_period_us", "100000")
+	testutil.WriteCgroupFile(t, cgs["cpu"].dir, "cpu.cfs_quota_us", "20000")
+	testutil.WriteCgroupFile(t, cgs["cpu"].dir, "cpu.shares", "512")
+	testutil.WriteCgroupFile(t, cgs["memory"].dir, "memory.limit_in_bytes", "256M")
+	testutil.WriteCgroupFile(t, cgs["pids"].dir, "pids.max", "50")
 
-	sleeper := startProc(t, "sleep", "1000")
+	sleeper := testutil.StartProc(t, "sleep", "1000")
 	pid := sleeper.Process.Pid
 	for _, cg := range cgs {
-		writeCgroupFile(t, cg.dir, "cgroup.procs", strconv.Itoa(pid))
+		testutil.WriteCgroupFile(t, cg.dir, "cgroup.procs", strconv.Itoa(pid))
 	}
 	// Kill the sleeper before the cgroups are removed (cleanups run last
 	// registered first).
@@ -149,9 +130,9 @@ func TestLiveV1Cgroups(t *testing.T) {
 		}
 	}
 
-	writeCgroupFile(t, cgs["freezer"].dir, "freezer.state", "FROZEN")
-	t.Cleanup(func() { writeCgroupFile(t, cgs["freezer"].dir, "freezer.state", "THAWED") })
-	waitFor(t, "the freezer to report FROZEN", func() bool {
+	testutil.WriteCgroupFile(t, cgs["freezer"].dir, "freezer.state", "FROZEN")
+	t.Cleanup(func() { testutil.WriteCgroupFile(t, cgs["freezer"].dir, "freezer.state", "THAWED") })
+	testutil.WaitFor(t, "the freezer to report FROZEN", func() bool {
 		b, _ := os.ReadFile(filepath.Join(cgs["freezer"].dir, "freezer.state"))
 		return strings.TrimSpace(string(b)) == "FROZEN"
 	})
@@ -195,7 +176,7 @@ func TestLiveUnreadableAsUser(t *testing.T) {
 		fmt.Println("UNREADABLE-OK", kinds)
 		return
 	}
-	requireRoot(t)
+	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +210,7 @@ func TestLiveUnreadableAsUser(t *testing.T) {
 // the mover's new cgroups, the second process takes them from there, and
 // the re-check after the reads must give each its own.
 func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
 	s := New()
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
@@ -237,11 +218,11 @@ func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
 	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
 	var pids [2]int
 	for i := range pids {
-		cmd := startProc(t, "sleep", "600")
+		cmd := testutil.StartProc(t, "sleep", "600")
 		pids[i] = cmd.Process.Pid
 	}
 	for _, pid := range pids {
-		waitFor(t, "sleep to start", func() bool { return comm(pid) == "sleep" })
+		testutil.WaitFor(t, "sleep to start", func() bool { return testutil.Comm(pid) == "sleep" })
 	}
 	selfCg, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -262,7 +243,7 @@ func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
 	if a == nil || b == nil || a.CSSet == 0 || a.CSSet != b.CSSet {
 		t.Fatalf("the two sleeps are not in one css_set: %+v %+v", a, b)
 	}
-	writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pids[0]))
+	testutil.WriteCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pids[0]))
 
 	procRoot := openProcRoot(t)
 	r := newProcReader(s, &unreadableCounter{})
@@ -298,13 +279,13 @@ func openProcRoot(t *testing.T) int {
 // an exiting process's /proc/PID/cgroup says "/" in every v1 hierarchy,
 // which must not become the css_set's cgroups for the live one.
 func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
 	s := New()
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}
 	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
-	live := startProc(t, "sleep", "600").Process.Pid
+	live := testutil.StartProc(t, "sleep", "600").Process.Pid
 	zombie := exec.Command("sleep", "0.1")
 	if err := zombie.Start(); err != nil {
 		t.Fatal(err)
@@ -316,7 +297,7 @@ func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
 		}
 	})
 	for _, pid := range []int{live, zombie.Process.Pid} {
-		writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
+		testutil.WriteCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
 	}
 	// Not waited for: it stays a zombie, still in its css_set.
 	waitZombie(t, zombie.Process.Pid)

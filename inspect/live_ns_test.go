@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // TestLiveNamespaces builds, with util-linux and iproute2, a namespace of
@@ -21,8 +23,8 @@ import (
 // process is in; then checks that one scan finds exactly them with the
 // right members, holders, parents and owners.
 func TestLiveNamespaces(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "unshare", "ip", "sleep")
+	testutil.RequireRoot(t, "creates namespaces and bind mounts")
+	testutil.RequireTools(t, "unshare", "ip", "sleep")
 	self := liveScan(t, WithCgroups(false))
 	hostUser := self.Host.SelfNS[UserNS]
 	hostPID := self.Host.SelfNS[PIDNS]
@@ -30,14 +32,14 @@ func TestLiveNamespaces(t *testing.T) {
 
 	// 1. Every type but user: unshare stays in the old pid and time
 	// namespaces and holds the new ones for its child.
-	allTypes := startProc(t, "unshare", "--fork", "--kill-child", "--pid", "--mount-proc",
+	allTypes := testutil.StartProc(t, "unshare", "--fork", "--kill-child", "--pid", "--mount-proc",
 		"--mount", "--uts", "--ipc", "--net", "--cgroup", "--time", "sleep", "1000")
-	allChain := waitDescendant(t, allTypes.Process.Pid, 1, "sleep")
+	allChain := testutil.WaitDescendant(t, allTypes.Process.Pid, 1, "sleep")
 	unsharePID, sleepPID := allChain[0], allChain[1]
 
 	// 2. A named netns: held by its bind mount under /run/netns.
-	netnsName := uniqueName("nscope-t")
-	run(t, "ip", "netns", "add", netnsName)
+	netnsName := testutil.UniqueName("nscope-t")
+	testutil.Run(t, "ip", "netns", "add", netnsName)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", netnsName).Run() })
 
 	// 3. A uts namespace held only by a bind mount.
@@ -45,12 +47,12 @@ func TestLiveNamespaces(t *testing.T) {
 	if err := os.WriteFile(bindFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "unshare", "--uts="+bindFile, "true")
+	testutil.Run(t, "unshare", "--uts="+bindFile, "true")
 	t.Cleanup(func() { _ = syscall.Unmount(bindFile, syscall.MNT_DETACH) })
 
 	// 4. An ipc namespace held only by another process's fd 3.
-	ipcOwner := startProc(t, "unshare", "--ipc", "sleep", "1000")
-	waitFor(t, "unshare --ipc to exec sleep", func() bool { return comm(ipcOwner.Process.Pid) == "sleep" })
+	ipcOwner := testutil.StartProc(t, "unshare", "--ipc", "sleep", "1000")
+	testutil.WaitFor(t, "unshare --ipc to exec sleep", func() bool { return testutil.Comm(ipcOwner.Process.Pid) == "sleep" })
 	nsFile, err := os.Open(fmt.Sprintf("/proc/%d/ns/ipc", ipcOwner.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
@@ -68,15 +70,15 @@ func TestLiveNamespaces(t *testing.T) {
 	_ = ipcOwner.Wait()
 
 	// 5. A user namespace owning a pid namespace with a nested one inside.
-	nested := startProc(t, "unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
+	nested := testutil.StartProc(t, "unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
 		"unshare", "--pid", "--fork", "--kill-child", "sleep", "1000")
-	nestedChain := waitDescendant(t, nested.Process.Pid, 2, "sleep")
+	nestedChain := testutil.WaitDescendant(t, nested.Process.Pid, 2, "sleep")
 	outerPID, innerPID, deepPID := nestedChain[0], nestedChain[1], nestedChain[2]
 
 	// 6. A user namespace no process is in: its only process moved on into
 	// a child user namespace.
-	twoUsers := startProc(t, "unshare", "--user", "--map-root-user", "unshare", "--user", "--map-root-user", "sleep", "1000")
-	waitFor(t, "nested unshare --user to exec sleep", func() bool { return comm(twoUsers.Process.Pid) == "sleep" })
+	twoUsers := testutil.StartProc(t, "unshare", "--user", "--map-root-user", "unshare", "--user", "--map-root-user", "sleep", "1000")
+	testutil.WaitFor(t, "nested unshare --user to exec sleep", func() bool { return testutil.Comm(twoUsers.Process.Pid) == "sleep" })
 
 	// The same world, read through /proc alone and through the BPF task
 	// iterators (which replace the namespace links, NSpid and fd walks).
@@ -320,7 +322,7 @@ func compareWithLsns(t *testing.T, snap *Snapshot, testPIDs map[int]bool) {
 // (its struct pid and credentials) until it is reaped, and lsns counts
 // it there; so must the scan, both ways, and list nothing else for it.
 func TestLiveZombieNamespaces(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces and bind mounts")
 	cmd := exec.Command("true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWUSER}
 	if err := cmd.Start(); err != nil {

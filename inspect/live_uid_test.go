@@ -4,14 +4,16 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // TestLiveUser checks the user of processes running as nobody, both in
 // the scanner's pid namespace (read from the owner of /proc/PID) and in a
 // nested one (read from status, with the NSpid chain).
 func TestLiveUser(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "unshare", "sleep")
+	testutil.RequireRoot(t, "runs a process as another user in a new pid namespace")
+	testutil.RequireTools(t, "unshare", "sleep")
 	asNobody := func(name string, args ...string) *exec.Cmd {
 		cmd := exec.Command(name, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
@@ -23,8 +25,8 @@ func TestLiveUser(t *testing.T) {
 	}
 	flat := asNobody("sleep", "1000")
 	// Root makes the pid namespace, then the sleeper drops to nobody.
-	nested := startProc(t, "unshare", "--pid", "--fork", "--kill-child", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "1000")
-	chain := waitDescendant(t, nested.Process.Pid, 1, "sleep")
+	nested := testutil.StartProc(t, "unshare", "--pid", "--fork", "--kill-child", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "1000")
+	chain := testutil.WaitDescendant(t, nested.Process.Pid, 1, "sleep")
 	snap := liveScan(t, WithCgroups(false))
 	for _, pid := range []int{flat.Process.Pid, chain[1]} {
 		p := snap.Process(pid)

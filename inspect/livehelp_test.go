@@ -4,128 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/nscope/nscope/internal/testutil"
 )
 
-// requireRoot skips the test when not running as root.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates namespaces, cgroups and bind mounts (run make test as root)")
-	}
-}
-
-// requireTools skips the test when a command it drives is missing.
-func requireTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (make deps installs it as root)", tool)
-		}
-	}
-}
-
-// uniqueName returns a name no other test run on this machine uses.
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%04x", prefix, os.Getpid(), rand.IntN(1<<16))
-}
-
-// startProc starts a command in its own process group and kills the
-// group when the test ends.
-func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s %v: %v", name, args, err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	return cmd
-}
-
-// run runs a command and fails the test with its output on error.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// waitFor polls cond until it returns true or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// children returns the PIDs of pid's children.
-func children(pid int) []int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, f := range strings.Fields(string(data)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// comm returns a process's command name.
-func comm(pid int) string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return strings.TrimSpace(string(b))
-}
+// waitFor and startProc are testutil's, under the names the BPF tests
+// (bpfproc_test.go) use.
+var (
+	waitFor   = testutil.WaitFor
+	startProc = testutil.StartProc
+)
 
 // waitZombie waits until pid has exited and not been waited for.
 func waitZombie(t *testing.T, pid int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("process %d to be a zombie", pid), func() bool {
+	testutil.WaitFor(t, fmt.Sprintf("process %d to be a zombie", pid), func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		st, err := ParseProcStat(b)
 		return err == nil && st.State == 'Z'
 	})
-}
-
-// waitDescendant waits until pid has a descendant at the given depth
-// running wantComm, and returns the chain of PIDs from pid down to it.
-func waitDescendant(t *testing.T, pid, depth int, wantComm string) []int {
-	t.Helper()
-	var chain []int
-	waitFor(t, fmt.Sprintf("a %s under %d", wantComm, pid), func() bool {
-		chain = []int{pid}
-		cur := pid
-		for range depth {
-			kids := children(cur)
-			if len(kids) == 0 {
-				return false
-			}
-			cur = kids[0]
-			chain = append(chain, cur)
-		}
-		return comm(cur) == wantComm
-	})
-	return chain
 }
 
 // liveScan scans the real host.

@@ -40,16 +40,3 @@ func nsOwnerUID(fd int) (int, error) {
 	v, err := unix.IoctlGetUint32(fd, nsGetOwnerUID)
 	return int(v), err
 }
-
-// nsType returns the type of the namespace referred to by fd (NS_GET_NSTYPE).
-func nsType(fd int) (NSType, error) {
-	v, err := unix.IoctlRetInt(fd, nsGetNSType)
-	if err != nil {
-		return 0, err
-	}
-	t, ok := NSTypeFromCloneFlag(uintptr(v))
-	if !ok {
-		return 0, unix.EINVAL
-	}
-	return t, nil
-}

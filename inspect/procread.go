@@ -298,23 +298,28 @@ func (r *procReader) readDir(pid int, bootTime time.Time) procResult {
 		res.fds = r.readFDs(dirfd, dirPath)
 	}
 	p.NSpid = []int{pid}
-	if pidNS := p.NS[PIDNS]; !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS) {
-		// In a nested pid namespace (or unknown): status has the PID at
-		// every level, and the exact effective UID.
+	// In a nested pid namespace (or unknown), status has the PID at every
+	// level, and the exact effective UID. A tree other than the live
+	// /proc (a fixture) takes the UID from status too: its directories
+	// belong to whoever copied it.
+	pidNS := p.NS[PIDNS]
+	nested := !p.Kernel && (pidNS.IsZero() || pidNS != r.s.selfPIDNS)
+	if nested || !r.s.cfg.live() {
 		data, err = r.readFile(d, zStatus)
-		if err != nil {
-			if !vanished(err) {
-				r.bad.add(UnreadableProcess, dirPath+"/status", err)
+		var status procStatus
+		if err == nil {
+			status, err = parseStatus(data)
+		} else if !vanished(err) {
+			r.bad.add(UnreadableProcess, dirPath+"/status", err)
+		}
+		switch {
+		case err != nil && nested:
+			return res
+		case err == nil:
+			p.UID = status.UID
+			if len(status.NSpid) > 0 {
+				p.NSpid = status.NSpid
 			}
-			return res
-		}
-		status, err := parseStatus(data)
-		if err != nil {
-			return res
-		}
-		p.UID = status.UID
-		if len(status.NSpid) > 0 {
-			p.NSpid = status.NSpid
 		}
 	}
 	p.User = r.s.users.name(p.UID)

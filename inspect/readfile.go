@@ -69,20 +69,6 @@ func openAt(dirfd int, name string, flags int) (int, error) {
 	}
 }
 
-// readlinkAt reads a symlink relative to dirfd into buf and returns its text.
-func readlinkAt(dirfd int, name string, buf []byte) ([]byte, error) {
-	for {
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
-}
-
 // vanished reports whether err means the object went away while we read it
 // (process exited, cgroup removed): such objects are skipped silently.
 func vanished(err error) bool {

@@ -47,6 +47,7 @@ func HolderSummary(n *inspect.Namespace) string {
 
 // DescribeHolder renders one holder as a sentence fragment for the detail
 // pane: "fd 5 of PID 1234", "bind mount /run/netns/blue (mnt 4026531841)".
+// It knows only the holder; DescribeHolderIn says more from the snapshot.
 func DescribeHolder(h inspect.Holder) string {
 	switch h.Kind {
 	case inspect.HeldByFD:
@@ -59,7 +60,11 @@ func DescribeHolder(h inspect.Holder) string {
 	case inspect.HeldByNamedNetns:
 		return fmt.Sprintf("named netns %q (%s)", h.Name, h.Path)
 	case inspect.HeldForChildren:
-		return fmt.Sprintf("future children of PID %d (unshare without fork)", h.PID)
+		// True after unshare(2) with or without --fork and after setns(2)
+		// into a pid namespace: the process stays where it is and only
+		// its children start here. See DescribeHolderIn for the sentence
+		// that says which.
+		return fmt.Sprintf("children of PID %d start here (PID %d stays outside)", h.PID, h.PID)
 	case inspect.HeldAsParent:
 		return "parent of namespace " + h.Via.String()
 	case inspect.HeldAsOwner:
@@ -98,4 +103,47 @@ func (ix *Index) Relation(p *inspect.Process, t inspect.NSType) (NSRelation, *in
 		return NSShared, n
 	}
 	return NSOwn, n
+}
+
+// DescribeHolderIn renders holder h of namespace n as a sentence, with
+// what the snapshot tells about it. For a process whose pid_for_children
+// (or time_for_children) points at n, the kernel facts are: the process
+// itself stays in its own namespace, and only processes it forks later
+// start in n; the first process forked into an empty pid namespace is its
+// PID 1. So "without fork" is true only while n has no process at all,
+// and when the holder's child is n's PID 1 the holder made n and forked,
+// as unshare --fork does. See pid_namespaces(7), time_namespaces(7) and
+// unshare(2).
+func (ix *Index) DescribeHolderIn(n *inspect.Namespace, h inspect.Holder) string {
+	if h.Kind != inspect.HeldForChildren || (n.Type != inspect.PIDNS && n.Type != inspect.TimeNS) {
+		return DescribeHolder(h)
+	}
+	s := ix.Snap
+	link := "pid_for_children"
+	if n.Type == inspect.TimeNS {
+		link = "time_for_children"
+	}
+	stays := fmt.Sprintf("PID %d stays in %s", h.PID, n.Type)
+	if p := s.Process(h.PID); p != nil && !p.NS[n.Type].IsZero() {
+		stays += " " + p.NS[n.Type].String()
+	}
+	head := fmt.Sprintf("children of PID %d start here (its %s); %s", h.PID, link, stays)
+	if len(n.Members) == 0 {
+		if n.Type == inspect.PIDNS {
+			return head + "; no process is here yet: its next child becomes PID 1 here (as after unshare --pid without --fork)"
+		}
+		return head + "; no process is here yet (as after unshare --time without --fork)"
+	}
+	if n.Type == inspect.PIDNS {
+		if init := ix.PIDNamespaceInit(n.ID); init != nil && init.PPID == h.PID {
+			return fmt.Sprintf("%s; its child PID %d is PID 1 here (as after unshare --pid --fork)", head, init.PID)
+		}
+		return head + " (as after setns(2), which nsenter does)"
+	}
+	for _, pid := range n.Members {
+		if c := s.Process(pid); c != nil && c.PPID == h.PID {
+			return fmt.Sprintf("%s; its child PID %d is here (as after unshare --time --fork)", head, c.PID)
+		}
+	}
+	return head
 }

@@ -132,7 +132,7 @@ func (r *Rates) Process(p *inspect.Process) (float64, bool) {
 // WithProcessCPU returns a copy of r whose process CPU% are cpu, by PID,
 // instead of those computed from the two snapshots' deltas; a PID missing
 // from cpu is at 0%. A counter refresh that reads each process at its own
-// pace (see tui/counters) knows each rate over that process's own
+// pace (see inspect.Refresher) knows each rate over that process's own
 // interval, which the snapshot deltas do not.
 func (r *Rates) WithProcessCPU(cpu map[int]float64) *Rates {
 	out := &Rates{procCPU: cpu, procAll: true}

@@ -6,15 +6,21 @@ import (
 
 // NamespaceRows flattens the namespace tree: user namespaces with the
 // namespaces they own below them, pid namespaces nested in their parents
-// (see inspect.Snapshot.NamespaceTreeParent).
+// (see inspect.Snapshot.NamespaceTreeParent); with opt.Nesting, the
+// nesting tree (see NestingParent).
 func (ix *Index) NamespaceRows(opt TreeOptions) []Row {
 	s := ix.Snap
 	if opt.Sort == SortCPU || opt.Sort == SortMemory {
 		ix.sumNamespaces()
 	}
+	roots, children := s.NamespaceRoots(), func(n *inspect.Namespace) []*inspect.Namespace { return s.NamespaceChildren(n.ID) }
+	if opt.Nesting {
+		t := buildNestingTree(s)
+		roots, children = t.roots, t.children
+	}
 	spec := treeSpec[*inspect.Namespace]{
-		roots:             s.NamespaceRoots(),
-		children:          func(n *inspect.Namespace) []*inspect.Namespace { return s.NamespaceChildren(n.ID) },
+		roots:             roots,
+		children:          children,
 		key:               func(n *inspect.Namespace) Key { return NamespaceKey(n.ID) },
 		match:             opt.Filter.MatchNamespace,
 		expandedByDefault: func(*inspect.Namespace) bool { return true },

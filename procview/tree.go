@@ -84,6 +84,11 @@ type TreeOptions struct {
 	// that no match is hidden.
 	Filter    Filter
 	Expansion Expansion
+	// Nesting draws the namespace tree by nesting instead of ownership:
+	// every pid namespace under its parent pid namespace and every user
+	// namespace under its parent, whatever owns them (see NestingParent).
+	// Other trees ignore it.
+	Nesting bool
 }
 
 // maxTreeDepth bounds recursion: /proc can show a PPID loop when PIDs are

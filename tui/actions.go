@@ -35,12 +35,15 @@ type ActionEnv struct {
 	// launched is where a background launch is registered, so that the
 	// app stops it and removes its cgroup when it ends.
 	launched *launchedSet
+	// host is what nscope's own actions act through (Options.Enterer,
+	// Launcher and EUID with their defaults, and the editor cache).
+	host *actionHost
 }
 
 // Action is a key that acts on the selection, usually by opening a
 // dialog: editing a cgroup limit, entering a process's namespaces,
-// launching a process. Register actions from an init function in their
-// own file with RegisterAction; their keys join the help by themselves.
+// launching a process. Options.Actions lists them (DefaultActions are
+// nscope's own); their keys join the help by themselves.
 type Action struct {
 	// Key is the binding, with its help text.
 	Key key.Binding
@@ -58,12 +61,14 @@ type Action struct {
 	Run func(env ActionEnv) (dialog.Dialog, tea.Cmd)
 }
 
-// actions are the registered actions, in registration order.
-var actions []Action
-
-// RegisterAction adds an action. Call it from an init function; keys
-// must not collide with the app's own (see DefaultKeyMap).
-func RegisterAction(a Action) { actions = append(actions, a) }
+// DefaultActions lists nscope's actions, in the order the help shows
+// them: the live-throttling keys (c m p e f K u), the shell in a
+// process's namespaces (x) and the launch in new namespaces (n). Keys of
+// other actions must not collide with these nor with the app's own (see
+// DefaultKeyMap).
+func DefaultActions() []Action {
+	return append(limitActions(), shellAction(), spawnAction())
+}
 
 // FlashMsg shows a one-line message in the status line for a few seconds;
 // Err marks it as an error. Actions return it (through Flash) to report

@@ -10,7 +10,6 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
-	"github.com/nscope/nscope/tui/counters"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
@@ -47,7 +46,7 @@ type Model struct {
 	// pressed r, or an action changed something); structureChanged says
 	// processes came or went since. refreshed says the current snapshot
 	// is a counter refresh.
-	ref              *counters.Refresher
+	ref              *inspect.Refresher
 	lastFull         time.Time
 	forceFull        bool
 	structureChanged bool
@@ -68,6 +67,8 @@ type Model struct {
 	// launched are the processes actions started in the background; they
 	// are stopped and cleaned up when the app ends.
 	launched *launchedSet
+	// host is what the built-in actions act through.
+	host *actionHost
 }
 
 // flashFor is how long a status-line message stays.
@@ -96,6 +97,10 @@ func New(opts Options) *Model {
 		launched: newLaunchedSet(),
 		help:     help.New(),
 		view:     ProcessesView,
+	}
+	m.host = &actionHost{opts: &m.opts}
+	for _, a := range m.opts.Actions {
+		m.keys.Actions = append(m.keys.Actions, a.Key)
 	}
 	m.lists[NamespacesView] = newListView(NamespacesView, procview.SortName, namespaceColumns)
 	m.lists[ProcessesView] = newListView(ProcessesView, procview.SortPID, processColumns)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
@@ -29,7 +30,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 	if name := procview.ContainerFromCgroup(c.Path); name != "" {
 		b.kv("container", seg{name, roleAccent})
 	}
-	if unit := systemdUnit(c.Path); unit != "" {
+	if unit := control.SystemdUnit(c.Path); unit != "" {
 		b.kv("systemd", seg{unit, roleWarn}, seg{"  direct writes are undone by systemd on daemon-reload", roleDim})
 	}
 	if c.Path != "/" {
@@ -69,8 +70,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		limits.kv("pids.max", seg{procview.FormatLimit(l.PidsMax), roleNormal})
 	}
 	for _, io := range l.IOMax {
-		limits.kv("io.max", seg{fmt.Sprintf("%d:%d rbps=%s wbps=%s riops=%s wiops=%s", io.Major, io.Minor,
-			ioVal(io.RBps), ioVal(io.WBps), ioVal(io.RIOps), ioVal(io.WIOps)), roleNormal})
+		limits.kv("io.max", seg{control.IOMaxLine(io), roleNormal})
 	}
 	if l.Frozen != nil {
 		f := seg{"no", roleNormal}
@@ -181,24 +181,4 @@ func sparkScaleText(scale float64) string {
 		return "the busiest refresh shown"
 	}
 	return procview.FormatCores(scale) + " cores (the quota, or all CPUs)"
-}
-
-// systemdUnit returns the systemd unit a cgroup path belongs to (the
-// innermost .service, .scope or .slice component), or "".
-func systemdUnit(p string) string {
-	parts := strings.Split(p, "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		c := parts[i]
-		if strings.HasSuffix(c, ".service") || strings.HasSuffix(c, ".scope") || strings.HasSuffix(c, ".slice") {
-			return c
-		}
-	}
-	return ""
-}
-
-func ioVal(v int64) string {
-	if v == inspect.Unlimited {
-		return "max"
-	}
-	return strconv.FormatInt(v, 10)
 }

@@ -6,6 +6,9 @@
 // line, the help overlay and a dialog stack (package tui/dialog). Keys
 // come from one KeyMap, colours from one Styles built from the terminal's
 // background. Features that act on the selected item (editing cgroup
-// limits, entering namespaces, launching) plug in as Actions with
-// RegisterAction; their keys appear in the help by themselves.
+// limits, entering namespaces, launching) are Actions that Options.Actions
+// lists (DefaultActions by default); their keys appear in the help by
+// themselves. The app reads nothing from the host itself: scans and
+// counter refreshes come from its Source (an *inspect.Scanner), writes go
+// through control.
 package tui

@@ -41,9 +41,18 @@ func loadFixture(t testing.TB, name string) *inspect.Snapshot {
 // would send them), at w×h, with the clock 1.5 s after the last scan.
 func liveModel(t testing.TB, w, h int, snaps ...*inspect.Snapshot) *Model {
 	t.Helper()
+	return liveModelWith(t, Options{}, w, h, snaps...)
+}
+
+// liveModelWith is liveModel with opts for what the test injects
+// (Enterer, Launcher, EUID, ...); its Source and Now are set here.
+func liveModelWith(t testing.TB, opts Options, w, h int, snaps ...*inspect.Snapshot) *Model {
+	t.Helper()
 	last := snaps[len(snaps)-1]
 	now := last.Time.Add(1500 * time.Millisecond)
-	m := New(Options{Source: scanFunc(func() (*inspect.Snapshot, error) { return last, nil }), Now: func() time.Time { return now }})
+	opts.Source = scanFunc(func() (*inspect.Snapshot, error) { return last, nil })
+	opts.Now = func() time.Time { return now }
+	m := New(opts)
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
 	m.Init()
 	for _, s := range snaps {
@@ -54,10 +63,13 @@ func liveModel(t testing.TB, w, h int, snaps ...*inspect.Snapshot) *Model {
 	return m
 }
 
-// scanFunc adapts a function to Source.
+// scanFunc adapts a function to Source; it has no counter refresh, so
+// every refresh is a full scan.
 type scanFunc func() (*inspect.Snapshot, error)
 
 func (f scanFunc) Scan(context.Context) (*inspect.Snapshot, error) { return f() }
+
+func (scanFunc) Refresher(*inspect.Snapshot) (*inspect.Refresher, error) { return nil, nil }
 
 // send delivers one message and drops the command (tests run no I/O).
 func send(m *Model, msg tea.Msg) tea.Cmd {

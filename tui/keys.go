@@ -21,11 +21,12 @@ type KeyMap struct {
 	Filter, Sort, Pause, Refresh key.Binding
 	Help, Quit                   key.Binding
 
-	// Actions are the keys of registered actions (see RegisterAction).
+	// Actions are the keys of the app's actions (see Options.Actions).
 	Actions []key.Binding
 }
 
-// DefaultKeyMap returns nscope's keys.
+// DefaultKeyMap returns nscope's keys, without the actions' (the app adds
+// those of Options.Actions).
 func DefaultKeyMap() KeyMap {
 	b := func(help, desc string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
@@ -59,9 +60,6 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b("r", "full scan now", "r"),
 		Help:    b("?", "help", "?"),
 		Quit:    b("q", "quit", "q", "ctrl+c"),
-	}
-	for _, a := range actions {
-		km.Actions = append(km.Actions, a.Key)
 	}
 	return km
 }

@@ -7,7 +7,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/nscope/nscope/control"
-	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
@@ -17,37 +16,39 @@ import (
 // process's cgroup in the hierarchy that carries the controller. Every
 // write goes through a control.Editor in a command, never on the UI
 // goroutine, after a preview of the exact file writes.
-func init() {
+func limitActions() []Action {
 	limitAction := func(keys, desc string, k limitKind) Action {
 		return editAction(keys, desc, k.controller, "change the "+k.what, func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
 			return newChangeDialog(env.Styles, limitFlow(ed, t, k), nil)
 		})
 	}
-	RegisterAction(limitAction("c", "CPU limit", cpuLimit))
-	RegisterAction(limitAction("m", "memory limit", memoryLimit))
-	RegisterAction(limitAction("p", "pids limit", pidsLimit))
-	RegisterAction(Action{
-		Key:           key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit limit files")),
-		Applies:       cgroupOrProcess,
-		NotApplicable: "e edits limit files: select a cgroup or a process",
-		Mutates:       true,
-		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
-			ed := actionEditor(env)
-			if why := ed.ReadOnlyReason(); why != "" {
-				return refusal(env.Styles, "edit limit files", why), nil
-			}
-			return newFilesDialog(env.Styles, ed, env.Selection), nil
+	return []Action{
+		limitAction("c", "CPU limit", cpuLimit),
+		limitAction("m", "memory limit", memoryLimit),
+		limitAction("p", "pids limit", pidsLimit),
+		{
+			Key:           key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit limit files")),
+			Applies:       cgroupOrProcess,
+			NotApplicable: "e edits limit files: select a cgroup or a process",
+			Mutates:       true,
+			Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
+				ed := actionEditor(env)
+				if why := ed.ReadOnlyReason(); why != "" {
+					return refusal(env.Styles, "edit limit files", why), nil
+				}
+				return newFilesDialog(env.Styles, ed, env.Selection), nil
+			},
 		},
-	})
-	RegisterAction(editAction("f", "freeze/thaw", ctrlFreezer, "freeze or thaw", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
-		return newChangeDialog(env.Styles, freezeFlow(ed, t), nil)
-	}))
-	RegisterAction(editAction("K", "kill all in cgroup", ctrlSelf, "kill the processes", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
-		return newChangeDialog(env.Styles, killFlow(ed, t), nil)
-	}))
-	RegisterAction(editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
-		return newChangeDialog(env.Styles, undoFlow(ed, t, env.Selection), nil)
-	}))
+		editAction("f", "freeze/thaw", ctrlFreezer, "freeze or thaw", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+			return newChangeDialog(env.Styles, freezeFlow(ed, t), nil)
+		}),
+		editAction("K", "kill all in cgroup", ctrlSelf, "kill the processes", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+			return newChangeDialog(env.Styles, killFlow(ed, t), nil)
+		}),
+		editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+			return newChangeDialog(env.Styles, undoFlow(ed, t, env.Selection), nil)
+		}),
+	}
 }
 
 // editAction is an action that changes the cgroup resolved for
@@ -94,25 +95,5 @@ func actionEditor(env ActionEnv) *control.Editor {
 	if env.Editor != nil {
 		return env.Editor
 	}
-	return limitsEditor(env.Selection.Snapshot)
-}
-
-// limitsEditor builds an Editor for the host a snapshot shows, from its
-// cgroup layout (journal in control.DefaultStateDir; refused edits when
-// not root); tests replace it with one on a control.FakeFS.
-var limitsEditor = hostEditor
-
-// hostEditors caches the host's editor; only the UI goroutine uses it.
-var hostEditors struct {
-	layout string
-	ed     *control.Editor
-}
-
-func hostEditor(snap *inspect.Snapshot) *control.Editor {
-	layout := inspect.CgroupLayout{Mode: snap.CgroupMode, Hierarchies: snap.Hierarchies}
-	id := fmt.Sprint(layout)
-	if hostEditors.ed == nil || hostEditors.layout != id {
-		hostEditors.layout, hostEditors.ed = id, control.New(layout)
-	}
-	return hostEditors.ed
+	return env.host.editor(env.Selection.Snapshot)
 }

@@ -212,7 +212,7 @@ type fakeHost struct {
 
 // newFakeHost mirrors snap's cgroups (their limit files as the snapshot
 // read them, and their members) into a fake cgroupfs of the same mode,
-// and makes the limit actions use an Editor on it.
+// with an Editor on it for the app's Options (see limitsApp).
 func newFakeHost(t *testing.T, snap *inspect.Snapshot, opts ...control.Option) *fakeHost {
 	t.Helper()
 	fs, layout := control.NewFakeHost(snap.CgroupMode)
@@ -231,7 +231,7 @@ func newFakeHost(t *testing.T, snap *inspect.Snapshot, opts ...control.Option) *
 			continue
 		}
 		for _, f := range append(append([]string{}, control.V2Files...), control.V1Files...) {
-			if v, ok := fileValue(c, f); ok && fs.File(filepath.Join(dir, f)) != "" {
+			if v, ok := control.FileValue(c, f); ok && fs.File(filepath.Join(dir, f)) != "" {
 				fs.SetFile(filepath.Join(dir, f), v)
 			}
 		}
@@ -246,9 +246,6 @@ func newFakeHost(t *testing.T, snap *inspect.Snapshot, opts ...control.Option) *
 	}
 	all := append([]control.Option{control.WithFS(fs), control.WithJournalDir(h.jdir), control.WithTimeouts(time.Millisecond, 5*time.Second)}, opts...)
 	h.ed = control.New(layout, all...)
-	old := limitsEditor
-	limitsEditor = func(*inspect.Snapshot) *control.Editor { return h.ed }
-	t.Cleanup(func() { limitsEditor = old })
 	return h
 }
 
@@ -342,7 +339,7 @@ func limitsApp(t *testing.T, w, hgt int, h *fakeHost, load func() *inspect.Snaps
 	first, _ := scan()
 	second, _ := scan()
 	now := second.Time.Add(1500 * time.Millisecond)
-	o := Options{Source: scanFunc(scan), Now: func() time.Time { return now }}
+	o := Options{Source: scanFunc(scan), Editor: h.ed, Now: func() time.Time { return now }}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -71,7 +71,7 @@ func editorRows(sel Selection) (rows []fileRow, notes []string) {
 			for _, f := range lf.files {
 				row := fileRow{file: f, t: t, err: err}
 				if err == nil {
-					if v, ok := fileValue(t.cg, f); ok {
+					if v, ok := control.FileValue(t.cg, f); ok {
 						row.value = v
 					} else {
 						row.err = fmt.Errorf("%s has no %s (the root cgroup has no limits; on v2 the parent must enable the %s controller)", t.name(), f, c)
@@ -95,7 +95,7 @@ func fileFlow(ed *control.Editor, row fileRow) changeFlow {
 			}
 		}
 	}
-	about := []dline{kvLine("now", seg{describeValue(file, row.value), roleNormal})}
+	about := []dline{kvLine("now", seg{control.DescribeValue(file, row.value), roleNormal})}
 	if u := usageNow(t, controller); u != "" {
 		about = append(about, kvLine("usage", seg{u, roleNormal}))
 	}
@@ -191,7 +191,7 @@ func (d *filesDialog) View(cols, height int) string {
 		if i == d.cursor {
 			mark = "▸ "
 		}
-		value := describeValue(row.file, row.value)
+		value := control.DescribeValue(row.file, row.value)
 		if row.err != nil {
 			value, ro = "not here", roleDim
 		}

@@ -21,7 +21,7 @@ func freezeFlow(ed *control.Editor, t cgTarget) changeFlow {
 		file = "cgroup.freeze"
 	}
 	now := state
-	if v, ok := fileValue(t.cg, file); ok {
+	if v, ok := control.FileValue(t.cg, file); ok {
 		now += " (" + file + " " + v + ")"
 	}
 	n := len(t.members())

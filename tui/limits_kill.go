@@ -72,9 +72,14 @@ func killOutcome(res *control.KillResult, err error) changeOutcome {
 		return o
 	}
 	n := len(res.Signalled)
-	o.lines = append(o.lines, dline{segs: []seg{{"✓", roleOK}, {fmt.Sprintf(" killed %d process%s (%s): %s", n, plural(n), res.Method, pidList(res.Signalled, 20)), roleNormal}}})
+	// ✓ only for a kill that emptied the cgroup; the error says why not.
+	mark, markRole, verb := "✓", roleOK, "killed"
+	if err != nil || len(res.Remaining) > 0 {
+		mark, markRole, verb = "✗", roleError, "signalled"
+	}
+	o.lines = append(o.lines, dline{segs: []seg{{mark, markRole}, {fmt.Sprintf(" %s %d process%s (%s): %s", verb, n, plural(n), res.Method, pidList(res.Signalled, 20)), roleNormal}}})
 	if len(res.Remaining) > 0 {
-		o.lines = append(o.lines, dline{segs: []seg{{"still there: " + pidList(res.Remaining, 20) + " (in uninterruptible sleep, or forking faster than they are killed)", roleWarn}}})
+		o.lines = append(o.lines, dline{segs: []seg{{"still there: " + pidList(res.Remaining, 20), roleWarn}}})
 	} else if err == nil {
 		o.lines = append(o.lines, dline{segs: []seg{{"  the cgroup is empty now", roleDim}}})
 	}

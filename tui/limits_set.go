@@ -139,11 +139,11 @@ func planLines(p *control.Plan) []dline {
 	for _, w := range p.Writes {
 		out = append(out,
 			dline{segs: []seg{{"  write ", roleLabel}, {quoteValue(w.New), roleAccent}, {" to ", roleLabel}, {w.Path(), roleNormal}}},
-			dline{segs: []seg{{"      now ", roleLabel}, {describeValue(w.File, w.Old), roleNormal}, {" → ", roleLabel}, {describeValue(w.File, w.New), roleAccent}}},
+			dline{segs: []seg{{"      now ", roleLabel}, {control.DescribeValue(w.File, w.Old), roleNormal}, {" → ", roleLabel}, {control.DescribeValue(w.File, w.New), roleAccent}}},
 		)
 	}
 	for _, w := range p.Unchanged {
-		out = append(out, dline{segs: []seg{{"  " + w.Path(), roleDim}, {" already " + describeValue(w.File, w.Old), roleDim}}})
+		out = append(out, dline{segs: []seg{{"  " + w.Path(), roleDim}, {" already " + control.DescribeValue(w.File, w.Old), roleDim}}})
 	}
 	if was, now, ok := v1CPUChange(p); ok {
 		out = append(out, dline{segs: []seg{{"  CPU limit ", roleLabel}, {was, roleNormal}, {" → ", roleLabel}, {now, roleAccent}}})
@@ -191,7 +191,7 @@ func quoteValue(v string) string { return fmt.Sprintf("%q", v) }
 func unchangedText(p *control.Plan) string {
 	var parts []string
 	for _, w := range p.Unchanged {
-		parts = append(parts, w.File+" already "+describeValue(w.File, w.Old))
+		parts = append(parts, w.File+" already "+control.DescribeValue(w.File, w.Old))
 	}
 	if len(parts) == 0 {
 		return "the change sets nothing"
@@ -241,7 +241,7 @@ func resultOutcome(p *control.Plan, res *control.Result, err error) changeOutcom
 		o.lines = append(o.lines, writeResultLines(res.Writes)...)
 	}
 	for _, w := range p.Unchanged {
-		o.lines = append(o.lines, dline{segs: []seg{{"  " + w.Path(), roleDim}, {" already " + describeValue(w.File, w.Old), roleDim}}})
+		o.lines = append(o.lines, dline{segs: []seg{{"  " + w.Path(), roleDim}, {" already " + control.DescribeValue(w.File, w.Old), roleDim}}})
 	}
 	if err == nil && res != nil && len(res.Writes) > 0 {
 		if p.Action == "undo" {
@@ -263,13 +263,13 @@ func writeResultLines(writes []control.WriteResult) []dline {
 		case w.Skipped:
 			out = append(out, dline{segs: []seg{path, {": not written (an earlier write failed)", roleDim}}})
 		case w.Err != nil && !w.Done:
-			out = append(out, dline{segs: []seg{path, {": failed, still " + describeValue(w.File, w.Before), roleError}}})
+			out = append(out, dline{segs: []seg{path, {": failed, still " + control.DescribeValue(w.File, w.Before), roleError}}})
 		case w.RolledBack:
-			out = append(out, dline{segs: []seg{path, {": written, then rolled back to " + describeValue(w.File, w.Before), roleWarn}}})
+			out = append(out, dline{segs: []seg{path, {": written, then rolled back to " + control.DescribeValue(w.File, w.Before), roleWarn}}})
 		default:
 			out = append(out,
 				dline{segs: []seg{{"✓ ", roleOK}, {path.text[2:], roleNormal}}},
-				dline{segs: []seg{{"      ", roleNormal}, {describeValue(w.File, w.Before), roleNormal}, {" → ", roleLabel}, {describeValue(w.File, w.After), roleOK}, {"  read back", roleDim}}},
+				dline{segs: []seg{{"      ", roleNormal}, {control.DescribeValue(w.File, w.Before), roleNormal}, {" → ", roleLabel}, {control.DescribeValue(w.File, w.After), roleOK}, {"  read back", roleDim}}},
 			)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // demoCgroup is the small fixture's "nscope run" cgroup: cpu.max 20000
@@ -37,7 +38,9 @@ func demoApp(t *testing.T, opts ...func(*Options)) (*flowDriver, *fakeHost) {
 // does: c on the selected cgroup, type 0.5, enter shows the exact write
 // without writing, enter writes it, the result shows old → new read back
 // from the (fake) kernel, and after closing the row shows the new quota.
+// The model and its commands leave no file or goroutine behind.
 func TestLimitsCPUKeyFlow(t *testing.T) {
+	testutil.CheckLeaks(t)
 	d, h := demoApp(t)
 	d.keys("c")
 	d.wantDialog("CPU limit · cgroup /nscope-run-demo", "now     20% of 1 CPU (cpu.max 20000 100000)", "new CPU limit:")
@@ -160,7 +163,7 @@ func TestLimitsRefused(t *testing.T) {
 	})
 	t.Run("not root", func(t *testing.T) {
 		d, h := demoApp(t)
-		h.ed = control.New(h.layout, control.WithFS(h.fs), control.WithJournalDir(h.jdir),
+		d.m.opts.Editor = control.New(h.layout, control.WithFS(h.fs), control.WithJournalDir(h.jdir),
 			control.ReadOnly("nscope is not running as root (euid 1000); cgroup edits need root"))
 		for _, k := range []string{"c", "e", "f", "K", "u"} {
 			d.keys(k)

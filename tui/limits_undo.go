@@ -105,7 +105,7 @@ func undoLines(c *control.Change) []dline {
 		}
 		out = append(out,
 			dline{segs: []seg{{"  " + w.Path, roleNormal}}},
-			dline{segs: []seg{{"      was ", roleLabel}, {describeValue(w.File, w.Old), roleNormal}, {" → ", roleLabel}, {describeValue(w.File, after), roleNormal}}},
+			dline{segs: []seg{{"      was ", roleLabel}, {control.DescribeValue(w.File, w.Old), roleNormal}, {" → ", roleLabel}, {control.DescribeValue(w.File, after), roleNormal}}},
 		)
 	}
 	return out

@@ -175,15 +175,12 @@ type lightBG struct{}
 
 func (lightBG) RGBA() (r, g, b, a uint32) { return 0xffff, 0xffff, 0xffff, 0xffff }
 
-// TestActions: a registered action's key shows in the help, runs on the
+// TestActions: an action's key shows in the help, runs on the
 // selection, opens its dialog, and is refused on a loaded snapshot when
 // it changes the host or does not apply.
 func TestActions(t *testing.T) {
 	var got []Selection
-	saved := actions
-	t.Cleanup(func() { actions = saved })
-	actions = nil
-	RegisterAction(Action{
+	zap := Action{
 		Key:           key.NewBinding(key.WithKeys("Z"), key.WithHelp("Z", "zap the cgroup")),
 		Applies:       func(s Selection) bool { return s.Cgroup != nil },
 		NotApplicable: "select a cgroup to zap",
@@ -191,16 +188,17 @@ func TestActions(t *testing.T) {
 			got = append(got, env.Selection)
 			return &dialog.Text{Title: "Zap", Paragraphs: []string{"zapped " + env.Selection.Cgroup.Path}}, nil
 		},
-	})
-	RegisterAction(Action{
+	}
+	write := Action{
 		Key:     key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "write something")),
 		Mutates: true,
 		Run: func(ActionEnv) (dialog.Dialog, tea.Cmd) {
 			t.Error("a mutating action ran on a loaded snapshot")
 			return nil, nil
 		},
-	})
-	m := New(Options{Snapshot: loadFixture(t, "small-2"), LoadedFrom: "small-2.json", Now: func() time.Time { return time.Unix(0, 0) }})
+	}
+	m := New(Options{Snapshot: loadFixture(t, "small-2"), LoadedFrom: "small-2.json", Now: func() time.Time { return time.Unix(0, 0) },
+		Actions: []Action{zap, write}})
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	keys(m, "?")
 	if s := screen(m); !strings.Contains(s, "zap the cgroup") {
@@ -271,6 +269,8 @@ func TestSourceContext(t *testing.T) {
 }
 
 type ctxSource func(context.Context)
+
+func (ctxSource) Refresher(*inspect.Snapshot) (*inspect.Refresher, error) { return nil, nil }
 
 func (f ctxSource) Scan(ctx context.Context) (*inspect.Snapshot, error) {
 	f(ctx)

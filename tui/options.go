@@ -10,7 +10,14 @@ import (
 
 // Source takes snapshots of the host; *inspect.Scanner is one.
 type Source interface {
+	// Scan takes a full snapshot of the host.
 	Scan(ctx context.Context) (*inspect.Snapshot, error)
+	// Refresher opens the counter files of snap, a scan of this source,
+	// so that between full scans the app refreshes only the counters:
+	// that is what keeps a 1 s refresh cheap on a host with thousands of
+	// processes. A source that cannot refresh returns nil and no error;
+	// every refresh is then a full scan, as it is when Refresher fails.
+	Refresher(snap *inspect.Snapshot) (*inspect.Refresher, error)
 }
 
 // Options configure the app.
@@ -29,6 +36,18 @@ type Options struct {
 	// refusals as the CLI's "nscope set"). Nil builds one from the
 	// snapshot's cgroup layout.
 	Editor *control.Editor
+	// Actions are the keys that act on the selection, in the order the
+	// help lists them. Nil means DefaultActions().
+	Actions []Action
+	// Enterer plans and builds the x action's shell in a process's
+	// namespaces. Nil means a control.NewEnterer() each time.
+	Enterer Enterer
+	// Launcher starts the n action's processes. Nil means a
+	// control.NewLauncher() each time.
+	Launcher Launcher
+	// EUID returns the effective UID that the actions that start
+	// processes check (they need root). Nil means os.Geteuid.
+	EUID func() int
 	// NoColor drops colours and keeps attributes, as NO_COLOR asks.
 	NoColor bool
 	// Light assumes a light background until the terminal answers the
@@ -39,13 +58,8 @@ type Options struct {
 	// HistorySize is how many refreshes the CPU sparklines remember
 	// (default 60).
 	HistorySize int
-	// ProcRoot, when set, is the procfs root the Source scans: between
-	// full scans the app then refreshes only the counters (package
-	// tui/counters), which is what keeps a 1 s refresh cheap on a host
-	// with thousands of processes. Empty means a full scan every time.
-	ProcRoot string
 	// FullScanEvery is the longest time between full scans when counters
-	// are refreshed (default 60s): it bounds how long a change a counter
+	// are refreshed (see Source.Refresher) (default 60s): it bounds how long a change a counter
 	// refresh cannot see (a process moved to another cgroup or namespace,
 	// a new cgroup, a limit set by another tool) takes to show.
 	FullScanEvery time.Duration
@@ -70,6 +84,9 @@ func (o *Options) defaults() {
 	}
 	if o.FullScanEvery <= 0 {
 		o.FullScanEvery = time.Minute
+	}
+	if o.Actions == nil {
+		o.Actions = DefaultActions()
 	}
 	if o.FullScanGap <= 0 {
 		o.FullScanGap = 10 * time.Second

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
-	"github.com/nscope/nscope/tui/counters"
 )
 
 // scanTimeout bounds one scan; a host that takes longer is reported, not
@@ -30,7 +29,7 @@ type scanMsg struct {
 	// scan: the next tick takes a full scan.
 	structureChanged bool
 	// ref is the counter refresher opened for a full scan's snapshot.
-	ref *counters.Refresher
+	ref *inspect.Refresher
 	// procCPU are a counter refresh's per-process CPU%; base is the full
 	// scan it refreshes.
 	procCPU map[int]float64
@@ -53,33 +52,34 @@ func (m *Model) startScan() tea.Cmd {
 	m.gen++
 	gen := m.gen
 	m.scanning = true
-	src, ctx, procRoot, now := m.opts.Source, m.ctx, m.opts.ProcRoot, m.opts.Now
+	src, ctx, now := m.opts.Source, m.ctx, m.opts.Now
 	if ref := m.ref; ref != nil && !m.fullScanDue() {
 		return func() tea.Msg {
 			res, err := ref.Refresh(now())
 			switch {
 			case err == nil:
 				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base()}
-			case errors.Is(err, counters.ErrStructureChanged):
+			case errors.Is(err, inspect.ErrStructureChanged):
 				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: true}
 			}
-			return fullScan(ctx, gen, src, procRoot)
+			return fullScan(ctx, gen, src)
 		}
 	}
 	m.forceFull = false
-	return func() tea.Msg { return fullScan(ctx, gen, src, procRoot) }
+	return func() tea.Msg { return fullScan(ctx, gen, src) }
 }
 
 // fullScan scans the host and opens the counter files of the result.
-func fullScan(ctx context.Context, gen int, src Source, procRoot string) scanMsg {
+func fullScan(ctx context.Context, gen int, src Source) scanMsg {
 	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
 	defer cancel()
 	snap, err := src.Scan(ctx)
 	msg := scanMsg{gen: gen, snap: snap, err: err}
-	if err == nil && procRoot != "" {
-		// Without a refresher (out of file descriptors) every refresh is
-		// a full scan; nothing else changes.
-		msg.ref, _ = counters.New(snap, procRoot)
+	if err == nil {
+		// Without a refresher (the source has none, or the process is out
+		// of file descriptors) every refresh is a full scan; nothing else
+		// changes.
+		msg.ref, _ = src.Refresher(snap)
 	}
 	return msg
 }

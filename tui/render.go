@@ -4,19 +4,36 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/termtext"
 )
 
 // View renders the whole screen: tabs, list, detail pane, status line and
 // footer, with the help or a dialog on top when open.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	// Every cell escapes its host text; the frame is checked once more,
+	// so nothing but nscope's own styling reaches the terminal.
+	v := tea.NewView(termtext.EscapeStyled(m.render()))
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "nscope"
-	if m.snap != nil && m.snap.Host.Hostname != "" {
-		v.WindowTitle = "nscope — " + m.snap.Host.Hostname
-	}
+	v.WindowTitle = windowTitle(m.snap)
 	return v
+}
+
+// maxTitleHost caps the hostname in the window title (a UTS hostname has
+// at most 64 bytes; a loaded snapshot can say anything).
+const maxTitleHost = 64
+
+// windowTitle is the terminal window's title: "nscope — HOST". The
+// hostname is host text, and the title goes out inside an OSC sequence,
+// where a BEL or ESC would end it and start the sender's own (OSC 52
+// writes the clipboard): escaped and capped.
+func windowTitle(snap *inspect.Snapshot) string {
+	if snap == nil || snap.Host.Hostname == "" {
+		return "nscope"
+	}
+	return "nscope — " + termtext.Cell(snap.Host.Hostname, maxTitleHost)
 }
 
 // render returns the screen as text; tests compare it with golden files.

@@ -20,41 +20,29 @@ import (
 // The checklist shows what "nscope enter" would join by default; the TUI
 // suspends with tea.Exec while the shell runs and comes back where it was.
 
-// enterer is what the x action needs of control.Enterer; tests give one
-// built with control.WithEnterExecutor.
-type enterer interface {
-	Plan(req control.EnterRequest) (*control.EnterPlan, error)
-	Enter(req control.EnterRequest) (*control.EnterCmd, error)
-}
-
-// newEnterer builds the Enterer the x action uses.
-var newEnterer = func() enterer { return control.NewEnterer() }
-
-// effectiveUID is the UID actions that start processes check; tests fake it.
-var effectiveUID = os.Geteuid
-
-func init() {
-	RegisterAction(Action{
+// shellAction is the x action.
+func shellAction() Action {
+	return Action{
 		Key:           key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "shell in its namespaces")),
 		Applies:       func(sel Selection) bool { return sel.Process != nil && !sel.Process.Kernel },
 		NotApplicable: "x opens a shell inside a process's namespaces: select a process (not a kernel thread)",
 		Mutates:       true,
 		Run:           runShellAction,
-	})
+	}
 }
 
 func runShellAction(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 	p := env.Selection.Process
-	if uid := effectiveUID(); uid != 0 {
+	if uid := env.host.euid(); uid != 0 {
 		return startRefusal(env.Styles, "enter the namespaces of "+procLabel(p),
 			fmt.Sprintf("nscope is not running as root (euid %d): joining another process's namespaces needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE to pin it).", uid)), nil
 	}
-	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: newEnterer()}
+	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: env.host.enterer()}
 	return d, d.plan(control.EnterRequest{PID: p.PID, StartedAt: p.StartTime, Shell: os.Getenv("SHELL")})
 }
 
 // procLabel names a process for titles: "PID 812 (nginx)".
-func procLabel(p *inspect.Process) string { return fmt.Sprintf("PID %d (%s)", p.PID, p.Comm) }
+func procLabel(p *inspect.Process) string { return fmt.Sprintf("PID %d (%s)", p.PID, sanitize(p.Comm)) }
 
 // startRefusal explains why nothing is started.
 func startRefusal(st *Styles, what, why string) dialog.Dialog {
@@ -87,7 +75,7 @@ type shellDialog struct {
 	st    *Styles
 	pid   int
 	label string
-	en    enterer
+	en    Enterer
 
 	plan0     *control.EnterPlan // the default plan
 	err       error
@@ -226,7 +214,7 @@ func (d *shellDialog) View(width, height int) string {
 	b = append(b, st.of(roleTitle).Render("Shell in the namespaces of "+d.label))
 	switch {
 	case d.err != nil:
-		b = append(b, "", st.of(roleError).Render(wrapText(d.err.Error(), width)), "", st.of(roleDim).Render("esc closes"))
+		b = append(b, "", st.of(roleError).Render(wrapText(sanitize(d.err.Error()), width)), "", st.of(roleDim).Render("esc closes"))
 		return strings.Join(b, "\n")
 	case d.plan0 == nil:
 		b = append(b, "", st.of(roleDim).Render(d.busy))
@@ -262,9 +250,9 @@ func (d *shellDialog) View(width, height int) string {
 	}
 	b = append(b, st.of(roleLabel).Render("root, cwd ")+root)
 	if d.plan0.Cgroup != "" {
-		b = append(b, st.of(roleLabel).Render("cgroup    ")+d.plan0.Cgroup+" (v2, joined with the default set)")
+		b = append(b, st.of(roleLabel).Render("cgroup    ")+sanitize(d.plan0.Cgroup)+" (v2, joined with the default set)")
 	}
-	cmd := joinArgs(d.plan0.Command)
+	cmd := sanitize(joinArgs(d.plan0.Command))
 	if len(d.plan0.ShellTried) > 0 {
 		cmd += st.of(roleDim).Render("  (found inside the target; tried " + strings.Join(d.plan0.ShellTried, ", ") + ")")
 	}

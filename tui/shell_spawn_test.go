@@ -18,15 +18,12 @@ import (
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 	"github.com/nscope/nscope/procview"
 )
 
-// fakeUID makes the actions see the given effective UID.
-func fakeUID(t *testing.T, uid int) {
-	old := effectiveUID
-	effectiveUID = func() int { return uid }
-	t.Cleanup(func() { effectiveUID = old })
-}
+// asUID makes the actions see the given effective UID.
+func asUID(uid int) func() int { return func() int { return uid } }
 
 // selectProcess selects pid in the process view of m.
 func selectProcess(t *testing.T, m *Model, pid int) {
@@ -43,16 +40,14 @@ func TestShellRefusals(t *testing.T) {
 	snap := loadFixture(t, "small-2")
 	user := snap.Processes[len(snap.Processes)-1]
 	t.Run("not root", func(t *testing.T) {
-		fakeUID(t, 1000)
-		m := liveModel(t, 100, 40, snap)
+		m := liveModelWith(t, Options{EUID: asUID(1000)}, 100, 40, snap)
 		selectProcess(t, m, user.PID)
 		d := newFlowDriver(t, m)
 		d.keys("x")
 		d.wantDialog("not running as root (euid 1000)", "Nothing was started.")
 	})
 	t.Run("read-only", func(t *testing.T) {
-		fakeUID(t, 0)
-		m := New(Options{Source: scanFunc(func() (*inspect.Snapshot, error) { return snap, nil }), ReadOnly: true})
+		m := New(Options{Source: scanFunc(func() (*inspect.Snapshot, error) { return snap, nil }), ReadOnly: true, EUID: asUID(0)})
 		m.Init()
 		send(m, scanMsg{gen: m.gen, snap: snap})
 		selectProcess(t, m, user.PID)
@@ -67,37 +62,17 @@ func TestShellRefusals(t *testing.T) {
 // TestShellChecklistLive plans against a real target made with unshare
 // and checks the checklist and the command it builds; nothing is entered.
 func TestShellChecklistLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: reads another process's namespaces")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
-	}
-	target := exec.Command("unshare", "--uts", "--net", "--fork", "--kill-child", "sleep", "1000")
-	target.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := target.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-target.Process.Pid, syscall.SIGKILL); _ = target.Wait() })
-	var sleeper int
-	deadline := time.Now().Add(10 * time.Second)
-	for sleeper == 0 && time.Now().Before(deadline) {
-		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", target.Process.Pid, target.Process.Pid))
-		fmt.Sscan(string(data), &sleeper)
-		time.Sleep(10 * time.Millisecond)
-	}
-	if sleeper == 0 {
-		t.Fatal("unshare did not start its child")
-	}
-	snap, err := inspect.New(inspect.WithCgroups(false)).Scan(context.Background())
+	testutil.RequireRoot(t, "reads another process's namespaces")
+	testutil.CheckLeaks(t)
+	sleeper := testutil.StartUnshare(t, "--uts", "--net", "--fork", "--kill-child")
+	// /proc is enough here; the BPF iterators' links are the scanner's to
+	// close, and this test checks what the model leaves open.
+	snap, err := inspect.New(inspect.WithCgroups(false), inspect.WithBPF(false)).Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake := &enterFake{waitErr: &control.ExitError{Code: 3}}
-	old := newEnterer
-	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterExecutor(fake)) }
-	t.Cleanup(func() { newEnterer = old })
-	m := liveModel(t, 120, 40, snap)
+	m := liveModelWith(t, Options{Enterer: control.NewEnterer(control.WithEnterExecutor(fake))}, 120, 40, snap)
 	selectProcess(t, m, sleeper)
 	d := newFlowDriver(t, m)
 	d.keys("x")
@@ -134,7 +109,7 @@ func TestShellChecklistLive(t *testing.T) {
 	}
 	// A helper that could not join says why, in plain words.
 	refused := &enterFake{report: "nsexec\t1\tsetns\tuts\n"}
-	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterExecutor(refused)) }
+	m.opts.Enterer = control.NewEnterer(control.WithEnterExecutor(refused))
 	d.awaitClosed()
 	d.keys("x")
 	awaitMsg[shellPlannedMsg](d, "the plan")
@@ -171,13 +146,10 @@ func (f *enterFake) Wait(*exec.Cmd) error { return f.waitErr }
 // TestShellGoneTarget shows the plain-words error for a process that
 // exited since the scan.
 func TestShellGoneTarget(t *testing.T) {
-	fakeUID(t, 0)
 	snap := loadFixture(t, "small-2")
 	// The fixture's PIDs are not this machine's: plan on an empty /proc.
-	old := newEnterer
-	newEnterer = func() enterer { return control.NewEnterer(control.WithEnterProcRoot(t.TempDir())) }
-	t.Cleanup(func() { newEnterer = old })
-	m := liveModel(t, 100, 40, snap)
+	en := control.NewEnterer(control.WithEnterProcRoot(t.TempDir()))
+	m := liveModelWith(t, Options{EUID: asUID(0), Enterer: en}, 100, 40, snap)
 	p := snap.Processes[len(snap.Processes)-1]
 	selectProcess(t, m, p.PID)
 	d := newFlowDriver(t, m)
@@ -217,7 +189,7 @@ func (f *launchFake) Wait(cmd *exec.Cmd) error {
 // namespaces and limits asked for, in cgroups that are removed when the
 // command ends.
 func TestSpawnForm(t *testing.T) {
-	fakeUID(t, 0)
+	testutil.CheckLeaks(t)
 	root := t.TempDir()
 	layout := inspect.CgroupLayout{Mode: inspect.CgroupLegacy, Hierarchies: []inspect.Hierarchy{
 		{ID: 4, Version: 1, Controllers: []string{"memory"}, Mount: filepath.Join(root, "memory")},
@@ -232,11 +204,8 @@ func TestSpawnForm(t *testing.T) {
 	rec := &recordingLauncher{l: control.NewLauncher(control.WithLaunchLayout(layout), control.WithLaunchExecutor(fake),
 		control.WithLaunchHelper("/usr/bin/nscope"),
 		control.WithLaunchEditorOptions(control.WithJournalDir(t.TempDir())))}
-	old := newLauncher
-	newLauncher = func() launcher { return rec }
-	t.Cleanup(func() { newLauncher = old })
 
-	m := liveModel(t, 100, 40, loadFixture(t, "small-2"))
+	m := liveModelWith(t, Options{EUID: asUID(0), Launcher: rec}, 100, 40, loadFixture(t, "small-2"))
 	d := newFlowDriver(t, m)
 	d.keys("n")
 	d.wantDialog("Launch a process in new namespaces", "sleep infinity", "[x] net", "[ ] user")

@@ -21,27 +21,19 @@ import (
 // is selected in the tree. It lives as long as the TUI (see launchedSet);
 // x on it opens a shell inside.
 
-// launcher is what the n action needs of control.Launcher; tests give one
-// built with control.WithLaunchExecutor.
-type launcher interface {
-	Launch(req control.LaunchRequest) (*control.LaunchCmd, error)
-}
-
-// newLauncher builds the Launcher the n action uses.
-var newLauncher = func() launcher { return control.NewLauncher() }
-
-func init() {
-	RegisterAction(Action{
+// spawnAction is the n action.
+func spawnAction() Action {
+	return Action{
 		Key:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "launch in new namespaces")),
 		Mutates: true,
 		Run: func(env ActionEnv) (dialog.Dialog, tea.Cmd) {
-			if uid := effectiveUID(); uid != 0 {
+			if uid := env.host.euid(); uid != 0 {
 				return startRefusal(env.Styles, "launch a process",
 					fmt.Sprintf("nscope is not running as root (euid %d): creating namespaces and cgroups needs root.", uid)), nil
 			}
-			return newSpawnForm(env.Styles, newLauncher()), nil
+			return newSpawnForm(env.Styles, env.host.launcher()), nil
 		},
-	})
+	}
 }
 
 // Form fields, in order: text inputs, then the namespace checkboxes.
@@ -81,7 +73,7 @@ type spawnStartedMsg struct {
 // spawnForm is the launch form.
 type spawnForm struct {
 	st     *Styles
-	l      launcher
+	l      Launcher
 	inputs [numTextFields]lineInput
 	ns     map[inspect.NSType]bool
 	focus  int
@@ -89,7 +81,7 @@ type spawnForm struct {
 	busy   bool
 }
 
-func newSpawnForm(st *Styles, l launcher) *spawnForm {
+func newSpawnForm(st *Styles, l Launcher) *spawnForm {
 	f := &spawnForm{st: st, l: l, ns: map[inspect.NSType]bool{}}
 	f.inputs[fCommand].SetValue("sleep infinity")
 	for _, t := range control.DefaultLaunchNS {
@@ -249,7 +241,7 @@ func (f *spawnForm) View(width, height int) string {
 		b = append(b, st.of(roleDim).Render("launching…"))
 	}
 	if f.errMsg != "" {
-		b = append(b, st.of(roleError).Render(wrapText(f.errMsg, width)))
+		b = append(b, st.of(roleError).Render(wrapText(sanitize(f.errMsg), width)))
 	}
 	b = append(b, "", st.of(roleDim).Render("tab/↑/↓ move · space ticks · enter launches · esc cancels"))
 	return fitLines(strings.Join(b, "\n"), width, height)

@@ -102,10 +102,10 @@ func (m *Model) freshness() string {
 		if name == "." || name == "" {
 			name = "snapshot"
 		}
-		return "saved " + name + " from " + m.opts.Snapshot.Time.Local().Format("2006-01-02 15:04") + ", no refresh"
+		return "saved " + sanitize(name) + " from " + m.opts.Snapshot.Time.Local().Format("2006-01-02 15:04") + ", no refresh"
 	}
 	if m.scanErr != nil {
-		return "scan failed: " + m.scanErr.Error()
+		return "scan failed: " + sanitize(m.scanErr.Error())
 	}
 	if m.snap == nil {
 		return "scanning…"

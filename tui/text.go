@@ -5,38 +5,44 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/nscope/nscope/internal/termtext"
 )
 
-// isASCII reports whether s is plain 7-bit text, whose width is its length.
+// isASCII reports whether s is printable 7-bit text, whose width is its
+// length and which needs no escaping.
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 || s[i] < 0x20 {
+		if s[i] >= 0x7f || s[i] < 0x20 {
 			return false
 		}
 	}
 	return true
 }
 
-// width returns the number of terminal cells plain text s takes.
+// width returns the number of terminal cells s takes as fit prints it
+// (escaped).
 func width(s string) int {
 	if isASCII(s) {
 		return len(s)
 	}
-	return ansi.StringWidth(s)
+	return ansi.StringWidth(sanitize(s))
 }
 
 // fit pads or truncates plain text s to exactly w cells, left-aligned
-// (right-aligned when right is set). Truncation ends in "…".
+// (right-aligned when right is set). Truncation ends in "…". Host text
+// in s is escaped first, always: a name that fits can hold an ESC too.
 func fit(s string, w int, right bool) string {
 	if w <= 0 {
 		return ""
 	}
+	s = sanitize(s)
 	sw := width(s)
 	if sw > w {
 		if w == 1 {
 			return "…"
 		}
-		s = ansi.Truncate(sanitize(s), w, "…")
+		s = ansi.Truncate(s, w, "…")
 		sw = width(s)
 	}
 	if sw == w {
@@ -49,18 +55,15 @@ func fit(s string, w int, right bool) string {
 	return s + pad
 }
 
-// sanitize replaces control characters (a command line can hold any
-// byte) so they cannot move the cursor or change colours.
+// sanitize escapes what could control the terminal (a command line can
+// hold any byte): C0 and C1 controls, DEL, bidi overrides and invalid
+// UTF-8 are written visibly ("\e", "\x9b", "\u202e"), the same way the
+// CLI writes them (package termtext).
 func sanitize(s string) string {
 	if isASCII(s) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
+	return termtext.Escape(s)
 }
 
 // padRight pads an already styled string to w cells; it never truncates.

@@ -264,9 +264,9 @@ func (m *Model) expandAll(open bool) {
 	m.rebuildList()
 }
 
-// runAction runs the registered action bound to msg, if any.
+// runAction runs the action bound to msg, if any.
 func (m *Model) runAction(msg tea.KeyPressMsg) tea.Cmd {
-	for _, a := range actions {
+	for _, a := range m.opts.Actions {
 		if !key.Matches(msg, a.Key) {
 			continue
 		}
@@ -283,7 +283,7 @@ func (m *Model) runAction(msg tea.KeyPressMsg) tea.Cmd {
 				return Flash(why, true)
 			}
 		}
-		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor, launched: m.launched})
+		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor, launched: m.launched, host: m.host})
 		if d != nil {
 			cmd = tea.Batch(m.dialogs.Push(d), cmd)
 		}

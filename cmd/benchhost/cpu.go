@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/nscope/nscope/inspect"
 )
 
 // cpuResult is one measured command's CPU use.
@@ -207,10 +205,8 @@ func killStrayChildren(keep map[int]bool, grace time.Duration) {
 			if err != nil {
 				continue
 			}
-			if data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
-				if st, err := inspect.ParseProcStat(data); err == nil && st.PPID == me && st.State != 'Z' {
-					_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-				}
+			if st, err := procStat(pid); err == nil && st.PPID == me && st.State != "Z" {
+				_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 			}
 			unix.Close(fd)
 		}

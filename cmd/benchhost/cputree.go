@@ -1,44 +1,51 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
-
-	"github.com/nscope/nscope/inspect"
+	"github.com/prometheus/procfs"
 )
 
 // procTable is one reading of every process's /proc/PID/stat.
+//
+// The bench host reads /proc with prometheus/procfs, not with the parser
+// of the nscope it measures: a bug there cannot hide in its own figures,
+// and the reads here are a few per measurement, far from any hot path
+// (procfs's fmt.Fscan parser is slower than nscope's; see
+// inspect.BenchmarkProcStatParsers).
 type procTable struct {
-	stats    map[int]inspect.ProcStat
+	stats    map[int]procfs.ProcStat
 	children map[int][]int
 }
 
 // readProcTable reads /proc/PID/stat of every process under procRoot.
 // Processes that exit meanwhile are skipped.
 func readProcTable(procRoot string) (procTable, error) {
-	t := procTable{stats: map[int]inspect.ProcStat{}, children: map[int][]int{}}
-	entries, err := os.ReadDir(procRoot)
+	t := procTable{stats: map[int]procfs.ProcStat{}, children: map[int][]int{}}
+	fs, err := procfs.NewFS(procRoot)
 	if err != nil {
 		return t, err
 	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+	procs, err := fs.AllProcs()
+	if err != nil {
+		return t, err
+	}
+	for _, p := range procs {
+		st, err := p.Stat()
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		st, err := inspect.ParseProcStat(data)
-		if err != nil {
-			continue
-		}
-		t.stats[pid] = st
-		t.children[st.PPID] = append(t.children[st.PPID], pid)
+		t.stats[p.PID] = st
+		t.children[st.PPID] = append(t.children[st.PPID], p.PID)
 	}
 	return t, nil
+}
+
+// procStat reads one process's /proc/PID/stat.
+func procStat(pid int) (procfs.ProcStat, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return procfs.ProcStat{}, err
+	}
+	return p.Stat()
 }
 
 // clockTicks is USER_HZ, the unit of the times in /proc/PID/stat; the
@@ -59,7 +66,7 @@ func (t procTable) treeTicks(root int) (ticks uint64, ok bool) {
 		pid := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		st := t.stats[pid]
-		ticks += st.UTime + st.STime + st.CUTime + st.CSTime
+		ticks += uint64(st.UTime) + uint64(st.STime) + uint64(st.CUTime) + uint64(st.CSTime)
 		stack = append(stack, t.children[pid]...)
 	}
 	return ticks, true
@@ -68,7 +75,7 @@ func (t procTable) treeTicks(root int) (ticks uint64, ok bool) {
 // ownTicks is the CPU time in clock ticks of the process alone.
 func (t procTable) ownTicks(pid int) (ticks uint64, ok bool) {
 	st, ok := t.stats[pid]
-	return st.UTime + st.STime, ok
+	return uint64(st.UTime) + uint64(st.STime), ok
 }
 
 // cpuPercent is the CPU use in percent of one core of a tick delta over

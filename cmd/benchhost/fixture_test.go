@@ -33,9 +33,11 @@ func fixtureProc(t *testing.T, stats map[string]string, ns map[string]map[string
 	return root
 }
 
-// statLine is a /proc/PID/stat line with the given parent and times.
+// statLine is a /proc/PID/stat line with the given parent and times,
+// with all 52 fields of a 6.x kernel (procfs reads every one).
 func statLine(pid, comm, ppid string, utime, stime, cutime, cstime string) string {
-	return pid + " (" + comm + ") S " + ppid + " 1 1 0 -1 0 0 0 0 0 " + utime + " " + stime + " " + cutime + " " + cstime + " 20 0 1 0 5 0 0\n"
+	return pid + " (" + comm + ") S " + ppid + " 1 1 0 -1 0 0 0 0 0 " + utime + " " + stime + " " + cutime + " " + cstime +
+		" 20 0 1 0 5 0 0 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 }
 
 func TestProcTableTicks(t *testing.T) {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/nscope/nscope/inspect"
 )
 
 // killMembers sends SIGKILL to every live process in the cgroup
@@ -78,12 +76,8 @@ func inBenchCgroup(pid int, base string) bool {
 
 // isZombie reports whether the process has exited and waits to be reaped.
 func isZombie(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	st, err := inspect.ParseProcStat(data)
-	return err != nil || st.State == 'Z' || st.State == 'X'
+	st, err := procStat(pid)
+	return err != nil || st.State == "Z" || st.State == "X"
 }
 
 // reapChildren collects every exited child without blocking, including

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // childEnv makes the test binary run "benchhost up" (TestLiveDown).
@@ -30,9 +31,7 @@ func TestMain(m *testing.M) {
 // needLiveHost skips unless the test can build a bench host here.
 func needLiveHost(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates namespaces and v1 cgroups")
-	}
+	testutil.RequireRoot(t, "creates namespaces and v1 cgroups")
 	if _, err := findHierarchies(); err != nil {
 		t.Skipf("needs cgroup v1 hierarchies: %v", err)
 	}
@@ -42,14 +41,7 @@ func needLiveHost(t *testing.T) {
 }
 
 // alive reports whether pid exists and has not exited.
-func alive(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	st, err := inspect.ParseProcStat(data)
-	return err == nil && st.State != 'Z' && st.State != 'X'
-}
+func alive(pid int) bool { return !isZombie(pid) }
 
 // nsLink reads /proc/PID/ns/TYPE.
 func nsLink(t *testing.T, pid, typ string) string {

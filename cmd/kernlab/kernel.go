@@ -14,9 +14,6 @@ import (
 	"strings"
 )
 
-// kernelMeta is the metapackage whose dependency is the lab's kernel.
-const kernelMeta = "linux-image-amd64"
-
 // kernelFeature is a kernel config option the lab needs. Module, if set,
 // is the module that provides it when the option is =m.
 type kernelFeature struct {
@@ -54,13 +51,14 @@ type kernel struct {
 // kernelCacheInfo is the file that marks a complete cache entry.
 const kernelCacheInfo = "kernel.json"
 
-// fetchKernel returns the lab kernel, from the cache when the package
-// version apt offers is already there; otherwise it downloads the .deb and
-// extracts vmlinuz, the config and the needed modules.
-func fetchKernel(ctx context.Context, cacheDir string, logf func(string, ...any)) (*kernel, error) {
+// fetchKernel returns the kernel the metapackage meta depends on, which
+// must be of the given series ("6.12"): from the cache when the package
+// version apt offers is already there; otherwise it downloads the .deb
+// and extracts vmlinuz, the config and the needed modules.
+func fetchKernel(ctx context.Context, cacheDir, meta, series string, logf func(string, ...any)) (*kernel, error) {
 	var pkg debPackage
 	err := aptUpdated(ctx, logf, func() error {
-		name, err := resolveDepends(ctx, kernelMeta, "linux-image-")
+		name, err := resolveDepends(ctx, meta, "linux-image-")
 		if err != nil {
 			return err
 		}
@@ -68,16 +66,28 @@ func fetchKernel(ctx context.Context, cacheDir string, logf func(string, ...any)
 		return err
 	})
 	if err != nil {
-		if k, cerr := newestCachedKernel(cacheDir); cerr == nil {
+		if k, cerr := newestCachedKernel(cacheDir, series); cerr == nil {
 			logf("cannot ask apt (%v); using the cached %s", err, k.Package)
 			return k, nil
 		}
-		return nil, fmt.Errorf("find the kernel package: %w", err)
+		return nil, fmt.Errorf("find the kernel package (%s): %w", meta, err)
 	}
 	dir := filepath.Join(cacheDir, "kernel-"+pkg.String())
-	if k, err := readKernelCache(dir); err == nil {
-		return k, nil
+	k, err := readKernelCache(dir)
+	if err != nil {
+		if k, err = downloadKernel(ctx, cacheDir, dir, pkg, logf); err != nil {
+			return nil, err
+		}
 	}
+	if !seriesMatches(k.Release, series) {
+		return nil, fmt.Errorf("%s depends on %s, kernel %s, which is not the %s series this configuration promises (is this host's apt not Debian 12?)",
+			meta, pkg, k.Release, series)
+	}
+	return k, nil
+}
+
+// downloadKernel fetches pkg and fills the cache entry dir.
+func downloadKernel(ctx context.Context, cacheDir, dir string, pkg debPackage, logf func(string, ...any)) (*kernel, error) {
 	logf("fetching %s (once; cached in %s)", pkg, dir)
 	tmp, err := os.MkdirTemp(cacheDir, ".kernel-")
 	if err != nil {
@@ -176,14 +186,14 @@ func extractModules(ctx context.Context, deb, dir string, want []string) ([]stri
 			wanted = append(wanted, mod)
 		}
 		err := walkDeb(ctx, deb, func(name string, hdr *tar.Header, r io.Reader) error {
-			if !strings.HasSuffix(name, ".ko") || !strings.HasPrefix(name, "lib/modules/") {
+			if !isModuleFile(name) || !strings.HasPrefix(name, "lib/modules/") {
 				return nil
 			}
 			mod := moduleName(name)
 			if _, done := deps[mod]; done || !need[mod] {
 				return nil
 			}
-			data, err := io.ReadAll(r)
+			data, err := readModule(ctx, name, r)
 			if err != nil {
 				return err
 			}
@@ -299,15 +309,17 @@ func readKernelCache(dir string) (*kernel, error) {
 	return k, nil
 }
 
-// newestCachedKernel returns any complete cached kernel, for offline use.
-func newestCachedKernel(cacheDir string) (*kernel, error) {
+// newestCachedKernel returns a complete cached kernel of the series, for
+// offline use.
+func newestCachedKernel(cacheDir, series string) (*kernel, error) {
 	ents, err := os.ReadDir(cacheDir)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(ents) - 1; i >= 0; i-- {
 		if ents[i].IsDir() && strings.HasPrefix(ents[i].Name(), "kernel-") {
-			if k, err := readKernelCache(filepath.Join(cacheDir, ents[i].Name())); err == nil {
+			k, err := readKernelCache(filepath.Join(cacheDir, ents[i].Name()))
+			if err == nil && seriesMatches(k.Release, series) {
 				return k, nil
 			}
 		}

@@ -58,9 +58,13 @@ func parseModinfoSection(data []byte) moduleInfo {
 }
 
 // moduleName returns the module name of a .ko path: the base name without
-// .ko, with dashes as underscores (the kernel's spelling).
+// .ko (and without a compression suffix), with dashes as underscores (the
+// kernel's spelling).
 func moduleName(path string) string {
 	base := path[strings.LastIndexByte(path, '/')+1:]
+	for _, c := range moduleCompressions {
+		base = strings.TrimSuffix(base, c.suffix)
+	}
 	return strings.ReplaceAll(strings.TrimSuffix(base, ".ko"), "-", "_")
 }
 

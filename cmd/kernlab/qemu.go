@@ -16,19 +16,16 @@ import (
 // qemuBinary is the emulator the lab boots.
 const qemuBinary = "qemu-system-x86_64"
 
-// guestCmdline is the kernel command line: console on the first serial
-// port, quiet so the console stays parseable (loglevel=1 still shows
-// panics), panic=-1 so a panic reboots at once and -no-reboot turns that
-// into QEMU exiting, PSI on, and no v1 hierarchies so every controller is
-// free for cgroup2.
-const guestCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 psi=1 cgroup_no_v1=all mitigations=off rdinit=/init"
-
 // qemuRun describes one boot.
 type qemuRun struct {
 	Kernel  string
 	Initrd  string
 	Disk    string
-	Timeout time.Duration
+	Cmdline string // the kernel command line
+	// OneHostThread runs both virtual CPUs on one host thread
+	// (-accel tcg,thread=single) instead of one thread each.
+	OneHostThread bool
+	Timeout       time.Duration
 	// OnLine is called for every console line, in order.
 	OnLine func(line string)
 }
@@ -47,8 +44,12 @@ func findQEMU() (string, error) {
 
 // qemuArgs returns the emulator's command line for r.
 func qemuArgs(r qemuRun) []string {
+	accel := "tcg"
+	if r.OneHostThread {
+		accel = "tcg,thread=single"
+	}
 	return []string{
-		"-accel", "tcg",
+		"-accel", accel,
 		"-smp", "2",
 		"-m", "512M",
 		"-nographic",
@@ -56,7 +57,7 @@ func qemuArgs(r qemuRun) []string {
 		"-nic", "none",
 		"-kernel", r.Kernel,
 		"-initrd", r.Initrd,
-		"-append", guestCmdline,
+		"-append", r.Cmdline,
 		"-drive", "file=" + r.Disk + ",format=raw,if=virtio",
 	}
 }

@@ -44,9 +44,14 @@ func TestEnableControllersErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// A cgroup directory has both files; the kernel makes them.
+			// (enableControllers writes with mode 0: a file it had to
+			// create only root could write to a second time.)
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "cgroup.controllers"), []byte(tc.avail+"\n"), 0o644); err != nil {
-				t.Fatal(err)
+			for name, content := range map[string]string{"cgroup.controllers": tc.avail + "\n", "cgroup.subtree_control": ""} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err := enableControllers(dir, labControllers)
 			if err == nil || !strings.Contains(err.Error(), tc.errPart) {

@@ -1,13 +1,16 @@
 package main
 
 // These TestLab tests run inside the kernel lab guest (go run ./cmd/kernlab)
-// and pin down the cgroup v2 facts the rest of nscope relies on, by writing
+// and pin down the cgroup facts the rest of nscope relies on, by writing
 // the kernel's files directly: values read back as the kernel normalises
 // them, and bad values fail with the errno that control maps to a message.
+// needLab's tests apply to the v2 configurations (6.1-v2, 6.12-v2); the
+// TestLabLegacy ones in legacy_lab_test.go to the legacy one.
 
 import (
 	"errors"
 	"fmt"
+	"github.com/nscope/nscope/internal/testutil"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,6 +22,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 )
 
 // helperEnv makes the test binary act as a helper process instead of
@@ -47,16 +52,11 @@ func TestMain(m *testing.M) {
 	}
 }
 
-// needLab skips unless running in the kernel lab guest, and fails if the
+// needLab skips unless running in a cgroup v2 lab guest, and fails if the
 // guest is not what the lab promises.
 func needLab(t *testing.T) {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: writes cgroup files")
-	}
+	labproto.Need(t, labproto.CgroupV2)
 	var st unix.Statfs_t
 	if err := unix.Statfs(cgroupRoot, &st); err != nil || st.Type != unix.CGROUP2_SUPER_MAGIC {
 		t.Fatalf("%s is not cgroup2 in the lab guest (statfs: %v)", cgroupRoot, err)
@@ -333,7 +333,7 @@ func TestLabFreezeAndKill(t *testing.T) {
 	}
 	events := filepath.Join(cg, "cgroup.events")
 	writeFile(t, filepath.Join(cg, "cgroup.freeze"), "1")
-	waitFor(t, "frozen 1 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "1" })
+	testutil.WaitFor(t, "frozen 1 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "1" })
 	if st := procState(t, cmd.Process.Pid); st != "S" && st != "D" {
 		// A frozen task sleeps in the freezer.
 		t.Errorf("frozen busy loop is in state %s, want S or D", st)
@@ -344,23 +344,12 @@ func TestLabFreezeAndKill(t *testing.T) {
 		t.Errorf("frozen cgroup used CPU: usage_usec %d -> %d", u0, u1)
 	}
 	writeFile(t, filepath.Join(cg, "cgroup.freeze"), "0")
-	waitFor(t, "frozen 0 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "0" })
+	testutil.WaitFor(t, "frozen 0 in cgroup.events", func() bool { return keyValue(t, events, "frozen") == "0" })
 
 	writeFile(t, filepath.Join(cg, "cgroup.kill"), "1")
-	waitFor(t, "populated 0 in cgroup.events", func() bool { return keyValue(t, events, "populated") == "0" })
+	testutil.WaitFor(t, "populated 0 in cgroup.events", func() bool { return keyValue(t, events, "populated") == "0" })
 	if got := readFile(t, filepath.Join(cg, "cgroup.procs")); got != "" {
 		t.Errorf("cgroup.procs after cgroup.kill = %q, want empty", got)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 5s waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -1,7 +1,9 @@
 // Command labinit is the /init of the kernel lab's QEMU guest. It mounts
-// proc, sysfs, devtmpfs and cgroup2, loads the kernel modules the host
-// packed, enables the cpu, memory, pids and io controllers, runs every test
-// binary listed in the manifest with NSCOPE_KERNLAB=1, prints marker lines
+// proc, sysfs and devtmpfs, loads the kernel modules the host packed,
+// mounts cgroups as the manifest's configuration says (cgroup2 with the
+// cpu, memory, pids and io controllers enabled, or legacy v1 hierarchies
+// only), runs every test binary listed in the manifest with
+// NSCOPE_KERNLAB=1 and the configuration's name, prints marker lines
 // (see cmd/kernlab/labproto) around each one on the serial console, and
 // powers the machine off. cmd/kernlab builds it and reads the console.
 package main
@@ -67,7 +69,19 @@ func run(con *console) int {
 	if man.Disk != "" {
 		step("disk", waitForDisk(man.Disk))
 	}
-	if !step("controllers", enableControllers(cgroupRoot, labControllers)) {
+	switch man.Cgroup {
+	case labproto.CgroupV2:
+		if !step("cgroup2", mountCgroupV2()) || !step("controllers", enableControllers(cgroupRoot, labControllers)) {
+			return failures
+		}
+	case labproto.CgroupLegacy:
+		ctrls, err := mountCgroupV1()
+		if !step("cgroup-v1", err) {
+			return failures
+		}
+		con.printf("labinit: legacy cgroup v1: %s and name=%s, each on its own; no cgroup2\n", strings.Join(ctrls, ", "), systemdHierarchy)
+	default:
+		step("cgroups", fmt.Errorf("manifest cgroup setup %q: want %q or %q", man.Cgroup, labproto.CgroupV2, labproto.CgroupLegacy))
 		return failures
 	}
 	for _, tb := range man.Tests {
@@ -76,7 +90,11 @@ func run(con *console) int {
 		}
 	}
 	if man.Fixture {
-		step("fixture", saveFixture(con, man))
+		if man.Cgroup != labproto.CgroupV2 {
+			step("fixture", fmt.Errorf("the fixture is a cgroup v2 host; this guest is %s", man.Cgroup))
+		} else {
+			step("fixture", saveFixture(con, man))
+		}
 	}
 	return failures
 }

@@ -37,7 +37,9 @@ func runTestBinary(con *console, man labproto.Manifest, tb labproto.TestBinary) 
 // testEnv is the environment of every test binary.
 func testEnv(man labproto.Manifest) []string {
 	env := []string{
-		"NSCOPE_KERNLAB=1",
+		labproto.EnvLab + "=1",
+		labproto.EnvConfig + "=" + man.Config,
+		labproto.EnvCgroup + "=" + string(man.Cgroup),
 		"NSCOPE_BIN=/bin/nscope",
 		"PATH=/bin:/sbin:/usr/bin:/usr/sbin",
 		"HOME=/root",
@@ -106,6 +108,8 @@ func runAndReap(con *console, man labproto.Manifest, tb labproto.TestBinary) (in
 	killer.Stop()
 
 	// Orphans that still hold the pipe would keep the copy open forever.
+	// Frozen ones die only once thawed (v1).
+	thawAll()
 	leftover := killAllButInit()
 	select {
 	case <-copied:

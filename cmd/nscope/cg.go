@@ -13,8 +13,6 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-func init() { register(newCGCmd) }
-
 type cgOptions struct {
 	tree      bool
 	json      bool

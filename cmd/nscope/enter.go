@@ -16,8 +16,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-func init() { register(newEnterCmd) }
-
 // Exit codes of enter and run when nscope itself failed, as docker and
 // shells use them: 125 setup failed, 126 not executable, 127 not found.
 const (
@@ -95,9 +93,9 @@ func enterRequest(cmd *cobra.Command, args []string, nsList string, all, hostToo
 	if dash > 1 {
 		return req, usagef("unexpected argument %q before --: nscope enter takes one PID", args[1])
 	}
-	pid, err := strconv.Atoi(args[0])
-	if err != nil || pid <= 0 {
-		return req, usagef("PID %q: want a process ID, a positive number", args[0])
+	pid, err := parsePID(args[0])
+	if err != nil {
+		return req, usagef("%v", err)
 	}
 	req.PID = pid
 	req.StartTicks = startTicks
@@ -126,10 +124,34 @@ func enterRequest(cmd *cobra.Command, args []string, nsList string, all, hostToo
 	return req, nil
 }
 
+// parsePID accepts a process ID written as /proc names it: decimal
+// digits without a sign or a leading zero ("+5", "05", "0x1f" and " 5"
+// are refused, not read as some other process).
+func parsePID(s string) (int, error) {
+	bad := fmt.Errorf("PID %q: want a process ID as ps shows it, a positive decimal number without sign or leading zeros", s)
+	if s == "" || len(s) > 10 || s[0] == '0' {
+		return 0, bad
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, bad
+		}
+	}
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 || pid > 1<<22 {
+		return 0, bad
+	}
+	return pid, nil
+}
+
 // enterExit maps the result of an enter (or run) to nscope's exit status.
 func enterExit(err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, control.ErrBadRequest) {
+		// Bad input, as a kernel thread for a target: exit 2.
+		return usagef("%v", err)
 	}
 	var exit *control.ExitError
 	if errors.As(err, &exit) {

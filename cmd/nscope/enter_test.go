@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 func TestEnterCLIRefusesBadInput(t *testing.T) {
@@ -32,6 +34,12 @@ func TestEnterCLIRefusesBadInput(t *testing.T) {
 		{name: "ns and all", args: []string{"enter", self, "--ns", "net", "--all"}, wantCode: 2, wantErr: "--ns and --all"},
 		{name: "host tools with only mnt", args: []string{"enter", self, "--ns", "mnt", "--host-tools"}, wantCode: 2, wantErr: "joins nothing"},
 		{name: "read-only", args: []string{"--read-only", "enter", self, "--", "true"}, wantCode: 1, wantErr: "--read-only"},
+		{name: "plus sign", args: []string{"enter", "+" + self, "--", "true"}, wantCode: 2, wantErr: `PID "+` + self + `"`},
+		{name: "leading zero", args: []string{"enter", "0" + self, "--", "true"}, wantCode: 2, wantErr: "without sign or leading zeros"},
+		{name: "hex", args: []string{"enter", "0x1f", "--", "true"}, wantCode: 2, wantErr: `PID "0x1f"`},
+		{name: "space", args: []string{"enter", " " + self, "--", "true"}, wantCode: 2, wantErr: "positive decimal number"},
+		{name: "beyond pid_max", args: []string{"enter", "99999999999", "--", "true"}, wantCode: 2, wantErr: "positive decimal number"},
+		{name: "kernel thread", args: []string{"enter", kernelThread(t), "--", "true"}, wantCode: 2, wantErr: "is a kernel thread"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,37 +51,33 @@ func TestEnterCLIRefusesBadInput(t *testing.T) {
 	}
 }
 
+// kernelThread returns the PID of a kernel thread (kthreadd is PID 2 on
+// most hosts).
+func kernelThread(t *testing.T) string {
+	t.Helper()
+	for pid := 2; pid < 200; pid++ {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(fields) > 6 {
+			var flags uint64
+			fmt.Sscan(fields[6], &flags)
+			if flags&0x00200000 != 0 {
+				return fmt.Sprint(pid)
+			}
+		}
+	}
+	t.Skip("no kernel thread among PIDs 2-199")
+	return ""
+}
+
 // startUnshare runs "unshare ARGS... sleep 1000" and returns the PID of
 // the sleep; all is killed when the test ends.
 func startUnshare(t *testing.T, args ...string) int {
 	t.Helper()
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
-	}
-	cmd := exec.Command("unshare", append(args, "--kill-child", "sleep", "1000")...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	// Follow first children down (unshare may be nested) to the sleep.
-	cur := cmd.Process.Pid
-	for i := 0; i < 500; i++ {
-		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cur)); strings.TrimSpace(string(comm)) == "sleep" {
-			return cur
-		}
-		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cur, cur))
-		if f := strings.Fields(string(kids)); len(f) > 0 {
-			fmt.Sscan(f[0], &cur)
-			continue
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("unshare started no sleep")
-	return 0
+	return testutil.StartUnshare(t, append(args, "--kill-child")...)
 }
 
 func nsLinksOf(t *testing.T, pid int) string {
@@ -171,5 +175,64 @@ func TestEnterCLIUserNamespaceNestedPID(t *testing.T) {
 	status.Write(data)
 	if !strings.Contains(status.String(), "NSpid:") || len(strings.Fields(strings.SplitN(strings.SplitN(status.String(), "NSpid:", 2)[1], "\n", 2)[0])) != 3 {
 		t.Errorf("target is not in a pid namespace nested twice:\n%s", status.String())
+	}
+}
+
+// TestEnterCLINonRootOwnUserNamespace: a normal user may enter a process
+// in a user namespace that user owns (their own "unshare -U -r" shell):
+// the kernel grants them every capability there. The README says so.
+func TestEnterCLINonRootOwnUserNamespace(t *testing.T) {
+	needRootCLI(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare (util-linux)")
+	}
+	const nobody = 65534
+	// A copy of the binary the other user can run.
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		_ = os.Chmod(d, 0o755)
+	}
+	bin := filepath.Join(dir, "nscope")
+	data, err := os.ReadFile(nscopeBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	asNobody := &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	target := exec.Command("unshare", "--user", "--map-root-user", "sleep", "1000")
+	target.SysProcAttr = asNobody
+	target.Dir = "/"
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-target.Process.Pid, syscall.SIGKILL)
+		_ = target.Wait()
+	})
+	// unshare execs sleep in the new user namespace (no fork without
+	// --fork): wait until its user namespace differs from ours.
+	ours, _ := os.Readlink("/proc/self/ns/user")
+	pid := target.Process.Pid
+	for i := 0; ; i++ {
+		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if theirs != "" && theirs != ours && strings.TrimSpace(string(comm)) == "sleep" {
+			break
+		}
+		if i > 500 {
+			t.Skipf("unshare -U -r as uid %d did not start (unprivileged user namespaces disabled?)", nobody)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	enter := exec.Command(bin, "enter", fmt.Sprint(pid), "--", "/bin/sh", "-c", "id -u; readlink /proc/self/ns/user")
+	enter.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	enter.Dir = "/"
+	enter.Env = []string{"PATH=/usr/bin:/bin", "NSCOPE_STATE_DIR=/nonexistent"}
+	out, err := enter.CombinedOutput()
+	want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil || string(out) != "0\n"+want+"\n" {
+		t.Errorf("enter as uid %d of its own unshare -U -r: %v\n%s\nwant root inside %s", nobody, err, out, want)
 	}
 }

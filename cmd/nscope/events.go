@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -21,10 +19,9 @@ import (
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/events"
+	"github.com/nscope/nscope/internal/termtext"
 	"github.com/nscope/nscope/procview"
 )
-
-func init() { register(newEventsCmd) }
 
 // eventKinds lists the kinds --kind accepts, in help order.
 var eventKinds = []events.Kind{
@@ -128,7 +125,8 @@ func runEvents(cmd *cobra.Command, f events.Filter, asJSON bool) error {
 	printSources(stderr, stream.Sources())
 
 	out := cmd.OutOrStdout()
-	enc := json.NewEncoder(out)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
 	for {
 		select {
@@ -141,9 +139,12 @@ func runEvents(cmd *cobra.Command, f events.Filter, asJSON bool) error {
 			var err error
 			switch {
 			case asJSON:
-				err = enc.Encode(&ev)
+				line.Reset()
+				if err = enc.Encode(&ev); err == nil {
+					_, err = out.Write(termtext.EscapeJSON(line.Bytes()))
+				}
 			case ev.Kind == events.Warning:
-				fmt.Fprintln(stderr, "nscope: warning:", termSafe(ev.Detail))
+				fmt.Fprintln(stderr, "nscope: warning:", termtext.Escape(ev.Detail))
 			default:
 				_, err = io.WriteString(out, formatEvent(&ev)+"\n")
 			}
@@ -297,38 +298,13 @@ func signalName(sig int) string {
 	return fmt.Sprint(sig)
 }
 
-// termValue returns a host string as a key=value value a terminal shows
-// as text: bare when it is printable and has no space, quote, backslash
-// or '=', else Go-quoted, which escapes C0 and C1 controls, DEL, invalid
-// UTF-8 and format characters such as bidi overrides ("\u202e").
-// (cmd/nscope has no shared escaping helper yet: when one lands, this
-// should use it.)
+// termValue returns a host string as a key=value value: escaped for the
+// terminal (termtext.Escape), and quoted when it is empty or holds a
+// space, a quote or '=', so that the pairs stay apart.
 func termValue(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || r == ' ' || r == '"' || r == '\\' || r == '=' || !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
+	v := termtext.Escape(s)
+	if v != "" && !strings.ContainsAny(v, " \"=") {
+		return v
 	}
-	if s == "" {
-		return `""`
-	}
-	return s
-}
-
-// termSafe escapes a host string inside a message: like termValue but
-// without quotes, spaces kept.
-func termSafe(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r == ' ' || (unicode.IsPrint(r) && r != '\\'):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-	}
-	return b.String()
+	return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/events"
+	"github.com/nscope/nscope/internal/termtext"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // The events CLI test re-executes its own binary as helper processes,
@@ -94,18 +95,16 @@ func TestFormatEventEscapes(t *testing.T) {
 		Detail:   "plain text",
 	}
 	line := formatEvent(&ev)
-	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\xff", "\n", "\u009b"} {
-		if strings.Contains(line, bad) {
-			t.Errorf("line %q holds %q raw", line, bad)
-		}
+	if i := termtext.Find(line); i >= 0 {
+		t.Errorf("line %q holds something unsafe at byte %d", line, i)
 	}
-	for _, want := range []string{`comm="\x1b]0;pwned\a"`, `filename="/tmp/\u202etxt.exe"`, `"a b"`, `"\xff\xfe"`, `"\x9b31m"`, `"\u009b31m"`, `cgroup="/docker/x\ny"`, "pid=42", `detail="plain text"`} {
+	for _, want := range []string{`comm=\e]0;pwned\a`, `filename=/tmp/\u202etxt.exe`, `"a b"`, `\xff\xfe`, `\x9b31m`, `\u009b31m`, `cgroup=/docker/x\ny`, "pid=42", `detail="plain text"`} {
 		if !strings.Contains(line, want) {
 			t.Errorf("line %q lacks %s", line, want)
 		}
 	}
-	if got := termSafe("ok \x1b[2J\u202e\xff"); got != `ok \x1b[2J\u202e\xff` {
-		t.Errorf("termSafe = %q", got)
+	if got := termValue(`say "hi"`); got != `"say \"hi\""` {
+		t.Errorf("termValue quotes %q", got)
 	}
 }
 
@@ -226,7 +225,7 @@ func lastKind(k events.Kind) func([]events.Event) bool {
 }
 
 // cliTestCgroup makes a uniquely named cgroup beneath our own in the
-// hierarchy of a v1 controller, and removes it when the test ends.
+// hierarchy of a v1 controller, removed when the test ends.
 func cliTestCgroup(t *testing.T, controller string) (dir, rel string) {
 	t.Helper()
 	layout, err := inspect.DetectCgroupLayout("/proc", "/sys")
@@ -237,31 +236,9 @@ func cliTestCgroup(t *testing.T, controller string) (dir, rel string) {
 	if h == nil || h.Version != 1 {
 		t.Skipf("needs the v1 %s controller (this host is %s)", controller, layout.Mode)
 	}
-	self, _ := os.ReadFile("/proc/self/cgroup")
-	own := "/"
-	for _, pc := range inspect.ParseProcCgroup(self) {
-		if pc.Hierarchy == h.ID {
-			own = pc.Path
-		}
-	}
-	rel = filepath.Join(own, fmt.Sprintf("nscope-evcli-%d-%08x", os.Getpid(), rand.Uint32()))
+	rel = filepath.Join(testutil.OwnCgroups(t)[h.ID], testutil.UniqueName("nscope-evcli"))
 	dir = filepath.Join(h.Mount, rel)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
-		deadline := time.Now().Add(10 * time.Second)
-		for unix.Rmdir(dir) == unix.EBUSY && time.Now().Before(deadline) {
-			data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-			for _, f := range strings.Fields(string(data)) {
-				var pid int
-				fmt.Sscan(f, &pid)
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
+	testutil.MakeCgroup(t, dir)
 	return dir, rel
 }
 
@@ -278,15 +255,7 @@ func cliHelper(t *testing.T, mode string) (*exec.Cmd, io.WriteCloser) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		gate.Close()
-		cmd.Wait()
-	})
+	testutil.StartGroup(t, cmd)
 	return cmd, gate
 }
 
@@ -296,7 +265,7 @@ func cliHelper(t *testing.T, mode string) (*exec.Cmd, io.WriteCloser) {
 // freeze and thaw with "nscope freeze"/"thaw". Each shows in the stream
 // with its content and in order; the limit changes come from the journal.
 func TestEventsCLILive(t *testing.T) {
-	needRootCLI(t)
+	testutil.RequireRoot(t, "loads BPF programs, creates cgroups and a named netns")
 	state := t.TempDir()
 	all := startEvents(t, state)
 
@@ -317,10 +286,8 @@ func TestEventsCLILive(t *testing.T) {
 	})
 
 	t.Run("netns", func(t *testing.T) {
-		if _, err := exec.LookPath("ip"); err != nil {
-			t.Skip("needs ip (iproute2)")
-		}
-		name := fmt.Sprintf("nsev-cli-%d-%04x", os.Getpid(), rand.IntN(1<<16))
+		testutil.RequireTools(t, "ip")
+		name := testutil.UniqueName("nsev-cli")
 		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 			t.Fatalf("ip netns add: %v\n%s", err, out)
 		}

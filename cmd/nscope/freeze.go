@@ -3,19 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"os/signal"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/control"
 )
-
-func init() {
-	register(func() *cobra.Command { return newFreezeCmd(true) })
-	register(func() *cobra.Command { return newFreezeCmd(false) })
-	register(newKillCmd)
-}
 
 func newFreezeCmd(freeze bool) *cobra.Command {
 	var ef editFlags
@@ -74,7 +70,7 @@ thaws again.`
 				}
 			} else if res != nil {
 				for _, wr := range res.Writes {
-					fmt.Fprintf(out, "%s %s: %s %s → %s\n", plan.Action, target, wr.File, wr.Before, wr.After)
+					msgf(out, "%s %s: %s %s → %s\n", plan.Action, target, wr.File, wr.Before, wr.After)
 				}
 			}
 			return editError(applyErr)
@@ -93,13 +89,18 @@ func newKillCmd() *cobra.Command {
 
 cgroup v2 (5.14+) writes 1 to cgroup.kill, which the kernel does
 atomically. cgroup v1 freezes the cgroup (when a freezer hierarchy has it,
-so nothing forks away), sends SIGKILL to each member through a pidfd after
-re-checking it is still a member, thaws, and repeats until it is empty. A
+so nothing forks away), pins each member with a pidfd, re-checks the
+membership once and sends SIGKILL through the pidfds, thaws (also when it
+fails or ^C stops it; a cgroup that was frozen already is thawed too, or
+its processes could not die), and kills what is left until it is empty.
+Processes still there after 5 s make the kill fail, with the reason. A
 CGROUP path applies to every v1 hierarchy where it exists; a directory
 under one mount only to that one. The root cgroup is refused.
 
 Lists the members and asks for confirmation; --yes skips it. Journaled,
-but a kill cannot be undone.`,
+but a kill cannot be undone. The freeze and thaw are journaled as changes
+of their own: if nscope is killed in between, "nscope undo" or "nscope
+thaw" thaws the cgroup again.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ed, err := newEditor()
@@ -126,14 +127,19 @@ but a kill cannot be undone.`,
 				return err
 			}
 			if len(kp.PIDs) == 0 {
-				fmt.Fprintf(out, "kill %s: no processes in it\n", target)
+				msgf(out, "kill %s: no processes in it\n", target)
 				return nil
 			}
 			reasons := append([]string{fmt.Sprintf("this kills %d processes in %s with SIGKILL", len(kp.PIDs), target)}, kp.Confirm...)
 			if err := confirm(cmd, ef, reasons, func(w io.Writer) { printKillPlan(w, kp) }); err != nil {
 				return err
 			}
-			res, killErr := ed.Kill(cmd.Context(), kp)
+			// ^C or a TERM stops the kill between rounds, and the cgroup
+			// is thawed before nscope exits (a SIGKILL leaves a journaled
+			// freeze that "nscope undo" or "nscope thaw" reverts).
+			ctx, stop := signal.NotifyContext(cmd.Context(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+			defer stop()
+			res, killErr := ed.Kill(ctx, kp)
 			if ef.json {
 				if err := writeJSON(out, struct {
 					*control.KillResult
@@ -142,15 +148,14 @@ but a kill cannot be undone.`,
 					return err
 				}
 			} else if res != nil {
-				fmt.Fprintf(out, "kill %s (%s): killed %d processes: %s\n", target, res.Method, len(res.Signalled), intList(res.Signalled))
+				verb := "killed"
+				if killErr != nil {
+					verb = "signalled"
+				}
+				msgf(out, "kill %s (%s): %s %d processes: %s\n", target, res.Method, verb, len(res.Signalled), intList(res.Signalled))
 			}
-			if killErr != nil {
-				return killErr
-			}
-			if len(res.Remaining) > 0 {
-				return fmt.Errorf("still in %s after the kill: %s (in uninterruptible sleep, or being created faster than killed)", target, intList(res.Remaining))
-			}
-			return nil
+			// Survivors are an error (control.ErrSurvivors) that says why.
+			return killErr
 		},
 	}
 	ef.add(cmd, "killing")
@@ -158,13 +163,13 @@ but a kill cannot be undone.`,
 }
 
 func printKillPlan(w io.Writer, kp *control.KillPlan) {
-	fmt.Fprintf(w, "kill %s with %s:\n", kp.Target, kp.Method)
+	msgf(w, "kill %s with %s:\n", kp.Target, kp.Method)
 	for _, d := range kp.Dirs {
-		fmt.Fprintf(w, "  cgroup %s and below\n", d)
+		msgf(w, "  cgroup %s and below\n", d)
 	}
-	fmt.Fprintf(w, "  %d processes: %s\n", len(kp.PIDs), intList(kp.PIDs))
+	msgf(w, "  %d processes: %s\n", len(kp.PIDs), intList(kp.PIDs))
 	for _, c := range kp.Confirm {
-		fmt.Fprintln(w, "  needs confirmation:", c)
+		msgf(w, "  needs confirmation: %s\n", c)
 	}
 }
 

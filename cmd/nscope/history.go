@@ -3,16 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/control"
 )
-
-func init() {
-	register(newHistoryCmd)
-	register(newUndoCmd)
-}
 
 func newHistoryCmd() *cobra.Command {
 	var (
@@ -26,8 +22,11 @@ func newHistoryCmd() *cobra.Command {
 with old -> new (read back from the kernel) and the result.
 
 The journal is ` + "`journal.jsonl`" + ` in $NSCOPE_STATE_DIR, else /var/lib/nscope as
-root, else $XDG_STATE_HOME/nscope. Status "incomplete" means nscope stopped
-between a write and its result; "nscope undo" still restores it.`,
+root, else $XDG_STATE_HOME/nscope. A write whose result is missing (nscope
+stopped between the write and its result) is "unknown", and the writes of
+that change the kernel took are "applied (change incomplete)"; "nscope undo"
+still restores them. A kill's row names its first PIDs and counts the rest
+(--json has them all).`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if last < 0 {
@@ -66,7 +65,7 @@ between a write and its result; "nscope undo" still restores it.`,
 				return writeJSON(out, shown)
 			}
 			if len(shown) == 0 {
-				fmt.Fprintf(out, "no changes in %s\n", ed.Journal().Path())
+				msgf(out, "no changes in %s\n", ed.Journal().Path())
 				return nil
 			}
 			return writeHistory(out, shown)
@@ -85,26 +84,86 @@ func writeHistory(w io.Writer, changes []control.Change) error {
 		if c.UndoneBy != "" && status == "undone" {
 			status = "undone by " + c.UndoneBy
 		}
+		when := c.Time.Local().Format("2006-01-02 15:04:05")
+		action := c.Action
+		if c.ForKill != "" {
+			// A v1 kill's own freeze or thaw.
+			action += " (kill)"
+		}
 		if len(c.Writes) == 0 {
-			t.row(c.Time.Local().Format("2006-01-02 15:04:05"), c.Action, c.Cgroup, "-", "-", status, c.ID)
+			t.row(when, action, c.Cgroup, "-", "-", status, c.ID)
+		}
+		if c.Action == "run" && len(c.Writes) > 0 {
+			// One row per launch, not one per hierarchy.
+			t.row(when, action, c.Cgroup, "cgroup", runSummary(c), runStatus(c), c.ID)
+			continue
 		}
 		for _, wr := range c.Writes {
 			newV := wr.New
 			if wr.ReadBack != "" && wr.File != "io.max" {
 				newV = wr.ReadBack
 			}
-			st := status
-			if wr.State == control.StateFailed {
-				st = "failed: " + wr.Errno
-			}
 			change := describeValue(wr.File, wr.Old) + " → " + describeValue(wr.File, newV)
 			if c.Action == "kill" {
-				change = "killed " + wr.Old + " (" + wr.New + ")"
+				change = killSummary(wr)
 			}
-			t.row(c.Time.Local().Format("2006-01-02 15:04:05"), c.Action, c.Cgroup, wr.File, change, st, c.ID)
+			t.row(when, action, c.Cgroup, wr.File, change, writeStatus(c, wr, status), c.ID)
 		}
 	}
 	return t.flush()
+}
+
+// writeStatus is what one write of a change did. A change nscope stopped
+// in the middle of is "incomplete" as a whole, but its writes are not
+// alike: those the kernel took are applied, only the one without a
+// result is unknown.
+func writeStatus(c control.Change, wr control.ChangeWrite, status string) string {
+	switch {
+	case wr.State == control.StateFailed && c.Action == "kill":
+		return "failed: " + firstNonEmpty(wr.Errno, wr.Result)
+	case wr.State == control.StateFailed:
+		return "failed: " + firstNonEmpty(wr.Errno, "error")
+	case c.UndoneBy != "":
+		return status
+	case wr.State == control.StateUnknown:
+		return "unknown: nscope stopped mid-write (undo restores it)"
+	case status == "incomplete":
+		return "applied (change incomplete)"
+	}
+	return status
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// maxListedPIDs is how many PIDs a kill's history row names; the rest is
+// counted ("history --json" has them all).
+const maxListedPIDs = 10
+
+// killSummary is a kill's row: how many processes it signalled, the first
+// PIDs, and who was left.
+func killSummary(wr control.ChangeWrite) string {
+	pids := strings.Fields(wr.Old)
+	s := fmt.Sprintf("killed %d (%s)", len(pids), wr.New)
+	if len(pids) > 0 {
+		s += ": " + listSome(pids)
+	}
+	if left := strings.Fields(wr.ReadBack); len(left) > 0 {
+		s += fmt.Sprintf("; %d left: %s", len(left), listSome(left))
+	}
+	return s
+}
+
+// listSome joins the first maxListedPIDs items and counts the rest.
+func listSome(items []string) string {
+	if len(items) <= maxListedPIDs {
+		return strings.Join(items, " ")
+	}
+	return fmt.Sprintf("%s … (%d more)", strings.Join(items[:maxListedPIDs], " "), len(items)-maxListedPIDs)
 }
 
 func newUndoCmd() *cobra.Command {
@@ -159,7 +218,7 @@ cannot be undone.`,
 			} else if res != nil {
 				printResult(out, plan, res)
 				if len(res.Writes) == 0 {
-					fmt.Fprintf(out, "every file already holds its old value; change %s is marked undone\n", plan.Undoes)
+					msgf(out, "every file already holds its old value; change %s is marked undone\n", plan.Undoes)
 				}
 			}
 			return editError(undoErr)
@@ -169,4 +228,32 @@ cannot be undone.`,
 	cmd.Flags().BoolVar(&force, "force", false, "undo even if a file was changed by someone else since")
 	_ = cmd.Flags().MarkHidden("yes")
 	return cmd
+}
+
+// runSummary is a launch's row: where it made its cgroup and what
+// became of it.
+func runSummary(c control.Change) string {
+	s := fmt.Sprintf("created in %d hierarchies", len(c.Writes))
+	if c.Writes[0].New == "create, keep" {
+		s += " (--keep)"
+	}
+	if rb := c.Writes[0].ReadBack; rb != "" {
+		s += " → " + rb
+	}
+	return s
+}
+
+// runStatus says whether a launch's cgroups were dealt with.
+func runStatus(c control.Change) string {
+	switch c.Status() {
+	case "incomplete":
+		return "running, or its nscope was killed (the next run removes it)"
+	case "failed", "partly applied":
+		for _, w := range c.Writes {
+			if w.State == control.StateFailed {
+				return "failed: " + firstNonEmpty(w.Errno, w.Result)
+			}
+		}
+	}
+	return "ok"
 }

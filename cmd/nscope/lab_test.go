@@ -2,13 +2,14 @@ package main
 
 // TestLab tests run inside the kernel lab's QEMU guest (go run
 // ./cmd/kernlab) against the real nscope binary the lab built
-// (NSCOPE_BIN), on a pure cgroup v2 host with controllers.
+// (NSCOPE_BIN). labBinary names the configurations each applies to: the
+// ones here the cgroup v2 guests (6.1-v2, 6.12-v2), a pure v2 host with
+// controllers; legacy_lab_test.go has the legacy guest's.
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,15 +21,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
-// labBinary returns the nscope binary to drive, skipping outside the lab.
-func labBinary(t *testing.T) string {
+// labBinary returns the nscope binary to drive, skipping outside a lab
+// guest with one of the cgroup setups.
+func labBinary(t *testing.T, setups ...labproto.CgroupSetup) string {
 	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
+	labproto.Need(t, setups...)
 	bin := os.Getenv("NSCOPE_BIN")
 	if bin == "" {
 		t.Fatal("NSCOPE_BIN is not set: the lab puts the nscope binary at /bin/nscope and names it there")
@@ -36,53 +38,15 @@ func labBinary(t *testing.T) string {
 	return bin
 }
 
-// labCgroup creates a uniquely named cgroup at the v2 root with the given
-// files written, removed with whatever is in it when the test ends. It
-// returns the directory and the cgroup path ("/nscope-test-...").
-func labCgroup(t *testing.T, files ...[2]string) (string, string) {
-	t.Helper()
-	name := fmt.Sprintf("nscope-test-%d-%08x", os.Getpid(), rand.Uint32())
-	dir := filepath.Join("/sys/fs/cgroup", name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("create cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-		var err error
-		for range 100 {
-			if err = unix.Rmdir(dir); err == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("remove %s: %v", dir, err)
-	})
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0); err != nil {
-			t.Fatalf("write %q to %s: %v", f[1], f[0], err)
-		}
-	}
-	return dir, "/" + name
-}
-
 // labStart starts argv in the cgroup at birth, with extra clone flags,
 // and kills it when the test ends.
 func labStart(t *testing.T, dir string, cloneflags uintptr, argv ...string) *exec.Cmd {
 	t.Helper()
-	fd, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd()), Cloneflags: cloneflags}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags}
+	if err := testutil.StartInCgroup(t, dir, cmd); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
 	return cmd
 }
 
@@ -100,8 +64,8 @@ func labRun(t *testing.T, bin string, args ...string) string {
 }
 
 func TestLabCLICgroupJSON(t *testing.T) {
-	bin := labBinary(t)
-	dir, path := labCgroup(t,
+	bin := labBinary(t, labproto.CgroupV2)
+	dir, path := testutil.LabCgroup(t,
 		[2]string{"cpu.max", "20000 100000"},
 		[2]string{"memory.max", "128M"},
 		[2]string{"pids.max", "20"},
@@ -168,23 +132,29 @@ func TestLabCLICgroupJSON(t *testing.T) {
 	}
 }
 
-// nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
-func TestLabCLIEnterJoinsCgroup(t *testing.T) {
-	bin := labBinary(t)
-	dir, path := labCgroup(t)
-	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
-	// Wait until the target has renamed its UTS namespace.
+// waitEnteredHostname waits until nscope enter into pid's UTS namespace
+// shows the hostname the target sets for itself.
+func waitEnteredHostname(t *testing.T, bin string, pid int, want string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out, _ := exec.Command(bin, "enter", fmt.Sprint(target.Process.Pid), "--ns", "uts", "--", "/bin/hostname").Output()
-		if strings.TrimSpace(string(out)) == "lab-target" {
-			break
+		out, _ := exec.Command(bin, "enter", fmt.Sprint(pid), "--ns", "uts", "--", "/bin/hostname").Output()
+		if strings.TrimSpace(string(out)) == want {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("target never showed hostname lab-target through nscope enter (last output %q)", out)
+			t.Fatalf("target never showed hostname %s through nscope enter (last output %q)", want, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// nscope enter joins the target's namespaces and, on cgroup v2, its cgroup.
+func TestLabCLIEnterJoinsCgroup(t *testing.T) {
+	bin := labBinary(t, labproto.CgroupV2)
+	dir, path := testutil.LabCgroup(t)
+	target := labStart(t, dir, unix.CLONE_NEWUTS, "/bin/sh", "-c", "hostname lab-target && exec sleep 60")
+	waitEnteredHostname(t, bin, target.Process.Pid, "lab-target")
 	out := labRun(t, bin, "enter", fmt.Sprint(target.Process.Pid), "--", "/bin/sh", "-c", "hostname; cat /proc/self/cgroup")
 	want := "lab-target\n0::" + path + "\n"
 	if diff := cmp.Diff(want, out); diff != "" {
@@ -196,8 +166,8 @@ func TestLabCLIEnterJoinsCgroup(t *testing.T) {
 // in it (clone3 CLONE_INTO_CGROUP on v2), and removes the cgroup after the
 // command exits.
 func TestLabCLIRunPlacesChildInItsCgroup(t *testing.T) {
-	bin := labBinary(t)
-	parentDir, parent := labCgroup(t)
+	bin := labBinary(t, labproto.CgroupV2)
+	parentDir, parent := testutil.LabCgroup(t)
 	name := "run-child"
 	// Without a new cgroup namespace the command sees its real cgroup path.
 	script := `cg=$(cut -d: -f3 /proc/self/cgroup); echo "$cg"; cd "/sys/fs/cgroup$cg" && cat cpu.max memory.max pids.max`

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/nscope/nscope/internal/termtext"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 bad usage (flags, arguments).
@@ -24,11 +26,11 @@ func main() {
 	var exitErr *exitCodeError
 	if errors.As(err, &exitErr) {
 		if exitErr.msg != "" {
-			fmt.Fprintln(os.Stderr, "nscope:", exitErr.msg)
+			fmt.Fprintln(os.Stderr, "nscope:", termtext.EscapeLines(exitErr.msg))
 		}
 		os.Exit(exitErr.code)
 	}
-	fmt.Fprintln(os.Stderr, "nscope:", err)
+	fmt.Fprintln(os.Stderr, "nscope:", errorText(err))
 	var usage *usageError
 	if errors.As(err, &usage) {
 		fmt.Fprintln(os.Stderr, "Run 'nscope --help' for usage.")

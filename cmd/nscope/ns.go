@@ -9,15 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/termtext"
 	"github.com/nscope/nscope/procview"
 )
-
-func init() { register(newNSCmd) }
 
 type nsOptions struct {
 	types string
 	tree  bool
 	json  bool
+	more  nsMoreOptions
 }
 
 func newNSCmd() *cobra.Command {
@@ -50,14 +50,24 @@ user namespace), PARENT (pid and user namespaces), HOLDERS, COMMAND.`,
 			if o.tree && o.json {
 				return usagef("--tree and --json cannot be combined (the JSON has owner and parent fields)")
 			}
-			snap, err := scan(cmd.Context(), inspect.WithCgroups(false))
+			if err := o.more.check(cmd, o.tree, o.json); err != nil {
+				return err
+			}
+			sc := newScanner(inspect.WithCgroups(false))
+			snap, err := sc.Scan(cmd.Context())
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			switch {
+			case o.json && o.more.content:
+				err = writeNSContentJSON(cmd.Context(), out, sc, snap, types)
 			case o.json:
 				err = writeNSJSON(out, snap, types)
+			case o.tree && o.more.format != "text":
+				err = writeNSDiagram(cmd.Context(), out, sc, snap, types, o.more)
+			case o.tree && o.more.nesting:
+				err = writeNSNestingTree(out, snap, types)
 			case o.tree:
 				err = writeNSTree(out, snap, types)
 			default:
@@ -72,6 +82,7 @@ user namespace), PARENT (pid and user namespaces), HOLDERS, COMMAND.`,
 	cmd.Flags().StringVarP(&o.types, "type", "t", "", "only these types, comma-separated: mnt,pid,net,ipc,uts,user,cgroup,time")
 	cmd.Flags().BoolVar(&o.tree, "tree", false, "draw user-namespace ownership and pid-namespace nesting")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (the snapshot's namespace objects)")
+	addNSMoreFlags(cmd, &o.more)
 	_ = cmd.RegisterFlagCompletionFunc("type", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		var names []string
 		for _, t := range inspect.AllNSTypes {
@@ -187,7 +198,9 @@ func writeNSTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) er
 		if prefix := r.TreePrefix(0); prefix != "" {
 			b.WriteString(prefix + " ")
 		}
-		b.WriteString(nsTreeLabel(snap, n, keep(n.Type)) + "\n")
+		// The label holds process names and mount paths: escaped, and
+		// capped like a table cell.
+		b.WriteString(termtext.Cell(nsTreeLabel(snap, n, keep(n.Type)), maxCellWidth) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -1,27 +1,44 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/termtext"
 )
 
-// writeJSON writes v as indented JSON.
+// writeJSON writes v as indented JSON, with the runes encoding/json
+// leaves raw that could control a terminal (DEL, C1, bidi overrides)
+// written as \u escapes: the same values, safe to print.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.EscapeJSON(buf.Bytes()))
+	return err
 }
 
+// maxCellWidth caps one table cell, so that a 60 kB command line or a
+// forged journal value does not print as one line of 60,000 characters
+// when the output is not a terminal (on a terminal the whole line is cut
+// to its width). --json keeps every byte.
+const maxCellWidth = 1024
+
 // table writes aligned columns; the last column may be cut to the
-// terminal width when standard output is a terminal.
+// terminal width when standard output is a terminal. Every cell is host
+// text until proven otherwise: it is escaped (termtext.Cell) and capped
+// at maxCellWidth cells.
 type table struct {
 	w     io.Writer
 	width int
@@ -34,8 +51,14 @@ func newTable(w io.Writer, header ...string) *table {
 	return t
 }
 
-// row adds one row.
-func (t *table) row(cols ...string) { t.rows = append(t.rows, cols) }
+// row adds one row; its cells are escaped and capped.
+func (t *table) row(cols ...string) {
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = termtext.Cell(c, maxCellWidth)
+	}
+	t.rows = append(t.rows, cells)
+}
 
 // flush prints the table.
 func (t *table) flush() error {
@@ -46,7 +69,7 @@ func (t *table) flush() error {
 	widths := make([]int, n)
 	for _, r := range t.rows {
 		for i := 0; i < n-1 && i < len(r); i++ {
-			widths[i] = max(widths[i], utf8.RuneCountInString(r[i]))
+			widths[i] = max(widths[i], cellWidth(r[i]))
 		}
 	}
 	var b strings.Builder
@@ -55,14 +78,14 @@ func (t *table) flush() error {
 		for i := 0; i < n && i < len(r); i++ {
 			if i < n-1 {
 				b.WriteString(r[i])
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(r[i])+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-cellWidth(r[i])+2))
 				continue
 			}
 			b.WriteString(r[i])
 		}
 		line := strings.TrimRight(b.String(), " ")
 		if t.width > 0 {
-			line = cutRunes(line, t.width)
+			line = cutCells(line, t.width)
 		}
 		if _, err := fmt.Fprintln(t.w, line); err != nil {
 			return err
@@ -71,16 +94,62 @@ func (t *table) flush() error {
 	return nil
 }
 
-// cutRunes shortens s to at most n runes.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// cellWidth is the terminal cells of escaped text.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// cutCells shortens escaped text s to at most n terminal cells.
+func cutCells(s string, n int) string {
+	if cellWidth(s) <= n {
 		return s
 	}
-	r := []rune(s)
 	if n <= 1 {
-		return string(r[:n])
+		return ansi.Truncate(s, n, "")
 	}
-	return string(r[:n-1]) + "…"
+	return ansi.Truncate(s, n, "…")
+}
+
+// msgf prints a message whose arguments may hold host text (cgroup paths,
+// process names, values read from files or the journal): every string,
+// error and Stringer argument is escaped, so it stays on its line and
+// cannot control the terminal, and capped like a table cell. The format
+// itself is nscope's.
+func msgf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, escapeArgs(args)...)
+}
+
+// escapeArgs escapes the text arguments of a message.
+func escapeArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = termtext.Cell(v, maxCellWidth)
+		case error:
+			out[i] = termtext.Cell(v.Error(), maxCellWidth)
+		case fmt.Stringer:
+			out[i] = termtext.Cell(v.String(), maxCellWidth)
+		default:
+			out[i] = a
+		}
+	}
+	return out
+}
+
+// errorText is an error as nscope prints it: each line escaped (host
+// text in a message cannot control the terminal; joined errors keep their
+// lines).
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return termtext.EscapeLines(err.Error())
 }
 
 // terminalWidth returns the width of w when it is a terminal, else 0.
@@ -109,7 +178,7 @@ func commandLine(p *inspect.Process) string {
 // normal user knows the picture is partial.
 func warnUnreadable(w io.Writer, snap *inspect.Snapshot) {
 	for _, u := range snap.Unreadable {
-		fmt.Fprintf(w, "nscope: %d %s not readable (%s, e.g. %s)\n", u.Count, u.Kind, u.Errno, u.Example)
+		msgf(w, "nscope: %d %s not readable (%s, e.g. %s)\n", u.Count, u.Kind, u.Errno, u.Example)
 	}
 	if len(snap.Unreadable) > 0 && !snap.Host.Root {
 		fmt.Fprintln(w, "nscope: run as root to see everything")

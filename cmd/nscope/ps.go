@@ -11,8 +11,6 @@ import (
 	"github.com/nscope/nscope/procview"
 )
 
-func init() { register(newPSCmd) }
-
 func newPSCmd() *cobra.Command {
 	var tree, asJSON bool
 	cmd := &cobra.Command{

@@ -4,19 +4,31 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// subcommands are added to the root command by each command's file, so
-// every command lives in its own file.
-var subcommands []func() *cobra.Command
+// rootAction is what "nscope" without a subcommand does: run, with the
+// flags that flags adds to the root command.
+type rootAction struct {
+	flags func(cmd *cobra.Command)
+	run   func(cmd *cobra.Command) error
+}
 
-// register adds a subcommand constructor; call it from an init function.
-func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
+// subcommands lists nscope's subcommands, each built by its own file's
+// constructor; the help lists them sorted by name.
+func subcommands() []*cobra.Command {
+	return []*cobra.Command{
+		// Read the host.
+		newPSCmd(), newNSCmd(), newCGCmd(), newSnapshotCmd(),
+		// Change cgroups, journaled.
+		newSetCmd(), newFreezeCmd(true), newFreezeCmd(false), newKillCmd(), newHistoryCmd(), newUndoCmd(),
+		// Start processes.
+		newRunCmd(), newEnterCmd(),
+		// Watch the host.
+		newEventsCmd(),
+	}
+}
 
-// rootAction, when set (by the TUI's file), is what "nscope" with no
-// subcommand does; rootFlagSetup adds that action's flags to the root.
-var (
-	rootAction    func(cmd *cobra.Command) error
-	rootFlagSetup func(cmd *cobra.Command)
-)
+// newRootCmd builds nscope's command line: the TUI as the root action and
+// every subcommand.
+func newRootCmd() *cobra.Command { return rootCommand(tuiAction(), subcommands()) }
 
 // globalFlags are the flags every subcommand shares.
 type globalFlags struct {
@@ -27,7 +39,9 @@ type globalFlags struct {
 
 var global globalFlags
 
-func newRootCmd() *cobra.Command {
+// rootCommand builds the root command: action when run without a
+// subcommand (nil shows the help), the shared flags, and subs.
+func rootCommand(action rootAction, subs []*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "nscope",
 		Short: "See and act on a Linux host's namespaces, processes and cgroups",
@@ -45,8 +59,8 @@ still works and reports what it could not read.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if rootAction != nil {
-				return rootAction(cmd)
+			if action.run != nil {
+				return action.run(cmd)
 			}
 			return cmd.Help()
 		},
@@ -56,15 +70,13 @@ still works and reports what it could not read.`,
 	root.PersistentFlags().BoolVar(&global.readOnly, "read-only", false, "never change anything: refuse edits, launches and enters")
 	_ = root.PersistentFlags().MarkHidden("proc")
 	_ = root.PersistentFlags().MarkHidden("sys")
-	if rootFlagSetup != nil {
-		rootFlagSetup(root)
+	if action.flags != nil {
+		action.flags(root)
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
-	for _, f := range subcommands {
-		root.AddCommand(f())
-	}
+	root.AddCommand(subs...)
 	return root
 }
 

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,12 +13,11 @@ import (
 	"github.com/nscope/nscope/inspect"
 )
 
-func init() { register(newRunCmd) }
-
 func newRunCmd() *cobra.Command {
 	var (
 		req    control.LaunchRequest
 		nsList string
+		yes    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run [--ns LIST | --all] [--hostname H] [--cpu N] [--memory M] [--pids N] [--cgroup-parent P] [--name N] [--map-root] [--keep] -- CMD [ARGS...]",
@@ -41,7 +42,12 @@ under --cgroup-parent: an absolute path inside each hierarchy (default
 beneath nscope's own cgroup. On cgroup v2 CMD's init is born in it
 (clone3 CLONE_INTO_CGROUP); on v1 it waits until its PID is in every
 hierarchy. So the limits hold from CMD's first instruction. The cgroup is
-removed when CMD exits, unless --keep.
+removed when CMD exits, unless --keep. The cgroups are journaled (see
+"nscope history"): if nscope is killed before it removes them, the next
+run removes them once they hold no process. A parent that is not nscope's own
+asks first, as "nscope set" does (--yes skips it; without a terminal it is
+required): the root, a relative parent (inside whatever started nscope), a
+systemd unit's or a container's cgroup, one that already holds processes.
 
 On a terminal CMD is the foreground job: an interactive shell works, ^C and
 ^Z reach CMD; without one (scripts, pipes) signals sent to nscope are
@@ -66,7 +72,7 @@ passed on.`,
 			if global.readOnly {
 				return fmt.Errorf("refusing to run %s: %w: --read-only is set, and run creates namespaces and cgroups", args[0], control.ErrReadOnly)
 			}
-			return runLaunch(req)
+			return runLaunch(cmd, req, yes)
 		},
 	}
 	f := cmd.Flags()
@@ -82,22 +88,55 @@ passed on.`,
 	f.StringVar(&req.Name, "name", "", "name of the new cgroup (default nscope-run-PID)")
 	f.BoolVar(&req.MapRoot, "map-root", false, "create a user namespace in which root is you")
 	f.BoolVar(&req.Keep, "keep", false, "keep the cgroup after CMD exits")
+	f.BoolVarP(&yes, "yes", "y", false, "do not ask before creating the cgroup under a parent that is not nscope's own; needed when stdin is not a terminal")
 	return cmd
 }
 
-// runLaunch launches req on this host and waits for it.
-func runLaunch(req control.LaunchRequest) error {
+// runLaunch launches req on this host and waits for it. A cgroup parent
+// that is not nscope's own needs confirmation first (see
+// parentConfirmations).
+func runLaunch(cmd *cobra.Command, req control.LaunchRequest, yes bool) error {
 	l := control.NewLauncher(control.WithLaunchProcRoot(global.procRoot), control.WithLaunchSysRoot(global.sysRoot))
-	lc, err := l.Launch(req)
+	plan, err := l.Plan(req)
 	if errors.Is(err, control.ErrInvalidValue) {
 		return usagef("%v", err)
 	}
 	if err != nil {
 		return enterExit(err)
 	}
-	err = lc.Run()
+	if err := confirm(cmd, editFlags{yes: yes}, parentConfirmations(plan, req.CgroupParent), func(w io.Writer) { printLaunchCgroups(w, plan) }); err != nil {
+		return err
+	}
+	if c := plan.Limits.CPU; c != nil {
+		q, p := c.QuotaUS, c.PeriodUS
+		if c.Cores > 0 {
+			p = max(p, control.DefaultPeriodUS)
+			q = int64(c.Cores * float64(p))
+		}
+		if w := control.CPUAboveHost(q, p, control.HostCPUs()); w != "" {
+			msgf(cmd.ErrOrStderr(), "nscope: warning: %s\n", w)
+		}
+	}
+	lc, err := l.Command(plan)
+	if err != nil {
+		return enterExit(err)
+	}
+	if err := lc.Start(); err != nil {
+		return enterExit(err)
+	}
+	errOut := cmd.ErrOrStderr()
+	if len(lc.Swept) > 0 {
+		msgf(errOut, "nscope: removed %d cgroups left behind by nscope runs that were killed: %s\n", len(lc.Swept), strings.Join(lc.Swept, ", "))
+	}
+	if lc.SweepErr != nil {
+		msgf(errOut, "nscope: warning: cgroups left behind by killed runs: %s\n", lc.SweepErr)
+	}
+	if lc.RecordErr != nil {
+		msgf(errOut, "nscope: warning: the new cgroup is not journaled (%s): if nscope is killed, it stays behind\n", lc.RecordErr)
+	}
+	err = lc.Wait()
 	if cerr := lc.CleanupErr(); cerr != nil {
-		fmt.Fprintln(os.Stderr, "nscope: warning:", cerr)
+		fmt.Fprintln(os.Stderr, "nscope: warning:", errorText(cerr))
 	}
 	return enterExit(err)
 }

@@ -168,7 +168,7 @@ func TestRunCLIExitStatus(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"run", "--cgroup-parent", parent, "--name", fmt.Sprintf("exit%d", i), "--"}, tc.cmd...)
+			args := append([]string{"run", "--yes", "--cgroup-parent", parent, "--name", fmt.Sprintf("exit%d", i), "--"}, tc.cmd...)
 			res := runNscope(t, "", args...)
 			if res.code != tc.wantCode || !strings.Contains(res.stderr, tc.wantErr) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", res.code, res.stderr, tc.wantCode, tc.wantErr)
@@ -180,7 +180,7 @@ func TestRunCLIExitStatus(t *testing.T) {
 func TestRunCLIPipesAndKeep(t *testing.T) {
 	needRootCLI(t)
 	parent := cliCgroupParent(t)
-	res := runNscope(t, "hello from stdin\n", "run", "--cgroup-parent", parent, "--name", "kept", "--keep", "--hostname", "cli-box",
+	res := runNscope(t, "hello from stdin\n", "run", "--yes", "--cgroup-parent", parent, "--name", "kept", "--keep", "--hostname", "cli-box",
 		"--", "/bin/sh", "-c", `read line; echo "$line"; hostname; echo "pid $$"`)
 	want := "hello from stdin\ncli-box\npid 2\n"
 	if res.code != 0 || res.stdout != want {
@@ -197,7 +197,7 @@ func TestRunCLIPipesAndKeep(t *testing.T) {
 func TestRunCLIForwardsSignals(t *testing.T) {
 	needRootCLI(t)
 	parent := cliCgroupParent(t)
-	cmd := exec.Command(nscopeBinary(t), "run", "--cgroup-parent", parent, "--", "/bin/sh", "-c",
+	cmd := exec.Command(nscopeBinary(t), "run", "--yes", "--cgroup-parent", parent, "--", "/bin/sh", "-c",
 		`trap "echo got TERM; exit 42" TERM; echo ready; while :; do sleep 0.05; done`)
 	cmd.Env = append(os.Environ(), "NSCOPE_STATE_DIR="+t.TempDir())
 	stdout, err := cmd.StdoutPipe()
@@ -256,7 +256,7 @@ func TestRunCLIInteractiveShellOnATerminal(t *testing.T) {
 	parent := cliCgroupParent(t)
 	master, slave := openPTY(t)
 	defer master.Close()
-	cmd := exec.Command(nscopeBinary(t), "run", "--cgroup-parent", parent, "--", sh, "--norc", "--noprofile", "-i")
+	cmd := exec.Command(nscopeBinary(t), "run", "--yes", "--cgroup-parent", parent, "--", sh, "--norc", "--noprofile", "-i")
 	cmd.Env = append(os.Environ(), "NSCOPE_STATE_DIR="+t.TempDir(), "PS1=$ ", "TERM=dumb")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,8 +16,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
-
-func init() { register(newSetCmd) }
 
 // editFlags are the flags every editing command shares.
 type editFlags struct {
@@ -75,8 +74,10 @@ func newSetCmd() *cobra.Command {
 
 CGROUP is a path as "nscope cg" prints it (/system.slice/x.service), or a
 directory under a cgroup mount (/sys/fs/cgroup/memory/x). On cgroup v1 and
-hybrid hosts each limit goes to the hierarchy carrying its controller, at
-the same path.
+hybrid hosts a path goes to the hierarchy carrying each limit's
+controller, at that path; a directory takes only the limits of its own
+hierarchy's controllers (--memory on /sys/fs/cgroup/pids/x is refused and
+the refusal names /sys/fs/cgroup/memory/x), and must exist.
 
   --cpu      CPUs ("0.5"), percent of one CPU ("50%"), "max", or "QUOTA PERIOD" in µs
   --memory   hard limit: bytes or K/M/G/T ("512M", powers of 1024) or "max"
@@ -246,7 +247,7 @@ func confirm(cmd *cobra.Command, ef editFlags, reasons []string, preview func(io
 	}
 	preview(errOut)
 	for _, r := range reasons {
-		fmt.Fprintln(errOut, "warning:", r)
+		msgf(errOut, "warning: %s\n", r)
 	}
 	fmt.Fprint(errOut, "Go ahead? [y/N] ")
 	line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -272,45 +273,49 @@ func stdinIsTerminal(cmd *cobra.Command) bool {
 
 // printPlan prints the writes a plan would make.
 func printPlan(w io.Writer, p *control.Plan) {
-	fmt.Fprintf(w, "%s %s:\n", p.Action, p.Target)
+	msgf(w, "%s %s:\n", p.Action, p.Target)
 	for _, wr := range p.Writes {
-		fmt.Fprintf(w, "  would write %q to %s\n", wr.New, wr.Path())
-		fmt.Fprintf(w, "      %s → %s\n", describeValue(wr.File, wr.Old), describeValue(wr.File, wr.New))
+		// %q already escapes what it quotes.
+		msgf(w, "  would write %s to %s\n", strconv.Quote(wr.New), wr.Path())
+		msgf(w, "      %s → %s\n", describeValue(wr.File, wr.Old), describeValue(wr.File, wr.New))
 	}
 	for _, wr := range p.Unchanged {
-		fmt.Fprintf(w, "  %s already %s\n", wr.Path(), describeValue(wr.File, wr.Old))
+		msgf(w, "  %s already %s\n", wr.Path(), describeValue(wr.File, wr.Old))
 	}
 	for _, n := range p.Notes {
-		fmt.Fprintln(w, "  note:", n)
+		msgf(w, "  note: %s\n", n)
 	}
 	for _, c := range p.Confirm {
-		fmt.Fprintln(w, "  needs confirmation:", c)
+		msgf(w, "  needs confirmation: %s\n", c)
 	}
 }
 
 // printResult prints what Apply did: old → new as read back.
 func printResult(w io.Writer, p *control.Plan, res *control.Result) {
-	fmt.Fprintf(w, "%s %s:\n", res.Action, p.Target)
+	msgf(w, "%s %s:\n", res.Action, p.Target)
 	for _, wr := range res.Writes {
 		switch {
 		case wr.Skipped:
-			fmt.Fprintf(w, "  %s: not written (an earlier write failed)\n", wr.Path())
+			msgf(w, "  %s: not written (an earlier write failed)\n", wr.Path())
 		case wr.Err != nil && !wr.Done:
-			fmt.Fprintf(w, "  %s: failed, still %s\n", wr.Path(), describeValue(wr.File, wr.Before))
+			msgf(w, "  %s: failed, still %s\n", wr.Path(), describeValue(wr.File, wr.Before))
 		case wr.RolledBack:
-			fmt.Fprintf(w, "  %s: written, then rolled back to %s\n", wr.Path(), describeValue(wr.File, wr.Before))
+			msgf(w, "  %s: written, then rolled back to %s\n", wr.Path(), describeValue(wr.File, wr.Before))
 		default:
-			fmt.Fprintf(w, "  %s: %s → %s\n", wr.Path(), describeValue(wr.File, wr.Before), describeValue(wr.File, wr.After))
+			msgf(w, "  %s: %s → %s\n", wr.Path(), describeValue(wr.File, wr.Before), describeValue(wr.File, wr.After))
 		}
 	}
 	for _, wr := range p.Unchanged {
-		fmt.Fprintf(w, "  %s: already %s\n", wr.Path(), describeValue(wr.File, wr.Old))
+		msgf(w, "  %s: already %s\n", wr.Path(), describeValue(wr.File, wr.Old))
+	}
+	for _, n := range p.Notes {
+		msgf(w, "  note: %s\n", n)
 	}
 	if res.Err() == nil && len(res.Writes) > 0 {
 		if res.Action == "undo" {
-			fmt.Fprintf(w, "journaled as %s; run \"nscope undo\" again to go further back\n", res.Change)
+			msgf(w, "journaled as %s; run \"nscope undo\" again to go further back\n", res.Change)
 		} else {
-			fmt.Fprintf(w, "journaled as %s; undo with: nscope undo %s\n", res.Change, p.Target.Path)
+			msgf(w, "journaled as %s; undo with: nscope undo %s\n", res.Change, p.Target.Path)
 		}
 	}
 }

@@ -309,3 +309,17 @@ func TestJournalFromStateDirEnv(t *testing.T) {
 		t.Errorf("journal in $NSCOPE_STATE_DIR: %+v, %v", changes, err)
 	}
 }
+
+// TestSetCPUAboveHostWarns: "set --cpu 1000000%" on a 2-CPU host says the
+// limit never throttles.
+func TestSetCPUAboveHostWarns(t *testing.T) {
+	fakeEditHost(t, inspect.CgroupUnified)
+	editorHooks.options = append(editorHooks.options, control.WithHostCPUs(2))
+	out, _, err := runEditCLI(t, "", "set", "/app/web", "--cpu", "1000000%", "--yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "note: a CPU limit of 10000 CPUs is more than the 2 CPUs of this host") {
+		t.Errorf("set --cpu 1000000%% on 2 CPUs does not warn:\n%s", out)
+	}
+}

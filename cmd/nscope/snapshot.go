@@ -6,9 +6,9 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-func init() { register(newSnapshotCmd) }
+	"github.com/nscope/nscope/internal/termtext"
+)
 
 func newSnapshotCmd() *cobra.Command {
 	var out string
@@ -50,7 +50,13 @@ snapshot in the TUI. The format is described in README.md.`,
 			if pretty {
 				write = snap.WriteJSON
 			}
-			if err := write(w); err != nil {
+			// The same values, with DEL, C1 and bidi characters as \u
+			// escapes: safe when the JSON goes to a terminal.
+			jw := termtext.NewJSONWriter(w)
+			if err := write(jw); err != nil {
+				return err
+			}
+			if err := jw.Flush(); err != nil {
 				return err
 			}
 			return w.Flush()

@@ -25,12 +25,16 @@ const (
 	maxInterval = time.Hour
 )
 
-func init() {
-	rootFlagSetup = func(cmd *cobra.Command) {
-		cmd.Flags().DurationVar(&tuiFlags.interval, "interval", tui.DefaultInterval, "refresh interval of the TUI, e.g. 500ms, 2s")
-		cmd.Flags().StringVar(&tuiFlags.load, "load", "", "open a snapshot saved by 'nscope snapshot' read-only, without refresh")
+// tuiAction is what "nscope" without a subcommand does: the TUI, with its
+// flags on the root command.
+func tuiAction() rootAction {
+	return rootAction{
+		flags: func(cmd *cobra.Command) {
+			cmd.Flags().DurationVar(&tuiFlags.interval, "interval", tui.DefaultInterval, "refresh interval of the TUI, e.g. 500ms, 2s")
+			cmd.Flags().StringVar(&tuiFlags.load, "load", "", "open a snapshot saved by 'nscope snapshot' read-only, without refresh")
+		},
+		run: runTUI,
 	}
-	rootAction = runTUI
 }
 
 // runTUI starts the terminal UI on a live host or a saved snapshot.
@@ -60,7 +64,7 @@ func runTUI(cmd *cobra.Command) error {
 	if snap != nil {
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	} else {
-		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
+		opts.Source = newScanner()
 		// The same editor as "nscope set": its journal, --read-only and
 		// test hooks. Without cgroups the actions say so themselves.
 		if ed, err := newEditor(); err == nil {

@@ -29,18 +29,25 @@ func parseCgroupEvents(data []byte) cgroupEvents {
 }
 
 // memoryCounters parses v2 memory.events or v1 memory.oom_control (which
-// has oom_kill since 4.13) as the scanner does.
-func memoryCounters(name string, data []byte) inspect.MemoryEvents {
-	var u inspect.Usage
-	version := 2
-	if name == "memory.oom_control" {
-		version = 1
-	}
-	inspect.ApplyUsageFile(&u, version, name, data)
-	if u.MemoryEvents == nil {
-		return inspect.MemoryEvents{}
-	}
-	return *u.MemoryEvents
+// has oom_kill since 4.13) into the scanner's MemoryEvents. See
+// cgroup-v2.rst, "memory.events", and cgroup-v1/memory.rst, "OOM Control".
+func memoryCounters(data []byte) inspect.MemoryEvents {
+	var me inspect.MemoryEvents
+	inspect.ParseKeyed(data, func(key string, v int64) {
+		switch key {
+		case "low":
+			me.Low = v
+		case "high":
+			me.High = v
+		case "max":
+			me.Max = v
+		case "oom":
+			me.OOM = v
+		case "oom_kill":
+			me.OOMKill = v
+		}
+	})
+	return me
 }
 
 // Freezer states of v1 freezer.state.

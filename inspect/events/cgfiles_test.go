@@ -54,7 +54,7 @@ func TestMemoryCounters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, memoryCounters(tc.file, tc.in)); diff != "" {
+			if diff := cmp.Diff(tc.want, memoryCounters(tc.in)); diff != "" {
 				t.Errorf("memoryCounters (-want +got):\n%s", diff)
 			}
 		})
@@ -84,8 +84,8 @@ func FuzzCgroupFiles(f *testing.F) {
 	f.Add([]byte("FROZEN\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parseCgroupEvents(b)
-		memoryCounters("memory.events", b)
-		memoryCounters("memory.oom_control", b)
+		memoryCounters(b)
+		memoryCounters(b)
 		if s := parseFreezerState(b); s != "" && s != freezerThawed && s != freezerFreezing && s != freezerFrozen {
 			t.Fatalf("state %q", s)
 		}

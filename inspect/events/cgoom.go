@@ -40,7 +40,7 @@ func (w *cgWatcher) watchOOM(n *cgNode) {
 	n.oomFD = efd
 	w.oomFDs[efd] = n
 	if data, err := readSmall(filepath.Join(n.dir, "memory.oom_control")); err == nil {
-		n.mem = memoryCounters("memory.oom_control", data)
+		n.mem = memoryCounters(data)
 	}
 }
 
@@ -92,7 +92,7 @@ func (w *cgWatcher) onOOM(fd int, out []Event) []Event {
 	}
 	now := time.Now()
 	w.mu.Lock()
-	old, cur := node.mem, memoryCounters("memory.oom_control", data)
+	old, cur := node.mem, memoryCounters(data)
 	node.mem = cur
 	w.mu.Unlock()
 	ev := w.cgEvent(node, OOM, SourceEventfd, now)
@@ -163,7 +163,7 @@ func (w *cgWatcher) recheckOOM() {
 				continue
 			}
 			w.mu.Lock()
-			old, cur := c.node.mem, memoryCounters("memory.oom_control", data)
+			old, cur := c.node.mem, memoryCounters(data)
 			c.node.mem = cur
 			w.mu.Unlock()
 			out = w.oomKills(c.node, old, cur, now, out)

@@ -211,7 +211,7 @@ func (w *cgWatcher) watchFile(n *cgNode, name string, role watchRole) {
 	case roleEvents:
 		n.ev = parseCgroupEvents(data)
 	case roleMemEvents:
-		n.mem = memoryCounters("memory.events", data)
+		n.mem = memoryCounters(data)
 	}
 }
 
@@ -298,7 +298,7 @@ func (w *cgWatcher) handle(ie inotifyEvent, n *cgNode, role watchRole, out []Eve
 			return out
 		}
 		w.mu.Lock()
-		old, cur := n.mem, memoryCounters("memory.events", data)
+		old, cur := n.mem, memoryCounters(data)
 		n.mem = cur
 		w.mu.Unlock()
 		out = w.memDeltas(n, old, cur, SourceInotify, now, out)

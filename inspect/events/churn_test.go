@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // churnScript starts short processes for secs seconds once a line
@@ -124,28 +123,17 @@ func vmRSS(t *testing.T) uint64 {
 	return 0
 }
 
-// fdCount returns how many file descriptors this process has open.
-func fdCount(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
-}
-
 // Close stops every goroutine the stream started and closes every file
 // descriptor and BPF object it opened.
 func TestLiveCloseLeaksNothing(t *testing.T) {
 	requireRoot(t)
-	// The test binary's own background goroutines are there before.
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	// The scanner's BPF iterators stay loaded for the life of the
 	// program (inspect.Scanner has no Close): share one, loaded before.
 	sc := inspect.New(inspect.WithCgroups(false))
 	if _, err := sc.Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	before := fdCount(t)
+	testutil.CheckLeaks(t)
 	dir := t.TempDir()
 	for range 2 {
 		s := openStream(t, WithScanner(sc), WithJournal(dir+"/journal.jsonl", func() ([]LimitChange, error) { return nil, nil }))
@@ -164,14 +152,5 @@ func TestLiveCloseLeaksNothing(t *testing.T) {
 			for range sub.Events() {
 			}
 		}
-	}
-	if after := fdCount(t); after != before {
-		var links []string
-		entries, _ := os.ReadDir("/proc/self/fd")
-		for _, e := range entries {
-			l, _ := os.Readlink("/proc/self/fd/" + e.Name())
-			links = append(links, e.Name()+"="+l)
-		}
-		t.Errorf("%d file descriptors open before two streams, %d after they closed: %v", before, after, links)
 	}
 }

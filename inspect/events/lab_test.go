@@ -3,92 +3,36 @@ package events
 // TestLab tests run inside the kernel lab's QEMU guest (go run
 // ./cmd/kernlab): a Debian kernel with cgroup2 at /sys/fs/cgroup and the
 // cpu, memory, pids and io controllers, where memory.events and a real
-// v2 OOM kill exist. The helpers here are this file's own.
+// v2 OOM kill exist (and a legacy v1 guest, where the UID test runs).
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/nscope/nscope/cmd/kernlab/labproto"
+	"github.com/nscope/nscope/internal/testutil"
 )
-
-// labEventsNeed skips unless running in the kernel lab guest.
-func labEventsNeed(t *testing.T) {
-	t.Helper()
-	if os.Getenv("NSCOPE_KERNLAB") != "1" {
-		t.Skip("needs the kernel lab guest with cgroup v2 controllers (NSCOPE_KERNLAB=1): run go run ./cmd/kernlab")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-}
-
-// labEventsCgroup makes a v2 cgroup at the root with the given files
-// written, and removes it (cgroup.kill first) when the test ends.
-func labEventsCgroup(t *testing.T, files ...[2]string) (dir, path string) {
-	t.Helper()
-	name := fmt.Sprintf("nscope-evlab-%d-%08x", os.Getpid(), rand.Uint32())
-	dir = filepath.Join("/sys/fs/cgroup", name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0)
-		os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-		for range 200 {
-			if unix.Rmdir(dir) == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("remove %s", dir)
-	})
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0); err != nil {
-			t.Fatalf("write %q to %s: %v", f[1], f[0], err)
-		}
-	}
-	return dir, "/" + name
-}
-
-// labEventsStart starts argv born in the cgroup (clone3 CLONE_INTO_CGROUP).
-func labEventsStart(t *testing.T, dir string, argv ...string) *exec.Cmd {
-	t.Helper()
-	f, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
-}
 
 // A process born in a cgroup with memory.max (clone3 placed it, so the
 // fork record says its cgroups differ from its parent's) and OOM-killed
 // there; the v2 memory.events and cgroup.events by inotify.
 func TestLabEventsOOMKill(t *testing.T) {
-	labEventsNeed(t)
-	dir, path := labEventsCgroup(t, [2]string{"memory.max", "16M"})
+	labproto.Need(t, labproto.CgroupV2)
+	dir, path := testutil.LabCgroup(t, [2]string{"memory.max", "16M"})
 	s := openStream(t, CgroupRoot(path))
 	for _, src := range s.Sources() {
 		t.Logf("source %s running=%v: %s", src.Name, src.Running, src.Detail)
 	}
 	sub := s.Subscribe(Filter{Cgroup: path}, 0)
 	// busybox dd allocates its whole 64 MiB block.
-	cmd := labEventsStart(t, dir, "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+	cmd := exec.Command("/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+	if err := testutil.StartInCgroup(t, dir, cmd); err != nil {
+		t.Fatal(err)
+	}
 	pid := cmd.Process.Pid
 	var proc, cg []Event
 	collect(t, sub, "the OOM kill", func(ev *Event) bool {
@@ -133,11 +77,13 @@ func TestLabEventsOOMKill(t *testing.T) {
 // Frozen and thawed from cgroup.events, each step waiting for the event
 // of the one before (the kernel notifies at most every 10 ms).
 func TestLabEventsFreeze(t *testing.T) {
-	labEventsNeed(t)
-	dir, path := labEventsCgroup(t)
+	labproto.Need(t, labproto.CgroupV2)
+	dir, path := testutil.LabCgroup(t)
 	s := openStream(t, CgroupRoot(path), WithProcesses(false))
 	sub := s.Subscribe(Filter{Cgroup: path}, 0)
-	labEventsStart(t, dir, "/bin/sleep", "600")
+	if err := testutil.StartInCgroup(t, dir, exec.Command("/bin/sleep", "600")); err != nil {
+		t.Fatal(err)
+	}
 	var got []Event
 	step := func(k Kind, act func()) {
 		act()
@@ -155,6 +101,6 @@ func TestLabEventsFreeze(t *testing.T) {
 
 // The uid change on the lab's kernel, where the fentry program loads.
 func TestLabEventsUIDChange(t *testing.T) {
-	labEventsNeed(t)
+	labproto.Need(t, labproto.AnyCgroup...)
 	testUIDChange(t)
 }

@@ -4,11 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // The live tests run helper processes by re-executing the test binary
@@ -71,15 +71,13 @@ func init() {
 // requireRoot skips the test when not running as root.
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: loads BPF programs, creates cgroups and namespaces (run make test as root)")
-	}
+	testutil.RequireRoot(t, "loads BPF programs, creates cgroups and namespaces")
 }
 
 // helper is a started helper process, held at its stdin gate.
 type helper struct {
 	cmd  *exec.Cmd
-	gate *os.File
+	gate io.WriteCloser
 	done chan struct{}
 }
 
@@ -90,29 +88,36 @@ func startHelper(t *testing.T, mode string) *helper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, w, err := os.Pipe()
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	gate, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
-	cmd.Stdin = r
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	h := &helper{cmd: cmd, gate: w, done: make(chan struct{})}
+	h := &helper{cmd: cmd, gate: gate, done: make(chan struct{})}
+	testutil.StartGroup(t, cmd)
+	// Wait reaps in StartGroup's cleanup; done closes when the process
+	// is gone, seen through a pidfd.
 	go func() {
-		cmd.Wait()
+		waitExit(cmd.Process.Pid)
 		close(h.done)
 	}()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		w.Close()
-		<-h.done
-	})
 	return h
+}
+
+// waitExit returns once pid has exited (it may be a zombie still).
+func waitExit(pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		if n, err := unix.Poll(fds, -1); n > 0 || (err != nil && err != unix.EINTR) {
+			return
+		}
+	}
 }
 
 func (h *helper) pid() int { return h.cmd.Process.Pid }
@@ -141,15 +146,8 @@ func newTestCgroup(t *testing.T, controllers ...string) *testCgroup {
 	if err != nil {
 		t.Skipf("no cgroup layout: %v", err)
 	}
-	self, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := map[int]string{}
-	for _, pc := range inspect.ParseProcCgroup(self) {
-		own[pc.Hierarchy] = pc.Path
-	}
-	name := fmt.Sprintf("nscope-evtest-%d-%08x", os.Getpid(), rand.Uint32())
+	own := testutil.OwnCgroups(t)
+	name := testutil.UniqueName("nscope-evtest")
 	cg := &testCgroup{dir: map[string]string{}, rel: map[string]string{}}
 	for _, c := range controllers {
 		var h *inspect.Hierarchy
@@ -163,45 +161,16 @@ func newTestCgroup(t *testing.T, controllers ...string) *testCgroup {
 		}
 		rel := filepath.Join(own[h.ID], name)
 		dir := filepath.Join(h.Mount, rel)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatalf("create test cgroup: %v", err)
-		}
-		t.Cleanup(func() { removeCgroup(t, dir) })
+		testutil.MakeCgroup(t, dir)
 		cg.dir[c], cg.rel[c] = dir, rel
 	}
 	return cg
 }
 
-// removeCgroup thaws, kills what is left and removes a test cgroup.
-func removeCgroup(t *testing.T, dir string) {
-	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
-	os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		for _, f := range strings.Fields(string(data)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		err := unix.Rmdir(dir)
-		if err == nil || os.IsNotExist(err) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("remove test cgroup %s: %v", dir, err)
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // write writes a cgroup file of the cgroup in a controller's hierarchy.
 func (cg *testCgroup) write(t *testing.T, controller, file, value string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(cg.dir[controller], file), []byte(value), 0); err != nil {
-		t.Fatalf("write %s to %s: %v", value, file, err)
-	}
+	testutil.WriteCgroupFile(t, cg.dir[controller], file, value)
 }
 
 // openStream opens a stream and closes it when the test ends.

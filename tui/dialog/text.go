@@ -5,6 +5,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/nscope/nscope/internal/termtext"
 )
 
 // Text is a read-only dialog: a title and paragraphs of text, wrapped to
@@ -74,7 +76,8 @@ func (t *Text) View(width, height int) string {
 		if i > 0 {
 			body = append(body, "")
 		}
-		body = append(body, strings.Split(ansi.Wordwrap(p, w, ""), "\n")...)
+		// Paragraphs quote host text (paths, names in errors).
+		body = append(body, strings.Split(ansi.Wordwrap(termtext.Escape(p), w, ""), "\n")...)
 	}
 	room := height - 2
 	if t.Footer != "" {
@@ -83,7 +86,7 @@ func (t *Text) View(width, height int) string {
 	room = max(1, room)
 	t.scroll = min(t.scroll, max(0, len(body)-room))
 	end := min(len(body), t.scroll+room)
-	out := []string{style(t.TitleStyle, ansi.Truncate(t.Title, w, "…")), ""}
+	out := []string{style(t.TitleStyle, ansi.Truncate(termtext.Escape(t.Title), w, "…")), ""}
 	for _, l := range body[t.scroll:end] {
 		out = append(out, l+strings.Repeat(" ", max(0, w-ansi.StringWidth(l))))
 	}

@@ -31,6 +31,10 @@ type Manifest struct {
 	Fixture bool `json:"fixture,omitempty"`
 	// Env are extra NAME=value pairs for the tests.
 	Env []string `json:"env,omitempty"`
+	// Config names the configuration of the matrix this guest is
+	// ("6.1-v2"); Cgroup is how labinit mounts cgroups for it.
+	Config string      `json:"config"`
+	Cgroup CgroupSetup `json:"cgroup"`
 }
 
 // TestBinary is one package's compiled tests.

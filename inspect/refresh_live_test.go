@@ -1,4 +1,4 @@
-package counters
+package inspect
 
 import (
 	"context"
@@ -11,19 +11,23 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nscope/nscope/inspect"
 )
 
-// scanHost takes a real snapshot of this machine without the costly
-// holder search.
-func scanHost(t *testing.T) *inspect.Snapshot {
+// refreshHost takes a real snapshot of this machine without the costly
+// holder search and opens a Refresher on it, closed when the test ends.
+func refreshHost(t *testing.T) (*Snapshot, *Refresher) {
 	t.Helper()
-	snap, err := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false)).Scan(context.Background())
+	s := New(WithFDs(false), WithMounts(false))
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return snap
+	r, err := s.Refresher(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return snap, r
 }
 
 // ownCPU returns this process's CPU time (user+system) as
@@ -34,7 +38,7 @@ func ownCPU(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := inspect.ParseProcStat(data)
+	st, err := ParseProcStat(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,12 +59,7 @@ func burn(t *testing.T, d time.Duration) {
 // TestRefreshOwnCPU checks that a refresh reports the CPU this test
 // process used since the scan, as /proc/self/stat counts it.
 func TestRefreshOwnCPU(t *testing.T) {
-	snap := scanHost(t)
-	r, err := New(snap, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	snap, r := refreshHost(t)
 	self := snap.Process(os.Getpid())
 	if self == nil {
 		t.Fatal("the scan does not list this process")
@@ -102,12 +101,7 @@ func TestRefreshNoticesNewAndExitedProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = old.Process.Kill(); _ = old.Wait() })
-	snap := scanHost(t)
-	r, err := New(snap, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	snap, r := refreshHost(t)
 	// Settle: whatever else runs on this machine may have started
 	// processes since the scan.
 	for range 3 {
@@ -132,7 +126,8 @@ func TestRefreshNoticesNewAndExitedProcesses(t *testing.T) {
 	_ = old.Process.Kill()
 	_ = old.Wait()
 	// The dead process is read within pollEvery refreshes.
-	var res Result
+	var res RefreshResult
+	var err error
 	for range pollEvery {
 		res, err = r.Refresh(time.Now())
 		if p := res.Snapshot.Process(old.Process.Pid); p != nil && p.State == "X" {
@@ -155,7 +150,7 @@ func TestRefreshCgroupCPU(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates a cgroup")
 	}
-	layout := inspect.New().Layout()
+	layout := New().Layout()
 	h := layout.ForController("cpuacct")
 	if h == nil || h.Version != 1 {
 		t.Skip("no v1 cpuacct hierarchy on this host")
@@ -193,12 +188,7 @@ func TestRefreshCgroupCPU(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(busy.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
-	snap := scanHost(t)
-	r, err := New(snap, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	snap, r := refreshHost(t)
 	base := snap.Cgroup(h.ID, "/"+name)
 	if base == nil || base.Usage.CPUUsageUS == nil {
 		t.Fatalf("the scan did not find /%s with a CPU counter", name)
@@ -263,12 +253,7 @@ func TestRefreshSkipsIdle(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = idle.Process.Kill(); _ = idle.Wait() })
 	time.Sleep(100 * time.Millisecond) // let it exec and settle
-	snap := scanHost(t)
-	r, err := New(snap, "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	snap, r := refreshHost(t)
 	at := -1
 	for i := range snap.Processes {
 		if snap.Processes[i].PID == idle.Process.Pid {
@@ -300,11 +285,8 @@ func TestRefreshSkipsIdle(t *testing.T) {
 	}
 }
 
-func TestCloseTwice(t *testing.T) {
-	r, err := New(scanHost(t), "/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestRefresherCloseTwice(t *testing.T) {
+	_, r := refreshHost(t)
 	r.Close()
 	r.Close()
 	if _, err := r.Refresh(time.Now()); err == nil {

@@ -1,4 +1,4 @@
-package counters
+package inspect
 
 import (
 	"bytes"
@@ -7,21 +7,19 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/nscope/nscope/inspect"
 )
 
-// fakeHost is a procfs and a cgroup v2 tree in a temporary directory:
+// fakeRefreshHost is a procfs and a cgroup v2 tree in a temporary directory:
 // one process (PID 100) in cgroup /app.
-type fakeHost struct {
+type fakeRefreshHost struct {
 	t              *testing.T
 	proc, cgroupFS string
-	snap           *inspect.Snapshot
+	snap           *Snapshot
 }
 
-func newFakeHost(t *testing.T) *fakeHost {
+func newFakeHost(t *testing.T) *fakeRefreshHost {
 	dir := t.TempDir()
-	f := &fakeHost{t: t, proc: filepath.Join(dir, "proc"), cgroupFS: filepath.Join(dir, "cgroup")}
+	f := &fakeRefreshHost{t: t, proc: filepath.Join(dir, "proc"), cgroupFS: filepath.Join(dir, "cgroup")}
 	for _, d := range []string{filepath.Join(f.proc, "100"), filepath.Join(f.cgroupFS, "app")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -32,16 +30,16 @@ func newFakeHost(t *testing.T) *fakeHost {
 	f.write("cgroup/app/cpu.stat", "usage_usec 1000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n")
 	f.write("cgroup/app/memory.current", "4096\n")
 	one := func(v int64) *int64 { return &v }
-	s := &inspect.Snapshot{
-		SchemaVersion: inspect.SchemaVersion,
+	s := &Snapshot{
+		SchemaVersion: SchemaVersion,
 		Time:          time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
-		CgroupMode:    inspect.CgroupUnified,
-		Hierarchies:   []inspect.Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu", "memory"}, Mount: f.cgroupFS}},
-		Processes: []inspect.Process{{PID: 100, PPID: 1, Comm: "app", State: "S", NSpid: []int{100},
-			Cgroups: []inspect.ProcCgroup{{Hierarchy: 0, Path: "/app"}}}},
-		Cgroups: []inspect.Cgroup{
+		CgroupMode:    CgroupUnified,
+		Hierarchies:   []Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu", "memory"}, Mount: f.cgroupFS}},
+		Processes: []Process{{PID: 100, PPID: 1, Comm: "app", State: "S", NSpid: []int{100},
+			Cgroups: []ProcCgroup{{Hierarchy: 0, Path: "/app"}}}},
+		Cgroups: []Cgroup{
 			{Hierarchy: 0, Path: "/"},
-			{Hierarchy: 0, Path: "/app", Procs: []int{100}, Usage: inspect.Usage{CPUUsageUS: one(1000), NrPeriods: one(0), NrThrottled: one(0), ThrottledUS: one(0), MemoryCurrent: one(4096)}},
+			{Hierarchy: 0, Path: "/app", Procs: []int{100}, Usage: Usage{CPUUsageUS: one(1000), NrPeriods: one(0), NrThrottled: one(0), ThrottledUS: one(0), MemoryCurrent: one(4096)}},
 		},
 	}
 	var buf bytes.Buffer
@@ -49,13 +47,13 @@ func newFakeHost(t *testing.T) *fakeHost {
 		t.Fatal(err)
 	}
 	var err error
-	if f.snap, err = inspect.Load(&buf); err != nil {
+	if f.snap, err = Load(&buf); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func (f *fakeHost) write(rel, content string) {
+func (f *fakeRefreshHost) write(rel, content string) {
 	f.t.Helper()
 	if err := os.WriteFile(filepath.Join(filepath.Dir(f.proc), rel), []byte(content), 0o644); err != nil {
 		f.t.Fatal(err)
@@ -63,19 +61,19 @@ func (f *fakeHost) write(rel, content string) {
 }
 
 // setStat writes PID 100's stat with utime ticks.
-func (f *fakeHost) setStat(utime int) {
+func (f *fakeRefreshHost) setStat(utime int) {
 	f.write("proc/100/stat", "100 (app) S 1 100 100 0 -1 0 0 0 0 0 "+strconv.Itoa(utime)+" 0 0 0 20 0 1 0 5 0 25 0\n")
 }
 
 func TestRefreshPolicyOnFakeHost(t *testing.T) {
 	f := newFakeHost(t)
-	r, err := New(f.snap, f.proc)
+	r, err := New(ProcRoot(f.proc)).Refresher(f.snap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	at := f.snap.Time
-	step := func() Result {
+	step := func() RefreshResult {
 		at = at.Add(time.Second)
 		res, err := r.Refresh(at)
 		if err != nil {
@@ -83,7 +81,7 @@ func TestRefreshPolicyOnFakeHost(t *testing.T) {
 		}
 		return res
 	}
-	mem := func(res Result) int64 { return *res.Snapshot.Cgroup(0, "/app").Usage.MemoryCurrent }
+	mem := func(res RefreshResult) int64 { return *res.Snapshot.Cgroup(0, "/app").Usage.MemoryCurrent }
 
 	if res := step(); res.Read != 1 {
 		t.Fatalf("first refresh read %d processes, want 1", res.Read)

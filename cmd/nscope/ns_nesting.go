@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"strings"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
+)
+
+// writeNSNestingTree draws the nesting tree: every pid namespace under its
+// parent pid namespace and every user namespace under its parent, the
+// types that do not nest under their owner (see procview.NestingParent),
+// with the owner named on each row it is not drawn above. With a type
+// filter, the ancestors of matching namespaces are kept.
+func writeNSNestingTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) error {
+	keep := typeFilter(types)
+	visible := map[inspect.NSID]bool{}
+	for i := range snap.Namespaces {
+		n := &snap.Namespaces[i]
+		if !keep(n.Type) {
+			continue
+		}
+		visible[n.ID] = true
+		for a := procview.NestingParent(snap, n); a != nil && !visible[a.ID]; a = procview.NestingParent(snap, a) {
+			visible[a.ID] = true
+		}
+	}
+	rows := procview.KeepRows(procview.NewIndex(snap, nil).NamespaceRows(procview.TreeOptions{Nesting: true, Sort: procview.SortName}),
+		func(r *procview.Row) bool { return visible[r.Namespace.ID] })
+	var b strings.Builder
+	for _, r := range rows {
+		n := r.Namespace
+		if prefix := r.TreePrefix(0); prefix != "" {
+			b.WriteString(prefix + " ")
+		}
+		b.WriteString(nsTreeLabel(snap, n, keep(n.Type)))
+		if o := snap.Namespace(n.Owner); o != nil && o.ID != n.ID && o != procview.NestingParent(snap, n) {
+			b.WriteString(" owner user " + o.ID.String())
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
