@@ -59,7 +59,7 @@ BTF; cgroup events come from inotify (cgroup v2 cgroup.events and
 memory.events), eventfd (v1 memory OOM) and polling (v1 freezer.state,
 which has no notification). Which sources run is printed to stderr at the
 start. Names, paths and arguments are escaped for the terminal; --json
-prints one JSON object per line with the bytes as they are.`,
+prints one JSON object per line (terminal controls as \u escapes).`,
 		Example: `  sudo nscope events
   sudo nscope events --cgroup /docker --kind oom,oom-kill,exit
   sudo nscope events --json | jq -c 'select(.kind == "exec") | .args'`,
