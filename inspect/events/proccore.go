@@ -17,9 +17,6 @@ type procBatch struct {
 	records []procRecord
 	lost    uint64
 	bad     int
-	// fromConn: the batch comes from the proc connector (UID changes);
-	// connLost: its socket overflowed (ENOBUFS).
-	fromConn, connLost bool
 }
 
 // procCore owns the tracker: it applies record batches, runs scans to
@@ -40,6 +37,13 @@ type procCore struct {
 	// its process); pendingTimer applies them if no batch comes.
 	pending      []procRecord
 	pendingTimer *time.Timer
+	// conn is the proc connector socket for UID changes (nil when BPF
+	// reports them); the core alone reads it, when connReady says it has
+	// data and before it applies each batch from the ring.
+	conn         *uidConn
+	connBuf      []byte
+	connReady    chan struct{}
+	connDrained  chan struct{}
 	scanRunning  bool
 	lastScanTook time.Duration
 	lastScan     time.Time
@@ -99,21 +103,9 @@ func (s *Stream) startProcesses(ctx context.Context) {
 	}
 	s.onClose(src.close)
 	if conn != nil {
-		s.onClose(conn.close)
-		s.goSource(func() {
-			conn.run(func(r procRecord, lostNow bool) {
-				b := procBatch{fromConn: true, connLost: lostNow}
-				if !lostNow {
-					// On the ring's clock, to be merged with its records.
-					r.bootNS = monoToBoot(r.monoNS)
-					b.records = []procRecord{r}
-				}
-				select {
-				case c.batches <- b:
-				case <-s.stop:
-				}
-			})
-		})
+		c.conn, c.connBuf = conn, make([]byte, 16<<10)
+		c.connReady, c.connDrained = make(chan struct{}), make(chan struct{})
+		s.goSource(func() { conn.waitReadable(c.connReady, c.connDrained, s.stop) })
 	}
 	s.goSource(func() {
 		src.run(func(records []procRecord, lost uint64, bad int) {
@@ -142,6 +134,10 @@ func processesUnavailable(err error) string {
 func (c *procCore) run() {
 	defer c.timer.Stop()
 	defer c.pendingTimer.Stop()
+	if c.conn != nil {
+		// The core alone reads the socket: it closes it, last.
+		defer c.conn.close()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -159,7 +155,14 @@ func (c *procCore) run() {
 		case <-c.s.stop:
 			return
 		case b := <-c.batches:
-			out = c.applyBatch(b, out[:0])
+			// UID changes already queued happened before this batch's
+			// later records: take them first, to merge them in order.
+			out = c.drainConn(out[:0])
+			out = c.applyBatch(b, out)
+			c.s.publish(out...)
+		case <-c.connReady:
+			out = c.drainConn(out[:0])
+			c.connDrained <- struct{}{}
 			c.s.publish(out...)
 		case <-c.pendingTimer.C:
 			out = c.applyRecords(c.pending, out[:0])
@@ -197,21 +200,9 @@ func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
 			Detail: fmt.Sprintf("lost %d process events (the kernel's ring buffer was full), rescanning /proc", n)})
 		c.tr.wantScan = true
 	}
-	if b.connLost {
-		out = append(out, Event{Time: time.Now(), Kind: Lost, Source: SourceConnector,
-			Detail: "lost UID change events (the proc connector socket overflowed), rescanning /proc"})
-		c.tr.wantScan = true
-	}
 	if b.bad > 0 {
 		out = append(out, Event{Time: time.Now(), Kind: Warning, Source: SourceBPF, Count: int64(b.bad),
 			Detail: fmt.Sprintf("%d process records did not decode", b.bad)})
-	}
-	if b.fromConn {
-		if len(c.pending) == 0 && len(b.records) > 0 {
-			c.pendingTimer.Reset(pendingWait)
-		}
-		c.pending = append(c.pending, b.records...)
-		return out
 	}
 	records := b.records
 	if len(c.pending) > 0 && len(records) > 0 {
@@ -228,6 +219,32 @@ func (c *procCore) applyBatch(b procBatch, out []Event) []Event {
 // quiet host no record may come; on a loaded one the ring's reader can be
 // late by more than its 10 ms).
 const pendingWait = 250 * time.Millisecond
+
+// drainConn takes the UID changes waiting in the proc connector socket
+// into pending (a Lost event when the socket overflowed).
+func (c *procCore) drainConn(out []Event) []Event {
+	if c.conn == nil {
+		return out
+	}
+	records, overflowed, err := c.conn.drain(c.connBuf)
+	if overflowed {
+		out = append(out, Event{Time: time.Now(), Kind: Lost, Source: SourceConnector,
+			Detail: "lost UID change events (the proc connector socket overflowed), rescanning /proc"})
+		c.tr.wantScan = true
+	}
+	if err != nil || len(records) == 0 {
+		return out
+	}
+	for i := range records {
+		// On the ring's clock, to be merged with its records.
+		records[i].bootNS = monoToBoot(records[i].monoNS)
+	}
+	if len(c.pending) == 0 {
+		c.pendingTimer.Reset(pendingWait)
+	}
+	c.pending = append(c.pending, records...)
+	return out
+}
 
 // applyRecords applies records in order.
 func (c *procCore) applyRecords(records []procRecord, out []Event) []Event {

@@ -188,6 +188,24 @@ func TestTrackerInodeReused(t *testing.T) {
 	}
 }
 
+// "ip netns del blue; ip netns add green" can give green blue's inode:
+// the same type, held by another mount, is another namespace.
+func TestTrackerNamedNetnsReused(t *testing.T) {
+	tr := newTestTracker(t)
+	tr.beginScan()
+	snap := testSnapshot()
+	last := &snap.Namespaces[len(snap.Namespaces)-1]
+	last.Holders = []inspect.Holder{{Kind: inspect.HeldByNamedNetns, Path: "/run/netns/green", Name: "green"}}
+	out := tr.applyScan(snap, time.Now(), false, nil)
+	want := []string{"ns-gone 0  net:2003", "ns-new 0  net:2003"}
+	if got := summary(out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if out[0].Namespace.Holders[0] != "named-netns blue" || out[1].Namespace.Holders[0] != "named-netns green" {
+		t.Errorf("holders %v then %v", out[0].Namespace.Holders, out[1].Namespace.Holders)
+	}
+}
+
 func TestTrackerUIDChanges(t *testing.T) {
 	tr := newTestTracker(t)
 	now := time.Now()

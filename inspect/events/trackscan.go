@@ -3,6 +3,7 @@ package events
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,14 +134,17 @@ func (t *tracker) applyScan(snap *inspect.Snapshot, when time.Time, initial bool
 func (t *tracker) nsDiff(found map[inspect.NSID]*nsState, when time.Time, out []Event) []Event {
 	// An inode number found with another type than the tracker knew is
 	// a namespace gone and another born: the kernel reuses the numbers.
+	// So is a namespace without members that a scan finds held by other
+	// mounts than before ("ip netns del a; ip netns add b" can give b
+	// the inode a had).
 	var born, gone []inspect.NSID
 	for id, n := range found {
-		if old := t.ns[id]; old == nil || old.typ != n.typ {
+		if old := t.ns[id]; old == nil || old.typ != n.typ || remounted(old, n) {
 			born = append(born, id)
 		}
 	}
 	for id, n := range t.ns {
-		if f := found[id]; f == nil || f.typ != n.typ {
+		if f := found[id]; f == nil || f.typ != n.typ || remounted(n, f) {
 			gone = append(gone, id)
 		}
 	}
@@ -179,6 +183,36 @@ func (t *tracker) goneEvent(id inspect.NSID, n *nsState, when time.Time, src Sou
 		ev.procCgroups = n.lastCgroups
 	}
 	return ev
+}
+
+// remounted reports whether a namespace held only by mounts is now held
+// only by other mounts: another namespace that was given the same inode
+// number.
+func remounted(old, cur *nsState) bool {
+	if old.members > 0 || cur.members > 0 {
+		return false
+	}
+	was, is := mountHolders(old.holders), mountHolders(cur.holders)
+	if len(was) == 0 || len(is) == 0 {
+		return false
+	}
+	for _, h := range is {
+		if slices.Contains(was, h) {
+			return false
+		}
+	}
+	return true
+}
+
+// mountHolders picks the bind mounts and named netns out of holder texts.
+func mountHolders(hs []string) []string {
+	var out []string
+	for _, h := range hs {
+		if strings.HasPrefix(h, "bind-mount ") || strings.HasPrefix(h, "named-netns ") {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // holderText describes what holds a namespace, one short phrase each.

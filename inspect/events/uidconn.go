@@ -36,6 +36,9 @@ const (
 type uidConn struct {
 	f  *os.File
 	rc syscall.RawConn
+	// fd is read directly by drain: RawConn.Read holds the descriptor's
+	// read lock while it waits, which waitReadable does.
+	fd int
 }
 
 // openUIDConn subscribes to UID change events. It fails on kernels
@@ -67,7 +70,7 @@ func openUIDConn() (*uidConn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &uidConn{f: f, rc: rc}, nil
+	return &uidConn{f: f, rc: rc, fd: fd}, nil
 }
 
 // listenMessage is PROC_CN_MCAST_LISTEN with the event filter
@@ -86,30 +89,53 @@ func listenMessage() []byte {
 	return msg
 }
 
-// run reads UID events until close and hands each, as a record, to
-// deliver. A full socket buffer (ENOBUFS) loses events: it is counted
-// into lost like the ring buffer's.
-func (c *uidConn) run(deliver func(r procRecord, lostNow bool)) {
-	buf := make([]byte, 4096)
+// drain reads every datagram waiting in the socket without blocking and
+// returns the UID records, and whether the socket overflowed (ENOBUFS:
+// events were lost) since the last drain. Only the stream's core calls
+// it, so that a change is in hand before the ring's later records are
+// applied (the kernel queues the datagram as the credentials change),
+// and the core closes the socket when it ends, so the descriptor is
+// never read after it was closed.
+func (c *uidConn) drain(buf []byte) (records []procRecord, overflowed bool, err error) {
 	for {
-		var n int
-		var rerr error
+		n, _, e := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
+		switch e {
+		case nil:
+			records = append(records, parseUIDMessages(buf[:n])...)
+		case unix.ENOBUFS:
+			overflowed = true
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return records, overflowed, nil
+		default:
+			return records, overflowed, e
+		}
+	}
+}
+
+// waitReadable parks until the socket has data, then sends on ready and
+// waits for the core to drain it (on done) before it looks again, until
+// the socket is closed.
+func (c *uidConn) waitReadable(ready chan<- struct{}, done <-chan struct{}, stop <-chan struct{}) {
+	fds := make([]unix.PollFd, 1)
+	for {
 		err := c.rc.Read(func(fd uintptr) bool {
-			n, _, rerr = unix.Recvfrom(int(fd), buf, 0)
-			return rerr != unix.EAGAIN
+			fds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+			n, _ := unix.Poll(fds, 0)
+			return n > 0
 		})
 		if err != nil {
 			return
 		}
-		if rerr == unix.ENOBUFS {
-			deliver(procRecord{}, true)
-			continue
-		}
-		if rerr != nil {
+		select {
+		case ready <- struct{}{}:
+		case <-stop:
 			return
 		}
-		for _, r := range parseUIDMessages(buf[:n]) {
-			deliver(r, false)
+		select {
+		case <-done:
+		case <-stop:
+			return
 		}
 	}
 }
