@@ -34,7 +34,7 @@ func (m *Model) show(k procview.Key) bool {
 	v := viewOf(k.Kind)
 	l := m.lists[v]
 	k = l.ownKey(m.ix, k)
-	for _, a := range m.ix.Ancestors(k) {
+	for _, a := range m.treeAncestors(k) {
 		l.opt.Expansion[a] = true
 	}
 	l.rebuild(m.ix)
