@@ -1,10 +1,6 @@
 package inspect
 
-import (
-	"errors"
-
-	"golang.org/x/sys/unix"
-)
+import "errors"
 
 // ProcIterErr says why the last scan of s did not take stat and cmdline
 // from the BPF process iterator, or nil when it did.
@@ -29,11 +25,13 @@ func ProcRecordsUsed(s *Scanner) int { return int(s.fromRecords.Load()) }
 // (5.8 to 5.17): the task iterators, and /proc for stat and cmdline.
 func WithoutProcIter(s *Scanner) {
 	s.loadBPF()
-	if it := s.bpfIters; it != nil && it.procLink >= 0 {
+	if it := s.bpfIters; it != nil {
 		it.mu.Lock()
 		defer it.mu.Unlock()
-		unix.Close(it.procLink)
-		it.procLink, it.procErr = -1, errors.New("turned off by a test")
+		if it.procs != nil {
+			_ = it.procs.Close()
+			it.procs, it.procErr = nil, errors.New("turned off by a test")
+		}
 	}
 }
 

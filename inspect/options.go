@@ -16,7 +16,6 @@ type config struct {
 	cgroups    bool
 	cgroupData bool
 	bpf        bool
-	btfPath    string
 	workers    int
 }
 
@@ -58,10 +57,6 @@ func WithCgroupData(on bool) Option { return func(c *config) { c.cgroupData = on
 // scanner reads /proc instead whenever they are off or cannot load.
 func WithBPF(on bool) Option { return func(c *config) { c.bpf = on } }
 
-// KernelBTF sets the kernel BTF file the iterators are built from
-// (default /sys/kernel/btf/vmlinux).
-func KernelBTF(path string) Option { return func(c *config) { c.btfPath = path } }
-
 // Workers sets how many goroutines read /proc in parallel (default
 // GOMAXPROCS: the work is CPU time in the kernel, so more goroutines than
 // cores only add scheduling).
@@ -78,7 +73,6 @@ func defaultConfig() config {
 		cgroups:    true,
 		cgroupData: true,
 		bpf:        true,
-		btfPath:    "/sys/kernel/btf/vmlinux",
 		workers:    runtime.GOMAXPROCS(0),
 	}
 }

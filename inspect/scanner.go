@@ -203,9 +203,20 @@ func (s *Scanner) loadBPF() {
 		case os.Geteuid() != 0:
 			s.bpfErr = fmt.Errorf("not root")
 		default:
-			s.bpfIters, s.bpfErr = loadBPFIters(s.cfg.btfPath)
+			s.bpfIters, s.bpfErr = loadBPFIters()
 		}
 	})
+}
+
+// Close releases what the scanner holds in the kernel: the BPF
+// iterators, if it loaded them. Scans after Close read /proc alone.
+// It is safe to call more than once.
+func (s *Scanner) Close() error {
+	s.bpfOnce.Do(func() { s.bpfErr = errIteratorsClosed })
+	if s.bpfIters == nil {
+		return nil
+	}
+	return s.bpfIters.close()
 }
 
 // iterate runs the BPF iterators, or returns nil when they are not
