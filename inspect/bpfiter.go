@@ -83,14 +83,14 @@ type bpfFile struct {
 // bpfIters holds the attached iterators; iterate reads them. The
 // programs are closed once attached: a link keeps its program.
 type bpfIters struct {
-	// mu guards everything below: the links (nil once closed) and buf,
-	// which every pass reuses; records are decoded before it is
+	// mu guards everything below: the links (nil once closed) and the
+	// buffers, which every pass reuses; records are decoded before it is
 	// unlocked.
 	mu                sync.Mutex
 	tasks, files, css *link.Iter
 	procs             *link.Iter // nil when procErr says why
 	procErr           error
-	buf               []byte
+	buf, procBuf      []byte
 	procReadErr       error // why the last pass could not use procs' output
 }
 
@@ -114,28 +114,44 @@ func loadBPFIters() (*bpfIters, error) {
 	}
 	opts := &ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kernel}, Cache: cache}
 
+	// The two objects load side by side: most of the time is the
+	// verifier's, in the kernel, on the loading thread.
+	it := &bpfIters{}
+	procsDone := make(chan struct{})
+	go func() {
+		defer close(procsDone)
+		var pp bpf.ProcsPrograms
+		if it.procErr = bpf.LoadProcsObjects(&pp, opts); it.procErr == nil {
+			it.procs, it.procErr = link.AttachIter(link.IterOptions{Program: pp.NscopeProcs})
+			pp.Close()
+		}
+	}()
+	err = it.attachTasks(opts)
+	<-procsDone
+	if err != nil {
+		it.close()
+		return nil, err
+	}
+	return it, nil
+}
+
+// attachTasks loads and attaches the three task iterators.
+func (it *bpfIters) attachTasks(opts *ebpf.CollectionOptions) error {
 	var tp bpf.TasksPrograms
 	if err := bpf.LoadTasksObjects(&tp, opts); err != nil {
-		return nil, fmt.Errorf("load task iterators: %w", err)
+		return fmt.Errorf("load task iterators: %w", err)
 	}
 	defer tp.Close()
-	it := &bpfIters{}
 	for _, a := range []struct {
 		prog *ebpf.Program
 		dst  **link.Iter
 	}{{tp.NscopeTasks, &it.tasks}, {tp.NscopeNsfds, &it.files}, {tp.NscopeCssets, &it.css}} {
+		var err error
 		if *a.dst, err = link.AttachIter(link.IterOptions{Program: a.prog}); err != nil {
-			it.close()
-			return nil, fmt.Errorf("attach %s: %w", a.prog, err)
+			return fmt.Errorf("attach %s: %w", a.prog, err)
 		}
 	}
-
-	var pp bpf.ProcsPrograms
-	if it.procErr = bpf.LoadProcsObjects(&pp, opts); it.procErr == nil {
-		it.procs, it.procErr = link.AttachIter(link.IterOptions{Program: pp.NscopeProcs})
-		pp.Close()
-	}
-	return it, nil
+	return nil
 }
 
 // close detaches the iterators; a later pass fails with
@@ -200,48 +216,68 @@ type bpfResult struct {
 	procs map[int]*bpfProc
 }
 
-// iterate runs the task, task_file and process iterators.
+// iterate runs the task, task_file and process iterators. The process
+// pass, which copies every process's arguments and takes longest, runs
+// beside the other two.
 func (it *bpfIters) iterate() (*bpfResult, error) {
 	it.mu.Lock()
 	defer it.mu.Unlock()
-	data, err := readIter(it.tasks, it.buf)
+	res := &bpfResult{}
+	var procsDone chan struct{}
+	if it.procs != nil {
+		// Without it the scan reads stat and cmdline from /proc.
+		procsDone = make(chan struct{})
+		go func() {
+			defer close(procsDone)
+			var err error
+			if it.procBuf, err = readIter(it.procs, it.procBuf); err == nil {
+				res.procs, err = decodeProcs(it.procBuf)
+			}
+			it.procReadErr = err
+		}()
+	}
+	err := it.readTasks(res)
+	if procsDone != nil {
+		<-procsDone
+	}
 	if err != nil {
 		return nil, err
 	}
+	return res, nil
+}
+
+// readTasks runs the task and task_file iterators into res.
+func (it *bpfIters) readTasks(res *bpfResult) error {
+	data, err := readIter(it.tasks, it.buf)
+	if err != nil {
+		return err
+	}
 	it.buf = data
 	if len(data)%taskRecBytes != 0 {
-		return nil, fmt.Errorf("iterator: %d bytes is not a whole number of records", len(data))
+		return fmt.Errorf("iterator: %d bytes is not a whole number of records", len(data))
 	}
-	res := &bpfResult{tasks: make(map[int]*bpfTask, len(data)/taskRecBytes), files: map[int][]bpfFile{}}
+	res.tasks = make(map[int]*bpfTask, len(data)/taskRecBytes)
 	all := make([]bpfTask, len(data)/taskRecBytes)
 	var rec bpf.TasksTaskRecord
 	for i := range all {
 		record(&rec, data[i*taskRecBytes:])
-		t := &all[i]
-		decodeTask(&rec, t)
-		res.tasks[int(rec.Tgid)] = t
+		decodeTask(&rec, &all[i])
+		res.tasks[int(rec.Tgid)] = &all[i]
 	}
 
 	data, err = readIter(it.files, data)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	it.buf = data
+	res.files = map[int][]bpfFile{}
 	var frec bpf.TasksFileRecord
 	for i := 0; i+fileRecBytes <= len(data); i += fileRecBytes {
 		record(&frec, data[i:])
 		f := bpfFile{PID: int(frec.Tgid), FD: int(frec.Fd), Ino: frec.Ino}
 		res.files[f.PID] = append(res.files[f.PID], f)
 	}
-
-	if it.procs != nil {
-		// Without it the scan reads stat and cmdline from /proc.
-		if data, err = readIter(it.procs, data); err == nil {
-			res.procs, err = decodeProcs(data)
-		}
-		it.buf, it.procReadErr = data, err
-	}
-	return res, nil
+	return nil
 }
 
 // decodeTask fills t from a task record.

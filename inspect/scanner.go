@@ -88,6 +88,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	start := time.Now()
 	snap := &Snapshot{SchemaVersion: SchemaVersion, Time: start}
 	bad := &unreadableCounter{}
+	// The first scan loads the BPF iterators (iterate waits for them);
+	// the steps up to there run meanwhile.
+	go s.loadBPF()
 	snap.Host = s.readHost()
 	s.users.refresh()
 

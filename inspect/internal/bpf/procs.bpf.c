@@ -32,10 +32,6 @@ DECLARE_FOR_GO(struct proc_leader_record, go_proc_leader_record);
 DECLARE_FOR_GO(enum proc_kind, go_proc_kind);
 DECLARE_FOR_GO(enum proc_limits, go_proc_limits);
 
-/* Keeps the compiler from moving loads across it: the stats_lock count
- * must be read before and after the sums it guards. */
-#define barrier() asm volatile("" ::: "memory")
-
 /* The counters get_mm_rss adds (include/linux/mm_types_task.h; these
  * values since 4.5). */
 enum {
@@ -82,7 +78,7 @@ int nscope_procs(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct proc_leader_record rec = {};
 	struct proc_thread_record *head = &rec.head;
-	char buf[PROC_CHUNK];
+	char buf[PROC_CHUNK] = {};
 	__u64 failed = 0;
 
 	if (!task)
@@ -94,6 +90,9 @@ int nscope_procs(struct bpf_iter__task *ctx)
 	struct signal_struct *sig = task->signal;
 	if (sig) {
 		head->signal = (__u64)sig;
+		/* barrier() keeps the compiler from moving loads across it:
+		 * the stats_lock count must be read before the sums it guards
+		 * and again after. */
 		barrier();
 		head->seq = sig->stats_lock.seqcount.seqcount.sequence;
 	}
@@ -149,24 +148,36 @@ int nscope_procs(struct bpf_iter__task *ctx)
 	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
 
-	for (int i = 0; i < PROC_MAX_CHUNKS && left > 0; i++) {
-		__u32 n = left < PROC_CHUNK ? left : PROC_CHUNK;
+	/* Whole chunks until the last, which may be short; once a chunk is
+	 * known to be the last the loop ends, so that the verifier follows
+	 * one path per chunk count. */
+#pragma unroll
+	for (int i = 0; i < PROC_MAX_CHUNKS; i++) {
+		if (left == 0)
+			break;
+		__u64 n = left <= PROC_CHUNK ? left : PROC_CHUNK;
+		/* Checked again on the register the helper gets: clang may
+		 * otherwise test a copy of it, and the verifier then sees an
+		 * unbounded size. */
+		barrier_var(n);
+		if (n > PROC_CHUNK)
+			break;
 		failed |= bpf_copy_from_user_task(buf, n, (void *)from, task, 0);
 		bpf_seq_write(seq, buf, sizeof(buf));
-		left -= n;
-		from += n;
+		if (left <= PROC_CHUNK)
+			break;
+		left -= PROC_CHUNK;
+		from += PROC_CHUNK;
 	}
 
 	/* The helper copies from the task's memory as it is now, the range
 	 * is the one read before: an exec in between replaced the map. (It
 	 * also reads file-backed mappings, which /proc's FOLL_ANON read
 	 * refuses; arguments live on the stack unless prctl(PR_SET_MM) moved
-	 * them.) */
-	if (rec.has_mm) {
-		mm = task->mm;
-		if (!mm || mm->arg_start != rec.arg_start)
-			failed = 1;
-	}
+	 * them.) Read with probe reads: the verifier walks this once per chunk
+	 * count, and checks every pointer loaded from the task on each. */
+	if (rec.has_mm && BPF_CORE_READ(task, mm, arg_start) != rec.arg_start)
+		failed = 1;
 	bpf_seq_write(seq, &failed, sizeof(failed));
 	return 0;
 }
