@@ -299,7 +299,7 @@ func TestRecordsOfAReusedPID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New()
+	s := newScanner(t)
 	procRoot := openProcRoot(t)
 	read := func(startTicks uint64) (Process, *procReader) {
 		r := newProcReader(s, &unreadableCounter{})

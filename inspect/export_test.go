@@ -35,5 +35,8 @@ func WithoutProcIter(s *Scanner) {
 	}
 }
 
+// NewScanner is New, closed when the test ends.
+var NewScanner = newScanner
+
 // WaitFor polls cond until it returns true, failing the test after 10 s.
 var WaitFor = waitFor

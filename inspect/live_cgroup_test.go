@@ -71,7 +71,7 @@ func writeCgroupFile(t *testing.T, dir, file, value string) {
 func TestLiveV1Cgroups(t *testing.T) {
 	requireRoot(t)
 	requireTools(t, "sleep")
-	s := New()
+	s := newScanner(t)
 	layout := s.Layout()
 	if layout.Mode != CgroupHybrid && layout.Mode != CgroupLegacy {
 		t.Skipf("needs cgroup v1 controllers; this host is %s (the kernel lab tests v2)", layout.Mode)
@@ -178,7 +178,7 @@ func containsCgroup(list []*Cgroup, path string) bool {
 // it silently.
 func TestLiveUnreadableAsUser(t *testing.T) {
 	if os.Getenv("NSCOPE_AS_NOBODY") == "1" {
-		snap, err := New().Scan(t.Context())
+		snap, err := newScanner(t).Scan(t.Context())
 		if err != nil {
 			t.Fatalf("scan as nobody: %v", err)
 		}
@@ -230,7 +230,7 @@ func TestLiveUnreadableAsUser(t *testing.T) {
 // the re-check after the reads must give each its own.
 func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
 	requireRoot(t)
-	s := New()
+	s := newScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}
@@ -299,7 +299,7 @@ func openProcRoot(t *testing.T) int {
 // which must not become the css_set's cgroups for the live one.
 func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
 	requireRoot(t)
-	s := New()
+	s := newScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}

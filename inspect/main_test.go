@@ -115,7 +115,9 @@ func threadChurnHelper() {
 // method, how far its own start time is from now in seconds, and how
 // many processes' start times differ from a scan through /proc alone.
 func timeNSScanHelper() {
-	snap, err := inspect.New().Scan(context.Background())
+	s := inspect.New()
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		fmt.Println("error", err)
 		return

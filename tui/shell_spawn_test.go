@@ -89,7 +89,9 @@ func TestShellChecklistLive(t *testing.T) {
 	if sleeper == 0 {
 		t.Fatal("unshare did not start its child")
 	}
-	snap, err := inspect.New(inspect.WithCgroups(false)).Scan(context.Background())
+	s := inspect.New(inspect.WithCgroups(false))
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

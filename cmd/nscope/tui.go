@@ -60,7 +60,9 @@ func runTUI(cmd *cobra.Command) error {
 	if snap != nil {
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	} else {
-		opts.Source, opts.ProcRoot = newScanner(), global.procRoot
+		scanner := newScanner()
+		defer scanner.Close()
+		opts.Source, opts.ProcRoot = scanner, global.procRoot
 		// The same editor as "nscope set": its journal, --read-only and
 		// test hooks. Without cgroups the actions say so themselves.
 		if ed, err := newEditor(); err == nil {

@@ -19,7 +19,9 @@ import (
 // holder search.
 func scanHost(t *testing.T) *inspect.Snapshot {
 	t.Helper()
-	snap, err := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false)).Scan(context.Background())
+	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
