@@ -56,7 +56,7 @@ func compareScanMethods(t *testing.T, procIter bool) {
 	})
 	special := startSpecialProcesses(t)
 
-	s := inspect.New()
+	s := inspect.NewScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Fatalf("BPF iterators do not load: %v", err)
 	}
@@ -67,7 +67,7 @@ func compareScanMethods(t *testing.T, procIter bool) {
 	// change from before to after must be the same in the middle, and
 	// what grows (CPU time) must lie between.
 	procfsScan := func() *inspect.Snapshot {
-		snap, err := inspect.New(inspect.WithBPF(false)).Scan(context.Background())
+		snap, err := inspect.NewScanner(t, inspect.WithBPF(false)).Scan(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestBPFThreadChurn(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the BPF iterators need CAP_BPF and CAP_PERFMON")
 	}
-	s := inspect.New()
+	s := inspect.NewScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}
@@ -376,6 +376,7 @@ func TestBPFThreadChurn(t *testing.T) {
 		return strings.Contains(string(b), "\nThreads:\t") && !strings.Contains(string(b), "Name:\tsh")
 	})
 	time.Sleep(200 * time.Millisecond)
+	t.Logf("helper %d: %s", pid, liveness(pid))
 
 	const tick = 10000 // us
 	var last int64
@@ -387,7 +388,7 @@ func TestBPFThreadChurn(t *testing.T) {
 		}
 		p := snap.Process(pid)
 		if p == nil {
-			t.Fatalf("scan %d: helper %d missing", i, pid)
+			t.Fatalf("scan %d (%s): helper %d missing from the scan; %s", i, snap.ScanMethod, pid, liveness(pid))
 		}
 		// User and system time are split anew each time; only their
 		// rounding to ticks may take one back.
@@ -401,6 +402,20 @@ func TestBPFThreadChurn(t *testing.T) {
 	if last < 20*tick {
 		t.Errorf("the helper used only %d us of CPU; did its threads run?", last)
 	}
+}
+
+// liveness says whether process pid is alive now, as /proc tells:
+// its state and threads, or why its stat cannot be read.
+func liveness(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return fmt.Sprintf("it is gone now (%v)", err)
+	}
+	st, err := inspect.ParseProcStat(data)
+	if err != nil {
+		return fmt.Sprintf("its stat does not parse (%v): %q", err, data)
+	}
+	return fmt.Sprintf("it is alive now: %s, state %c, %d threads, started at tick %d", st.Comm, st.State, st.Threads, st.StartTime)
 }
 
 // TestBPFInTimeNamespace scans from a time namespace whose boot clock is
