@@ -13,7 +13,7 @@ KERNLAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint screenshots clean
+.PHONY: help build run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint generate screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ fmt: ## Format the code
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+generate: ## Rebuild the committed BPF objects after changing inspect/internal/bpf (needs clang, llvm, libbpf-dev)
+	$(GO) generate ./inspect/...
 
 screenshots: build ## Regenerate the PNGs in screenshots/ from the real TUI
 	./screenshots/generate.sh
