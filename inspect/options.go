@@ -51,10 +51,11 @@ func WithCgroups(on bool) Option { return func(c *config) { c.cgroups = on } }
 // (default on); off still walks the trees and membership.
 func WithCgroupData(on bool) Option { return func(c *config) { c.cgroupData = on } }
 
-// WithBPF turns the BPF task iterators on or off (default on). They read
-// every process's namespaces, PIDs and nsfs file descriptors in one pass
-// inside the kernel; they need root and a kernel with BTF, and the
-// scanner reads /proc instead whenever they are off or cannot load.
+// WithBPF turns the BPF iterators on or off (default on). They read
+// every process's namespaces, PIDs and nsfs file descriptors, and on
+// 5.18+ what its stat and cmdline give, in one pass inside the kernel;
+// they need root and a kernel with BTF, and the scanner reads /proc
+// instead whenever they are off or cannot load.
 func WithBPF(on bool) Option { return func(c *config) { c.bpf = on } }
 
 // Workers sets how many goroutines read /proc in parallel (default
