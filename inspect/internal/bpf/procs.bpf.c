@@ -87,15 +87,15 @@ int nscope_procs(struct bpf_iter__task *ctx)
 	head->utime = task->utime;
 	head->stime = task->stime;
 	head->runtime = task->se.sum_exec_runtime;
+	/* No NULL checks: a load through NULL reads 0, and every branch on
+	 * a pointer doubles the paths the verifier walks after it. */
 	struct signal_struct *sig = task->signal;
-	if (sig) {
-		head->signal = (__u64)sig;
-		/* barrier() keeps the compiler from moving loads across it:
-		 * the stats_lock count must be read before the sums it guards
-		 * and again after. */
-		barrier();
-		head->seq = sig->stats_lock.seqcount.seqcount.sequence;
-	}
+	head->signal = (__u64)sig;
+	/* barrier() keeps the compiler from moving loads across it: the
+	 * stats_lock count must be read before the sums it guards and again
+	 * after. */
+	barrier();
+	head->seq = sig->stats_lock.seqcount.seqcount.sequence;
 	if (task->pid != task->tgid) {
 		head->kind = PROC_THREAD;
 		bpf_seq_write(seq, head, sizeof(*head));
@@ -107,44 +107,37 @@ int nscope_procs(struct bpf_iter__task *ctx)
 	rec.state = task->__state;
 	rec.exit_state = task->exit_state;
 	rec.start_ns = task->start_boottime;
-	struct task_struct *parent = task->real_parent;
-	if (parent)
-		rec.ppid = parent->tgid;
-	if (sig) {
-		barrier();
-		rec.threads = sig->nr_threads;
-		rec.sig_utime = sig->utime;
-		rec.sig_stime = sig->stime;
-		rec.sig_runtime = sig->sum_sched_runtime;
-		/* A kernel that accounts CPU time natively keeps no
-		 * prev_cputime: it shows the sums as they are. */
-		if (bpf_core_field_exists(sig->prev_cputime.utime)) {
-			rec.cputime_scaled = 1;
-			rec.prev_utime = sig->prev_cputime.utime;
-			rec.prev_stime = sig->prev_cputime.stime;
-		}
-		barrier();
-		head->seq_end = sig->stats_lock.seqcount.seqcount.sequence;
+	rec.ppid = task->real_parent->tgid;
+	barrier();
+	rec.threads = sig->nr_threads;
+	rec.sig_utime = sig->utime;
+	rec.sig_stime = sig->stime;
+	rec.sig_runtime = sig->sum_sched_runtime;
+	/* A kernel that accounts CPU time natively keeps no prev_cputime: it
+	 * shows the sums as they are. */
+	if (bpf_core_field_exists(sig->prev_cputime.utime)) {
+		rec.cputime_scaled = 1;
+		rec.prev_utime = sig->prev_cputime.utime;
+		rec.prev_stime = sig->prev_cputime.stime;
 	}
+	barrier();
+	head->seq_end = sig->stats_lock.seqcount.seqcount.sequence;
 	/* A char array: copied, as loads may not span its elements. */
 	BPF_CORE_READ_INTO(&rec.comm, task, comm);
 
-	/* The memory map: resident pages and where the arguments are. Past
-	 * PROC_CHUNK * PROC_MAX_CHUNKS bytes none are copied (inspect reads
-	 * those from /proc). */
-	__u64 left = 0, from = 0;
+	/* The memory map (none for a kernel thread): resident pages and
+	 * where the arguments are. Past PROC_CHUNK * PROC_MAX_CHUNKS bytes
+	 * none are copied (inspect reads those from /proc). */
 	struct mm_struct *mm = task->mm;
-	if (mm) {
-		rec.has_mm = 1;
-		read_rss(mm, rec.rss);
-		rec.env_end = mm->env_end;
-		from = rec.arg_start = mm->arg_start;
-		__u64 end = mm->arg_end;
-		if (end > from) {
-			rec.arg_len = end - from;
-			if (rec.arg_len <= PROC_CHUNK * PROC_MAX_CHUNKS)
-				left = rec.arg_len;
-		}
+	rec.has_mm = mm != NULL;
+	read_rss(mm, rec.rss);
+	rec.env_end = mm->env_end;
+	__u64 from = rec.arg_start = mm->arg_start;
+	__u64 end = mm->arg_end, left = 0;
+	if (end > from) {
+		rec.arg_len = end - from;
+		if (rec.arg_len <= PROC_CHUNK * PROC_MAX_CHUNKS)
+			left = rec.arg_len;
 	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
 

@@ -44,14 +44,21 @@ static __always_inline struct upid *pid_level(struct pid *pid, unsigned int i)
 SEC("iter/task")
 int nscope_tasks(struct bpf_iter__task *ctx)
 {
+	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct task_record rec = {};
 
+	/* Loaded here, once: the verifier checks a pointer loaded from a
+	 * trusted one by searching the kernel's BTF, on every path that
+	 * reaches the load, and the paths only part below. */
+	barrier_var(seq);
 	if (!task || task->pid != task->tgid)
 		return 0; /* the end of the pass, or a thread other than the leader */
 	rec.tgid = task->tgid;
 	rec.start_ns = task->start_boottime;
-	rec.css_set = (__u64)task->cgroups;
+	/* Copied: a pointer loaded from the task costs the verifier a search
+	 * of the kernel's BTF, and this one is only a key. */
+	bpf_core_read(&rec.css_set, sizeof(rec.css_set), &task->cgroups);
 
 	/* Credentials: effective UID and the user namespace, whose owner is
 	 * its parent. */
@@ -101,7 +108,7 @@ int nscope_tasks(struct bpf_iter__task *ctx)
 		rec.pid_parent = BPF_CORE_READ(pidns, parent, ns.inum);
 	}
 emit:
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
 }
 
@@ -137,10 +144,9 @@ int nscope_cssets(struct bpf_iter__task *ctx)
 
 	if (!task || task->pid != task->tgid)
 		return 0;
-	struct css_record rec = {
-		.tgid = task->tgid,
-		.css_set = (__u64)task->cgroups,
-	};
+	struct css_record rec = {.tgid = task->tgid};
+
+	bpf_core_read(&rec.css_set, sizeof(rec.css_set), &task->cgroups);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
