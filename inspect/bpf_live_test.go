@@ -216,6 +216,12 @@ func compareScanMethods(t *testing.T, procIter bool) {
 		if a == nil {
 			continue // gone between the scans
 		}
+		if b.Owner.IsZero() && !a.Owner.IsZero() {
+			// Through /proc the links come from nsfs ioctls on a
+			// process's ns file: one that exited between its readlink and
+			// the open left them unknown.
+			continue
+		}
 		nsCompared++
 		if a.Owner != b.Owner || a.Parent != b.Parent || a.OwnerUID != b.OwnerUID || a.Level != b.Level {
 			t.Errorf("%s namespace %v: bpf owner %v parent %v uid %d level %d; procfs %v %v %d %d",
