@@ -121,10 +121,17 @@ func loadBPFIters() (*bpfIters, error) {
 	go func() {
 		defer close(procsDone)
 		var pp bpf.ProcsPrograms
-		if it.procErr = bpf.LoadProcsObjects(&pp, opts); it.procErr == nil {
-			it.procs, it.procErr = link.AttachIter(link.IterOptions{Program: pp.NscopeProcs})
-			pp.Close()
+		if err := bpf.LoadProcsObjects(&pp, opts); err != nil {
+			it.procErr = fmt.Errorf("load process iterator: %w", err)
+			return
 		}
+		defer pp.Close()
+		procs, err := link.AttachIter(link.IterOptions{Program: pp.NscopeProcs})
+		if err != nil {
+			it.procErr = fmt.Errorf("attach process iterator: %w", err)
+			return
+		}
+		it.procs = procs
 	}()
 	err = it.attachTasks(opts)
 	<-procsDone
