@@ -48,9 +48,9 @@ int nscope_tasks(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct task_record rec = {};
 
-	/* Loaded here, once: the verifier checks a pointer loaded from a
-	 * trusted one by searching the kernel's BTF, on every path that
-	 * reaches the load, and the paths only part below. */
+	/* Loaded once, here, before the paths below part: the verifier
+	 * checks each pointer loaded from a trusted one by searching the
+	 * kernel's BTF, once per path that reaches the load. */
 	barrier_var(seq);
 	if (!task || task->pid != task->tgid)
 		return 0; /* the end of the pass, or a thread other than the leader */
@@ -84,8 +84,8 @@ int nscope_tasks(struct bpf_iter__task *ctx)
 	}
 
 	/* The struct pid: the PID at every level, and the pid namespace of
-	 * the innermost, which is the task's. Its array is copied, as its
-	 * length is only known at run time. */
+	 * the innermost level, which is the task's. Read with probe reads:
+	 * its numbers[] is indexed at run time. */
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	if (!pid)
 		goto emit;
