@@ -57,9 +57,11 @@ func compareScanMethods(t *testing.T, procIter bool) {
 	special := startSpecialProcesses(t)
 
 	s := inspect.NewScanner(t)
+	loadStart := time.Now()
 	if err := s.BPFErr(); err != nil {
 		t.Fatalf("BPF iterators do not load: %v", err)
 	}
+	t.Logf("BPF iterators loaded in %v", time.Since(loadStart).Round(time.Millisecond))
 	if !procIter {
 		inspect.WithoutProcIter(s)
 	}
