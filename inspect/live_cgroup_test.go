@@ -305,19 +305,28 @@ func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
 	}
 	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
 	live := startProc(t, "sleep", "600").Process.Pid
-	zombie := exec.Command("sleep", "0.1")
+	// It exits when its stdin closes, after the move: a process that
+	// exits first is not moved (a timed exit raced the move on a loaded
+	// machine).
+	zombie := exec.Command("sh", "-c", "read x")
+	stdin, err := zombie.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := zombie.Start(); err != nil {
 		t.Fatal(err)
 	}
 	waited := false
 	t.Cleanup(func() {
 		if !waited {
+			_ = stdin.Close()
 			_ = zombie.Wait()
 		}
 	})
 	for _, pid := range []int{live, zombie.Process.Pid} {
 		writeCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
 	}
+	_ = stdin.Close()
 	// Not waited for: it stays a zombie, still in its css_set.
 	waitZombie(t, zombie.Process.Pid)
 	tasks := s.iterate()
