@@ -163,6 +163,23 @@ func (ix *Index) CgroupStartsContainer(c *inspect.Cgroup) (string, bool) {
 	return name, parent == nil || parent.Container != c.Container
 }
 
+// MatchProcess reports whether f matches p or, by its name, image, pod or
+// compose project, the container p belongs to.
+func (ix *Index) MatchProcess(f Filter, p *inspect.Process) bool {
+	return f.MatchProcess(p, ix.Container(p)) || f.matchContainerText(ix.ContainerOf(p))
+}
+
+// MergedContainer returns the container one of m's cgroups belongs to,
+// or nil.
+func (ix *Index) MergedContainer(m *MergedCgroup) *inspect.Container {
+	for _, c := range m.Cgroups {
+		if !c.Container.IsZero() {
+			return ix.Snap.Container(c.Container)
+		}
+	}
+	return nil
+}
+
 // NamespaceContainer returns the name of the container that made n, ""
 // for none (a namespace a container shares with the host or borrows from
 // another container is not its own; see inspect.Namespace.Container). In

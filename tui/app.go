@@ -237,8 +237,8 @@ func (m *Model) refreshDetail() {
 		b = namespaceDetail(m.ix, r.Namespace, m.contentView(r.Namespace.ID), m.detail.width)
 	case r.Process != nil:
 		b = processDetail(m.ix, r.Process)
-	case r.Cgroup != nil:
-		b = cgroupDetail(m.ix, m.hist, r.Cgroup)
+	case r.Merged != nil:
+		b = cgroupDetail(m.ix, m.hist, r.Merged, r.Key.IsMerged())
 	case r.Container != nil:
 		b = containerDetail(m.ix, r.Container)
 	}
@@ -270,6 +270,8 @@ func (m *Model) selection() (Selection, bool) {
 		sel.Cgroup = it
 	case *inspect.Container:
 		sel.Container, sel.Process = it, m.snap.Process(it.InitPID)
+	case *procview.MergedCgroup:
+		sel.Merged, sel.Cgroup = it, it.Primary()
 	default:
 		return Selection{}, false
 	}

@@ -59,14 +59,14 @@ func containerColumns(total int) []column {
 			if cg == nil {
 				return rc.paint(plain, roleDim, fit("-", w, false))
 			}
-			return memoryCell(rc, &procview.Row{Cgroup: cg}, w, plain)
+			return memoryCell(rc, &procview.Row{Cgroup: cg, Merged: procview.SingleCgroup(cg)}, w, plain)
 		}},
 		{title: "PIDS", width: 7, right: true, prio: 7, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
 			cg := rc.ix.ContainerCgroupsOf(r.Container).Pids
 			if cg == nil {
 				return "-", roleDim
 			}
-			return pidsCell(rc, &procview.Row{Cgroup: cg})
+			return pidsCell(rc, &procview.Row{Cgroup: cg, Merged: procview.SingleCgroup(cg)})
 		}},
 		{title: "STATE", width: 7, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
 			return containerState(rc.ix, r.Container)

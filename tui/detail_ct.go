@@ -287,3 +287,15 @@ func addContainerLink(b *detailBuilder, ix *procview.Index, ref inspect.Containe
 	}
 	b.addLink(procview.ContainerKey(c), seg{"container ", roleLabel}, seg{c.Name, roleAccent}, seg{extra, roleDim})
 }
+
+// addMergedContainerLink adds the link to the container the cgroups of m
+// belong to (see addContainerLink).
+func addMergedContainerLink(b *detailBuilder, ix *procview.Index, m *procview.MergedCgroup) {
+	if c := ix.MergedContainer(m); c != nil {
+		addContainerLink(b, ix, c.Ref(), "")
+		return
+	}
+	if p := m.Primary(); p != nil {
+		addContainerLink(b, ix, inspect.ContainerRef{}, ix.CgroupContainer(p))
+	}
+}

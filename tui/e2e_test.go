@@ -144,7 +144,7 @@ func TestEndToEnd(t *testing.T) {
 	tm.waitText("─ user namespace 4026531837")
 	tm.send("3")
 	tm.waitText("CGROUP ")
-	tm.waitText("nscope:nscope-run-")
+	tm.waitText("nscope:nscope")
 	tm.send("Tab")
 	tm.waitText("no containers")
 	tm.send("Tab")

@@ -93,8 +93,26 @@ func (m *Model) render() string {
 	return m.dialogs.Overlay(b.String(), m.width, m.height, m.st.Box)
 }
 
-// tabLabels are the tab titles, in view order.
-var tabLabels = [numViews]string{" 1 Namespaces ", " 2 Processes ", " 3 Cgroups ", " 4 Containers "}
+// tabLabels are the tab titles, in view order; shortTabLabels those of
+// a terminal narrower than fullTabsWidth, where the full ones would leave
+// the tab line no room for the position, filter and order: the CLI's
+// command names.
+var (
+	tabLabels      = [numViews]string{" 1 Namespaces ", " 2 Processes ", " 3 Cgroups ", " 4 Containers "}
+	shortTabLabels = [numViews]string{" 1 ns ", " 2 ps ", " 3 cg ", " 4 containers "}
+)
+
+// fullTabsWidth is the terminal width from which the tabs have their full
+// titles.
+const fullTabsWidth = 100
+
+// tabTitles returns the tab titles for the terminal's width.
+func (m *Model) tabTitles() [numViews]string {
+	if m.width < fullTabsWidth {
+		return shortTabLabels
+	}
+	return tabLabels
+}
 
 // tabStart is where the first tab begins, after the app's name.
 const tabStart = len(" nscope ") + 1
@@ -103,7 +121,7 @@ const tabStart = len(" nscope ") + 1
 func (m *Model) tabRanges() [numViews][2]int {
 	var r [numViews][2]int
 	x := tabStart
-	for i, t := range tabLabels {
+	for i, t := range m.tabTitles() {
 		r[i] = [2]int{x, x + len(t)}
 		x += len(t) + 1
 	}
@@ -117,7 +135,7 @@ func (m *Model) renderTabs() string {
 	b.WriteString(m.st.of(roleTitle).Render(" nscope "))
 	b.WriteByte(' ')
 	used := tabStart
-	for i, t := range tabLabels {
+	for i, t := range m.tabTitles() {
 		r := roleTabInactive
 		if ViewID(i) == m.view {
 			r = roleTabActive
@@ -127,17 +145,50 @@ func (m *Model) renderTabs() string {
 		used += len(t) + 1
 	}
 	l := m.list()
-	info := "sort " + l.opt.Sort.String()
+	// From the most to the least detail; the first that fits wins. The
+	// position ("12/340") and the sort order always show.
+	shape, tree := "tree", treeName(l)+" · "
 	if l.opt.Flat {
-		info = "flat · " + info
-	} else {
-		info = treeName(l) + " · " + info
+		shape, tree = "flat", "flat · "
 	}
+	cg := ""
+	if l.id == CgroupsView {
+		if l.perHierarchy {
+			cg = "per hierarchy · "
+		} else if m.snap != nil && m.snap.CgroupMode != inspect.CgroupUnified {
+			cg = "merged · "
+		}
+	}
+	filter := ""
 	if l.filter != "" {
-		info = "filter “" + l.filter + "” · " + info
+		filter = "filter “" + l.filter + "” · "
 	}
-	info += " "
+	pos, sortBy := l.position()+" · ", "sort "+l.opt.Sort.String()+" "
+	// "merged" is the default and goes first; a filter and "per
+	// hierarchy" change what the list holds and stay longest.
+	odd := cg
+	if !l.perHierarchy {
+		odd = ""
+	}
+	// Flat and the nesting tree are not the defaults: they stay too.
+	oddTree := ""
+	if shape == "flat" || (l.id == NamespacesView && l.opt.Nesting) {
+		oddTree = tree
+	}
+	candidates := []string{
+		pos + filter + cg + tree + sortBy,
+		pos + filter + cg + oddTree + sortBy,
+		pos + filter + odd + oddTree + sortBy,
+		strings.TrimSuffix(pos+filter+odd+oddTree, " · ") + " ",
+	}
 	room := m.width - used
+	info := candidates[len(candidates)-1]
+	for _, c := range candidates {
+		if width(c) <= room {
+			info = c
+			break
+		}
+	}
 	if room > 4 {
 		info = fit(info, room, true)
 		b.WriteString(m.st.of(roleDim).Render(info))
@@ -166,6 +217,9 @@ func (m *Model) renderFooter() string {
 		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
 	case m.detailFocus:
 		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains it", m.width, false))
+	}
+	if bar, ok := m.actionBar(); ok {
+		return bar
 	}
 	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/internal/hostile"
+	"github.com/nscope/nscope/procview"
 )
 
 // TestHostileContainerNamesCLI puts the audit's hostile texts into the
@@ -26,7 +27,7 @@ func TestHostileContainerNamesCLI(t *testing.T) {
 		write func() error
 		rows  int
 	}{
-		{"ps", func() error { return writePSTable(&b, snap, false) }, len(snap.Processes) + 1},
+		{"ps", func() error { return writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, false) }, len(snap.Processes) + 1},
 		{"ns", func() error { return writeNSTable(&b, snap, nil) }, len(snap.Namespaces) + 1},
 		{"containers", func() error { return writeContainersTable(&b, snap, snap.Containers, nil) }, len(snap.Containers) + 1},
 	} {
@@ -41,7 +42,7 @@ func TestHostileContainerNamesCLI(t *testing.T) {
 		}
 	}
 	b.Reset()
-	_ = writePSTable(&b, snap, false)
+	_ = writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, false)
 	if !strings.Contains(b.String(), `docker:\e[31mred\nrow`) {
 		t.Errorf("ps does not show the container name escaped:\n%s", b.String())
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/inspect/events"
 	"github.com/nscope/nscope/internal/testutil"
 )
 
@@ -218,6 +219,25 @@ func TestContainerTargetsLive(t *testing.T) {
 		want(run("enter", dockerT, "--", "cat", "/proc/sys/kernel/hostname", "/etc/os-release"), 0, hostname, "ID=busybox", "init PID "+strconv.Itoa(lt.dockerPID))
 		podHost := testutil.RunEnv(t, lt.env, "podman", "exec", lt.name, "cat", "/proc/sys/kernel/hostname")
 		want(run("enter", "pod/"+lt.pod, "--", "cat", "/proc/sys/kernel/hostname"), 0, podHost, "init PID "+strconv.Itoa(lt.podmanPID))
+	})
+
+	t.Run("events by name", func(t *testing.T) {
+		r := startEvents(t, t.TempDir(), "--container", dockerT, "--kind", "exec")
+		// A command run on the host first, then one in the container:
+		// only the second is the container's.
+		hostTag, ctrTag := "nsev-host-"+lt.name, "nsev-ctr-"+lt.name
+		testutil.Run(t, "sh", "-c", ": "+hostTag)
+		testutil.Run(t, lt.docker, "exec", lt.name, "sh", "-c", ": "+ctrTag)
+		got := r.wait(t, "the exec in "+dockerT, func(ev *events.Event) bool { return ev.Kind == events.Exec }, func(evs []events.Event) bool {
+			return strings.Contains(strings.Join(evs[len(evs)-1].Args, " "), ctrTag)
+		})
+		for _, ev := range got {
+			if ev.Cgroup != dockerCg || strings.Contains(strings.Join(ev.Args, " "), hostTag) {
+				t.Errorf("events --container %s printed %+v (cgroup %s)", dockerT, ev, ev.Cgroup)
+			}
+		}
+		want(run("events", "--container", lt.name), 2, "--container", "names 2 containers")
+		want(run("events", "--container", dockerT, "--cgroup", "/"), 2, "exclude each other")
 	})
 
 	t.Run("kill by id prefix", func(t *testing.T) {

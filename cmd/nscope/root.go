@@ -23,6 +23,8 @@ func subcommands() []*cobra.Command {
 		newRunCmd(), newEnterCmd(),
 		// Teach.
 		newTourCmd(),
+		// Watch the host.
+		newEventsCmd(),
 	}
 }
 

@@ -130,6 +130,22 @@ func noteContainerToo(cmd *cobra.Command, arg, path string) {
 	}
 }
 
+// containerCgroupFlag returns the cgroup path of the container or pod a
+// --container flag names (as cgroupTargetOf finds it); an ambiguous,
+// unknown or stopped one is a usage error. It prints nothing: a stream's
+// first line on stderr says it is live.
+func containerCgroupFlag(cmd *cobra.Command, query string) (string, error) {
+	snap, err := targetSnapshot(cmd.Context())
+	if err != nil {
+		return "", err
+	}
+	t, _, err := cgroupTargetOf(snap, query)
+	if err != nil {
+		return "", &usageError{fmt.Errorf("--container: %w", err)}
+	}
+	return t.Path, nil
+}
+
 // isCgroupPathArg reports whether arg is a cgroup path whatever exists:
 // an absolute path, or decimal digits.
 func isCgroupPathArg(arg string) bool {
