@@ -14,9 +14,6 @@ import (
 // Helpers for the live container tests: the real runtimes, images built
 // from the host's busybox-static, the kernel's own view to compare with.
 
-// dockerCLI returns Debian's docker client (testutil.DockerCLI).
-func dockerCLI() string { return testutil.DockerCLI() }
-
 // requireDocker skips unless docker answers (testutil.RequireDocker).
 func requireDocker(t *testing.T) string {
 	t.Helper()
