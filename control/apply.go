@@ -230,7 +230,7 @@ func narrowValue(file, content, value string) string {
 // FREEZING becomes FROZEN.
 func restoreValue(file, old string) string {
 	switch file {
-	case "memory.limit_in_bytes":
+	case "memory.limit_in_bytes", memswFile:
 		if v, ok := normLimit(old); ok && v == inspect.Unlimited {
 			return "-1"
 		}

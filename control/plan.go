@@ -185,7 +185,7 @@ func sameValue(file, old, value string) bool {
 		return true
 	}
 	switch file {
-	case "memory.limit_in_bytes", "memory.max", "memory.high", "memory.low", "pids.max", "cpu.cfs_quota_us":
+	case "memory.limit_in_bytes", memswFile, "memory.max", "memory.high", "memory.low", "pids.max", "cpu.cfs_quota_us":
 		a, ok1 := normLimit(old)
 		b, ok2 := normLimit(value)
 		return ok1 && ok2 && a == b
@@ -329,11 +329,7 @@ func (e *Editor) planMemory(p *Plan, t Target, l Limits) error {
 		if l.MemoryHigh != nil || l.MemoryLow != nil {
 			return fmt.Errorf("memory.high and memory.low have no cgroup v1 equivalent (the memory controller here is v1; only the hard limit, memory.limit_in_bytes, can be set): %w", ErrNotAllowed)
 		}
-		v := "-1"
-		if *l.MemoryMax != inspect.Unlimited {
-			v = strconv.FormatInt(*l.MemoryMax, 10)
-		}
-		return e.add(p, h, t, dir, "memory.limit_in_bytes", v)
+		return e.planV1Memory(p, h, t, dir, *l.MemoryMax)
 	}
 	for _, m := range []struct {
 		file string

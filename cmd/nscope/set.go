@@ -332,7 +332,7 @@ func describeValue(file, v string) string {
 		if q, p, err := inspect.ParseCPUMax([]byte(v)); err == nil {
 			meaning = procview.FormatCPUQuota(q, p)
 		}
-	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes":
+	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes":
 		if n, err := inspect.ParseLimitValue([]byte(v)); err == nil {
 			meaning = procview.FormatBytes(n)
 			if n == inspect.Unlimited {
