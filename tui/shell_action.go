@@ -249,8 +249,8 @@ func (d *shellDialog) View(width, height int) string {
 		root = "the target's"
 	}
 	b = append(b, st.of(roleLabel).Render("root, cwd ")+root)
-	if d.plan0.Cgroup != "" {
-		b = append(b, st.of(roleLabel).Render("cgroup    ")+sanitize(d.plan0.Cgroup)+" (v2, joined with the default set)")
+	for _, c := range d.plan0.CgroupsJoined() {
+		b = append(b, st.of(roleLabel).Render("cgroup    ")+sanitize(c.Path)+" ("+c.Hierarchy+")")
 	}
 	cmd := sanitize(joinArgs(d.plan0.Command))
 	if len(d.plan0.ShellTried) > 0 {
