@@ -58,6 +58,9 @@ type Namespace struct {
 	Members []int `json:"members,omitempty"`
 	// Holders are the other references that keep it alive.
 	Holders []Holder `json:"holders,omitempty"`
+	// Container is the container that made it (for a namespace a pod
+	// shares, its infra container), when it is a container's.
+	Container ContainerRef `json:"container,omitzero"`
 }
 
 // HasHolder reports whether any holder is of kind k.
