@@ -48,6 +48,10 @@ type EnterRequest struct {
 	// Env adds to or overrides the command's environment: "NAME=VALUE",
 	// or "NAME" for the value of nscope's own NAME (dropped when unset).
 	Env []string
+	// Container, when set, is the container the caller knows the target
+	// belongs to (from its snapshot); else the Enterer's ContainerFinder
+	// is asked.
+	Container *EnterContainer
 	// Command is what runs inside; empty means a shell that exists inside
 	// the target: Shell, /bin/bash, /bin/sh, in that order.
 	Command []string
@@ -248,8 +252,13 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 		}
 	}
 	plan.HostProc = req.HostTools
-	if e.containers != nil {
-		plan.Container = e.containers.ContainerOf(req.PID)
+	plan.Container = req.Container
+	if plan.Container == nil && e.containers != nil && len(plan.Join) > 0 {
+		c, err := e.containers.ContainerOf(req.PID)
+		if err != nil {
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("could not tell whether process %d is in a container (%v): entered as a plain process, as root", req.PID, err))
+		}
+		plan.Container = c
 	}
 	if err := e.planIdentity(plan, req); err != nil {
 		return nil, err

@@ -20,32 +20,6 @@ var (
 	envMax        = nsexec.MaxEnv
 )
 
-// ContainerFinder tells enter which container, if any, a process belongs
-// to. The CLI and the TUI fill it from a snapshot's containers.
-type ContainerFinder interface {
-	// ContainerOf returns the container of pid, or nil for a plain
-	// process.
-	ContainerOf(pid int) *EnterContainer
-}
-
-// EnterContainer names a container for enter's plan and messages.
-type EnterContainer struct {
-	// Runtime is "docker", "podman", "runc", ...; ID its full ID; Name
-	// what users call it.
-	Runtime string `json:"runtime"`
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-}
-
-// String returns "docker container web".
-func (c *EnterContainer) String() string {
-	name := c.Name
-	if name == "" {
-		name = c.ID
-	}
-	return c.Runtime + " container " + name
-}
-
 // EnterIdentity is who the command runs as instead of nscope's root.
 type EnterIdentity struct {
 	// FromTarget is set when it is the target's own identity (exec-like);

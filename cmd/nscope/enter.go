@@ -95,7 +95,7 @@ command cannot be run, 127 when it does not exist inside the target.`,
 				return fmt.Errorf("refusing to enter process %d: %w: --read-only is set, and enter runs a command inside another process's namespaces", req.PID, control.ErrReadOnly)
 			}
 			en := control.NewEnterer(control.WithEnterProcRoot(global.procRoot), control.WithEnterSysRoot(global.sysRoot),
-				control.WithEnterContainers(newContainerFinder()))
+				control.WithEnterContainers(newContainerFinder(cmd.Context())))
 			plan, err := en.Plan(req)
 			if err != nil {
 				return enterExit(err)

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
-	"github.com/nscope/nscope/procview"
 )
 
 // printEnterPlan prints what "nscope enter" would join and take.
@@ -42,28 +39,26 @@ func printEnterPlan(w io.Writer, p *control.EnterPlan) {
 	msgf(w, "  %-15s %s\n", "command", strings.Join(p.Command, " "))
 }
 
-// cgroupContainerFinder tells a container's process by its cgroup path, as
-// the runtimes name their cgroups (procview.ContainerFromCgroup).
-type cgroupContainerFinder struct{ procRoot string }
+// scanContainerFinder scans the host once, when enter first asks which
+// container a process is in.
+type scanContainerFinder struct {
+	ctx  context.Context
+	snap *inspect.Snapshot
+	err  error
+}
 
 // newContainerFinder returns the finder enter uses.
-func newContainerFinder() control.ContainerFinder {
-	return cgroupContainerFinder{procRoot: global.procRoot}
+func newContainerFinder(ctx context.Context) control.ContainerFinder {
+	return &scanContainerFinder{ctx: ctx}
 }
 
 // ContainerOf implements control.ContainerFinder.
-func (f cgroupContainerFinder) ContainerOf(pid int) *control.EnterContainer {
-	data, err := os.ReadFile(filepath.Join(f.procRoot, fmt.Sprint(pid), "cgroup"))
-	if err != nil {
-		return nil
+func (f *scanContainerFinder) ContainerOf(pid int) (*control.EnterContainer, error) {
+	if f.snap == nil && f.err == nil {
+		f.snap, f.err = scan(f.ctx, inspect.WithFDs(false), inspect.WithMounts(false))
 	}
-	for _, pc := range inspect.ParseProcCgroup(data) {
-		name := procview.ContainerFromCgroup(pc.Path)
-		if name == "" || strings.HasPrefix(name, "nscope:") {
-			continue
-		}
-		rt, id, _ := strings.Cut(name, ":")
-		return &control.EnterContainer{Runtime: rt, ID: id, Name: id}
+	if f.err != nil {
+		return nil, f.err
 	}
-	return nil
+	return control.SnapshotContainers{Snap: f.snap}.ContainerOf(pid)
 }
