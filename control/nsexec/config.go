@@ -311,6 +311,9 @@ func ParseConfig(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%w: unknown record %q", ErrBadConfig, tag)
 		}
 	}
+	if len(c.Env) > 0 && !c.ExactEnv {
+		return nil, fmt.Errorf("%w: environment records without the exact-environment record", ErrBadConfig)
+	}
 	if c.Identity != nil && !hasUser {
 		return nil, fmt.Errorf("%w: identity records without a user record", ErrBadConfig)
 	}
