@@ -18,9 +18,10 @@ type EnterCgroup struct {
 	Hierarchy string `json:"hierarchy"`
 	Version   int    `json:"version"`
 	// Controllers are the resource controllers in force there: the v1
-	// hierarchy's, or those the v2 root offers. Empty means membership
-	// only (a name= hierarchy, or the controller-less v2 tree of a hybrid
-	// host): no limit of the target's lives there.
+	// hierarchy's, or those enabled for the cgroup on v2 (its
+	// cgroup.controllers). Empty means membership only (a name= hierarchy,
+	// or the controller-less v2 tree of a hybrid host): no limit of the
+	// target's lives there.
 	Controllers []string `json:"controllers,omitempty"`
 	// Path is the target's cgroup in the hierarchy.
 	Path string `json:"path"`
@@ -77,8 +78,12 @@ func (e *Enterer) planCgroups(plan *EnterPlan) error {
 			continue
 		}
 		c := EnterCgroup{Hierarchy: h.Label(), Version: h.Version, Path: pc.Path}
-		if h.Version == 1 || len(h.Controllers) > 0 {
+		if h.Version == 1 {
 			c.Controllers = slices.Clone(h.Controllers)
+		} else if data, err := readProcFile(filepath.Join(h.Mount, pc.Path, "cgroup.controllers")); err == nil {
+			// On v2 the controllers in force are those enabled for this
+			// cgroup (its parent's subtree_control), not the root's.
+			c.Controllers = strings.Fields(string(data))
 		}
 		if ours[pc.Hierarchy] == pc.Path {
 			c.Same = true
