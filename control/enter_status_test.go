@@ -25,7 +25,7 @@ func TestParseProcCreds(t *testing.T) {
 		{name: "docker --user 65534", in: dockerStatus, want: ProcCreds{UID: 65534, GID: 0, Groups: []int64{0},
 			Caps: CapSets{Bounding: 0xa80425fb}, Seccomp: 2, SeccompFilters: 1}},
 		{name: "root with groups, no_new_privs, old kernel without Seccomp_filters",
-			in: "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t1 2 27\nCapInh:\t0\nCapPrm:\t1ff\nCapEff:\t1ff\nCapBnd:\t1ff\nCapAmb:\t0\nNoNewPrivs:\t1\nSeccomp:\t0\n",
+			in:   "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t1 2 27\nCapInh:\t0\nCapPrm:\t1ff\nCapEff:\t1ff\nCapBnd:\t1ff\nCapAmb:\t0\nNoNewPrivs:\t1\nSeccomp:\t0\n",
 			want: ProcCreds{Groups: []int64{1, 2, 27}, Caps: CapSets{Permitted: 0x1ff, Effective: 0x1ff, Bounding: 0x1ff}, NoNewPrivs: true, SeccompFilters: -1}},
 		{name: "effective IDs are taken", in: strings.Replace(dockerStatus, "Uid:\t65534\t65534", "Uid:\t1000\t0", 1),
 			want: ProcCreds{UID: 0, GID: 0, Groups: []int64{0}, Caps: CapSets{Bounding: 0xa80425fb}, Seccomp: 2, SeccompFilters: 1}},
