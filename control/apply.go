@@ -119,7 +119,7 @@ func (e *Editor) writeOne(change, action, undoes string, wr *WriteResult) error 
 	entry := Entry{
 		Time: e.now(), Change: change, Action: action, Undoes: undoes, Phase: PhaseBefore,
 		Cgroup: wr.Cgroup, Hierarchy: wr.Hierarchy, Version: wr.Version, Path: wr.Path(), File: wr.File,
-		Old: before, New: wr.New, PID: os.Getpid(), UID: os.Geteuid(),
+		Old: before, New: wr.New, PID: os.Getpid(), UID: os.Geteuid(), Owner: wr.Owner,
 	}
 	if err := e.journal.Append(entry); err != nil {
 		wr.setErr(err)

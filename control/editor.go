@@ -26,6 +26,8 @@ type Editor struct {
 	// hostCPUs is the host's CPU count, for the warning on CPU limits
 	// above it; -1 until known.
 	hostCPUs int
+	// owners names who owns a cgroup (a container runtime, systemd).
+	owners OwnerFinder
 
 	mu  sync.Mutex
 	seq int
@@ -70,6 +72,9 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 	}
 	if e.hostCPUs < 0 {
 		e.hostCPUs = HostCPUs()
+	}
+	if e.owners == nil {
+		e.owners = systemdOwners{manager: SystemdManager("/proc", "/run")}
 	}
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())

@@ -78,6 +78,9 @@ type Entry struct {
 	// PID and UID are nscope's own, for telling sessions apart.
 	PID int `json:"pid"`
 	UID int `json:"uid"`
+	// Owner is what nscope said of the cgroup's owner (a container
+	// runtime or systemd) before the change.
+	Owner *OwnerNote `json:"owner,omitempty"`
 }
 
 // Journal is the append-only change journal, one JSON object per line,

@@ -30,9 +30,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 	if name := procview.ContainerFromCgroup(c.Path); name != "" {
 		b.kv("container", seg{name, roleAccent})
 	}
-	if unit := control.SystemdUnit(c.Path); unit != "" {
-		b.kv("systemd", seg{unit, roleWarn}, seg{"  direct writes are undone by systemd on daemon-reload", roleDim})
-	}
+	drift := ownerDetail(b, s, c)
 	if c.Path != "/" {
 		if p := s.Cgroup(c.Hierarchy, path.Dir(c.Path)); p != nil {
 			b.addLink(procview.CgroupKey(p), seg{"parent ", roleLabel}, seg{p.Path, roleNormal})
@@ -49,16 +47,16 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 	}
 	if l.CPUQuotaUS != nil && l.CPUPeriodUS != nil {
 		raw := procview.FormatLimit(l.CPUQuotaUS) + " " + strconv.FormatInt(*l.CPUPeriodUS, 10)
-		limits.kv(name("cpu.max", "cfs quota"), seg{raw, roleNormal}, seg{"  = " + procview.FormatCPUQuota(*l.CPUQuotaUS, *l.CPUPeriodUS), roleDim})
+		limits.kv(name("cpu.max", "cfs quota"), seg{raw, roleNormal}, seg{"  = " + procview.FormatCPUQuota(*l.CPUQuotaUS, *l.CPUPeriodUS), roleDim}, drift("cpu"))
 	}
 	if l.CPUWeight != nil {
-		limits.kv("cpu.weight", seg{strconv.FormatInt(*l.CPUWeight, 10), roleNormal}, seg{"  (1-10000, default 100)", roleDim})
+		limits.kv("cpu.weight", seg{strconv.FormatInt(*l.CPUWeight, 10), roleNormal}, seg{"  (1-10000, default 100)", roleDim}, drift("cpu weight"))
 	}
 	if l.CPUShares != nil {
-		limits.kv("cpu.shares", seg{strconv.FormatInt(*l.CPUShares, 10), roleNormal}, seg{"  (default 1024)", roleDim})
+		limits.kv("cpu.shares", seg{strconv.FormatInt(*l.CPUShares, 10), roleNormal}, seg{"  (default 1024)", roleDim}, drift("cpu shares"))
 	}
 	if l.MemoryMax != nil {
-		limits.kv(name("memory.max", "mem limit"), seg{procview.FormatBytes(*l.MemoryMax), roleNormal})
+		limits.kv(name("memory.max", "mem limit"), seg{procview.FormatBytes(*l.MemoryMax), roleNormal}, drift("memory"))
 	}
 	if l.MemoryHigh != nil {
 		limits.kv("memory.high", seg{procview.FormatBytes(*l.MemoryHigh), roleNormal})
@@ -67,7 +65,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, c *inspect.Cgroup)
 		limits.kv("memory.low", seg{procview.FormatBytes(*l.MemoryLow), roleNormal})
 	}
 	if l.PidsMax != nil {
-		limits.kv("pids.max", seg{procview.FormatLimit(l.PidsMax), roleNormal})
+		limits.kv("pids.max", seg{procview.FormatLimit(l.PidsMax), roleNormal}, drift("pids"))
 	}
 	for _, io := range l.IOMax {
 		limits.kv("io.max", seg{control.IOMaxLine(io), roleNormal})
