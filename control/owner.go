@@ -43,7 +43,9 @@ func WithOwners(f OwnerFinder) Option { return func(e *Editor) { e.owners = f } 
 // WithSystemdManager says whether systemd is the host's service manager,
 // instead of asking the host (PID 1 is systemd, or /run/systemd/system
 // exists); tests of systemd hosts use it.
-func WithSystemdManager(on bool) Option { return func(e *Editor) { e.owners = systemdOwners{manager: on} } }
+func WithSystemdManager(on bool) Option {
+	return func(e *Editor) { e.owners = systemdOwners{manager: on} }
+}
 
 // SystemdManager reports whether systemd is the service manager under
 // procRoot and runRoot: PID 1 is systemd, or /run/systemd/system exists
