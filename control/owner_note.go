@@ -114,6 +114,13 @@ func (e *Editor) ownerNote(path, action string, l *Limits, p *Plan, periodUS int
 		n.Believes = believedLimits(c.Limits)
 	}
 	n.Unaware = runtimeUnaware(rt, action)
+	if action == "thaw" && (rt == "docker" || rt == "podman") {
+		if c.State == "paused" {
+			n.Unaware = fmt.Sprintf("%s believes it is paused (%s pause): thawed behind its back, \"%s ps\" keeps showing it Paused", rt, rt, rt)
+		} else {
+			n.Unaware = fmt.Sprintf("%s did not pause it (\"%s ps\" shows it Up): thawing a freeze made outside %s is right", rt, rt, rt)
+		}
+	}
 	switch action {
 	case "set":
 		n.Persist = persistCommand(c, l, p, periodUS)
@@ -289,8 +296,11 @@ func persistCommand(c *inspect.Container, l *Limits, p *Plan, periodUS int64) st
 			if *l.MemoryMax == inspect.Unlimited && (rt == "docker" || rt == "podman") {
 				missing = append(missing, fmt.Sprintf("\"%s update\" cannot lift a memory limit (recreate the container without --memory)", rt))
 			} else {
-				flags = append(flags, "--memory", strconv.FormatInt(*l.MemoryMax, 10))
+				flags = append(flags, "--memory", updateSize(rt, *l.MemoryMax))
 				if memsw != "" {
+					if v, err := strconv.ParseInt(memsw, 10, 64); err == nil {
+						memsw = updateSize(rt, v)
+					}
 					flags = append(flags, "--memory-swap", memsw)
 				}
 			}
@@ -333,6 +343,25 @@ func persistCommand(c *inspect.Container, l *Limits, p *Plan, periodUS int64) st
 	return ""
 }
 
+// updateSize renders a size for an update command: docker and podman take
+// units ("256m"), runc and crun bytes; -1 is no limit.
+func updateSize(rt string, v int64) string {
+	if v == inspect.Unlimited {
+		return "-1"
+	}
+	if rt == "docker" || rt == "podman" {
+		for _, u := range []struct {
+			suffix string
+			size   int64
+		}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+			if v%u.size == 0 {
+				return strconv.FormatInt(v/u.size, 10) + u.suffix
+			}
+		}
+	}
+	return strconv.FormatInt(v, 10)
+}
+
 // coherentFreeze is the runtime's own pause (or resume).
 func coherentFreeze(c *inspect.Container, freeze bool) string {
 	rt, name := c.Runtime, shellQuote(c.Name)
@@ -342,9 +371,9 @@ func coherentFreeze(c *inspect.Container, freeze bool) string {
 			return fmt.Sprintf("\"%s pause %s\" is the coherent choice: \"%s ps\" then shows it Paused and \"%s unpause %s\" resumes it", rt, name, rt, rt, name)
 		}
 		if c.State == "paused" {
-			return fmt.Sprintf("%s believes it is paused: \"%s unpause %s\" is the coherent choice; thawed by nscope, \"%s ps\" keeps showing Paused", rt, rt, name, rt)
+			return fmt.Sprintf("\"%s unpause %s\" is the coherent choice", rt, name)
 		}
-		return fmt.Sprintf("\"%s unpause %s\" is the runtime's own way", rt, name)
+		return ""
 	case "runc", "crun":
 		if freeze {
 			return fmt.Sprintf("\"%s pause %s\" is the runtime's own way", rt, shellQuote(c.ID))

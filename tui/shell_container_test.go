@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -18,11 +17,7 @@ import (
 // shows nscope's full root instead. Nothing is entered.
 func TestShellChecklistDockerContainer(t *testing.T) {
 	cli := testutil.RequireDocker(t)
-	name := testutil.UniqueName("nscope-tui")
-	img := "nscope-tui/busybox:" + name[len("nscope-tui-"):]
-	testutil.ImportBusybox(t, cli, img, nil, "sh", "sleep")
-	t.Cleanup(func() { _ = exec.Command(cli, "rm", "-f", name).Run() })
-	testutil.RunEnv(t, nil, cli, "run", "-d", "--name", name, "--network", "none", "--user", "65534", "--memory", "64m", img, "sleep", "1000")
+	name := testutil.DockerRun(t, cli, "nscope-tui", []string{"sh", "sleep"}, []string{"--user", "65534", "--memory", "64m"}, "sleep", "1000")
 	pid, _ := strconv.Atoi(testutil.RunEnv(t, nil, cli, "inspect", "-f", "{{.State.Pid}}", name))
 	snap, err := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false), inspect.WithBPF(false)).Scan(context.Background())
 	if err != nil {

@@ -113,11 +113,7 @@ func checkOOM(t *testing.T, env []string, runtimeExec []string, pid int) {
 
 func TestEnterLikeDockerExec(t *testing.T) {
 	cli := testutil.RequireDocker(t)
-	name := testutil.UniqueName("nscope-enter")
-	img := "nscope-enter/busybox:" + name[len("nscope-enter-"):]
-	testutil.ImportBusybox(t, cli, img, nil, busyboxApplets...)
-	t.Cleanup(func() { _ = exec.Command(cli, "rm", "-f", name).Run() })
-	testutil.RunEnv(t, nil, cli, "run", "-d", "--name", name, "--network", "none", "--user", "65534", "--memory", "64m", img, "sleep", "1000")
+	name := testutil.DockerRun(t, cli, "nscope-enter", busyboxApplets, []string{"--user", "65534", "--memory", "64m"}, "sleep", "1000")
 	pid, _ := strconv.Atoi(testutil.RunEnv(t, nil, cli, "inspect", "-f", "{{.State.Pid}}", name))
 	docker := []string{cli, "exec", name}
 

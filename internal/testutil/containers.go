@@ -174,3 +174,18 @@ func RunEnv(tb testing.TB, env []string, name string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// DockerRun imports a busybox image with the applets, runs a detached
+// container of it with a unique name (prefix-...), --network none, the
+// extra docker run flags and the command, removes both when the test ends,
+// and returns the container's name.
+func DockerRun(tb testing.TB, cli, prefix string, applets, flags []string, command ...string) string {
+	tb.Helper()
+	name := UniqueName(prefix)
+	img := prefix + "/busybox:" + strings.TrimPrefix(name, prefix+"-")
+	ImportBusybox(tb, cli, img, nil, applets...)
+	tb.Cleanup(func() { _ = exec.Command(cli, "rm", "-f", name).Run() })
+	args := append(append([]string{"run", "-d", "--name", name, "--network", "none"}, flags...), img)
+	RunEnv(tb, nil, cli, append(args, command...)...)
+	return name
+}
