@@ -33,14 +33,16 @@ func (p *EnterPlan) Items() []EnterItem {
 		add("cgroups", "not joined: the command stays in nscope's cgroups and the target's limits do not apply", true)
 	default:
 		for _, c := range p.Cgroups {
-			what := "joined"
-			if c.Same {
-				what = "nscope is there already"
-			}
-			if c.Limits() {
-				what += ": its " + strings.Join(c.Controllers, ",") + " limits apply"
-			} else {
-				what += ": membership only, no limits live in this hierarchy"
+			var what string
+			switch {
+			case c.Limits() && c.Same:
+				what = "nscope is there already: its " + strings.Join(c.Controllers, ",") + " limits apply"
+			case c.Limits():
+				what = "joined: its " + strings.Join(c.Controllers, ",") + " limits apply"
+			default:
+				// Not "joined" alone: nothing of the target's is
+				// enforced here.
+				what = "membership only: no controller, so no limit of the target's, lives in this hierarchy"
 			}
 			add("cgroup "+c.Hierarchy, c.Path+" "+what, false)
 		}

@@ -96,7 +96,7 @@ func TestPlanTakesTheContainersIdentity(t *testing.T) {
 	}
 	for label, want := range map[string]string{
 		"container":      "docker container web",
-		"cgroup v2":      "/docker/ab joined: membership only, no limits live in this hierarchy",
+		"cgroup v2":      "/docker/ab membership only: no controller, so no limit of the target's, lives in this hierarchy",
 		"user":           "uid 65534 (nobody), gid 0, the target's",
 		"capabilities":   "bounding 00000000a80425fb (14)",
 		"seccomp":        "1 filter(s), 974 instructions, copied from the target; installed before dropping privileges",

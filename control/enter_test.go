@@ -642,3 +642,47 @@ func TestEnterLiveCleanEnvironmentAndNoStrayFDs(t *testing.T) {
 		t.Errorf("environment inside (-want +got):\n%s", diff)
 	}
 }
+
+// A target in a user namespace of its own whose process is uid 65534
+// inside (host root mapped to it): taken as a container's identity, the
+// IDs are mapped into that namespace, and the command gets the target's
+// user and (no) capabilities there.
+func TestEnterLiveTakesIdentityInAUserNamespace(t *testing.T) {
+	needRoot(t)
+	pid := testutil.StartUnshare(t, "--user", "--map-user=65534", "--map-group=65534", "--pid", "--fork", "--mount-proc", "--kill-child")
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseProcCreds(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEnterer()
+	plan, err := e.Plan(EnterRequest{PID: pid, Container: &EnterContainer{Runtime: "test", ID: "userns", Name: "userns"},
+		Command: []string{"/bin/sh", "-c", `id -u; id -g; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Identity == nil || plan.Identity.UID != 65534 || plan.Identity.GID != 65534 {
+		t.Fatalf("identity %+v, want uid and gid 65534 inside the user namespace", plan.Identity)
+	}
+	c, err := e.Command(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	c.SetStdin(nil)
+	c.SetStdout(&stdout)
+	c.SetStderr(&stderr)
+	if err := c.Run(); err != nil {
+		t.Fatalf("run: %v (%s)", err, stderr.String())
+	}
+	got := strings.Fields(stdout.String())
+	wantOut := []string{"65534", "65534",
+		"CapPrm:", fmt.Sprintf("%016x", want.Caps.Permitted), "CapEff:", fmt.Sprintf("%016x", want.Caps.Effective),
+		"CapBnd:", fmt.Sprintf("%016x", want.Caps.Bounding)}
+	if diff := cmp.Diff(wantOut, got); diff != "" {
+		t.Errorf("inside (-target +entered):\n%s", diff)
+	}
+}
