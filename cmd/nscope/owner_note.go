@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
@@ -20,17 +21,16 @@ func printOwner(w io.Writer, n *control.OwnerNote) {
 // scanOwnerFinder scans the host once, when the editor first asks who
 // owns a cgroup.
 type scanOwnerFinder struct {
+	once sync.Once
 	snap *inspect.Snapshot
 	err  error
-	done bool
 }
 
 // OwnerOf implements control.OwnerFinder.
 func (f *scanOwnerFinder) OwnerOf(path string) (*control.Owner, error) {
-	if !f.done {
-		f.done = true
+	f.once.Do(func() {
 		f.snap, f.err = scan(context.Background(), inspect.WithFDs(false), inspect.WithMounts(false))
-	}
+	})
 	if f.err != nil {
 		return nil, f.err
 	}
