@@ -28,6 +28,9 @@ type Editor struct {
 	hostCPUs int
 	// owners names who owns a cgroup (a container runtime, systemd).
 	owners OwnerFinder
+	// user is who the journal records as making the changes (WithUser);
+	// "" is CurrentUser.
+	user string
 
 	mu  sync.Mutex
 	seq int
@@ -79,6 +82,7 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())
 	}
+	e.journal.user = e.user
 	if _, real := e.fs.(RealFS); real && e.readOnly == "" {
 		e.readOnly = nonRootReason(os.Geteuid())
 	}

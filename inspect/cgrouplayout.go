@@ -198,10 +198,6 @@ func parseProcCgroup(data []byte) []ProcCgroup {
 	return parseProcCgroupFunc(data, func(b []byte) string { return string(b) })
 }
 
-// ParseProcCgroup parses /proc/PID/cgroup into one ProcCgroup per line,
-// hierarchy 0 being cgroup v2. See cgroups(7).
-func ParseProcCgroup(data []byte) []ProcCgroup { return parseProcCgroup(data) }
-
 // parseProcCgroupFunc is parseProcCgroup with a function that turns the
 // controller and path bytes into strings (to intern them).
 func parseProcCgroupFunc(data []byte, str func([]byte) string) []ProcCgroup {

@@ -15,6 +15,9 @@ type layout struct {
 	listY, listW, listRows int
 	detX, detY, detW, detH int
 	statusY, footerY       int
+	// lessonY and lessonH place the tour's lesson panel, above the
+	// status line (lessonH 0: no tour).
+	lessonY, lessonH int
 	// tooSmall is set when nothing useful fits.
 	tooSmall bool
 }
@@ -48,7 +51,8 @@ func computeLayout(w, h int) layout {
 	}
 	l.listW = w
 	l.detW = w
-	l.detH = max(6, avail*2/5)
+	// Half the room: at 80×24 the details of a cgroup reach its limits.
+	l.detH = max(6, avail/2)
 	l.listRows = avail - l.detH - 1
 	l.detY = l.listY + 1 + l.listRows
 	return l
@@ -57,9 +61,15 @@ func computeLayout(w, h int) layout {
 // setSize lays the screen out for a w×h terminal.
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
-	m.lay = computeLayout(w, h)
+	lh := m.lessonHeight(h)
+	m.lay = computeLayout(w, h-lh)
 	if m.lay.tooSmall {
 		return
+	}
+	if lh > 0 {
+		m.lay.lessonY, m.lay.lessonH = m.lay.statusY, lh
+		m.lay.statusY += lh
+		m.lay.footerY += lh
 	}
 	for _, l := range m.lists {
 		l.setSize(m.lay.listW, m.lay.listRows)

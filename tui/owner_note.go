@@ -3,6 +3,7 @@ package tui
 import (
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
 )
 
 // setOwners makes the editor name cgroup owners (a container runtime,
@@ -33,35 +34,37 @@ func ownerLines(n *control.OwnerNote) []dline {
 
 // ownerDetail adds a cgroup's owner to its detail (the container and what
 // its runtime believes; the systemd unit where systemd is the service
-// manager) and returns a function that marks a limit whose value differs
-// from the runtime's belief.
-func ownerDetail(b *detailBuilder, s *inspect.Snapshot, c *inspect.Cgroup) func(limit string) seg {
-	none := func(string) seg { return seg{} }
-	o, _ := control.SnapshotOwners{Snap: s}.OwnerOf(c.Path)
+// manager) and returns the lines that mark each limit whose value differs
+// from the runtime's belief, for the Limits section.
+func ownerDetail(b *detailBuilder, s *inspect.Snapshot, m *procview.MergedCgroup) []dline {
+	o, _ := control.SnapshotOwners{Snap: s}.OwnerOf(m.Path)
 	if o == nil {
-		return none
+		return nil
 	}
 	if o.Unit != "" {
 		b.kv("systemd", seg{o.Unit, roleWarn}, seg{"  systemd manages it: a direct write may be reverted on daemon-reload", roleDim})
 	}
 	ctr := o.Container
 	if ctr == nil || o.Nested {
-		return none
+		return nil
 	}
 	state := ""
 	if ctr.State != "" {
 		state = " (" + ctr.State + ")"
 	}
 	b.kv("owner", seg{ctr.Runtime + " container " + ctr.Name + state, roleAccent}, seg{"  it does not see direct writes", roleDim})
-	drift := map[string]control.LimitDrift{}
-	for _, d := range control.CgroupDrift(c, ctr.Limits) {
-		drift[d.Limit] = d
-	}
-	rt := ctr.Runtime
-	return func(limit string) seg {
-		if d, ok := drift[limit]; ok {
-			return seg{"  ≠ " + rt + " believes " + d.Believed, roleWarn}
+	var out []dline
+	seen := map[string]bool{}
+	for _, c := range m.Cgroups {
+		for _, d := range control.CgroupDrift(c, ctr.Limits) {
+			if seen[d.Limit] {
+				continue
+			}
+			seen[d.Limit] = true
+			lb := &detailBuilder{}
+			lb.kv("≠ "+ctr.Runtime, seg{d.Limit + " " + d.Actual + " in force, " + ctr.Runtime + " believes " + d.Believed, roleWarn})
+			out = append(out, lb.lines...)
 		}
-		return seg{}
 	}
+	return out
 }

@@ -56,7 +56,8 @@ func TestCgroupDetailMarksDrift(t *testing.T) {
 	snap, cg := withDockerWeb(t, loadFixture(t, "small-2"))
 	mem := int64(256 << 20)
 	cg.Limits.MemoryMax = &mem
-	b := cgroupDetail(procview.NewIndex(snap, nil), nil, cg)
+	ix := procview.NewIndex(snap, nil)
+	b := cgroupDetail(ix, nil, ix.MergedCgroup(cg.Path), true)
 	var text []string
 	for _, l := range b.lines {
 		var s strings.Builder
@@ -66,7 +67,7 @@ func TestCgroupDetailMarksDrift(t *testing.T) {
 		text = append(text, s.String())
 	}
 	all := strings.Join(text, "\n")
-	for _, want := range []string{"docker container web (running)", "256 MiB  ≠ docker believes 64 MiB"} {
+	for _, want := range []string{"docker container web (running)", "memory 256 MiB in force, docker believes 64 MiB"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the detail lacks %q:\n%s", want, all)
 		}

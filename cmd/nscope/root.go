@@ -21,6 +21,10 @@ func subcommands() []*cobra.Command {
 		newSetCmd(), newFreezeCmd(true), newFreezeCmd(false), newKillCmd(), newHistoryCmd(), newUndoCmd(),
 		// Start processes.
 		newRunCmd(), newEnterCmd(),
+		// Teach.
+		newTourCmd(),
+		// Watch the host.
+		newEventsCmd(),
 	}
 }
 
