@@ -105,6 +105,10 @@ func runContainers(ctx context.Context, out, errOut io.Writer, o containersOptio
 		}{inspect.SchemaVersion, list, driftOf(snap, list), snap.ContainerSources, snap.Unreadable})
 	} else {
 		err = writeContainersTable(out, snap, list, rates)
+		if err == nil {
+			// On stderr, like the other notes: the table stays parseable.
+			writeDriftLegend(errOut, driftOf(snap, list))
+		}
 		if err == nil && len(list) == 0 && len(args) == 0 {
 			fmt.Fprintln(errOut, containersNoneText(snap, o.all))
 		}
@@ -163,7 +167,6 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 		}
 		return snap.ContainerCgroup(c, h.ID)
 	}
-	var drifted []containerDrift
 	for i := range list {
 		c := &list[i]
 		cpu, acct := cg(c, cpuH), cg(c, cpuacctH)
@@ -172,20 +175,13 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 		}
 		mem, pids := cg(c, memH), cg(c, pidsH)
 		drift := control.ContainerDrift(snap, c)
-		if len(drift) > 0 {
-			drifted = append(drifted, containerDrift{Container: c.Runtime + ":" + c.Name, ID: c.ID, Limits: drift})
-		}
 		// The table escapes every cell: names, images, pods and states
 		// are the runtimes' files' text.
 		t.row(c.Name, c.Runtime, orDash(c.Image), podText(c),
 			containerCPUText(acct, rates), cpuLimitText(cpu)+driftMark(drift, "cpu", "cpu shares", "cpu weight"), containerThrottledText(cpu, rates),
 			containerMemText(mem)+driftMark(drift, "memory"), containerPidsText(pids)+driftMark(drift, "pids"), orDash(c.State), sharedText(snap, c))
 	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	writeDriftLegend(w, drifted)
-	return nil
+	return t.flush()
 }
 
 // podText is the POD column: NAMESPACE/POD for Kubernetes, the podman

@@ -45,10 +45,10 @@ func writeDriftLegend(w io.Writer, drifted []containerDrift) {
 	if len(drifted) == 0 {
 		return
 	}
-	msgf(w, "\n%s differs from what the runtime believes (a direct cgroup write; the runtime's own update or a restart may overwrite it):\n", driftMark0)
+	msgf(w, "nscope: %s differs from what the runtime believes (a direct cgroup write; the runtime's own update or a restart may overwrite it):\n", driftMark0)
 	for _, c := range drifted {
 		for _, d := range c.Limits {
-			msgf(w, "  %s: %s in force, the runtime believes %s\n", c.Container, d.Limit+" "+d.Actual, d.Believed)
+			msgf(w, "nscope:   %s: %s in force, the runtime believes %s\n", c.Container, d.Limit+" "+d.Actual, d.Believed)
 		}
 	}
 }

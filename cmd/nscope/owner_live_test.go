@@ -61,8 +61,8 @@ func TestOwnerNotesAndDriftDocker(t *testing.T) {
 	ls := runNscopeIn(t, state, "containers", name)
 	for _, want := range []string{"256 MiB*", "20% of 1 CPU*", "docker:" + name + ": memory 256 MiB in force, the runtime believes 64 MiB",
 		"docker:" + name + ": cpu 20% of 1 CPU in force, the runtime believes unlimited"} {
-		if !strings.Contains(ls.stdout, want) {
-			t.Errorf("nscope containers lacks %q:\n%s", want, ls.stdout)
+		if !strings.Contains(ls.stdout+ls.stderr, want) {
+			t.Errorf("nscope containers lacks %q:\n%s%s", want, ls.stdout, ls.stderr)
 		}
 	}
 	var js struct {
