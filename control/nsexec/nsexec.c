@@ -9,12 +9,13 @@
 // _NSCOPE_NSEXEC=init runs the init of "nscope run" instead (init.c).
 //
 // The steps, in order (see namespaces(7), setns(2), pidfd_open(2)):
-//   1. mark the process non-dumpable and close every stray descriptor;
+//   1. read the config (config.c) from its descriptor, mark the process
+//      non-dumpable and close every stray descriptor;
 //   2. pin the target with a pidfd, then open /proc/PID and check that the
 //      start time is the one the caller saw (a reused PID is refused);
 //   3. open the target's namespace files, its root and working directory,
 //      skipping namespaces we already share;
-//   4. join the target's cgroup v2 (when asked);
+//   4. join the target's cgroup in every hierarchy the config lists;
 //   5. setns(pidfd, flags) (Linux 5.8+), falling back to one setns per file
 //      in util-linux nsenter's order and two passes (user namespace first
 //      when it grants privilege, last when it drops it);
@@ -22,8 +23,10 @@
 //   7. in a new user namespace become root of it, as nsenter does;
 //   8. fork when the pid namespace changed (only children enter it); the
 //      parent waits, forwards signals and passes on the exit status;
-//   9. exec the command with a clean environment: TERM and PATH from the
-//      caller, HOME from the target's /etc/passwd.
+//   9. for host tools, private mounts with a fresh /proc of the target's
+//      pid namespace; take the identity of the config (config.c);
+//  10. exec the command with the config's environment (the caller checked
+//      it); without one, a clean environment with HOME from /etc/passwd.
 //
 // Errors go to the descriptor named by _NSCOPE_NSEXEC_ERRFD as one line,
 // "nsexec\t<errno>\t<step>\t<detail>\n", which the Go side turns into plain
