@@ -19,6 +19,7 @@ import (
 func refreshHost(t *testing.T) (*Snapshot, *Refresher) {
 	t.Helper()
 	s := New(WithFDs(false), WithMounts(false))
+	defer s.Close()
 	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)

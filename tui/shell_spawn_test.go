@@ -65,10 +65,11 @@ func TestShellChecklistLive(t *testing.T) {
 	testutil.RequireRoot(t, "reads another process's namespaces")
 	testutil.CheckLeaks(t)
 	sleeper := testutil.StartUnshare(t, "--uts", "--net", "--fork", "--kill-child")
-	// /proc is enough here; the BPF iterators' links and the container
-	// watch's inotify descriptor are the scanner's to close, and this test
-	// checks what the model leaves open.
-	snap, err := inspect.New(inspect.WithCgroups(false), inspect.WithBPF(false), inspect.WithContainers(false)).Scan(context.Background())
+	// /proc is enough here; the BPF iterators' links are the scanner's to
+	// close, and this test checks what the model leaves open.
+	s := inspect.New(inspect.WithCgroups(false), inspect.WithBPF(false))
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

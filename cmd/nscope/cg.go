@@ -62,6 +62,7 @@ every hierarchy unmerged, with the raw counters and file text (no sample).`,
 				return usagef("--sample %s: want a duration from 0 (no rates) to %s", o.sample, maxSample)
 			}
 			scanner := newScanner(inspect.WithFDs(false), inspect.WithMounts(false))
+			defer scanner.Close()
 			snap, err := scanner.Scan(cmd.Context())
 			if err != nil {
 				return err
