@@ -119,7 +119,7 @@ func (e *Editor) writeOne(change, action, undoes string, wr *WriteResult) error 
 	entry := Entry{
 		Time: e.now(), Change: change, Action: action, Undoes: undoes, Phase: PhaseBefore,
 		Cgroup: wr.Cgroup, Hierarchy: wr.Hierarchy, Version: wr.Version, Path: wr.Path(), File: wr.File,
-		Old: before, New: wr.New, PID: os.Getpid(), UID: os.Geteuid(),
+		Old: before, New: wr.New, PID: os.Getpid(), UID: os.Geteuid(), Owner: wr.Owner,
 	}
 	if err := e.journal.Append(entry); err != nil {
 		wr.setErr(err)
@@ -230,7 +230,7 @@ func narrowValue(file, content, value string) string {
 // FREEZING becomes FROZEN.
 func restoreValue(file, old string) string {
 	switch file {
-	case "memory.limit_in_bytes":
+	case "memory.limit_in_bytes", memswFile:
 		if v, ok := normLimit(old); ok && v == inspect.Unlimited {
 			return "-1"
 		}

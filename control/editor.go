@@ -26,6 +26,8 @@ type Editor struct {
 	// hostCPUs is the host's CPU count, for the warning on CPU limits
 	// above it; -1 until known.
 	hostCPUs int
+	// owners names who owns a cgroup (a container runtime, systemd).
+	owners OwnerFinder
 	// user is who the journal records as making the changes (WithUser);
 	// "" is CurrentUser.
 	user string
@@ -73,6 +75,9 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 	}
 	if e.hostCPUs < 0 {
 		e.hostCPUs = HostCPUs()
+	}
+	if e.owners == nil {
+		e.owners = systemdOwners{manager: SystemdManager("/proc", "/run")}
 	}
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/nscope/nscope/control/nsexec"
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -31,10 +31,27 @@ type EnterRequest struct {
 	NS []inspect.NSType
 	// All joins every namespace type (those already shared are skipped).
 	All bool
-	// HostTools joins everything but the mount namespace, so the host's
-	// debugging tools work inside the target's network and pid view. The
-	// root and working directory stay ours.
+	// HostTools joins everything but the mount namespace and gives the
+	// command a private copy of nscope's mounts with a fresh /proc of the
+	// target's pid namespace: the host's debugging tools with the target's
+	// view of processes and network. The root and working directory stay
+	// ours.
 	HostTools bool
+	// Privileged runs the command as nscope's full root even when the
+	// target is in a container (today's nsenter-like behaviour), instead
+	// of taking the target's identity.
+	Privileged bool
+	// User, when set, runs the command as this user of the target's
+	// /etc/passwd and /etc/group: "uid", "uid:gid", "name", "name:group",
+	// as docker exec --user takes it.
+	User string
+	// Env adds to or overrides the command's environment: "NAME=VALUE",
+	// or "NAME" for the value of nscope's own NAME (dropped when unset).
+	Env []string
+	// Container, when set, is the container the caller knows the target
+	// belongs to (from its snapshot); else the Enterer's ContainerFinder
+	// is asked.
+	Container *EnterContainer
 	// Command is what runs inside; empty means a shell that exists inside
 	// the target: Shell, /bin/bash, /bin/sh, in that order.
 	Command []string
@@ -45,34 +62,60 @@ type EnterRequest struct {
 // EnterPlan is a checked EnterRequest: exactly what will be joined and run.
 type EnterPlan struct {
 	// PID and StartTicks pin the target (see EnterRequest).
-	PID        int
-	StartTicks uint64
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
 	// Join are the namespace types to join: requested and different from
 	// ours, in display order.
-	Join []inspect.NSType
+	Join []inspect.NSType `json:"join"`
 	// Shared are requested types we already share with the target.
-	Shared []inspect.NSType
+	Shared []inspect.NSType `json:"shared"`
 	// Root chroots to the target's root and chdirs to its working
 	// directory; true when the mount namespace is joined.
-	Root bool
-	// Cgroup is the target's cgroup v2 path to join, "" for none.
-	// CgroupProcs is that cgroup's cgroup.procs file.
-	Cgroup      string
-	CgroupProcs string
+	Root bool `json:"root"`
+	// Cgroups are the target's cgroups, one per hierarchy it is in (v1
+	// controllers, named hierarchies and v2); those not Same are joined.
+	// Nil when the request leaves the cgroups alone (an explicit --ns list
+	// without cgroup). CgroupNotes say which could not be joined.
+	Cgroups     []EnterCgroup `json:"cgroups"`
+	CgroupNotes []string      `json:"cgroup_notes,omitempty"`
+	// HostProc gives the command private mounts with a fresh /proc of the
+	// target's pid namespace (host tools).
+	HostProc bool `json:"host_proc,omitempty"`
+	// Container is the container the target belongs to, when the caller
+	// could tell (see WithEnterContainers).
+	Container *EnterContainer `json:"container,omitempty"`
+	// Identity is who the command runs as: the target's user, groups,
+	// capabilities, no_new_privs, LSM label, seccomp filter and
+	// environment (like the runtime's exec), or a --user. Nil means
+	// nscope's full root (root of a joined user namespace).
+	Identity *EnterIdentity `json:"identity,omitempty"`
+	// Privileged is set when the caller asked for full root in a
+	// container (--privileged).
+	Privileged bool `json:"privileged,omitempty"`
+	// Env is the command's whole environment.
+	Env []string `json:"env"`
+	// Warnings say, before anything runs, what of the target cannot be
+	// applied and what the command runs without.
+	Warnings []string `json:"warnings,omitempty"`
 	// Command is what runs; ShellTried lists the shells looked for when
 	// Command was the default.
-	Command    []string
-	ShellTried []string
+	Command    []string `json:"command"`
+	ShellTried []string `json:"shell_tried,omitempty"`
+	// envTerm is set when TERM comes from the caller's terminal at start.
+	envTerm bool
 }
 
 // Enterer plans and runs "enter". The zero value is not usable; use
 // NewEnterer.
 type Enterer struct {
-	procRoot string
-	sysRoot  string
-	self     string
-	exec     Executor
-	layout   *inspect.CgroupLayout
+	procRoot   string
+	sysRoot    string
+	self       string
+	exec       Executor
+	layout     *inspect.CgroupLayout
+	containers ContainerFinder
+	// seccomp reads a process's seccomp filters; tests replace it.
+	seccomp func(pid int) ([]nsexec.SeccompFilter, error)
 }
 
 // EnterOption configures an Enterer.
@@ -102,9 +145,15 @@ func WithEnterLayout(layout inspect.CgroupLayout) EnterOption {
 	return func(e *Enterer) { e.layout = &layout }
 }
 
+// WithEnterContainers tells the Enterer which container a process
+// belongs to; without it every target is a plain process (full root).
+func WithEnterContainers(f ContainerFinder) EnterOption {
+	return func(e *Enterer) { e.containers = f }
+}
+
 // NewEnterer returns an Enterer for the running host.
 func NewEnterer(opts ...EnterOption) *Enterer {
-	e := &Enterer{procRoot: "/proc", sysRoot: "/sys", self: "/proc/self/exe", exec: OSExecutor{}}
+	e := &Enterer{procRoot: "/proc", sysRoot: "/sys", self: "/proc/self/exe", exec: OSExecutor{}, seccomp: ReadSeccompFilters}
 	for _, o := range opts {
 		o(e)
 	}
@@ -121,6 +170,13 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 	if len(req.NS) > 0 && req.All {
 		return nil, &EnterError{PID: req.PID, Kind: ErrBadRequest,
 			Msg: "choose either a namespace list or all namespaces, not both"}
+	}
+	if req.Privileged && req.User != "" {
+		return nil, &EnterError{PID: req.PID, Kind: ErrBadRequest,
+			Msg: "choose either --privileged (nscope's full root) or --user, not both"}
+	}
+	if err := checkEnvRequest(req.PID, req.Env); err != nil {
+		return nil, err
 	}
 	plan := &EnterPlan{PID: req.PID, StartTicks: req.StartTicks}
 	st, err := readStat(e.procRoot, req.PID)
@@ -188,9 +244,24 @@ func (e *Enterer) Plan(req EnterRequest) (*EnterPlan, error) {
 	// The cgroup membership goes with the default, --all and --host-tools,
 	// and with an explicit list only when it names the cgroup namespace.
 	if !explicit || req.All || slices.Contains(req.NS, inspect.CgroupNS) {
-		if err := e.planCgroup(plan); err != nil {
+		if err := e.planCgroups(plan); err != nil {
 			return nil, err
 		}
+		if err := e.refuseFrozen(plan); err != nil {
+			return nil, err
+		}
+	}
+	plan.HostProc = req.HostTools
+	plan.Container = req.Container
+	if plan.Container == nil && e.containers != nil && len(plan.Join) > 0 {
+		c, err := e.containers.ContainerOf(req.PID)
+		if err != nil {
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("could not tell whether process %d is in a container (%v): entered as a plain process, as root", req.PID, err))
+		}
+		plan.Container = c
+	}
+	if err := e.planIdentity(plan, req); err != nil {
+		return nil, err
 	}
 
 	plan.Command = req.Command
@@ -218,34 +289,6 @@ func (e *Enterer) rootDiffers(pid int) bool {
 		return false
 	}
 	return !os.SameFile(theirs, ours)
-}
-
-// planCgroup fills in the target's cgroup v2 when it differs from ours.
-func (e *Enterer) planCgroup(plan *EnterPlan) error {
-	layout := e.layout
-	if layout == nil {
-		l, err := inspect.DetectCgroupLayout(e.procRoot, e.sysRoot)
-		if err != nil {
-			return fmt.Errorf("enter %d: %w", plan.PID, err)
-		}
-		layout = &l
-	}
-	unified := layout.Unified()
-	if unified == nil {
-		return nil
-	}
-	theirs, err := readV2CgroupPath(e.procRoot, pidDir(plan.PID))
-	if err != nil {
-		return procError(plan.PID, "read the cgroup", err)
-	}
-	ours, err := readV2CgroupPath(e.procRoot, "self")
-	if err != nil || theirs == "" || theirs == ours || strings.Contains(theirs, "..") {
-		// Unknown or outside our cgroup namespace's view: nothing to join.
-		return nil
-	}
-	plan.Cgroup = theirs
-	plan.CgroupProcs = filepath.Join(unified.Mount, theirs, "cgroup.procs")
-	return nil
 }
 
 // nsNames returns the kernel names of types ("net", "pid", ...).

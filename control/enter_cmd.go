@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/control/nsexec"
 )
@@ -35,8 +38,9 @@ type EnterCmd struct {
 }
 
 // Command builds the helper command for plan, with the caller's stdin,
-// stdout and stderr. The command gets a clean environment: TERM from ours,
-// a standard PATH, and HOME from the target's /etc/passwd.
+// stdout and stderr. The command gets plan.Env as its whole environment
+// (for a target in a container, plus TERM from ours when stdin is a
+// terminal, as docker exec -t sets one).
 func (e *Enterer) Command(plan *EnterPlan) (*EnterCmd, error) {
 	if !nsexec.Available() {
 		return nil, &EnterError{PID: plan.PID, Kind: ErrNoHelper,
@@ -46,20 +50,23 @@ func (e *Enterer) Command(plan *EnterPlan) (*EnterCmd, error) {
 		return nil, &EnterError{PID: plan.PID, Kind: ErrBadRequest, Msg: "no command to run"}
 	}
 	req := nsexec.Request{
-		PID:         plan.PID,
-		StartTicks:  plan.StartTicks,
-		NS:          nsNames(plan.Join),
-		Root:        plan.Root,
-		CgroupProcs: plan.CgroupProcs,
-		ErrFD:       3, // the first of ExtraFiles
+		PID:        plan.PID,
+		StartTicks: plan.StartTicks,
+		NS:         nsNames(plan.Join),
+		Root:       plan.Root,
+		ErrFD:      3, // the first of ExtraFiles
+		ConfigFD:   4, // the second
 	}
 	env, err := req.Env()
 	if err != nil {
 		return nil, fmt.Errorf("enter %d: %w", plan.PID, err)
 	}
-	if term, ok := os.LookupEnv("TERM"); ok {
-		env = append(env, "TERM="+term)
+	// Checked now, so that a bad plan fails before anything starts.
+	if _, err := plan.config(false).Marshal(); err != nil {
+		return nil, fmt.Errorf("enter %d: %w", plan.PID, err)
 	}
+	// The helper itself runs with only its own variables and PATH: the
+	// command's environment travels in the config.
 	env = append(env, "PATH="+enterPath)
 	cmd := &exec.Cmd{
 		Path:   e.self,
@@ -100,7 +107,14 @@ func (c *EnterCmd) Start() error {
 		return fmt.Errorf("enter %d: error pipe: %w", c.Plan.PID, err)
 	}
 	c.errR, c.errW = r, w
-	c.Cmd.ExtraFiles = []*os.File{w}
+	cfg, err := c.configFile()
+	if err != nil {
+		r.Close()
+		w.Close()
+		return fmt.Errorf("enter %d: %w", c.Plan.PID, err)
+	}
+	defer cfg.Close()
+	c.Cmd.ExtraFiles = []*os.File{w, cfg}
 	c.fg = captureForeground()
 	// Forward what a caller sends us on purpose; swallow the terminal's
 	// ^C and ^\ (they reach the command's process group directly), so
@@ -171,4 +185,54 @@ func (c *EnterCmd) stopSignals() {
 	signal.Stop(c.sigs)
 	close(c.done)
 	c.sigs = nil
+}
+
+// config is the helper's config for the plan; withTerm adds the caller's
+// TERM for a target's environment.
+func (p *EnterPlan) config(withTerm bool) *nsexec.Config {
+	cfg := &nsexec.Config{CgroupProcs: p.procsFiles(), HostProc: p.HostProc, ExactEnv: true, Env: slices.Clone(p.Env)}
+	if withTerm && p.envTerm {
+		if term, ok := os.LookupEnv("TERM"); ok && checkEnvEntry("TERM="+term) == nil {
+			cfg.Env = setEnv(cfg.Env, "TERM="+term)
+		}
+	}
+	if id := p.Identity; id != nil {
+		ci := &nsexec.Identity{UID: uint32(id.UID), GID: uint32(id.GID), SetGroups: id.SetGroups, NoNewPrivs: id.NoNewPrivs, LSM: id.LSM, Seccomp: id.Seccomp}
+		for _, g := range id.Groups {
+			ci.Groups = append(ci.Groups, uint32(g))
+		}
+		if k := id.Caps; k != nil {
+			ci.Caps = &nsexec.Caps{Effective: k.Effective, Permitted: k.Permitted, Inheritable: k.Inheritable, Bounding: k.Bounding, Ambient: k.Ambient}
+		}
+		cfg.Identity = ci
+	}
+	return cfg
+}
+
+// configFile writes the helper's config to a sealed-off memory file.
+func (c *EnterCmd) configFile() (*os.File, error) {
+	data, err := c.Plan.config(isTerminal(c.Cmd.Stdin)).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate("nscope-enter-config", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("config memfd: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "nscope-enter-config")
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write config: %w", err)
+	}
+	return f, nil
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

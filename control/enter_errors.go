@@ -220,19 +220,40 @@ func failureError(plan *EnterPlan, f *nsexec.Failure) error {
 			e.Msg = fmt.Sprintf("could not join the %s namespace of process %d: %s", f.Detail, pid, words)
 		}
 	case "join cgroup":
+		cg := f.Detail
+		for _, c := range plan.Cgroups {
+			if c.Procs == f.Detail {
+				cg = fmt.Sprintf("%s (%s hierarchy)", c.Path, c.Hierarchy)
+			}
+		}
 		switch f.Errno {
 		case syscall.EPERM, syscall.EACCES:
 			e.Kind = ErrNotPermitted
 			e.Msg = fmt.Sprintf("not permitted to join cgroup %s of process %d: %s; moving a process between cgroups "+
-				"needs write access to cgroup.procs of both and of their common ancestor", plan.Cgroup, pid, words)
+				"needs write access to cgroup.procs of both and of their common ancestor", cg, pid, words)
 		case syscall.ENOENT, syscall.ENODEV:
-			e.Msg = fmt.Sprintf("the cgroup %s of process %d vanished before it could be joined: %s", plan.Cgroup, pid, words)
+			e.Msg = fmt.Sprintf("the cgroup %s of process %d vanished before it could be joined: %s", cg, pid, words)
 		case syscall.EBUSY, syscall.EOPNOTSUPP:
 			e.Msg = fmt.Sprintf("the kernel refused to join cgroup %s of process %d: %s (it has child cgroups with "+
-				"controllers enabled, or is a threaded cgroup)", plan.Cgroup, pid, words)
+				"controllers enabled, or is a threaded cgroup)", cg, pid, words)
 		default:
-			e.Msg = fmt.Sprintf("could not join cgroup %s of process %d: %s", plan.Cgroup, pid, words)
+			e.Msg = fmt.Sprintf("could not join cgroup %s of process %d: %s", cg, pid, words)
 		}
+	case "private mounts", "mount /proc":
+		e.Msg = fmt.Sprintf("could not give the host tools the view of process %d (%s %s): %s", pid, f.Step, f.Detail, words)
+		if f.Errno == syscall.EPERM || f.Errno == syscall.EACCES {
+			e.Kind = ErrNotPermitted
+			e.Msg += " (mounting a procfs of its pid namespace needs CAP_SYS_ADMIN in the user namespace that owns it, and a fully visible /proc in nscope's mounts)"
+		}
+	case "lsm label", "seccomp", "bounding set", "setgroups", "setgid", "setuid", "capabilities", "ambient capabilities", "no_new_privs":
+		e.Msg = fmt.Sprintf("could not take the identity of process %d (%s %s): %s; nothing was run", pid, f.Step, f.Detail, words)
+		if f.Step == "seccomp" || f.Step == "setgroups" || f.Step == "setuid" || f.Step == "setgid" {
+			e.Msg += " (the target's own seccomp filter, installed first when it has no no_new_privs flag, may refuse the calls that follow, or its user namespace does not map the ID)"
+		}
+		if f.Errno == syscall.EPERM {
+			e.Kind = ErrNotPermitted
+		}
+		e.Msg += "; --privileged enters as nscope's full root instead"
 	case "open root":
 		e.Msg = fmt.Sprintf("could not open the root directory of process %d: %s", pid, words)
 		if f.Errno == syscall.EACCES || f.Errno == syscall.EPERM {

@@ -74,8 +74,15 @@ func (f fixtureProc) build(t *testing.T) string {
 	stat := "42 (my (proc)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777 1000 10 0 0"
 	write(filepath.Join(dir, "42/stat"), stat, 0o644)
 	write(filepath.Join(dir, "stat"), "cpu  1 2 3 4\ncpu0 1 2 3 4\nbtime 1700000000\nprocesses 9\n", 0o644)
-	write(filepath.Join(dir, "self/cgroup"), "0::"+f.selfCgroup+"\n", 0o644)
-	write(filepath.Join(dir, "42/cgroup"), "0::"+f.theirCgroup+"\n", 0o644)
+	self, theirs := f.selfCgroup, f.theirCgroup
+	if self == "" {
+		self = "/"
+	}
+	if theirs == "" {
+		theirs = "/"
+	}
+	write(filepath.Join(dir, "self/cgroup"), "0::"+self+"\n", 0o644)
+	write(filepath.Join(dir, "42/cgroup"), "0::"+theirs+"\n", 0o644)
 	for _, sh := range f.shells {
 		write(filepath.Join(dir, "42/root", sh), "#!/bin/true\n", 0o755)
 	}
@@ -119,7 +126,7 @@ func TestPlan(t *testing.T) {
 			want: &EnterPlan{PID: 42, StartTicks: 777,
 				Join:   []inspect.NSType{inspect.MntNS, inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.CgroupNS},
 				Shared: []inspect.NSType{inspect.UserNS, inspect.TimeNS},
-				Root:   true, Cgroup: "/box", CgroupProcs: "/sys/fs/cgroup/box/cgroup.procs",
+				Root:   true, Cgroups: []EnterCgroup{boxCgroup},
 				Command: []string{"/bin/bash"}, ShellTried: []string{"/bin/bash"}},
 		},
 		{
@@ -127,13 +134,14 @@ func TestPlan(t *testing.T) {
 			fixture: fixtureProc{shells: []string{"bin/bash", "usr/bin/zsh"}, selfCgroup: "/a", theirCgroup: "/a"},
 			req:     EnterRequest{PID: 42, Shell: "/usr/bin/zsh"},
 			want: &EnterPlan{PID: 42, StartTicks: 777, Join: all, Root: true,
+				Cgroups: []EnterCgroup{{Hierarchy: "v2", Version: 2, Path: "/a", Same: true}},
 				Command: []string{"/usr/bin/zsh"}, ShellTried: []string{"/usr/bin/zsh"}},
 		},
 		{
 			name:    "falls back to /bin/sh, naming what it tried",
 			fixture: fixtureProc{shells: []string{"bin/sh"}},
 			req:     EnterRequest{PID: 42, Shell: "/usr/bin/fish"},
-			want: &EnterPlan{PID: 42, StartTicks: 777, Join: all, Root: true,
+			want: &EnterPlan{PID: 42, StartTicks: 777, Join: all, Root: true, Cgroups: rootCgroup,
 				Command: []string{"/bin/sh"}, ShellTried: []string{"/usr/bin/fish", "/bin/bash", "/bin/sh"}},
 		},
 		{
@@ -147,8 +155,8 @@ func TestPlan(t *testing.T) {
 			fixture: fixtureProc{selfCgroup: "/", theirCgroup: "/box"},
 			req:     EnterRequest{PID: 42, HostTools: true, Command: []string{"ss", "-tln"}},
 			want: &EnterPlan{PID: 42, StartTicks: 777,
-				Join:   []inspect.NSType{inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.UserNS, inspect.CgroupNS, inspect.TimeNS},
-				Cgroup: "/box", CgroupProcs: "/sys/fs/cgroup/box/cgroup.procs", Command: []string{"ss", "-tln"}},
+				Join:    []inspect.NSType{inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.UserNS, inspect.CgroupNS, inspect.TimeNS},
+				Cgroups: []EnterCgroup{boxCgroup}, HostProc: true, Command: []string{"ss", "-tln"}},
 		},
 		{
 			name:    "explicit list without cgroup leaves the cgroup alone",
@@ -161,14 +169,14 @@ func TestPlan(t *testing.T) {
 			name:    "chrooted in our mount namespace: root without mnt",
 			fixture: fixtureProc{shared: all, shells: []string{"bin/sh"}},
 			req:     EnterRequest{PID: 42},
-			want: &EnterPlan{PID: 42, StartTicks: 777, Shared: all, Root: true,
+			want: &EnterPlan{PID: 42, StartTicks: 777, Shared: all, Root: true, Cgroups: rootCgroup,
 				Command: []string{"/bin/sh"}, ShellTried: []string{"/bin/bash", "/bin/sh"}},
 		},
 		{
 			name:    "same root, all shared: nothing to join, no chroot",
 			fixture: fixtureProc{shared: all, sameRoot: true},
 			req:     EnterRequest{PID: 42, All: true, Command: []string{"true"}},
-			want:    &EnterPlan{PID: 42, StartTicks: 777, Shared: all, Command: []string{"true"}},
+			want:    &EnterPlan{PID: 42, StartTicks: 777, Shared: all, Cgroups: rootCgroup, Command: []string{"true"}},
 		},
 		{
 			name:    "old kernel: default skips the time namespace",
@@ -176,7 +184,7 @@ func TestPlan(t *testing.T) {
 			req:     EnterRequest{PID: 42, Command: []string{"true"}},
 			want: &EnterPlan{PID: 42, StartTicks: 777, Root: true,
 				Join:    []inspect.NSType{inspect.MntNS, inspect.PIDNS, inspect.NetNS, inspect.IPCNS, inspect.UTSNS, inspect.UserNS, inspect.CgroupNS},
-				Command: []string{"true"}},
+				Cgroups: rootCgroup, Command: []string{"true"}},
 		},
 		{
 			name:    "old kernel: asking for time is refused",
@@ -194,7 +202,7 @@ func TestPlan(t *testing.T) {
 			name:    "snapshot start time matches",
 			fixture: fixtureProc{shared: inspect.AllNSTypes, sameRoot: true},
 			req:     EnterRequest{PID: 42, StartedAt: time.Unix(1700000000, 0).Add(7770 * time.Millisecond), Command: []string{"true"}},
-			want:    &EnterPlan{PID: 42, StartTicks: 777, Shared: inspect.AllNSTypes, Command: []string{"true"}},
+			want:    &EnterPlan{PID: 42, StartTicks: 777, Shared: inspect.AllNSTypes, Cgroups: rootCgroup, Command: []string{"true"}},
 		},
 		{
 			name:    "snapshot start time differs: PID reused",
@@ -235,12 +243,19 @@ func TestPlan(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Plan: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+			// The environment has its own tests (enter_identity_test.go).
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(EnterPlan{}, "Env"), cmpopts.IgnoreUnexported(EnterPlan{})); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
+
+// The cgroups of the plans in TestPlan: /box (joined) or / (nscope's own).
+var (
+	boxCgroup  = EnterCgroup{Hierarchy: "v2", Version: 2, Path: "/box", Procs: "/sys/fs/cgroup/box/cgroup.procs"}
+	rootCgroup = []EnterCgroup{{Hierarchy: "v2", Version: 2, Path: "/", Same: true}}
+)
 
 func TestNoShellMessageNamesWhatWasTried(t *testing.T) {
 	root := fixtureProc{}.build(t)
@@ -274,7 +289,7 @@ func (f *fakeExecutor) Wait(*exec.Cmd) error { return f.waitErr }
 
 func TestEnterCommandWithFakeExecutor(t *testing.T) {
 	plan := &EnterPlan{PID: 42, StartTicks: 777, Join: []inspect.NSType{inspect.MntNS, inspect.NetNS, inspect.UserNS},
-		Root: true, CgroupProcs: "/sys/fs/cgroup/box/cgroup.procs", Command: []string{"/bin/sh", "-c", "exit 3"}}
+		Root: true, Cgroups: []EnterCgroup{boxCgroup}, Command: []string{"/bin/sh", "-c", "exit 3"}}
 	tests := []struct {
 		name     string
 		fake     fakeExecutor
@@ -331,7 +346,7 @@ func TestEnterCommandWithFakeExecutor(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				nsexec.EnvMode: "enter", nsexec.EnvPID: "42", nsexec.EnvStart: "777", nsexec.EnvNS: "mnt,net,user",
-				nsexec.EnvRoot: "1", nsexec.EnvCgroup: "/sys/fs/cgroup/box/cgroup.procs", nsexec.EnvErrFD: "3",
+				nsexec.EnvRoot: "1", nsexec.EnvConfigFD: "4", nsexec.EnvErrFD: "3",
 				"PATH": enterPath,
 			} {
 				if env[k] != want {
@@ -457,22 +472,50 @@ func TestEnterLiveEveryType(t *testing.T) {
 	}
 }
 
-func TestEnterLiveHostToolsKeepsHostMount(t *testing.T) {
+// --host-tools: the host's files and binaries, the target's namespaces but
+// mnt, and a private copy of our mounts whose /proc is a fresh procfs of the
+// target's pid namespace, so ps shows the target's processes only.
+func TestEnterLiveHostToolsSeesTheTargetsProcesses(t *testing.T) {
 	needRoot(t)
+	testutil.RequireTools(t, "ps", "ip")
 	pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--net", "--uts", "--kill-child")
 	target := nsLinks(t, pid)
 	ours := nsLinks(t, os.Getpid())
-	out, err := enterAndRun(t, EnterRequest{PID: pid, HostTools: true, Command: []string{"/bin/sh", "-c", linksInside}})
+	script := linksInside + `; echo "root $(stat -L -c %d:%i /proc/self/root/)"; echo "ps $(ps -e -o pid=,comm= | tr -s ' \n' ' ')"; echo "ifs $(ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\n' ' ')"`
+	out, err := enterAndRun(t, EnterRequest{PID: pid, HostTools: true, Command: []string{"/bin/sh", "-c", script}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{}
-	for k, v := range target {
-		want[k] = v
+	got := parseLinks(out)
+	if got["mnt"] == ours["mnt"] || got["mnt"] == target["mnt"] {
+		t.Errorf("mnt inside %s: want a private copy, neither ours (%s) nor the target's (%s)", got["mnt"], ours["mnt"], target["mnt"])
 	}
-	want["mnt"] = ours["mnt"]
-	if diff := cmp.Diff(want, parseLinks(out)); diff != "" {
-		t.Errorf("--host-tools (-want +got):\n%s", diff)
+	for _, ty := range []string{"pid", "net", "uts"} {
+		if got[ty] != target[ty] {
+			t.Errorf("%s inside %s, want the target's %s", ty, got[ty], target[ty])
+		}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat("/", &st); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d:%d", st.Dev, st.Ino); strings.TrimSpace(got["root"]) != want {
+		t.Errorf("root inside %s, want the host's %s", got["root"], want)
+	}
+	// The target's pid namespace holds its init (the sleep, PID 1), the
+	// shell and what it runs: nothing of the host.
+	t.Logf("ps -e inside: %s", got["ps"])
+	procs := strings.Fields(got["ps"])
+	if len(procs) < 2 || procs[0] != "1" || procs[1] != "sleep" {
+		t.Errorf("ps -e inside lists %v, want the target's sleep as PID 1", procs)
+	}
+	for i := 1; i < len(procs); i += 2 {
+		if c := procs[i]; c != "sleep" && c != "sh" && c != "ps" && c != "tr" && c != "nscope-enter" {
+			t.Errorf("ps -e inside lists %s, which is not in the target's pid namespace (%v)", c, procs)
+		}
+	}
+	if ifs := strings.Fields(got["ifs"]); len(ifs) != 1 || ifs[0] != "lo" {
+		t.Errorf("ip link inside shows %v, want the target's only interface, lo", ifs)
 	}
 }
 
@@ -599,5 +642,49 @@ func TestEnterLiveCleanEnvironmentAndNoStrayFDs(t *testing.T) {
 	want := map[string]string{"PATH": enterPath, "HOME": "/root"}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("environment inside (-want +got):\n%s", diff)
+	}
+}
+
+// A target in a user namespace of its own whose process is uid 65534
+// inside (host root mapped to it): taken as a container's identity, the
+// IDs are mapped into that namespace, and the command gets the target's
+// user and (no) capabilities there.
+func TestEnterLiveTakesIdentityInAUserNamespace(t *testing.T) {
+	needRoot(t)
+	pid := testutil.StartUnshare(t, "--user", "--map-user=65534", "--map-group=65534", "--pid", "--fork", "--mount-proc", "--kill-child")
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseProcCreds(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEnterer()
+	plan, err := e.Plan(EnterRequest{PID: pid, Container: &EnterContainer{Runtime: "test", ID: "userns", Name: "userns"},
+		Command: []string{"/bin/sh", "-c", `id -u; id -g; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Identity == nil || plan.Identity.UID != 65534 || plan.Identity.GID != 65534 {
+		t.Fatalf("identity %+v, want uid and gid 65534 inside the user namespace", plan.Identity)
+	}
+	c, err := e.Command(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	c.SetStdin(nil)
+	c.SetStdout(&stdout)
+	c.SetStderr(&stderr)
+	if err := c.Run(); err != nil {
+		t.Fatalf("run: %v (%s)", err, stderr.String())
+	}
+	got := strings.Fields(stdout.String())
+	wantOut := []string{"65534", "65534",
+		"CapPrm:", fmt.Sprintf("%016x", want.Caps.Permitted), "CapEff:", fmt.Sprintf("%016x", want.Caps.Effective),
+		"CapBnd:", fmt.Sprintf("%016x", want.Caps.Bounding)}
+	if diff := cmp.Diff(wantOut, got); diff != "" {
+		t.Errorf("inside (-target +entered):\n%s", diff)
 	}
 }

@@ -13,6 +13,9 @@ import (
 // fakePage is the page size FakeFS rounds memory limits to.
 const fakePage = 4096
 
+// fakeV1Unlimited is what v1 memory files read back for no limit.
+const fakeV1Unlimited = 9223372036854771712
+
 // kernelWrite applies the kernel's checks and effects for a write of
 // value to path, with f.mu held. The rules follow kernel/sched/core.c
 // (cpu.max, cfs files, cpu.weight), mm/memcontrol*.c, kernel/cgroup/pids.c,
@@ -61,14 +64,25 @@ func (f *FakeFS) kernelWrite(path, v string) error {
 		}
 		n = max(MinCPUShares, min(n, MaxCPUShares))
 		f.files[path] = strconv.FormatInt(n, 10)
-	case "memory.limit_in_bytes":
+	case "memory.limit_in_bytes", memswFile:
 		n, err := fakeMemparse(v, "-1")
 		if err != nil {
 			return err
 		}
 		if n < 0 {
-			f.files[path] = "9223372036854771712"
-			return nil
+			n = fakeV1Unlimited
+		}
+		// memory <= memory+swap, checked on either write
+		// (mem_cgroup_resize_max in mm/memcontrol-v1.c).
+		if sw, ok := f.files[filepath.Join(dir, memswFile)]; ok && file == "memory.limit_in_bytes" {
+			if swN, _ := strconv.ParseInt(sw, 10, 64); n > swN {
+				return unix.EINVAL
+			}
+		}
+		if file == memswFile {
+			if memN, _ := strconv.ParseInt(f.files[filepath.Join(dir, "memory.limit_in_bytes")], 10, 64); n < memN {
+				return unix.EINVAL
+			}
 		}
 		if usage, _ := strconv.ParseInt(f.files[filepath.Join(dir, "memory.usage_in_bytes")], 10, 64); n < usage {
 			return unix.EBUSY

@@ -39,9 +39,7 @@ func (e *Editor) PlanFreeze(t Target, freeze bool) (*Plan, error) {
 	if err := e.add(p, h, t, dir, file, value); err != nil {
 		return nil, err
 	}
-	if unit := SystemdUnit(t.Path); unit != "" && freeze {
-		p.Confirm = append(p.Confirm, fmt.Sprintf("%s belongs to systemd unit %s; \"systemctl freeze %s\" is the systemd way", t.Path, unit, unit))
-	}
+	e.attachOwner(p, t, action, nil, 0)
 	if c := e.interruptedKillFreeze(t.Path); c != nil && !freeze && h.Version == 1 {
 		// The thaw ends that freeze: history shows it undone.
 		p.Undoes = c.ID

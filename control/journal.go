@@ -78,6 +78,9 @@ type Entry struct {
 	// PID and UID are nscope's own, for telling sessions apart.
 	PID int `json:"pid"`
 	UID int `json:"uid"`
+	// Owner is what nscope said of the cgroup's owner (a container
+	// runtime or systemd) before the change.
+	Owner *OwnerNote `json:"owner,omitempty"`
 	// User is who ran that nscope (see CurrentUser); entries of nscope
 	// versions that did not record it have none.
 	User string `json:"user,omitempty"`

@@ -30,6 +30,9 @@ type KillPlan struct {
 	PIDs []int `json:"pids"`
 	// Confirm lists warnings to show with the confirmation.
 	Confirm []string `json:"confirm,omitempty"`
+	// Owner names the container runtime or systemd unit that owns the
+	// cgroup (see OwnerNote).
+	Owner *OwnerNote `json:"owner,omitempty"`
 
 	h2     *inspect.Hierarchy
 	freeze *inspect.Hierarchy
@@ -102,8 +105,9 @@ func (e *Editor) PlanKill(t Target) (*KillPlan, error) {
 		return nil, err
 	}
 	kp.PIDs = pids
-	if unit := SystemdUnit(t.Path); unit != "" {
-		kp.Confirm = append(kp.Confirm, fmt.Sprintf("%s belongs to systemd unit %s; systemd may restart it (\"systemctl kill %s\" or \"systemctl stop %s\" is the systemd way)", t.Path, unit, unit, unit))
+	if n := e.ownerNote(t.Path, "kill", nil, nil, 0); n != nil {
+		kp.Owner = n
+		kp.Confirm = append(kp.Confirm, n.confirmReason(t.Path, "kill"))
 	}
 	if self := os.Getpid(); containsInt(pids, self) {
 		kp.Confirm = append(kp.Confirm, fmt.Sprintf("nscope itself (PID %d) is in this cgroup and will be killed too", self))
@@ -144,7 +148,7 @@ func (e *Editor) Kill(ctx context.Context, kp *KillPlan) (*KillResult, error) {
 	entry := Entry{
 		Time: e.now(), Change: res.Change, Action: "kill", Phase: PhaseBefore, Cgroup: kp.Target.Path,
 		Path: kp.Dirs[0], File: "cgroup.procs", Old: joinInts(pids), New: kp.Method,
-		PID: os.Getpid(), UID: os.Geteuid(),
+		PID: os.Getpid(), UID: os.Geteuid(), Owner: kp.Owner,
 	}
 	if kp.h2 != nil {
 		entry.Hierarchy, entry.Version, entry.Path, entry.File = kp.h2.Label(), 2, filepath.Join(kp.Dirs[0], "cgroup.kill"), "cgroup.kill"

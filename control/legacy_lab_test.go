@@ -178,10 +178,8 @@ func TestLabLegacyLaunchCgroupNamespace(t *testing.T) {
 	}
 }
 
-// Enter joins a launched target's namespaces on a legacy host. Like
-// docker exec, it should join the target's cgroup in every hierarchy too
-// (DESIGN.md; issue #11): today it joins only a v2 cgroup, and there is
-// none here.
+// Enter joins a launched target's namespaces on a legacy host and, like
+// docker exec, its cgroup in every v1 hierarchy (DESIGN.md; issue #11).
 func TestLabLegacyEnterJoinsTheTarget(t *testing.T) {
 	needLegacy(t)
 	l := testLauncher(t)
@@ -217,7 +215,6 @@ func TestLabLegacyEnterJoinsTheTarget(t *testing.T) {
 	if n := len(strings.Fields(init)); n < 10 {
 		t.Fatalf("the target's init has %d cgroup lines seen from inside, want one per v1 hierarchy: %q", n, init)
 	}
-	labproto.KnownBug(t, 11, "enter joins the target's cgroup only on v2; on a v1 host the shell stays in nscope's cgroups, outside the target's memory limit")
 	if diff := cmp.Diff(strings.Fields(init), strings.Fields(inside)); diff != "" {
 		t.Errorf("/proc/self/cgroup inside differs from the target's init's (-target +inside):\n%s", diff)
 	}

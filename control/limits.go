@@ -96,6 +96,9 @@ func allowed(file string, v int) bool {
 	if av, ok := actionFiles[file]; ok {
 		return av == v
 	}
+	if cv, ok := companionFiles[file]; ok {
+		return cv == v
+	}
 	list := V1Files
 	if v == 2 {
 		list = V2Files

@@ -28,6 +28,8 @@ type Write struct {
 	// Old is the file's trimmed content when planned; New is written.
 	Old string `json:"old"`
 	New string `json:"new"`
+	// Owner is the plan's owner note, journaled with the write.
+	Owner *OwnerNote `json:"-"`
 }
 
 // Path returns the file's absolute path.
@@ -59,6 +61,10 @@ type Plan struct {
 	Confirm []string `json:"confirm,omitempty"`
 	// Undoes is the journal change an undo plan reverts.
 	Undoes string `json:"undoes,omitempty"`
+	// Owner, when a container runtime or systemd owns the cgroup, names
+	// it, what it believes, and the command that would make the change
+	// its own (see OwnerNote).
+	Owner *OwnerNote `json:"owner,omitempty"`
 }
 
 // Plan turns a change into the exact file writes for the target, reading
@@ -185,7 +191,7 @@ func sameValue(file, old, value string) bool {
 		return true
 	}
 	switch file {
-	case "memory.limit_in_bytes", "memory.max", "memory.high", "memory.low", "pids.max", "cpu.cfs_quota_us":
+	case "memory.limit_in_bytes", memswFile, "memory.max", "memory.high", "memory.low", "pids.max", "cpu.cfs_quota_us":
 		a, ok1 := normLimit(old)
 		b, ok2 := normLimit(value)
 		return ok1 && ok2 && a == b
@@ -329,11 +335,7 @@ func (e *Editor) planMemory(p *Plan, t Target, l Limits) error {
 		if l.MemoryHigh != nil || l.MemoryLow != nil {
 			return fmt.Errorf("memory.high and memory.low have no cgroup v1 equivalent (the memory controller here is v1; only the hard limit, memory.limit_in_bytes, can be set): %w", ErrNotAllowed)
 		}
-		v := "-1"
-		if *l.MemoryMax != inspect.Unlimited {
-			v = strconv.FormatInt(*l.MemoryMax, 10)
-		}
-		return e.add(p, h, t, dir, "memory.limit_in_bytes", v)
+		return e.planV1Memory(p, h, t, dir, *l.MemoryMax)
 	}
 	for _, m := range []struct {
 		file string
@@ -387,13 +389,24 @@ func (e *Editor) addSafetyNotes(p *Plan, t Target, l Limits, periodUS int64) {
 	case depth == 1:
 		p.Confirm = append(p.Confirm, fmt.Sprintf("%s is a top-level cgroup: a change here applies to everything below it", t.Path))
 	}
-	if unit := SystemdUnit(t.Path); unit != "" {
-		msg := fmt.Sprintf("%s is managed by systemd unit %s: systemd may revert a direct write (on daemon-reload or a unit change)", t.Path, unit)
-		if hint := SetPropertyHint(unit, l, periodUS); hint != "" {
-			msg += "; to persist it run: " + hint
-		}
-		p.Confirm = append(p.Confirm, msg)
+	e.attachOwner(p, t, "set", &l, periodUS)
+}
+
+// attachOwner puts the owner note of the cgroup on the plan and its writes
+// and asks for confirmation: the owner will not know of the change.
+func (e *Editor) attachOwner(p *Plan, t Target, action string, l *Limits, periodUS int64) {
+	n := e.ownerNote(t.Path, action, l, p, periodUS)
+	if n == nil {
+		return
 	}
+	p.Owner = n
+	for i := range p.Writes {
+		p.Writes[i].Owner = n
+	}
+	if action == "thaw" {
+		return
+	}
+	p.Confirm = append(p.Confirm, n.confirmReason(t.Path, action))
 }
 
 // pidsValue renders a pids limit: "max" or digits.

@@ -294,7 +294,7 @@ func TestPlanLimitsErrors(t *testing.T) {
 func TestPlanUnchangedAndConfirm(t *testing.T) {
 	fsys, layout := NewFakeHost(inspect.CgroupUnified)
 	fsys.AddCgroup(layout, "/system.slice/docker-1a2b.scope")
-	ed := New(layout, WithFS(fsys), WithJournalDir(t.TempDir()))
+	ed := New(layout, WithFS(fsys), WithJournalDir(t.TempDir()), WithSystemdManager(true))
 	fsys.SetFile(FakeRoot+"/system.slice/docker-1a2b.scope/pids.max", "100")
 	target, _ := ed.Resolve("/system.slice/docker-1a2b.scope")
 	p, err := ed.Plan(target, mustLimits(t, "0.5", "512M", "100"))
@@ -308,6 +308,12 @@ func TestPlanUnchangedAndConfirm(t *testing.T) {
 		"to persist it run: systemctl set-property docker-1a2b.scope CPUQuota=50% MemoryMax=536870912 TasksMax=100"}
 	if diff := cmp.Diff(want, p.Confirm); diff != "" {
 		t.Errorf("Confirm (-want +got):\n%s", diff)
+	}
+
+	// Unit names mean nothing where systemd is not the service manager.
+	plain := New(layout, WithFS(fsys), WithJournalDir(t.TempDir()), WithSystemdManager(false))
+	if p, err := plain.Plan(target, mustLimits(t, "0.5", "", "")); err != nil || len(p.Confirm) != 0 || p.Owner != nil {
+		t.Errorf("without systemd: Confirm %q, owner %+v (%v); want neither", p.Confirm, p.Owner, err)
 	}
 
 	top, _ := ed.Resolve("/system.slice")

@@ -115,7 +115,7 @@ func ValueMeaning(file, v string) string {
 		if v == "1024" {
 			return "the default"
 		}
-	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes":
+	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes", memswFile:
 		if n, err := inspect.ParseLimitValue([]byte(v)); err == nil {
 			if n == inspect.Unlimited {
 				return "unlimited"

@@ -44,7 +44,7 @@ func busyboxRootfs(t *testing.T, dir string) {
 // cli and removes it when the test ends.
 func importImage(t *testing.T, cli, name string, env ...string) {
 	t.Helper()
-	testutil.ImportImage(t, cli, name, env...)
+	testutil.ImportBusybox(t, cli, name, env)
 }
 
 // runEnv runs a command with extra environment and fails the test with

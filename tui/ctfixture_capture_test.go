@@ -51,8 +51,8 @@ func TestCaptureContainersFixture(t *testing.T) {
 	docker := testutil.RequireDocker(t)
 	env := testutil.RequirePodman(t)
 	dimg, pimg := "nsfx/busybox:1", "localhost/nsfx/busybox:1"
-	testutil.ImportImage(t, docker, dimg)
-	testutil.ImportImage(t, "podman", pimg, env...)
+	testutil.ImportBusybox(t, docker, dimg, nil)
+	testutil.ImportBusybox(t, "podman", pimg, env)
 	t.Cleanup(func() { _ = exec.Command(docker, "rm", "-f", "-v", fxDB, fxWeb).Run() })
 	t.Cleanup(func() {
 		c := exec.Command("podman", "rm", "-f", "-t", "0", fxWeb)

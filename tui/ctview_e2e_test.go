@@ -18,7 +18,7 @@ func TestContainersEndToEndLive(t *testing.T) {
 	docker := testutil.RequireDocker(t)
 	u := testutil.UniqueName("nscope-e2e-ct")
 	img := "nscope-e2e/busybox:" + strings.ReplaceAll(u, "nscope-e2e-ct-", "t")
-	testutil.ImportImage(t, docker, img)
+	testutil.ImportBusybox(t, docker, img, nil)
 	t.Cleanup(func() { _ = exec.Command(docker, "rm", "-f", "-v", u).Run() })
 	testutil.Run(t, docker, "run", "-d", "--name", u, "--network", "none", "--cpus", "0.5", "-m", "48m",
 		"-l", "com.docker.compose.project="+u+"-proj", "-l", "com.docker.compose.service=web", img, "sleep", "600")

@@ -32,9 +32,7 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, m *procview.Merged
 	}
 	b.kv("path", seg{m.Path, roleNormal})
 	addMergedContainerLink(b, ix, m)
-	if unit := control.SystemdUnit(m.Path); unit != "" {
-		b.kv("systemd", seg{unit, roleWarn}, seg{"  direct writes are undone by systemd on daemon-reload", roleDim})
-	}
+	drift := ownerDetail(b, s, m)
 	if m.Path != "/" {
 		parent := path.Dir(m.Path)
 		switch {
@@ -47,7 +45,8 @@ func cgroupDetail(ix *procview.Index, hist *procview.History, m *procview.Merged
 		}
 	}
 	cr := ix.MergedRate(m)
-	if lines := cgroupLimits(s, m, merged); len(lines.lines) > 0 {
+	if lines := cgroupLimits(s, m, merged); len(lines.lines)+len(drift) > 0 {
+		lines.lines = append(lines.lines, drift...)
 		b.heading("Limits")
 		b.lines = append(b.lines, lines.lines...)
 	}

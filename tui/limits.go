@@ -95,8 +95,10 @@ func refusal(st *Styles, what, why string) dialog.Dialog {
 // (Options.Editor, which the CLI builds like "nscope set" does), else one
 // for the host the snapshot shows.
 func actionEditor(env ActionEnv) *control.Editor {
-	if env.Editor != nil {
-		return env.Editor
+	ed := env.Editor
+	if ed == nil {
+		ed = env.host.editor(env.Selection.Snapshot)
 	}
-	return env.host.editor(env.Selection.Snapshot)
+	setOwners(ed, env.Selection.Snapshot)
+	return ed
 }

@@ -29,7 +29,7 @@ func killFlow(ed *control.Editor, t cgTarget) changeFlow {
 				pv.nothing = "no processes in it now; nothing to kill"
 				return pv, nil
 			}
-			pv.lines = killLines(t, kp)
+			pv.lines = append(killLines(t, kp), ownerLines(kp.Owner)...)
 			pv.warnings = append([]string{fmt.Sprintf("this kills %d process%s with SIGKILL: they stop at once, cannot clean up, and a kill cannot be undone", len(kp.PIDs), plural(len(kp.PIDs)))}, kp.Confirm...)
 			pv.apply = func(ctx context.Context) changeOutcome {
 				res, err := ed.Kill(ctx, kp)

@@ -151,7 +151,7 @@ func planLines(p *control.Plan) []dline {
 	for _, n := range p.Notes {
 		out = append(out, dline{segs: []seg{{"  note: " + n, roleDim}}})
 	}
-	return out
+	return append(out, ownerLines(p.Owner)...)
 }
 
 // v1CPUChange says what a v1 quota/period change means together: "20%

@@ -38,7 +38,10 @@ func runShellAction(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 			fmt.Sprintf("nscope is not running as root (euid %d): joining another process's namespaces needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE to pin it).", uid)), nil
 	}
 	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: env.host.enterer()}
-	return d, d.plan(control.EnterRequest{PID: p.PID, StartedAt: p.StartTime, Shell: os.Getenv("SHELL")})
+	if snap := env.Selection.Snapshot; snap != nil {
+		d.container = control.EnterContainerOf(snap.ContainerOf(p.PID))
+	}
+	return d, d.plan(control.EnterRequest{PID: p.PID, StartedAt: p.StartTime, Shell: os.Getenv("SHELL"), Container: d.container})
 }
 
 // procLabel names a process for titles: "PID 812 (nginx)".
@@ -55,9 +58,11 @@ func startRefusal(st *Styles, what, why string) dialog.Dialog {
 	}
 }
 
-// shellPlannedMsg carries the default plan to the dialog.
+// shellPlannedMsg carries a plan to the dialog: the default one (seq 0)
+// or the one for the current choices (seq the dialog's latest).
 type shellPlannedMsg struct {
 	pid  int
+	seq  int
 	plan *control.EnterPlan
 	err  error
 }
@@ -70,23 +75,32 @@ type shellReadyMsg struct {
 }
 
 // shellDialog is the checklist: one line per namespace type, then the
-// host-tools preset; enter builds the command and hands it to tea.Exec.
+// host-tools preset and, for a container, the privileged choice; below,
+// item by item, what the command takes from the target for the current
+// choices (each cgroup hierarchy joined, the user, capabilities, seccomp,
+// label, environment) and the warnings. enter builds the command and hands
+// it to tea.Exec.
 type shellDialog struct {
-	st    *Styles
-	pid   int
-	label string
-	en    Enterer
+	st        *Styles
+	pid       int
+	label     string
+	en        Enterer
+	container *control.EnterContainer
 
-	plan0     *control.EnterPlan // the default plan
-	err       error
-	busy      string
-	ticked    map[inspect.NSType]bool
-	hostTools bool
-	cursor    int // 0..NumNSTypes-1 the types, NumNSTypes the preset
-	nudge     string
+	plan0      *control.EnterPlan // the default plan
+	cur        *control.EnterPlan // the plan for the current choices
+	curErr     error
+	seq        int
+	err        error
+	busy       string
+	ticked     map[inspect.NSType]bool
+	hostTools  bool
+	privileged bool
+	cursor     int // 0..NumNSTypes-1 the types, then the presets
+	nudge      string
 }
 
-// plan reads the target in a command.
+// plan reads the target in a command: the default plan.
 func (d *shellDialog) plan(req control.EnterRequest) tea.Cmd {
 	d.busy = "reading the target's namespaces…"
 	en, pid := d.en, d.pid
@@ -96,10 +110,32 @@ func (d *shellDialog) plan(req control.EnterRequest) tea.Cmd {
 	}
 }
 
+// replan plans the current choices, so that what is taken is shown for
+// them; only the latest answer is kept.
+func (d *shellDialog) replan() tea.Cmd {
+	d.seq++
+	req, seq, en, pid := d.request(), d.seq, d.en, d.pid
+	d.cur, d.curErr = nil, nil
+	return func() tea.Msg {
+		plan, err := en.Plan(req)
+		return shellPlannedMsg{pid: pid, seq: seq, plan: plan, err: err}
+	}
+}
+
+// presets are the choices after the namespace types: host tools, and
+// privileged for a container.
+func (d *shellDialog) presets() int {
+	if d.container != nil {
+		return 2
+	}
+	return 1
+}
+
 // request turns the ticks into an EnterRequest: the default (nil NS, so
-// the v2 cgroup is joined too) when they are the default plan's.
+// the cgroups are joined too) when they are the default plan's.
 func (d *shellDialog) request() control.EnterRequest {
-	req := control.EnterRequest{PID: d.pid, StartTicks: d.plan0.StartTicks, Shell: os.Getenv("SHELL"), HostTools: d.hostTools}
+	req := control.EnterRequest{PID: d.pid, StartTicks: d.plan0.StartTicks, Shell: os.Getenv("SHELL"), HostTools: d.hostTools,
+		Privileged: d.privileged, Container: d.container}
 	var picked []inspect.NSType
 	for _, t := range inspect.AllNSTypes {
 		if d.ticked[t] {
@@ -120,8 +156,15 @@ func (d *shellDialog) Update(msg tea.Msg) (dialog.Dialog, tea.Cmd) {
 		if msg.pid != d.pid {
 			return d, nil
 		}
+		if msg.seq != 0 {
+			if msg.seq == d.seq {
+				d.cur, d.curErr = msg.plan, msg.err
+			}
+			return d, nil
+		}
 		d.busy = ""
 		d.plan0, d.err = msg.plan, msg.err
+		d.cur = msg.plan
 		if d.plan0 != nil {
 			d.ticked = map[inspect.NSType]bool{}
 			for _, t := range d.plan0.Join {
@@ -160,9 +203,11 @@ func (d *shellDialog) onKey(msg tea.KeyPressMsg) (dialog.Dialog, tea.Cmd) {
 	case "up", "k":
 		d.cursor = max(0, d.cursor-1)
 	case "down", "j":
-		d.cursor = min(int(inspect.NumNSTypes), d.cursor+1)
+		d.cursor = min(int(inspect.NumNSTypes)+d.presets()-1, d.cursor+1)
 	case "space", " ", "x":
-		d.toggle()
+		if d.toggle() {
+			return d, d.replan()
+		}
 	case "enter":
 		req := d.request()
 		if len(req.NS) == 0 && (req.NS != nil || len(d.plan0.Join) == 0) {
@@ -180,38 +225,48 @@ func (d *shellDialog) onKey(msg tea.KeyPressMsg) (dialog.Dialog, tea.Cmd) {
 	return d, nil
 }
 
-// toggle flips the item under the cursor. Types we already share cannot
-// be ticked: joining them changes nothing.
-func (d *shellDialog) toggle() {
-	if d.cursor == int(inspect.NumNSTypes) {
+// toggle flips the item under the cursor and reports whether the choices
+// changed. Types we already share cannot be ticked: joining them changes
+// nothing.
+func (d *shellDialog) toggle() bool {
+	switch d.cursor {
+	case int(inspect.NumNSTypes):
 		d.hostTools = !d.hostTools
 		if d.hostTools {
 			d.ticked[inspect.MntNS] = false
 		} else if slices.Contains(d.plan0.Join, inspect.MntNS) {
 			d.ticked[inspect.MntNS] = true
 		}
-		return
+		return true
+	case int(inspect.NumNSTypes) + 1:
+		d.privileged = !d.privileged
+		return true
 	}
 	t := inspect.AllNSTypes[d.cursor]
 	if slices.Contains(d.plan0.Shared, t) {
 		d.nudge = fmt.Sprintf("nscope already shares the %s namespace with %s", t, d.label)
-		return
+		return false
 	}
 	if !slices.Contains(d.plan0.Join, t) {
 		d.nudge = fmt.Sprintf("the %s namespace of %s is not readable", t, d.label)
-		return
+		return false
 	}
 	d.ticked[t] = !d.ticked[t]
 	if t == inspect.MntNS && d.ticked[t] {
 		d.hostTools = false
 	}
+	return true
 }
 
 // View draws the checklist.
 func (d *shellDialog) View(width, height int) string {
 	st := d.st
 	var b []string
-	b = append(b, st.of(roleTitle).Render("Shell in the namespaces of "+d.label))
+	title := "Shell in the namespaces of " + d.label
+	if d.container != nil {
+		title += " — " + sanitize(d.container.String())
+	}
+	b = append(b, st.of(roleTitle).Render(title))
 	switch {
 	case d.err != nil:
 		b = append(b, "", st.of(roleError).Render(wrapText(sanitize(d.err.Error()), width)), "", st.of(roleDim).Render("esc closes"))
@@ -241,17 +296,23 @@ func (d *shellDialog) View(width, height int) string {
 	if d.hostTools {
 		hostMark = "[x]"
 	}
-	b = append(b, fmt.Sprintf("%s %s host tools: keep nscope's mount namespace (the host's files and tools, the target's network and pid view)",
+	b = append(b, fmt.Sprintf("%s %s host tools: the host's files and tools, with a fresh /proc of the target's pid namespace and its network",
 		cursorMark(d.cursor == int(inspect.NumNSTypes)), hostMark))
+	if d.container != nil {
+		mark := "[ ]"
+		if d.privileged {
+			mark = "[x]"
+		}
+		b = append(b, fmt.Sprintf("%s %s privileged: nscope's full root instead of the container's identity (as docker exec --privileged)",
+			cursorMark(d.cursor == int(inspect.NumNSTypes)+1), mark))
+	}
 	b = append(b, "")
 	root := "nscope's"
 	if d.plan0.Root && d.ticked[inspect.MntNS] {
 		root = "the target's"
 	}
 	b = append(b, st.of(roleLabel).Render("root, cwd ")+root)
-	if d.plan0.Cgroup != "" {
-		b = append(b, st.of(roleLabel).Render("cgroup    ")+sanitize(d.plan0.Cgroup)+" (v2, joined with the default set)")
-	}
+	b = append(b, d.takenLines()...)
 	cmd := sanitize(joinArgs(d.plan0.Command))
 	if len(d.plan0.ShellTried) > 0 {
 		cmd += st.of(roleDim).Render("  (found inside the target; tried " + strings.Join(d.plan0.ShellTried, ", ") + ")")
@@ -265,6 +326,28 @@ func (d *shellDialog) View(width, height int) string {
 	}
 	b = append(b, "", st.of(roleDim).Render("↑/↓ choose · space ticks · enter opens the shell (nscope comes back when it exits) · esc cancels"))
 	return fitLines(strings.Join(b, "\n"), width, height)
+}
+
+// takenLines shows, item by item, what the command takes from the
+// target for the current choices: each cgroup hierarchy (and whether its
+// limits apply), the identity, the warnings.
+func (d *shellDialog) takenLines() []string {
+	st := d.st
+	switch {
+	case d.curErr != nil:
+		return []string{st.of(roleError).Render(sanitize(d.curErr.Error()))}
+	case d.cur == nil:
+		return []string{st.of(roleDim).Render("working out what these choices take from the target…")}
+	}
+	var out []string
+	for _, it := range d.cur.Items() {
+		role := roleLabel
+		if it.Warn {
+			role = roleWarn
+		}
+		out = append(out, st.of(role).Render(fmt.Sprintf("%-14s", sanitize(it.Label)))+" "+sanitize(it.Value))
+	}
+	return out
 }
 
 // shellEnded is the status-line message after the shell exits.

@@ -37,8 +37,8 @@ func startLiveTargets(t *testing.T) *liveTargets {
 	u := testutil.UniqueName("nscope-tg")
 	tag := strings.ReplaceAll(u, "nscope-tg-", "t")
 	dimg, pimg := "nscope-tg/busybox:"+tag, "localhost/nscope-tg/busybox:"+tag
-	testutil.ImportImage(t, cli, dimg)
-	testutil.ImportImage(t, "podman", pimg, env...)
+	testutil.ImportBusybox(t, cli, dimg, nil)
+	testutil.ImportBusybox(t, "podman", pimg, env)
 	lt := &liveTargets{name: u, pod: u + "-pod", kill: u + "-k", env: env, docker: cli}
 	t.Cleanup(func() { _ = exec.Command(cli, "rm", "-f", "-v", lt.name, lt.kill).Run() })
 	testutil.RemovePodmanPodAtCleanup(t, env, lt.pod)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
@@ -98,11 +99,16 @@ func runContainers(ctx context.Context, out, errOut io.Writer, o containersOptio
 		err = writeJSON(out, struct {
 			SchemaVersion int                       `json:"schema_version"`
 			Containers    []inspect.Container       `json:"containers"`
+			Drift         []containerDrift          `json:"drift,omitempty"`
 			Sources       []inspect.ContainerSource `json:"container_sources,omitempty"`
 			Unreadable    []inspect.Unreadable      `json:"unreadable,omitempty"`
-		}{inspect.SchemaVersion, list, snap.ContainerSources, snap.Unreadable})
+		}{inspect.SchemaVersion, list, driftOf(snap, list), snap.ContainerSources, snap.Unreadable})
 	} else {
 		err = writeContainersTable(out, snap, list, rates)
+		if err == nil {
+			// On stderr, like the other notes: the table stays parseable.
+			writeDriftLegend(errOut, driftOf(snap, list))
+		}
 		if err == nil && len(list) == 0 && len(args) == 0 {
 			fmt.Fprintln(errOut, containersNoneText(snap, o.all))
 		}
@@ -168,11 +174,12 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 			acct = cpu
 		}
 		mem, pids := cg(c, memH), cg(c, pidsH)
+		drift := control.ContainerDrift(snap, c)
 		// The table escapes every cell: names, images, pods and states
 		// are the runtimes' files' text.
 		t.row(c.Name, c.Runtime, orDash(c.Image), procview.ContainerPodText(c),
-			containerCPUText(acct, rates), cpuLimitText(cpu), containerThrottledText(cpu, rates),
-			containerMemText(mem), containerPidsText(pids), orDash(c.State), procview.ContainerSharedText(snap, c))
+			containerCPUText(acct, rates), cpuLimitText(cpu)+driftMark(drift, "cpu", "cpu shares", "cpu weight"), containerThrottledText(cpu, rates),
+			containerMemText(mem)+driftMark(drift, "memory"), containerPidsText(pids)+driftMark(drift, "pids"), orDash(c.State), procview.ContainerSharedText(snap, c))
 	}
 	return t.flush()
 }

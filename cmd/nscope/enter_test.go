@@ -109,11 +109,17 @@ func TestEnterCLILive(t *testing.T) {
 		}
 	})
 	t.Run("host tools", func(t *testing.T) {
-		res := runNscope(t, "", "enter", pid, "--host-tools", "--", "readlink", "/proc/self/ns/mnt", "/proc/self/ns/net")
+		// The host's readlink, the target's network, and a private copy
+		// of our mounts (its /proc is the target's pid namespace's).
+		res := runNscope(t, "", "enter", pid, "--host-tools", "--", "readlink", "/proc/self/ns/mnt", "/proc/self/ns/net", "/proc/1/exe")
 		ours, _ := os.Readlink("/proc/self/ns/mnt")
-		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", target))
-		if want := ours + "\n" + theirs + "\n"; res.code != 0 || res.stdout != want {
-			t.Errorf("exit %d, stdout %q (stderr %q); want %q", res.code, res.stdout, res.stderr, want)
+		theirMnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", target))
+		theirNet, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", target))
+		sleep, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", target))
+		got := strings.Split(strings.TrimSpace(res.stdout), "\n")
+		if res.code != 0 || len(got) != 3 || got[0] == ours || got[0] == theirMnt || got[1] != theirNet || got[2] != sleep {
+			t.Errorf("exit %d, stdout %q (stderr %q); want a private mnt (not %s or %s), net %s and /proc/1 the target's %s",
+				res.code, res.stdout, res.stderr, ours, theirMnt, theirNet, sleep)
 		}
 	})
 	t.Run("default shell reads stdin", func(t *testing.T) {

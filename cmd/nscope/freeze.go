@@ -72,6 +72,7 @@ thaws again.`
 				for _, wr := range res.Writes {
 					msgf(out, "%s %s: %s %s → %s\n", plan.Action, target, wr.File, wr.Before, wr.After)
 				}
+				printOwner(out, plan.Owner)
 			}
 			return editError(applyErr)
 		},
@@ -156,6 +157,7 @@ thaw" thaws the cgroup again.`,
 					verb = "signalled"
 				}
 				msgf(out, "kill %s (%s): %s %d processes: %s\n", target, res.Method, verb, len(res.Signalled), intList(res.Signalled))
+				printOwner(out, kp.Owner)
 			}
 			// Survivors are an error (control.ErrSurvivors) that says why.
 			return killErr
@@ -171,6 +173,7 @@ func printKillPlan(w io.Writer, kp *control.KillPlan) {
 		msgf(w, "  cgroup %s and below\n", d)
 	}
 	msgf(w, "  %d processes: %s\n", len(kp.PIDs), intList(kp.PIDs))
+	printOwner(w, kp.Owner)
 	for _, c := range kp.Confirm {
 		msgf(w, "  needs confirmation: %s\n", c)
 	}

@@ -226,9 +226,8 @@ func TestLabLegacyCLIRun(t *testing.T) {
 	}
 }
 
-// nscope enter on a legacy host joins the target's namespaces; like
-// docker exec it should also join the target's cgroup in every hierarchy
-// (issue #11).
+// nscope enter on a legacy host joins the target's namespaces and, like
+// docker exec, its cgroup in every hierarchy (issue #11).
 func TestLabLegacyCLIEnter(t *testing.T) {
 	bin := labBinary(t, labproto.CgroupLegacy)
 	hs := []string{"cpu", "cpuacct", "memory", "pids", "freezer", "systemd"}
@@ -241,7 +240,6 @@ func TestLabLegacyCLIEnter(t *testing.T) {
 		t.Errorf("hostname inside nscope enter = %q, want lab-target", host)
 	}
 	theirs := readTrimmed(t, fmt.Sprintf("/proc/%d/cgroup", target.Process.Pid))
-	labproto.KnownBug(t, 11, "enter joins the target's cgroup only on v2; on a v1 host the shell stays in nscope's cgroups")
 	if diff := cmp.Diff(theirs, strings.TrimSpace(cgroups)); diff != "" {
 		t.Errorf("/proc/self/cgroup inside nscope enter (-target +inside):\n%s", diff)
 	}

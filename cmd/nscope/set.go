@@ -54,7 +54,9 @@ func newEditor() (*control.Editor, error) {
 	if layout.Mode == inspect.CgroupNone {
 		return nil, errors.New("no cgroup filesystem is mounted on this host")
 	}
-	opts := append([]control.Option(nil), editorHooks.options...)
+	// Who owns a cgroup (a container runtime, systemd) comes from a scan,
+	// made when a plan first asks.
+	opts := append([]control.Option{control.WithOwners(&scanOwnerFinder{})}, editorHooks.options...)
 	if global.readOnly {
 		opts = append(opts, control.ReadOnly("--read-only is set"))
 	}
@@ -285,6 +287,7 @@ func printPlan(w io.Writer, p *control.Plan) {
 	for _, n := range p.Notes {
 		msgf(w, "  note: %s\n", n)
 	}
+	printOwner(w, p.Owner)
 	for _, c := range p.Confirm {
 		msgf(w, "  needs confirmation: %s\n", c)
 	}
@@ -311,6 +314,7 @@ func printResult(w io.Writer, p *control.Plan, res *control.Result) {
 	for _, n := range p.Notes {
 		msgf(w, "  note: %s\n", n)
 	}
+	printOwner(w, p.Owner)
 	if res.Err() == nil && len(res.Writes) > 0 {
 		if res.Action == "undo" {
 			msgf(w, "journaled as %s; run \"nscope undo\" again to go further back\n", res.Change)
@@ -332,7 +336,7 @@ func describeValue(file, v string) string {
 		if q, p, err := inspect.ParseCPUMax([]byte(v)); err == nil {
 			meaning = procview.FormatCPUQuota(q, p)
 		}
-	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes":
+	case "memory.max", "memory.high", "memory.low", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes":
 		if n, err := inspect.ParseLimitValue([]byte(v)); err == nil {
 			meaning = procview.FormatBytes(n)
 			if n == inspect.Unlimited {

@@ -9,12 +9,13 @@
 // _NSCOPE_NSEXEC=init runs the init of "nscope run" instead (init.c).
 //
 // The steps, in order (see namespaces(7), setns(2), pidfd_open(2)):
-//   1. mark the process non-dumpable and close every stray descriptor;
+//   1. read the config (config.c) from its descriptor, mark the process
+//      non-dumpable and close every stray descriptor;
 //   2. pin the target with a pidfd, then open /proc/PID and check that the
 //      start time is the one the caller saw (a reused PID is refused);
 //   3. open the target's namespace files, its root and working directory,
 //      skipping namespaces we already share;
-//   4. join the target's cgroup v2 (when asked);
+//   4. join the target's cgroup in every hierarchy the config lists;
 //   5. setns(pidfd, flags) (Linux 5.8+), falling back to one setns per file
 //      in util-linux nsenter's order and two passes (user namespace first
 //      when it grants privilege, last when it drops it);
@@ -22,8 +23,10 @@
 //   7. in a new user namespace become root of it, as nsenter does;
 //   8. fork when the pid namespace changed (only children enter it); the
 //      parent waits, forwards signals and passes on the exit status;
-//   9. exec the command with a clean environment: TERM and PATH from the
-//      caller, HOME from the target's /etc/passwd.
+//   9. for host tools, private mounts with a fresh /proc of the target's
+//      pid namespace; take the identity of the config (config.c);
+//  10. exec the command with the config's environment (the caller checked
+//      it); without one, a clean environment with HOME from /etc/passwd.
 //
 // Errors go to the descriptor named by _NSCOPE_NSEXEC_ERRFD as one line,
 // "nsexec\t<errno>\t<step>\t<detail>\n", which the Go side turns into plain
@@ -82,12 +85,11 @@ static const struct nsdesc {
 
 static int errfd = -1;
 
-// fail reports a failed step and exits. err is an errno value, or 0 when the
-// step failed for a reason of our own (the detail says which).
-static void fail(const char *step, int err, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+#define fail nsexec_fail
 
-static void fail(const char *step, int err, const char *fmt, ...)
+// nsexec_fail reports a failed step and exits. err is an errno value, or 0
+// when the step failed for a reason of our own (the detail says which).
+void nsexec_fail(const char *step, int err, const char *fmt, ...)
 {
 	char detail[512] = "";
 	char line[1024];
@@ -193,21 +195,6 @@ static unsigned long long start_ticks(int procfd, int pid)
 static int same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
-}
-
-// join_cgroup moves this process into the cgroup whose cgroup.procs is path.
-static void join_cgroup(const char *path)
-{
-	char pid[32];
-	int fd, n;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail("join cgroup", errno, "%s", path);
-	n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (write(fd, pid, (size_t)n) != n)
-		fail("join cgroup", errno, "%s", path);
-	close(fd);
 }
 
 static volatile pid_t forward_to;
@@ -327,7 +314,7 @@ static void clean_environment(void)
 {
 	static const char *const ours[] = {
 		"_NSCOPE_NSEXEC",       "_NSCOPE_NSEXEC_PID",    "_NSCOPE_NSEXEC_START",
-		"_NSCOPE_NSEXEC_NS",    "_NSCOPE_NSEXEC_ROOT",   "_NSCOPE_NSEXEC_CGROUP",
+		"_NSCOPE_NSEXEC_NS",    "_NSCOPE_NSEXEC_ROOT",   "_NSCOPE_NSEXEC_CONFIG",
 		"_NSCOPE_NSEXEC_ERRFD",
 	};
 	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
@@ -351,11 +338,12 @@ static void nsexec_enter(int argc, char **argv)
 	int wanted[NS_COUNT] = {0};
 	int nsfd[NS_COUNT];
 	int joined_flags = 0, flags = 0;
-	int pid, pidfd, procfd, rootfd = -1, cwdfd = -1;
+	int pid, pidfd, procfd, rootfd = -1, cwdfd = -1, hostproc = -1;
 	unsigned long long want_start, got_start;
 	const char *s;
 	struct stat ours, theirs;
 	char path[64];
+	struct nsexec_config cfg;
 
 	for (int i = 0; i < NS_COUNT; i++)
 		nsfd[i] = -1;
@@ -366,6 +354,12 @@ static void nsexec_enter(int argc, char **argv)
 			errfd = -1;
 			fail("config", EBADF, "_NSCOPE_NSEXEC_ERRFD=%s is not open", s);
 		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if ((s = getenv("_NSCOPE_NSEXEC_CONFIG")) != NULL && *s) {
+		int cfd = (int)parse_long("_NSCOPE_NSEXEC_CONFIG", s, 3, INT_MAX);
+		nsexec_read_config(cfd, &cfg);
+		close(cfd);
 	}
 	// Before anything of the target's is opened: nobody in the target
 	// may ptrace us or read our descriptors through /proc.
@@ -436,8 +430,16 @@ static void nsexec_enter(int argc, char **argv)
 	if (start_ticks(procfd, pid) != got_start)
 		fail("verify", 0, "started=%llu expected=%llu", start_ticks(procfd, pid), got_start);
 
-	if ((s = getenv("_NSCOPE_NSEXEC_CGROUP")) != NULL && *s)
-		join_cgroup(s);
+	// The label for exec is written through the host's procfs, which
+	// shows this task whatever root and mounts we end up with.
+	if (cfg.lsm_label) {
+		hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (hostproc < 0)
+			fail("lsm label", errno, "/proc");
+	}
+	// Every hierarchy's cgroup, v1 controllers and v2, as docker exec
+	// joins them: the target's limits apply to the command.
+	nsexec_join_cgroups(&cfg);
 
 	// One atomic setns through the pidfd (5.8+). It orders the user
 	// namespace itself, but checks the others with the new credentials, so
@@ -483,7 +485,8 @@ static void nsexec_enter(int argc, char **argv)
 
 	// In the target's user namespace, become its root when root is mapped
 	// there (nsenter's default); otherwise stay as we are (overflow id).
-	if (joined_flags & CLONE_NEWUSER) {
+	// An identity to take sets the ids itself.
+	if ((joined_flags & CLONE_NEWUSER) && !cfg.has_user) {
 		(void)setgroups(0, NULL); // EPERM when setgroups is "deny"
 		if (setresgid(0, 0, 0) == 0)
 			(void)setresuid(0, 0, 0);
@@ -504,7 +507,19 @@ static void nsexec_enter(int argc, char **argv)
 		}
 	}
 
-	clean_environment();
+	// From here on we are the process that becomes the command: inside
+	// the target's pid namespace when it was joined.
+	if (cfg.host_proc)
+		nsexec_host_proc();
+	nsexec_apply_identity(&cfg, hostproc);
+	if (cfg.exact_env) {
+		// The target's environment (checked on the Go side), exactly;
+		// execvp searches its PATH.
+		cfg.env[cfg.nenv] = NULL;
+		environ = cfg.env;
+	} else {
+		clean_environment();
+	}
 	execvp(argv[1], argv + 1);
 	fail("exec", errno, "%s", argv[1]);
 }

@@ -23,8 +23,8 @@ const (
 	// EnvRoot "1" makes the helper chroot to the target's root and chdir
 	// to its working directory.
 	EnvRoot = "_NSCOPE_NSEXEC_ROOT"
-	// EnvCgroup is the cgroup.procs file the helper writes its PID to.
-	EnvCgroup = "_NSCOPE_NSEXEC_CGROUP"
+	// EnvConfigFD is the descriptor the helper reads its Config from.
+	EnvConfigFD = "_NSCOPE_NSEXEC_CONFIG"
 	// EnvErrFD is the descriptor the helper writes a Failure line to.
 	EnvErrFD = "_NSCOPE_NSEXEC_ERRFD"
 )
@@ -101,9 +101,9 @@ type Request struct {
 	// Root chroots to the target's root and chdirs to its working
 	// directory after joining.
 	Root bool
-	// CgroupProcs, when set, is the cgroup.procs file of the cgroup to
-	// join before the namespaces (an absolute path in our mount namespace).
-	CgroupProcs string
+	// ConfigFD, when not 0, is the descriptor holding a marshalled Config
+	// (cgroups, host /proc, identity, environment).
+	ConfigFD int
 	// ErrFD is the helper's descriptor for Failure lines; 0 means stderr.
 	ErrFD int
 }
@@ -122,6 +122,9 @@ func (r Request) Env() ([]string, error) {
 	if r.ErrFD != 0 && r.ErrFD < 3 {
 		return nil, fmt.Errorf("nsexec: error descriptor %d would be stdin, stdout or stderr", r.ErrFD)
 	}
+	if r.ConfigFD != 0 && (r.ConfigFD < 3 || r.ConfigFD == r.ErrFD) {
+		return nil, fmt.Errorf("nsexec: config descriptor %d would be stdin, stdout, stderr or the error descriptor", r.ConfigFD)
+	}
 	env := []string{
 		EnvMode + "=enter",
 		EnvPID + "=" + strconv.Itoa(r.PID),
@@ -133,8 +136,8 @@ func (r Request) Env() ([]string, error) {
 	if r.Root {
 		env = append(env, EnvRoot+"=1")
 	}
-	if r.CgroupProcs != "" {
-		env = append(env, EnvCgroup+"="+r.CgroupProcs)
+	if r.ConfigFD != 0 {
+		env = append(env, EnvConfigFD+"="+strconv.Itoa(r.ConfigFD))
 	}
 	if r.ErrFD != 0 {
 		env = append(env, EnvErrFD+"="+strconv.Itoa(r.ErrFD))
@@ -159,7 +162,10 @@ type Failure struct {
 	// Step names what failed: "pidfd_open", "open /proc", "read process",
 	// "verify", "open namespace", "open root", "pidfd_send_signal",
 	// "join cgroup", "setns", "chroot", "chdir", "fork", "exec", "config",
-	// "close descriptors", "set non-dumpable", "wait".
+	// "close descriptors", "set non-dumpable", "wait"; for host tools
+	// "private mounts" and "mount /proc"; for an identity "lsm label",
+	// "seccomp", "bounding set", "setgroups", "setgid", "setuid",
+	// "capabilities", "ambient capabilities", "no_new_privs".
 	Step string
 	// Detail names the object: a path, a namespace type, the command.
 	Detail string

@@ -17,14 +17,15 @@ func TestRequestEnv(t *testing.T) {
 	}{
 		{
 			name: "everything",
-			req:  Request{PID: 42, StartTicks: 777, NS: []string{"user", "mnt"}, Root: true, CgroupProcs: "/sys/fs/cgroup/a/cgroup.procs", ErrFD: 3},
+			req:  Request{PID: 42, StartTicks: 777, NS: []string{"user", "mnt"}, Root: true, ConfigFD: 4, ErrFD: 3},
 			want: []string{EnvMode + "=enter", EnvPID + "=42", EnvNS + "=user,mnt", EnvStart + "=777", EnvRoot + "=1",
-				EnvCgroup + "=/sys/fs/cgroup/a/cgroup.procs", EnvErrFD + "=3"},
+				EnvConfigFD + "=4", EnvErrFD + "=3"},
 		},
 		{name: "minimal", req: Request{PID: 1}, want: []string{EnvMode + "=enter", EnvPID + "=1", EnvNS + "="}},
 		{name: "bad pid", req: Request{PID: 0}, wantErr: true},
 		{name: "unknown type", req: Request{PID: 1, NS: []string{"network"}}, wantErr: true},
 		{name: "errfd on stderr", req: Request{PID: 1, ErrFD: 2}, wantErr: true},
+		{name: "config on the error descriptor", req: Request{PID: 1, ErrFD: 3, ConfigFD: 3}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

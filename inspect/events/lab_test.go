@@ -60,7 +60,10 @@ func TestLabEventsOOMKill(t *testing.T) {
 	}
 	var order []Kind
 	for _, ev := range cg {
-		if ev.Kind == Populated || ev.Kind == OOM || ev.Kind == OOMKill || ev.Kind == Empty {
+		// Up to the first empty: on 6.12 memory.events may count another
+		// oom after the cgroup emptied (a charge that failed late), a true
+		// report that this test does not order.
+		if (ev.Kind == Populated || ev.Kind == OOM || ev.Kind == OOMKill || ev.Kind == Empty) && !slices.Contains(order, Empty) {
 			order = append(order, ev.Kind)
 		}
 		if ev.Source != SourceInotify || ev.Hierarchy != "v2" {

@@ -14,10 +14,10 @@ import (
 	"time"
 )
 
-// Helpers for tests against the real container runtimes: images built
-// from the host's busybox-static (there is no registry to pull from),
-// podman configured for this kind of host, the daemons started when
-// installed but down.
+// Helpers for tests against the real container runtimes: docker, podman
+// (with runc) and runc alone, with images made from the host's
+// busybox-static (there is no registry to pull from), podman configured
+// for this kind of host, the daemons started when installed but down.
 
 // DockerCLI returns Debian's docker client, which matches Debian's daemon
 // (/usr/local/bin/docker may be a newer client shadowing it), or "".
@@ -73,11 +73,14 @@ func RequirePodman(tb testing.TB) []string {
 	return PodmanEnv(tb)
 }
 
-// PodmanEnv points podman at a test-owned containers.conf: the runc
-// runtime (crun refuses hybrid cgroups), explicit ulimits (the bounding
-// set may lack CAP_SYS_RESOURCE), cgroupfs (no systemd), file events.
+// PodmanEnv returns the environment that points podman at a test-owned
+// containers.conf: the runc runtime (crun refuses hybrid cgroups),
+// explicit ulimits (the bounding set may lack CAP_SYS_RESOURCE), cgroupfs
+// (no systemd), file events. It skips unless root with podman and runc.
 func PodmanEnv(tb testing.TB) []string {
 	tb.Helper()
+	RequireRoot(tb, "starts podman containers")
+	RequireTools(tb, "podman", "runc")
 	conf := filepath.Join(tb.TempDir(), "containers.conf")
 	err := os.WriteFile(conf, []byte(`[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
@@ -92,13 +95,22 @@ events_logger = "file"
 	return []string{"CONTAINERS_CONF=" + conf}
 }
 
-// BusyboxRootfs makes a root filesystem of busybox-static in dir with
-// some applets linked, and the directories systemd-nspawn insists on.
-func BusyboxRootfs(tb testing.TB, dir string) {
+// DefaultApplets are the busybox applets BusyboxRootfs links when a test
+// names none.
+var DefaultApplets = []string{"sh", "sleep", "cat", "ls", "ps"}
+
+// BusyboxRootfs makes a root filesystem in dir of busybox-static with the
+// applets linked (DefaultApplets when none are named), /etc with an
+// os-release, and the mount points and directories a runtime needs
+// (systemd-nspawn insists on /usr and /etc/os-release).
+func BusyboxRootfs(tb testing.TB, dir string, applets ...string) {
 	tb.Helper()
 	bin, err := os.ReadFile("/bin/busybox")
 	if err != nil {
 		tb.Skip("needs busybox-static (make deps installs it as root)")
+	}
+	if len(applets) == 0 {
+		applets = DefaultApplets
 	}
 	for _, d := range []string{"bin", "usr", "etc", "proc", "sys", "dev", "tmp", "run", "var"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -108,7 +120,7 @@ func BusyboxRootfs(tb testing.TB, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bin, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	for _, a := range []string{"sh", "sleep", "cat", "ls", "ps"} {
+	for _, a := range applets {
 		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
 			tb.Fatal(err)
 		}
@@ -118,11 +130,12 @@ func BusyboxRootfs(tb testing.TB, dir string) {
 	}
 }
 
-// RootfsTar returns a tar stream of BusyboxRootfs, for "docker import".
-func RootfsTar(tb testing.TB) []byte {
+// ImportBusybox imports a BusyboxRootfs as image name with cli ("docker"
+// or "podman", env for its environment) and removes it when the test ends.
+func ImportBusybox(tb testing.TB, cli, name string, env []string, applets ...string) {
 	tb.Helper()
 	dir := tb.TempDir()
-	BusyboxRootfs(tb, dir)
+	BusyboxRootfs(tb, dir, applets...)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
@@ -158,16 +171,8 @@ func RootfsTar(tb testing.TB) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return buf.Bytes()
-}
-
-// ImportImage imports the busybox root filesystem as image name with cli
-// ("docker" or "podman", env for podman's) and removes it when the test
-// ends.
-func ImportImage(tb testing.TB, cli, name string, env ...string) {
-	tb.Helper()
 	cmd := exec.Command(cli, "import", "-", name)
-	cmd.Stdin = bytes.NewReader(RootfsTar(tb))
+	cmd.Stdin = &buf
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("%s import: %v\n%s", cli, err, out)
@@ -179,8 +184,8 @@ func ImportImage(tb testing.TB, cli, name string, env ...string) {
 	})
 }
 
-// RunEnv runs a command with extra environment and fails the test with
-// its output on error; it returns the output, trimmed.
+// RunEnv runs a command with extra environment and returns its trimmed
+// output, failing the test with the output on error.
 func RunEnv(tb testing.TB, env []string, name string, args ...string) string {
 	tb.Helper()
 	cmd := exec.Command(name, args...)
@@ -190,6 +195,21 @@ func RunEnv(tb testing.TB, env []string, name string, args ...string) string {
 		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// DockerRun imports a busybox image with the applets, runs a detached
+// container of it with a unique name (prefix-...), --network none, the
+// extra docker run flags and the command, removes both when the test ends,
+// and returns the container's name.
+func DockerRun(tb testing.TB, cli, prefix string, applets, flags []string, command ...string) string {
+	tb.Helper()
+	name := UniqueName(prefix)
+	img := prefix + "/busybox:" + strings.TrimPrefix(name, prefix+"-")
+	ImportBusybox(tb, cli, img, nil, applets...)
+	tb.Cleanup(func() { _ = exec.Command(cli, "rm", "-f", name).Run() })
+	args := append(append([]string{"run", "-d", "--name", name, "--network", "none"}, flags...), img)
+	RunEnv(tb, nil, cli, append(args, command...)...)
+	return name
 }
 
 // RemovePodmanPodAtCleanup removes podman pod (env for podman's
