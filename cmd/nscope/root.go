@@ -21,6 +21,8 @@ func subcommands() []*cobra.Command {
 		newSetCmd(), newFreezeCmd(true), newFreezeCmd(false), newKillCmd(), newHistoryCmd(), newUndoCmd(),
 		// Start processes.
 		newRunCmd(), newEnterCmd(),
+		// Serve -H over ssh.
+		newAgentCmd(),
 	}
 }
 
@@ -71,6 +73,9 @@ still works and reports what it could not read.`,
 	if action.flags != nil {
 		action.flags(root)
 	}
+	// -H HOST runs a subcommand there (remote.go).
+	addRemoteFlags(root)
+	root.PersistentPreRunE = forwardToHost
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})

@@ -21,7 +21,7 @@ func TestSubcommands(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"cg", "enter", "freeze", "history", "kill", "ns", "ps", "run", "set", "snapshot", "thaw", "undo"}
+	want := []string{"agent", "cg", "enter", "freeze", "history", "kill", "ns", "ps", "run", "set", "snapshot", "thaw", "undo"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("subcommands (-want +got):\n%s", diff)
 	}

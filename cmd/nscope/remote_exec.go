@@ -1,0 +1,117 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/nscope/nscope/remote"
+	"github.com/nscope/nscope/remote/wire"
+)
+
+// newDialer returns the dialer -H uses: ssh (or $NSCOPE_SSH_COMMAND),
+// and on the remote, nscope from its PATH, $NSCOPE_REMOTE_BINARY, or
+// with --install this binary copied to the remote user's cache.
+func newDialer() *remote.Dialer {
+	d := &remote.Dialer{SSHCommand: os.Getenv("NSCOPE_SSH_COMMAND")}
+	if bin := os.Getenv("NSCOPE_REMOTE_BINARY"); bin != "" {
+		d.RemoteCommand = "exec " + shellQuote(bin) + " agent"
+	}
+	return d
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// runRemote runs rc on t with this process's standard streams (out, when
+// set, instead of standard output) and returns its exit status. When
+// standard input and output are a terminal the remote command gets a
+// terminal too (its size follows this one's, keys go to it raw, as with
+// ssh -t); otherwise its streams are pipes and the signals nscope gets
+// are passed on.
+func runRemote(cmd *cobra.Command, t remote.Target, rc remote.Command, out *os.File) (int, error) {
+	d := newDialer()
+	if remoteFlags.install {
+		if err := installRemote(cmd, d, t); err != nil {
+			return 0, err
+		}
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if out != nil {
+		defer out.Close()
+		stdout = out
+	}
+	stdin := cmd.InOrStdin()
+	isTerm := func(v any) bool {
+		f, ok := v.(*os.File)
+		return ok && term.IsTerminal(f.Fd())
+	}
+	eio := remote.ExecIO{Stdout: stdout, Stderr: stderr}
+	signals := make(chan os.Signal, 4)
+	names := make(chan string, 4)
+	resize := make(chan wire.ResizeMsg, 1)
+	eio.Signals, eio.Resize = names, resize
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGWINCH)
+	defer signal.Stop(signals)
+
+	if isTerm(stdin) && isTerm(stdout) {
+		in, outF := stdin.(*os.File), stdout.(*os.File)
+		cols, rows, _ := term.GetSize(outF.Fd())
+		eio.TTY = wire.TTYRequest{Stdin: true, Stdout: true, Stderr: isTerm(stderr), Cols: cols, Rows: rows}
+		eio.Env = terminalEnv()
+		state, err := term.MakeRaw(in.Fd())
+		if err == nil {
+			defer func() { _ = term.Restore(in.Fd(), state) }()
+		}
+		eio.Input = remote.NewInput(in)
+	} else if !isTerm(stdin) {
+		eio.Input = remote.NewInput(stdin)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-signals:
+				if sig == syscall.SIGWINCH {
+					if f, ok := stdout.(*os.File); ok && eio.TTY.Stdout {
+						if c, r, err := term.GetSize(f.Fd()); err == nil {
+							select {
+							case resize <- wire.ResizeMsg{Cols: c, Rows: r}:
+							default:
+							}
+						}
+					}
+					continue
+				}
+				if n, ok := sig.(syscall.Signal); ok {
+					names <- strings.TrimPrefix(unix.SignalName(n), "SIG")
+				}
+			}
+		}
+	}()
+	return d.Run(cmd.Context(), t, rc, eio)
+}
+
+// terminalEnv are the variables that describe this terminal to the
+// remote command.
+func terminalEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "TERM", name == "COLORTERM", name == "NO_COLOR", name == "LANG", name == "LANGUAGE", strings.HasPrefix(name, "LC_"):
+			env = append(env, kv)
+		}
+	}
+	return env
+}
