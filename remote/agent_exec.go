@@ -24,7 +24,7 @@ var forwardedEnv = []string{"TERM", "COLORTERM", "NO_COLOR", "LANG", "LANGUAGE"}
 // variables added (they replace the agent's own).
 func execEnv(base, client []string) []string {
 	allowed := func(name string) bool {
-		if strings.HasPrefix(name, "LC_") && validName(name, "_") {
+		if strings.HasPrefix(name, "LC_") && len(name) > 3 && validName(name, "_") {
 			return true
 		}
 		for _, n := range forwardedEnv {
@@ -105,6 +105,7 @@ func (a *Agent) exec(s *stream, req wire.RequestMsg) {
 	sess := &execSession{a: a, s: s, req: req}
 	code, err := sess.run()
 	if x.Once {
+		a.stall("record")
 		rec := Record{ID: req.ID, Op: wire.OpExec, Args: x.Args, Code: code}
 		rec.Stdout = sess.captured[0].Bytes()
 		rec.Stderr = sess.captured[1].Bytes()

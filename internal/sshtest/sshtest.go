@@ -96,9 +96,14 @@ func Start(tb testing.TB, opts Options) *Server {
 	srv := &Server{Dir: dir, SSHCommand: "ssh -F " + filepath.Join(dir, "ssh_config")}
 	for try := 0; ; try++ {
 		srv.Port = freePort(tb)
+		// sshd takes the first SetEnv line only: all on one.
 		var env strings.Builder
-		for _, kv := range opts.Env {
-			fmt.Fprintf(&env, "SetEnv %s\n", strconv.Quote(kv))
+		if len(opts.Env) > 0 {
+			env.WriteString("SetEnv")
+			for _, kv := range opts.Env {
+				env.WriteString(" " + strconv.Quote(kv))
+			}
+			env.WriteString("\n")
 		}
 		write(tb, filepath.Join(dir, "sshd_config"), fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
