@@ -15,13 +15,16 @@ KERNLAB_EXTRA ?= $(shell command -v runc)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint screenshots clean
+.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build bin/nscope
 	$(GO) build -o $(BIN) ./cmd/nscope
+
+static: ## Build bin/nscope-static, linked statically (cgo too), to run on other hosts with --install
+	$(GO) build -tags osusergo,netgo -ldflags '-extldflags -static' -o bin/nscope-static ./cmd/nscope
 
 run: build ## Start the TUI (run as root to see every process and holder)
 	./$(BIN) $(ARGS)

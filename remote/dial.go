@@ -28,15 +28,25 @@ type Dialer struct {
 	// arguments after it, like GIT_SSH_COMMAND (NSCOPE_SSH_COMMAND, e.g.
 	// "ssh -F ~/.ssh/lab_config").
 	SSHCommand string
-	// RemoteCommand is the command line the remote shell runs to start the
-	// agent (default "exec nscope agent": nscope found on its PATH).
-	RemoteCommand string
+	// RemoteBinary is the nscope binary on the remote (default "nscope",
+	// found on the remote PATH).
+	RemoteBinary string
 	// ConnectTimeout bounds ssh's connection and the agent's hello
 	// (default DefaultConnectTimeout).
 	ConnectTimeout time.Duration
 	// BatchMode keeps ssh from asking for passwords or passphrases: for
 	// fleet scans, where many hosts connect at once.
 	BatchMode bool
+	// Install, when set, is a local nscope binary (this one) to run on
+	// the remote: from the remote user's cache when a copy with its
+	// sha256 is there, else copied there first (--install).
+	Install string
+	// OnInstall is told about every copy made.
+	OnInstall func(Installed)
+
+	binOnce sync.Once
+	bin     localBinary
+	binErr  error
 }
 
 // sshArgs is the argument list after "ssh" for target t running command.
@@ -76,8 +86,8 @@ func (d *Dialer) sshCommand(ctx context.Context, args []string) *exec.Cmd {
 
 // remoteCommand is the command the remote shell runs.
 func (d *Dialer) remoteCommand() string {
-	if d.RemoteCommand != "" {
-		return d.RemoteCommand
+	if d.RemoteBinary != "" {
+		return "exec " + shellQuote(d.RemoteBinary) + " agent"
 	}
 	return "exec nscope agent"
 }
@@ -104,11 +114,42 @@ type Conn struct {
 // is missing or too old on the remote, the remote answered with
 // something else, or nothing answered within the timeout.
 func (d *Dialer) Dial(ctx context.Context, t Target) (*Conn, error) {
+	if d.Install == "" {
+		return d.dial(ctx, t, d.remoteCommand())
+	}
+	b, err := d.binary()
+	if err != nil {
+		return nil, err
+	}
+	c, err := d.dial(ctx, t, installCommand(b))
+	var de *DialError
+	if !errors.As(err, &de) || de.machine == "" {
+		return c, explainInstalled(err, b)
+	}
+	if err := d.install(ctx, t, b, de.machine); err != nil {
+		return nil, &DialError{Target: t, Kind: NoAgent, Err: err}
+	}
+	c, err = d.dial(ctx, t, installCommand(b))
+	return c, explainInstalled(err, b)
+}
+
+// explainInstalled adds to an installed copy's failure to start that a
+// dynamically linked nscope needs the remote's C library to match.
+func explainInstalled(err error, b localBinary) error {
+	var de *DialError
+	if err == nil || !b.dynamic || !errors.As(err, &de) || de.Kind == Unreachable || de.Kind == VersionMismatch {
+		return err
+	}
+	return fmt.Errorf("%w (the copy of this nscope is dynamically linked; build a static one with 'make static' and use --install from it)", err)
+}
+
+// dial starts command on t through ssh and exchanges hellos.
+func (d *Dialer) dial(ctx context.Context, t Target, command string) (*Conn, error) {
 	timeout := d.ConnectTimeout
 	if timeout <= 0 {
 		timeout = DefaultConnectTimeout
 	}
-	cmd := d.sshCommand(context.WithoutCancel(ctx), d.sshArgs(t, d.remoteCommand()))
+	cmd := d.sshCommand(context.WithoutCancel(ctx), d.sshArgs(t, command))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -287,6 +328,8 @@ type DialError struct {
 	// Kind is one of Unreachable, NoAgent, VersionMismatch, NotNscope.
 	Kind string
 	Err  error
+	// machine is the remote's uname -m when an install found no copy.
+	machine string
 }
 
 func (e *DialError) Error() string { return e.Target.String() + ": " + e.Err.Error() }
@@ -303,6 +346,12 @@ func dialFailure(t Target, helloErr, exitErr error, stderr string) error {
 		code = 0
 	}
 	tail := stderrTail(stderr)
+	if code == exitNotInstalled {
+		if i := strings.LastIndex(stderr, installMark+" "); i >= 0 {
+			machine := strings.TrimSpace(strings.SplitN(stderr[i+len(installMark)+1:], "\n", 2)[0])
+			return &DialError{Target: t, Kind: NoAgent, Err: errors.New("no copy of this nscope there"), machine: machine}
+		}
+	}
 	switch {
 	case code == 255:
 		return &DialError{Target: t, Kind: Unreachable, Err: fmt.Errorf("ssh could not connect%s", tail)}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,19 +17,22 @@ import (
 )
 
 // newDialer returns the dialer -H uses: ssh (or $NSCOPE_SSH_COMMAND),
-// and on the remote, nscope from its PATH, $NSCOPE_REMOTE_BINARY, or
-// with --install this binary copied to the remote user's cache.
-func newDialer() *remote.Dialer {
-	d := &remote.Dialer{SSHCommand: os.Getenv("NSCOPE_SSH_COMMAND")}
-	if bin := os.Getenv("NSCOPE_REMOTE_BINARY"); bin != "" {
-		d.RemoteCommand = "exec " + shellQuote(bin) + " agent"
+// and on the remote, nscope from its PATH, $NSCOPE_REMOTE_BINARY, or with
+// --install this binary copied to the remote user's cache (a line on
+// stderr says when it is copied).
+func newDialer(stderr io.Writer) (*remote.Dialer, error) {
+	d := &remote.Dialer{SSHCommand: os.Getenv("NSCOPE_SSH_COMMAND"), RemoteBinary: os.Getenv("NSCOPE_REMOTE_BINARY")}
+	if remoteFlags.install {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("--install: find this binary: %w", err)
+		}
+		d.Install = exe
+		d.OnInstall = func(in remote.Installed) {
+			msgf(stderr, "nscope: copied this nscope (sha256 %s) to %s as %s\n", in.Sum[:16], in.Target.String(), in.Path)
+		}
 	}
-	return d
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return d, nil
 }
 
 // runRemote runs rc on t with this process's standard streams (out, when
@@ -37,11 +42,9 @@ func shellQuote(s string) string {
 // ssh -t); otherwise its streams are pipes and the signals nscope gets
 // are passed on.
 func runRemote(cmd *cobra.Command, t remote.Target, rc remote.Command, out *os.File) (int, error) {
-	d := newDialer()
-	if remoteFlags.install {
-		if err := installRemote(cmd, d, t); err != nil {
-			return 0, err
-		}
+	d, err := newDialer(cmd.ErrOrStderr())
+	if err != nil {
+		return 0, err
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if out != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/internal/sshtest"
+	"github.com/nscope/nscope/internal/testutil"
 )
 
 // remoteHost is a real OpenSSH server on this machine as the remote host
@@ -248,3 +250,68 @@ func TestForwardedArgs(t *testing.T) {
 }
 
 var errStop = fmt.Errorf("stop")
+
+// TestRemoteInstall: with no nscope on the remote, --install copies this
+// binary into the remote user's cache (checksum verified) and runs it
+// there; the next run finds the copy, a damaged copy is replaced, and no
+// agent is left running.
+func TestRemoteInstall(t *testing.T) {
+	cache := t.TempDir()
+	h := startRemoteHost(t, "XDG_CACHE_HOME="+cache)
+	env := []string{"NSCOPE_SSH_COMMAND=" + h.srv.SSHCommand}
+	which := exec.Command("sh", "-c", h.srv.SSHCommand+` -p `+strconv.Itoa(h.srv.Port)+` localhost 'command -v nscope || echo none'`)
+	if out, err := which.Output(); err != nil || strings.TrimSpace(string(out)) != "none" {
+		t.Skipf("the remote PATH has nscope (%s, %v): the test needs a host without it", out, err)
+	}
+	args := absFixtureArgs(t, "ps", "--tree")
+	res := h.run(t, "", env, append([]string{"-H", h.target}, args...)...)
+	if res.code != exitUnreachable || !strings.Contains(res.stderr, "--install") {
+		t.Fatalf("without --install: exit %d, stderr %q; want %d suggesting --install", res.code, res.stderr, exitUnreachable)
+	}
+	local := h.run(t, "", nil, args...)
+	bin := nscopeBinary(t)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(data))
+	copied := filepath.Join(cache, "nscope", "bin", "nscope-"+sum[:16])
+	for i, step := range []struct {
+		name   string
+		before func()
+		copies bool
+	}{
+		{"first run copies", nil, true},
+		{"second run finds the copy", nil, false},
+		{"a damaged copy is replaced", func() {
+			f, err := os.OpenFile(copied, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("x")
+			f.Close()
+		}, true},
+	} {
+		if step.before != nil {
+			step.before()
+		}
+		res := h.run(t, "", env, append([]string{"-H", h.target, "--install"}, args...)...)
+		if res.code != 0 || res.stdout != local.stdout {
+			t.Fatalf("%s: exit %d, stderr %q, stdout equal to the local one: %v", step.name, res.code, res.stderr, res.stdout == local.stdout)
+		}
+		if got := strings.Contains(res.stderr, "copied this nscope"); got != step.copies {
+			t.Errorf("%s (run %d): stderr %q; want a copy: %v", step.name, i+1, res.stderr, step.copies)
+		}
+		st, err := os.Stat(copied)
+		if err != nil {
+			t.Fatalf("%s: no copy at %s: %v", step.name, copied, err)
+		}
+		if st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: the copy's mode is %v, want 0700", step.name, st.Mode())
+		}
+		if got, _ := os.ReadFile(copied); !bytes.Equal(got, data) {
+			t.Errorf("%s: the copy is not this binary", step.name)
+		}
+	}
+	testutil.WaitFor(t, "no agent left running", func() bool { return len(agentPIDs(h)) == 0 })
+}
