@@ -98,11 +98,29 @@ func (a *Agent) handle(ctx context.Context, s *stream, req wire.RequestMsg) {
 
 // op answers a request with its handler; one with an ID is recorded in
 // the ledger first and answered from it when repeated.
-func (a *Agent) op(ctx context.Context, s *stream, req wire.RequestMsg, h OpHandler) {
+func (a *Agent) op(connCtx context.Context, s *stream, req wire.RequestMsg, h OpHandler) {
+	ctx := connCtx
 	if req.ID != "" {
 		if !a.begin(s, req, nil) {
 			return
 		}
+		// A change runs to its end when the connection drops (its outcome
+		// is recorded); only the client's cancel (a Signal frame, the TUI's
+		// esc) stops it between writes.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(context.WithoutCancel(connCtx))
+		defer cancel()
+		go func() {
+			for {
+				f, err := s.recv()
+				if err != nil {
+					return
+				}
+				if f.Type == wire.Signal {
+					cancel()
+				}
+			}
+		}()
 	}
 	reply, err := h(ctx, req)
 	rec := Record{ID: req.ID, Op: req.Op}
@@ -114,6 +132,7 @@ func (a *Agent) op(ctx context.Context, s *stream, req wire.RequestMsg, h OpHand
 		rec.Reply = wireJSON(reply)
 	}
 	if req.ID != "" {
+		a.stall("record")
 		if ferr := a.Ledger.Finish(rec); ferr != nil {
 			fmt.Fprintf(os.Stderr, "nscope agent: record the outcome of %s: %v\n", req.ID, ferr)
 		}

@@ -20,6 +20,14 @@ import (
 // connection to it; both end with the test.
 func pipeAgent(t *testing.T, a *Agent) *Conn {
 	t.Helper()
+	c, _ := pipeAgentKill(t, a)
+	return c
+}
+
+// pipeAgentKill is pipeAgent with a function that cuts the pipes, as a
+// dropped network would.
+func pipeAgentKill(t *testing.T, a *Agent) (*Conn, func()) {
+	t.Helper()
 	cr, aw := io.Pipe()
 	ar, cw := io.Pipe()
 	served := make(chan error, 1)
@@ -46,7 +54,13 @@ func pipeAgent(t *testing.T, a *Agent) *Conn {
 		close(waited)
 	}()
 	t.Cleanup(func() { c.Close() })
-	return c
+	kill := func() {
+		cw.CloseWithError(io.ErrClosedPipe)
+		cr.CloseWithError(io.ErrClosedPipe)
+		aw.CloseWithError(io.ErrClosedPipe)
+		ar.CloseWithError(io.ErrClosedPipe)
+	}
+	return c, kill
 }
 
 // collected is what an exec stream delivered.

@@ -72,15 +72,6 @@ func unpack(p []byte) ([]byte, error) {
 	return nil, fmt.Errorf("payload encoding %q: not one nscope writes", p[0])
 }
 
-// packJSON encodes v as a (maybe compressed) payload.
-func packJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, err
-	}
-	return pack(buf.Bytes()), nil
-}
-
 // unpackJSON decodes a payload made by packJSON into v.
 func unpackJSON(p []byte, v any) error {
 	raw, err := unpack(p)
@@ -97,3 +88,6 @@ func unmarshal(data []byte, v any) error {
 	}
 	return nil
 }
+
+// bytesReader reads b.
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -245,6 +245,31 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// Why says in words why the connection ended: ssh's exit and the end of
+// what it wrote to standard error when it has exited (it is given a
+// moment to), else the connection's error.
+func (c *Conn) Why() string {
+	select {
+	case <-c.waited:
+	case <-time.After(500 * time.Millisecond):
+	}
+	select {
+	case <-c.waited:
+		why := "ssh exited"
+		if c.cmd == nil {
+			why = "the agent's output ended"
+		} else if ps := c.cmd.ProcessState; ps != nil {
+			why = "ssh exited with status " + strconv.Itoa(exitCode(ps, nil))
+		}
+		return why + stderrTail(c.stderr.String())
+	default:
+	}
+	if err := c.Err(); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
 // Kill ends the connection at once, as a dropped network would.
 func (c *Conn) Kill() {
 	_ = c.cmd.Process.Kill()

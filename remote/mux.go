@@ -43,7 +43,13 @@ type stream struct {
 	m   *mux
 	in  chan wire.Frame
 	end chan struct{} // closed when the connection ends
+	// quit is closed when this side is done with the stream.
+	quit     chan struct{}
+	quitOnce sync.Once
 }
+
+// errStreamClosed ends a receive on a stream this side closed.
+var errStreamClosed = errors.New("stream closed")
 
 // streamBuffer is how many frames a stream holds before the reader waits
 // for its consumer (and so holds up the connection).
@@ -101,6 +107,7 @@ func (m *mux) dispatch(f wire.Frame) {
 	if s := m.stream(f.Stream, false); s != nil {
 		select {
 		case s.in <- f:
+		case <-s.quit:
 		case <-m.done:
 		}
 	}
@@ -114,7 +121,7 @@ func (m *mux) stream(id uint32, create bool) *stream {
 	if s, ok := m.streams[id]; ok || !create || m.err != nil {
 		return s
 	}
-	s := &stream{id: id, m: m, in: make(chan wire.Frame, streamBuffer), end: m.done}
+	s := &stream{id: id, m: m, in: make(chan wire.Frame, streamBuffer), end: m.done, quit: make(chan struct{})}
 	m.streams[id] = s
 	return s
 }
@@ -129,7 +136,7 @@ func (m *mux) open(req wire.RequestMsg) (*stream, error) {
 	}
 	id := m.next
 	m.next += 2
-	s := &stream{id: id, m: m, in: make(chan wire.Frame, streamBuffer), end: m.done}
+	s := &stream{id: id, m: m, in: make(chan wire.Frame, streamBuffer), end: m.done, quit: make(chan struct{})}
 	m.streams[id] = s
 	m.mu.Unlock()
 	if err := m.write(wire.Frame{Type: wire.Request, Stream: id, Payload: wire.Marshal(req)}); err != nil {
@@ -192,6 +199,8 @@ func (s *stream) recv() (wire.Frame, error) {
 	select {
 	case f := <-s.in:
 		return f, nil
+	case <-s.quit:
+		return wire.Frame{}, errStreamClosed
 	case <-s.end:
 		// Frames that arrived before the end still count.
 		select {
@@ -213,9 +222,12 @@ func (s *stream) sendJSON(t wire.FrameType, v any) error { return s.send(t, wire
 
 // sendError ends the stream with an error.
 func (s *stream) sendError(code string, err error) error {
-	defer s.m.forget(s.id)
+	defer s.close()
 	return s.sendJSON(wire.Error, wire.ErrorMsg{Message: err.Error(), Code: code})
 }
 
-// close forgets the stream.
-func (s *stream) close() { s.m.forget(s.id) }
+// close forgets the stream and ends receives on it.
+func (s *stream) close() {
+	s.m.forget(s.id)
+	s.quitOnce.Do(func() { close(s.quit) })
+}

@@ -46,7 +46,7 @@ type Model struct {
 	// pressed r, or an action changed something); structureChanged says
 	// processes came or went since. refreshed says the current snapshot
 	// is a counter refresh.
-	ref              *inspect.Refresher
+	ref              CounterRefresher
 	lastFull         time.Time
 	forceFull        bool
 	structureChanged bool
@@ -274,6 +274,8 @@ func (m *Model) readOnlyReason() string {
 		return fmt.Sprintf("this is a saved snapshot (%s): nothing can be changed", m.opts.LoadedFrom)
 	case m.opts.ReadOnly:
 		return "read-only mode (--read-only): nothing can be changed"
+	case m.remoteLost() != "":
+		return "the connection to " + m.remoteHost() + " is lost: the last snapshot is shown read-only until it is back"
 	}
 	return ""
 }

@@ -11,7 +11,7 @@ import (
 // selected cgroup (for a process: to any of its cgroups), as the journal
 // recorded it. It shows that change (old → new) and the writes that undo
 // it, and asks for confirmation.
-func undoFlow(ed *control.Editor, t cgTarget, sel Selection) changeFlow {
+func undoFlow(ed LimitEditor, t cgTarget, sel Selection) changeFlow {
 	paths := []string{t.path}
 	if sel.Process != nil && sel.Cgroup == nil {
 		seen := map[string]bool{t.path: true}
@@ -65,8 +65,8 @@ func undoFlow(ed *control.Editor, t cgTarget, sel Selection) changeFlow {
 
 // lastUndoable returns the newest change in the journal that can be
 // undone and was made to one of paths.
-func lastUndoable(ed *control.Editor, paths []string) (*control.Change, error) {
-	changes, err := ed.Journal().Changes()
+func lastUndoable(ed LimitEditor, paths []string) (*control.Change, error) {
+	changes, err := ed.Changes()
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func lastUndoable(ed *control.Editor, paths []string) (*control.Change, error) {
 	if len(paths) > 1 {
 		where = fmt.Sprintf("any of %v", paths)
 	}
-	return nil, fmt.Errorf("nothing to undo for %s: the journal %s has no change to it that can be undone: %w", where, ed.Journal().Path(), control.ErrNothingToUndo)
+	return nil, fmt.Errorf("nothing to undo for %s: the journal %s has no change to it that can be undone: %w", where, ed.JournalPath(), control.ErrNothingToUndo)
 }
 
 // undoLines shows the journaled change being undone.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -18,6 +17,22 @@ type Source interface {
 	// processes. A source that cannot refresh returns nil and no error;
 	// every refresh is then a full scan, as it is when Refresher fails.
 	Refresher(snap *inspect.Snapshot) (*inspect.Refresher, error)
+}
+
+// CounterRefresher refreshes the counters of a full scan between full
+// scans; *inspect.Refresher is one.
+type CounterRefresher interface {
+	Refresh(now time.Time) (inspect.RefreshResult, error)
+	Base() *inspect.Snapshot
+	Close()
+}
+
+// CounterSource is a Source whose counter refreshes are not made by an
+// *inspect.Refresher on this host: a remote host's source, whose agent
+// refreshes there and sends what changed. The app asks it instead of
+// Source.Refresher.
+type CounterSource interface {
+	CounterRefresher(snap *inspect.Snapshot) (CounterRefresher, error)
 }
 
 // Options configure the app.
@@ -34,8 +49,9 @@ type Options struct {
 	ReadOnly bool
 	// Editor writes cgroup limits for the actions (the same journal and
 	// refusals as the CLI's "nscope set"). Nil builds one from the
-	// snapshot's cgroup layout.
-	Editor *control.Editor
+	// snapshot's cgroup layout. A remote host's editor carries the
+	// changes to that host (see LimitEditor).
+	Editor LimitEditor
 	// Actions are the keys that act on the selection, in the order the
 	// help lists them. Nil means DefaultActions().
 	Actions []Action

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/remote"
 	"github.com/nscope/nscope/tui"
 )
 
@@ -45,6 +46,18 @@ func runTUI(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("load") && cmd.Flags().Changed("interval") {
 		return usagef("--interval and --load cannot be combined (a loaded snapshot does not refresh)")
 	}
+	var targets []remote.Target
+	if spec := hostSpec(cmd); spec != "" {
+		if tuiFlags.load != "" {
+			return usagef("-H and --load cannot be combined (--load opens a file here)")
+		}
+		var err error
+		if targets, err = parseHosts(spec); err != nil {
+			return err
+		}
+	} else if remoteFlags.install {
+		return usagef("--install copies nscope to the host -H names; give -H")
+	}
 	var snap *inspect.Snapshot
 	if tuiFlags.load != "" {
 		var err error
@@ -61,9 +74,18 @@ func runTUI(cmd *cobra.Command) error {
 		ReadOnly: global.readOnly,
 		NoColor:  noColor && os.Getenv("NO_COLOR") != "",
 	}
-	if snap != nil {
+	switch {
+	case len(targets) > 1:
+		return runFleet(cmd, targets, opts)
+	case len(targets) == 1:
+		closeRemote, err := remoteTUIOptions(cmd, targets[0], &opts)
+		if err != nil {
+			return err
+		}
+		defer closeRemote()
+	case snap != nil:
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
-	} else {
+	default:
 		opts.Source = newScanner()
 		// The same editor as "nscope set": its journal, --read-only and
 		// test hooks. Without cgroups the actions say so themselves.

@@ -227,3 +227,10 @@ func freePort(tb testing.TB) int {
 
 // ClosedPort returns a loopback port nothing listens on.
 func ClosedPort(tb testing.TB) int { return freePort(tb) }
+
+// Pause stops the server (SIGSTOP): new connections are accepted by the
+// kernel and never answered, as with a host that hangs.
+func (s *Server) Pause() { _ = syscall.Kill(s.PID, syscall.SIGSTOP) }
+
+// Resume lets a paused server go on.
+func (s *Server) Resume() { _ = syscall.Kill(s.PID, syscall.SIGCONT) }

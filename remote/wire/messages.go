@@ -33,6 +33,8 @@ const (
 	OpApply      = "apply"
 	// OpChanges lists the journal's changes.
 	OpChanges = "changes"
+	// OpEnterPlan plans entering a process (control.EnterRequest).
+	OpEnterPlan = "enter-plan"
 )
 
 // RequestMsg opens a stream.

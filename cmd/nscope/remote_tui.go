@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/remote"
+	"github.com/nscope/nscope/tui"
+)
+
+// remoteTUISource is a remote.Source as the TUI takes it: snapshots,
+// counter refreshes and namespace contents from the agent, and the
+// host's name and connection state for the status line.
+type remoteTUISource struct{ *remote.Source }
+
+// CounterRefresher returns the agent's refresher of snap's counters.
+func (s remoteTUISource) CounterRefresher(snap *inspect.Snapshot) (tui.CounterRefresher, error) {
+	r, err := s.Source.CounterRefresher(snap)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+var (
+	_ tui.RemoteSource      = remoteTUISource{}
+	_ tui.CounterSource     = remoteTUISource{}
+	_ inspect.ContentReader = remoteTUISource{}
+	_ tui.LimitEditor       = (*remote.Editor)(nil)
+	_ tui.Enterer           = (*remote.Enterer)(nil)
+	_ tui.Launcher          = remoteLauncher{}
+)
+
+// remoteLauncher refuses the n action on a remote host: the launch form
+// starts the process on this host's kernel, and a background launch would
+// have to outlive the connection.
+type remoteLauncher struct{ host string }
+
+// Launch refuses, saying what to use instead.
+func (l remoteLauncher) Launch(control.LaunchRequest) (*control.LaunchCmd, error) {
+	return nil, fmt.Errorf("n launches on this machine, not on %s: use 'nscope -H %s run …' there (it gets a terminal, and the journal keeps its cgroups)", l.host, l.host)
+}
+
+// remoteReconnectTimeout bounds a reconnection of the TUI.
+const remoteReconnectTimeout = 10 * time.Second
+
+// remoteTUIOptions connects to t and sets the TUI's source, editor,
+// enterer and launcher to that host's. The returned function closes the
+// connection.
+func remoteTUIOptions(cmd *cobra.Command, t remote.Target, opts *tui.Options) (func(), error) {
+	d, err := newDialer(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	src := remote.NewSource(d, t)
+	if err := src.Connect(cmd.Context()); err != nil {
+		return nil, &exitCodeError{code: exitUnreachable, msg: err.Error()}
+	}
+	// Reconnections happen while the TUI owns the terminal: ssh must not
+	// ask for a password then, and a host that does not answer is given
+	// up on sooner.
+	d.BatchMode, d.ConnectTimeout = true, remoteReconnectTimeout
+	ed, err := src.Editor(cmd.Context())
+	if err != nil {
+		src.Close()
+		return nil, &exitCodeError{code: exitUnreachable, msg: err.Error()}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		src.Close()
+		return nil, errors.New("cannot find this nscope binary to run enter from")
+	}
+	flags := []string{"-H", t.String()}
+	if remoteFlags.install {
+		flags = append(flags, "--install")
+	}
+	opts.Source = remoteTUISource{src}
+	opts.Editor = ed
+	opts.Enterer = remote.NewEnterer(src, exe, flags)
+	opts.Launcher = remoteLauncher{host: t.String()}
+	opts.EUID = func() int { return src.Peer().EUID }
+	return src.Close, nil
+}
+
+// runFleet opens the fleet view of several hosts.
+func runFleet(cmd *cobra.Command, targets []remote.Target, opts tui.Options) error {
+	return errors.New("the fleet view is not built yet")
+}
