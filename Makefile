@@ -15,7 +15,7 @@ KERNLAB_EXTRA ?= $(shell command -v runc)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu fuzz fmt lint screenshots clean
+.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu bench-record fuzz fmt lint screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,8 +29,9 @@ static: ## Build bin/nscope-static, linked statically (cgo too), to run on other
 run: build ## Start the TUI (run as root to see every process and holder)
 	./$(BIN) $(ARGS)
 
-deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU) when root and missing
+deps: ## Install the test tools (tmux, iproute2, util-linux, QEMU, container runtimes) when root and missing; start containerd and dockerd
 	./.ci/install-deps
+	./.ci/start-runtimes
 
 test: deps lint build unit kernlab ## Run every check and test: lint, unit, fuzz seeds, live (as root), end-to-end, kernel lab
 
@@ -52,6 +53,9 @@ bench-down: ## Remove what an interrupted bench run left behind
 
 bench-cpu: build ## TUI CPU (1 s refresh) against top -b -d 1 on the bench host
 	$(GO) run ./cmd/benchhost cpu -- 'bin/nscope --interval 1s' 'top -b -d 1 >/dev/null'
+
+bench-record: build ## Recorder CPU (1 s interval) on the bench host, its disk use per hour and a seek
+	./contrib/bench-record.sh
 
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
 	./.ci/fuzz $(FUZZTIME)

@@ -66,6 +66,9 @@ type LaunchCmd struct {
 	// EOF; ended is its last report ("exited"), if any.
 	statusDone chan struct{}
 	ended      *initStatus
+	// thread forked the init and is kept until it is waited for (see
+	// keptThread).
+	thread *keptThread
 }
 
 // Command builds the launch of plan with the caller's stdin, stdout and
@@ -292,12 +295,13 @@ func (c *LaunchCmd) startInit() error {
 		signal.Notify(c.sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM,
 			syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM)
 	}
-	err = c.l.exec.Start(c.Cmd)
+	c.thread = newKeptThread()
+	err = c.thread.do(func() error { return c.l.exec.Start(c.Cmd) })
 	if err != nil && errors.Is(err, syscall.ENOSYS) && sys.UseCgroupFD {
 		// No clone3 (before 5.7): hold the child like on v1 instead.
 		sys.UseCgroupFD, sys.CgroupFD = false, 0
 		byWrite = plan.Cgroups
-		err = c.l.exec.Start(c.Cmd)
+		err = c.thread.do(func() error { return c.l.exec.Start(c.Cmd) })
 	}
 	if cgfd != nil {
 		cgfd.Close()
@@ -305,6 +309,7 @@ func (c *LaunchCmd) startInit() error {
 	ctlR.Close()
 	statusW.Close()
 	if err != nil {
+		c.thread.release()
 		c.stopSignals()
 		c.closePipes()
 		return startError(plan, err)
@@ -331,6 +336,7 @@ func (c *LaunchCmd) startInit() error {
 	st, perr := parseInitStatus(line)
 	if rerr != nil || perr != nil || st.Kind != "started" {
 		werr := c.l.exec.Wait(c.Cmd)
+		c.thread.release()
 		c.stopSignals()
 		c.fg.restore()
 		c.fg.release()
@@ -357,6 +363,9 @@ func (c *LaunchCmd) Wait() error {
 	}
 	c.waited = true
 	err := c.l.exec.Wait(c.Cmd)
+	if c.thread != nil {
+		c.thread.release()
+	}
 	c.stopSignals()
 	if c.statusDone != nil {
 		<-c.statusDone // the init is gone: its descriptor is at EOF
@@ -385,6 +394,7 @@ func (c *LaunchCmd) abort() {
 		_ = c.Cmd.Process.Kill()
 	}
 	_ = c.l.exec.Wait(c.Cmd)
+	c.thread.release()
 	c.stopSignals()
 	c.fg.release()
 	c.closePipes()

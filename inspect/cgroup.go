@@ -81,6 +81,9 @@ type Cgroup struct {
 	// Raw holds the trimmed text of every limit and usage file read, by
 	// file name, for display.
 	Raw map[string]string `json:"raw,omitempty"`
+	// Container is the container whose cgroup this is, or that it is
+	// nested in.
+	Container ContainerRef `json:"container,omitzero"`
 }
 
 // Limits are a cgroup's resource limits, normalised: CPU times in

@@ -73,6 +73,19 @@ func appendProcessJSON(b []byte, p *Process) []byte {
 		}
 		b = append(b, ']')
 	}
+	b = appendContainerRefJSON(b, p.Container)
+	return append(b, '}')
+}
+
+// appendContainerRefJSON appends `,"container":{...}` for a set reference.
+func appendContainerRefJSON(b []byte, r ContainerRef) []byte {
+	if r.IsZero() {
+		return b
+	}
+	b = append(b, `,"container":{"runtime":`...)
+	b = appendJSONString(b, r.Runtime)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, r.ID)
 	return append(b, '}')
 }
 
@@ -112,6 +125,7 @@ func appendNamespaceJSON(b []byte, n *Namespace) []byte {
 		}
 		b = append(b, ']')
 	}
+	b = appendContainerRefJSON(b, n.Container)
 	return append(b, '}')
 }
 

@@ -64,6 +64,18 @@ func (s *Snapshot) WriteJSONCompact(w io.Writer) error {
 		}
 	}
 	put("]")
+	if len(s.Containers) > 0 {
+		put(`,"containers":`)
+		if err := value(s.Containers); err != nil {
+			return err
+		}
+	}
+	if len(s.ContainerSources) > 0 {
+		put(`,"container_sources":`)
+		if err := value(s.ContainerSources); err != nil {
+			return err
+		}
+	}
 	if len(s.Unreadable) > 0 {
 		put(`,"unreadable":`)
 		if err := value(s.Unreadable); err != nil {

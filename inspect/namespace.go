@@ -13,7 +13,9 @@ const (
 	// (Path is set; Name is the netns name).
 	HeldByNamedNetns HolderKind = "named-netns"
 	// HeldForChildren: a process's pid_for_children or time_for_children
-	// points here (PID is set), as after unshare(2) without fork.
+	// points here and its own namespace is another (PID is set): the
+	// process that called unshare(2) or setns(2), which stays outside
+	// while its children start here, whether or not it forked already.
 	HeldForChildren HolderKind = "for-children"
 	// HeldAsParent: the namespace is the parent of a pid or user namespace
 	// (Via is the child).
@@ -58,6 +60,9 @@ type Namespace struct {
 	Members []int `json:"members,omitempty"`
 	// Holders are the other references that keep it alive.
 	Holders []Holder `json:"holders,omitempty"`
+	// Container is the container that made it (for a namespace a pod
+	// shares, its infra container), when it is a container's.
+	Container ContainerRef `json:"container,omitzero"`
 }
 
 // HasHolder reports whether any holder is of kind k.

@@ -117,7 +117,11 @@ func (b *nsBuilder) addProcesses(results []procResult) {
 }
 
 // addForChildren records a process whose children will be created in a
-// namespace other than its own (after unshare without fork).
+// namespace other than its own: its pid_for_children (or
+// time_for_children) differs from its own namespace, as after unshare(2)
+// of a pid or time namespace, with or without --fork (the unshare process
+// itself stays outside), or after setns(2) into one. Which of these it was
+// is told from the snapshot by procview's DescribeHolderIn.
 func (b *nsBuilder) addForChildren(p *Process, t NSType, id NSID, link string) {
 	if id.IsZero() || id == p.NS[t] {
 		return

@@ -18,6 +18,10 @@ type config struct {
 	bpf        bool
 	btfPath    string
 	workers    int
+	containers bool
+	// containerRoot is where runtimes' files are looked for; "" means
+	// "/" for the live /proc and the parent of a fixture's proc/.
+	containerRoot string
 }
 
 // Option configures a Scanner.
@@ -67,6 +71,18 @@ func KernelBTF(path string) Option { return func(c *config) { c.btfPath = path }
 // cores only add scheduling).
 func Workers(n int) Option { return func(c *config) { c.workers = n } }
 
+// WithContainers turns container discovery from the runtimes' state
+// files on or off (default on).
+func WithContainers(on bool) Option { return func(c *config) { c.containers = on } }
+
+// ContainerRoot sets the directory under which the container runtimes'
+// files are read (/var/lib/docker, /run/containerd, ... beneath it).
+// The default is "/" when reading the live /proc, and the directory
+// holding a fixture's proc/ otherwise.
+func ContainerRoot(path string) Option {
+	return func(c *config) { c.containerRoot = filepath.Clean(path) }
+}
+
 func defaultConfig() config {
 	return config{
 		procRoot:   "/proc",
@@ -80,6 +96,7 @@ func defaultConfig() config {
 		bpf:        true,
 		btfPath:    "/sys/kernel/btf/vmlinux",
 		workers:    runtime.GOMAXPROCS(0),
+		containers: true,
 	}
 }
 

@@ -41,6 +41,9 @@ type Process struct {
 	// Cgroups lists the process's cgroup in every hierarchy, from
 	// /proc/PID/cgroup.
 	Cgroups []ProcCgroup `json:"cgroups,omitempty"`
+	// Container is the container the process belongs to (its cgroup, or
+	// its pid namespace for a container without a cgroup of its own).
+	Container ContainerRef `json:"container,omitzero"`
 }
 
 // ProcCgroup is one line of /proc/PID/cgroup: hierarchy ID, controller list

@@ -40,6 +40,7 @@ type Scanner struct {
 	// fromRecords is how many processes the last scan took from the
 	// process iterator's records instead of stat and cmdline.
 	fromRecords atomic.Int64
+	containers  containerState
 }
 
 // New returns a Scanner with the given options. The defaults read the
@@ -104,6 +105,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		cgroupsDone <- nil
 	}
 
+	discovered := s.discoverContainers()
 	tasks := s.iterate()
 	snap.ScanMethod = "procfs"
 	if tasks != nil {
@@ -178,9 +180,13 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	snap.Unreadable = bad.list()
 	snap.sortAll()
 	snap.index()
+	snap.Host.Systemd = s.systemdManager(snap)
+	if discovered != nil {
+		s.attachContainers(snap, <-discovered, bad)
+	}
+	snap.Unreadable = bad.list()
 	snap.ScanDuration = time.Since(start)
 	return snap, nil
 }

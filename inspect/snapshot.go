@@ -32,6 +32,10 @@ type Snapshot struct {
 	Namespaces []Namespace `json:"namespaces"`
 	// Cgroups are ordered by hierarchy, then path (parents before children).
 	Cgroups []Cgroup `json:"cgroups"`
+	// Containers are every runtime's containers, ordered by runtime,
+	// name and ID; ContainerSources the runtime directories looked at.
+	Containers       []Container       `json:"containers,omitempty"`
+	ContainerSources []ContainerSource `json:"container_sources,omitempty"`
 	// Unreadable counts what the scanner could not read, by kind.
 	Unreadable []Unreadable `json:"unreadable,omitempty"`
 
@@ -40,6 +44,7 @@ type Snapshot struct {
 	cgIndex   map[CgroupKey]int
 	hierIndex map[int]int
 	trees     treeIndex
+	ctrIndex  containerIndex
 }
 
 // Host describes the machine and the scanner's own view of it.
@@ -58,6 +63,10 @@ type Host struct {
 	BootTime time.Time `json:"boot_time"`
 	CPUs     int       `json:"cpus"`
 	MemTotal int64     `json:"mem_total"`
+	// Systemd is true when systemd is the service manager (PID 1 is
+	// systemd or /run/systemd/system exists): only then do unit and
+	// machine-NAME.scope cgroups belong to it.
+	Systemd bool `json:"systemd,omitempty"`
 }
 
 // Unreadable counts files of one kind the scanner was denied (EACCES,
@@ -99,6 +108,7 @@ func (s *Snapshot) index() {
 	}
 	s.trees = treeIndex{}
 	s.buildTrees()
+	s.indexContainers()
 }
 
 // indexProcesses builds the PID index alone, which the scanner needs

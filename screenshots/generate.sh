@@ -8,8 +8,12 @@
 # one held to 20% of a CPU and 64 MiB, an idle one), so the views have
 # something to show; they and their cgroups are removed at the end.
 #
+# As root it also runs "nscope tour" (which builds and removes its own
+# lab) for the tour's screenshots and the diagram D exports there.
+#
 # Usage: screenshots/generate.sh   (make screenshots builds bin/nscope first)
-# Environment: NSCOPE_BIN (default bin/nscope), OUT (default screenshots).
+# Environment: NSCOPE_BIN (default bin/nscope), OUT (default screenshots),
+# SHOTS (only these shots, by name, e.g. SHOTS="tour-nesting tour-diagram").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${NSCOPE_BIN:-bin/nscope}")
@@ -51,10 +55,10 @@ session_size=""
 start() {
 	local cols=$1 rows=$2
 	tmux -L "$sock" kill-server 2>/dev/null || true
-	tmux -L "$sock" -f /dev/null new-session -d -s shots -x "$cols" -y "$rows" \
-		"env COLORTERM=truecolor TERM=xterm-256color $BIN"
+	tmux -L "$sock" -f /dev/null new-session -d -s shots -x "$cols" -y "$rows" -c "$work" \
+		"env COLORTERM=truecolor TERM=xterm-256color ${TUI_CMD:-$BIN}"
 	session_size="${cols}x${rows}"
-	wait_for "updated"
+	wait_for "${READY:-updated}"
 	sleep 2.5 # two refreshes: CPU rates and sparklines
 }
 wait_for() {
@@ -66,9 +70,11 @@ wait_for() {
 	tmux -L "$sock" capture-pane -p -t shots >&2
 	exit 1
 }
+wanted() { [ -z "${SHOTS:-}" ] || [[ " $SHOTS " == *" $1 "* ]]; }
 shot() {
 	local name=$1 cols=$2 rows=$3
 	shift 3
+	wanted "$name" || return 0
 	[ "$session_size" = "${cols}x${rows}" ] || start "$cols" "$rows"
 	for k in "$@"; do
 		case $k in
@@ -92,3 +98,25 @@ shot namespaces 120 36 Escape Escape 1 Home wait:"NAMESPACE "
 shot cgroups 120 36 3 / type:demo Enter wait:"CGROUP "
 shot help 120 36 "?" wait:"nscope keys"
 shot wide-cgroups 200 56 3 / type:demo Enter wait:"HISTORY"
+
+# The tour, on its own lab: three steps, then the diagram D writes of the
+# innermost pid namespace's neighbourhood (as SVG, drawn by nscope). q ends
+# the tour, which removes the lab before it exits.
+if [ "$(id -u)" = 0 ] && { wanted tour-ownership || wanted tour-nesting || wanted tour-veth || wanted tour-diagram; }; then
+	TUI_CMD="$BIN tour --name nscope-shots-tour-$$" READY="Tour 1/8" start 120 40
+	sleep 1
+	shot tour-ownership 120 40 n n wait:"Tour 3/8" wait:"uid_map"
+	shot tour-nesting 120 40 n wait:"Tour 4/8" wait:"init PIDs"
+	if wanted tour-diagram; then
+		tmux -L "$sock" send-keys -t shots D
+		wait_for "wrote nscope-pid-"
+		cp "$work"/nscope-pid-*.svg "$OUT/tour-diagram.svg"
+		echo "wrote $OUT/tour-diagram.svg"
+	fi
+	shot tour-veth 120 40 n wait:"Tour 5/8" wait:"peer veth-blue"
+	tmux -L "$sock" send-keys -t shots q
+	for _ in $(seq 100); do
+		tmux -L "$sock" has-session -t shots 2>/dev/null || break
+		sleep 0.1
+	done
+fi

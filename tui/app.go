@@ -69,6 +69,9 @@ type Model struct {
 	launched *launchedSet
 	// host is what the built-in actions act through.
 	host *actionHost
+	// teach is the state of the teaching features: what namespaces hold,
+	// the nesting tree, the start options and the tour (teach.go).
+	teach
 }
 
 // flashFor is how long a status-line message stays.
@@ -105,6 +108,7 @@ func New(opts Options) *Model {
 	m.lists[NamespacesView] = newListView(NamespacesView, procview.SortName, namespaceColumns)
 	m.lists[ProcessesView] = newListView(ProcessesView, procview.SortPID, processColumns)
 	m.lists[CgroupsView] = newListView(CgroupsView, procview.SortName, cgroupColumns)
+	m.tour = newTourState(opts.Tour)
 	m.applyStyles()
 	m.setSize(80, 24)
 	if opts.Snapshot != nil {
@@ -126,11 +130,11 @@ func (m *Model) Init() tea.Cmd {
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, consumed := m.dialogs.Update(msg); consumed {
-		return m, cmd
+		return m, tea.Batch(cmd, m.afterUpdate())
 	} else if cmd != nil {
-		return m, tea.Batch(cmd, m.update(msg))
+		return m, tea.Batch(cmd, m.update(msg), m.afterUpdate())
 	}
-	return m, m.update(msg)
+	return m, tea.Batch(m.update(msg), m.afterUpdate())
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -159,6 +163,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.forceFull = true
 			return m.startScan()
 		}
+	case contentMsg:
+		m.onContent(msg)
+	case exportedMsg:
+		m.onExported(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.PasteMsg:
@@ -185,11 +193,7 @@ func (m *Model) quit() tea.Cmd {
 
 // applyStyles passes the styles to the bubbles components.
 func (m *Model) applyStyles() {
-	hs := help.DefaultStyles(m.st.Dark)
-	if m.st.NoColor {
-		hs = help.Styles{}
-	}
-	m.help.Styles = hs
+	m.help.Styles = helpStyles(m.st.Dark, m.st.NoColor)
 }
 
 // list returns the current view's list.
@@ -229,7 +233,7 @@ func (m *Model) refreshDetail() {
 	var b *detailBuilder
 	switch {
 	case r.Namespace != nil:
-		b = namespaceDetail(m.ix, r.Namespace)
+		b = namespaceDetail(m.ix, r.Namespace, m.contentView(r.Namespace.ID), m.detail.width)
 	case r.Process != nil:
 		b = processDetail(m.ix, r.Process)
 	case r.Cgroup != nil:

@@ -9,30 +9,42 @@ import (
 )
 
 // namespaceDetail describes a namespace: type, ID, owner, parent, what
-// holds it, its member processes with the PID each has inside, and the
-// namespaces below it, every one a link.
-func namespaceDetail(ix *procview.Index, n *inspect.Namespace) *detailBuilder {
+// it holds (v, read from the kernel), what holds it, the namespaces nested
+// in it and those it owns (every one, not only what the tree draws under
+// it), and its member processes with the PID each has inside; every
+// related item is a link. Lines longer than w cells are wrapped.
+func namespaceDetail(ix *procview.Index, n *inspect.Namespace, v nsContentView, w int) *detailBuilder {
 	s := ix.Snap
+	links := ix.NamespaceLinks(n.ID)
 	b := &detailBuilder{title: fmt.Sprintf("%s namespace %s", n.Type, n.ID)}
 	kind := "created by a process (not the host's)"
 	if n.Initial {
 		kind = "the host's initial " + n.Type.String() + " namespace"
 	}
-	b.kv("type", seg{n.Type.String(), nsRole(n.Type)}, seg{"  " + kind, roleDim})
-	b.kv("ID", seg{fmt.Sprintf("%s:[%d]", n.Type, n.ID.Ino), roleNormal}, seg{fmt.Sprintf("  nsfs dev %d", n.ID.Dev), roleDim})
+	b.kv("ID", seg{fmt.Sprintf("%s:[%d]", n.Type, n.ID.Ino), nsRole(n.Type)}, seg{fmt.Sprintf("  nsfs dev %d, %s", n.ID.Dev, kind), roleDim})
 	if n.Type == inspect.PIDNS || n.Type == inspect.UserNS {
-		b.kv("level", seg{strconv.Itoa(n.Level), roleNormal}, seg{"  (0 = the outermost the scanner sees)", roleDim})
+		level := []seg{{strconv.Itoa(n.Level), roleNormal}, {"  (0 = the outermost the scanner sees)", roleDim}}
+		if n.Type == inspect.UserNS && n.OwnerUID >= 0 {
+			level = append(level[:1], seg{"  created by ", roleDim}, seg{"uid " + strconv.Itoa(n.OwnerUID), roleNormal})
+		}
+		b.kv("level", level...)
 	}
-	if n.Type == inspect.UserNS && n.OwnerUID >= 0 {
-		b.kv("creator", seg{"uid " + strconv.Itoa(n.OwnerUID), roleNormal})
-	}
-	if o := s.Namespace(n.Owner); o != nil && o.ID != n.ID {
+
+	addHolds(b, ix, n, v, w)
+	b.add()
+
+	if o := links.Owner; o != nil {
 		b.addLink(procview.NamespaceKey(o.ID), seg{"owner  ", roleLabel}, seg{"user " + o.ID.String(), nsRole(inspect.UserNS)}, seg{ownerNote(o), roleDim})
 	} else if n.Type != inspect.UserNS {
 		b.kv("owner", seg{"not visible to the scanner", roleDim})
 	}
-	if pn := s.Namespace(n.Parent); pn != nil {
-		b.addLink(procview.NamespaceKey(pn.ID), seg{"parent ", roleLabel}, seg{pn.Type.String() + " " + pn.ID.String(), nsRole(pn.Type)})
+	if pn := links.Parent; pn != nil {
+		note := ""
+		if n.Type == inspect.PIDNS && links.Owner != nil && pn.Owner != n.Owner {
+			// Ownership and nesting part here.
+			note = "  owned by user " + pn.Owner.String()
+		}
+		b.addLink(procview.NamespaceKey(pn.ID), seg{"parent ", roleLabel}, seg{pn.Type.String() + " " + pn.ID.String(), nsRole(pn.Type)}, seg{note, roleAccent})
 	}
 	if n.Type == inspect.PIDNS {
 		if init := ix.PIDNamespaceInit(n.ID); init != nil {
@@ -45,35 +57,37 @@ func namespaceDetail(ix *procview.Index, n *inspect.Namespace) *detailBuilder {
 		b.add(seg{fmt.Sprintf("  %d member process", len(n.Members)) + plural(len(n.Members)), roleNormal})
 	}
 	for _, h := range n.Holders {
-		text := "  " + procview.DescribeHolder(h)
+		text := ix.DescribeHolderIn(n, h)
 		switch {
 		case !h.Via.IsZero():
 			if v := s.Namespace(h.Via); v != nil {
-				b.addLink(procview.NamespaceKey(v.ID), seg{text, roleNormal})
+				b.addWrappedLink(procview.NamespaceKey(v.ID), text, roleNormal, w)
 				continue
 			}
 		case h.PID > 0:
 			if p := s.Process(h.PID); p != nil {
-				b.addLink(procview.ProcessKey(p), seg{procview.DescribeHolder(h), roleNormal}, seg{" " + p.Comm, roleDim})
+				b.addWrappedLink(procview.ProcessKey(p), text+" ("+p.Comm+")", roleNormal, w)
 				continue
 			}
 		}
-		b.add(seg{text, roleNormal})
+		b.addWrapped("  ", text, roleNormal, w)
 	}
 	if len(n.Members) == 0 && len(n.Holders) == 0 {
 		b.add(seg{"  nothing the scanner can see", roleDim})
 	}
 
-	kids := s.NamespaceChildren(n.ID)
-	if len(kids) > 0 {
-		title := "Nested namespaces"
-		if n.Type == inspect.UserNS {
-			title = "Owned and child namespaces"
+	if len(links.Nested) > 0 {
+		b.heading(fmt.Sprintf("Nested namespaces (%d)", len(links.Nested)))
+		for _, k := range links.Nested {
+			// A nested pid namespace with an owner of its own is where
+			// ownership and nesting part.
+			addNSLink(b, k, k.Owner != n.Owner && k.Owner != n.ID)
 		}
-		b.heading(fmt.Sprintf("%s (%d)", title, len(kids)))
-		for _, k := range kids {
-			b.addLink(procview.NamespaceKey(k.ID), seg{fmt.Sprintf("%-6s", k.Type), nsRole(k.Type)}, seg{" " + k.ID.String(), roleNormal},
-				seg{"  " + countOf(len(k.Members), "proc"), roleDim})
+	}
+	if len(links.Owned) > 0 {
+		b.heading(fmt.Sprintf("Owned namespaces (%d)", len(links.Owned)))
+		for _, k := range links.Owned {
+			addNSLink(b, k, false)
 		}
 	}
 
@@ -97,8 +111,19 @@ func namespaceDetail(ix *procview.Index, n *inspect.Namespace) *detailBuilder {
 		}
 	}
 	b.add()
-	b.add(seg{"  press i for what a " + n.Type.String() + " namespace isolates", roleDim})
+	b.add(seg{"  press i to explain this namespace", roleDim})
 	return b
+}
+
+// addNSLink adds a link to namespace k: type, ID, member count and, when
+// showOwner is set, its owner.
+func addNSLink(b *detailBuilder, k *inspect.Namespace, showOwner bool) {
+	segs := []seg{{fmt.Sprintf("%-6s", k.Type), nsRole(k.Type)}, {" " + k.ID.String(), roleNormal},
+		{"  " + countOf(len(k.Members), "proc"), roleDim}}
+	if showOwner {
+		segs = append(segs, seg{"  owner user " + k.Owner.String(), roleAccent})
+	}
+	b.addLink(procview.NamespaceKey(k.ID), segs...)
 }
 
 // ownerNote describes an owning user namespace in a few words.

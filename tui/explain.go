@@ -1,43 +1,58 @@
 package tui
 
 import (
-	"fmt"
-
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
-// explain opens the lesson about the selected namespace's type (or the
-// namespace link focused in the detail pane).
+// explain opens the lesson about the selection (the selected row, or the
+// link focused in the detail pane): for a namespace where it sits, its
+// PIDs at every level, what keeps it and how to free it, then what its
+// type isolates; for a process its PIDs and the namespaces it shares; for
+// a cgroup what its limits and the numbers shown mean.
 func (m *Model) explain() tea.Cmd {
 	sel, ok := m.selection()
-	if !ok || sel.Namespace == nil {
-		return Flash("i explains a namespace: select one in the Namespaces view or in the details", false)
+	if !ok {
+		return Flash("i explains the selection: select a namespace, a process or a cgroup", false)
 	}
-	n := sel.Namespace
-	e := procview.Explain(n.Type)
-	this := fmt.Sprintf("This one, %s:[%d], has %d member process%s", n.Type, n.ID.Ino, len(n.Members), plural(len(n.Members)))
-	if n.Initial {
-		this += " and is the host's own."
-	} else if o := m.snap.Namespace(n.Owner); o != nil {
-		this += fmt.Sprintf(" and is owned by user namespace %s.", o.ID)
-	} else {
-		this += "."
+	k := selectionKey(sel)
+	lesson, ok := m.ix.ExplainItem(k)
+	if !ok {
+		return Flash("that item is gone since the last refresh", true)
 	}
-	if n.Type == inspect.PIDNS || n.Type == inspect.UserNS {
-		this += fmt.Sprintf(" It is at nesting level %d.", n.Level)
+	paras := make([]string, 0, len(lesson.About)+4)
+	for _, s := range lesson.About {
+		paras = append(paras, sanitize(s))
 	}
-	title := m.st.of(roleHeading)
-	dim := m.st.of(roleDim)
+	if sel.Namespace != nil {
+		if s := m.contentSummary(sel.Namespace.ID); s != "" {
+			paras = append(paras, sanitize(s))
+		}
+	}
+	if e := lesson.Type; e != nil {
+		paras = append(paras, e.Isolates, e.Nesting, "See "+e.SeeAlso+" and namespaces(7).")
+	}
 	return m.dialogs.Push(&dialog.Text{
-		Title:       e.Title,
-		Paragraphs:  []string{e.Isolates, e.Nesting, this, "See " + e.SeeAlso + " and namespaces(7)."},
-		Footer:      "esc, enter or i closes",
-		TitleStyle:  title.Render,
-		FooterStyle: dim.Render,
+		Title:       sanitize(lesson.Title),
+		Paragraphs:  paras,
+		Footer:      "↑/↓ scroll · esc, enter or i closes",
+		TitleStyle:  m.st.of(roleHeading).Render,
+		FooterStyle: m.st.of(roleDim).Render,
 		CloseKeys:   []string{"i"},
 	})
+}
+
+// selectionKey is the key of the selected item.
+func selectionKey(sel Selection) procview.Key {
+	switch {
+	case sel.Namespace != nil:
+		return procview.NamespaceKey(sel.Namespace.ID)
+	case sel.Process != nil:
+		return procview.ProcessKey(sel.Process)
+	case sel.Cgroup != nil:
+		return procview.CgroupKey(sel.Cgroup)
+	}
+	return procview.Key{}
 }

@@ -57,22 +57,28 @@ func TestGolden(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				m := liveModel(t, size[0], size[1], loadFixture(t, tc.fixture+"-1"), loadFixture(t, tc.fixture+"-2"))
 				keys(m, tc.keys...)
-				got := screen(m)
-				path := filepath.Join("testdata", "golden", name+".txt")
-				if *update {
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("screen differs from %s (-want +got):\n%s", path, diff)
-				}
+				checkGolden(t, name, screen(m))
 			})
 		}
+	}
+}
+
+// checkGolden compares a screen with testdata/golden/NAME.txt, or writes
+// it there with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("screen differs from %s (-want +got):\n%s", path, diff)
 	}
 }

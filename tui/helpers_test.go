@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"github.com/nscope/nscope/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) {
 	// Golden files show start times; make them independent of the
 	// machine's zone.
 	time.Local = time.UTC
-	os.Exit(m.Run())
+	testutil.RunIsolated(m)
 }
 
 // loadFixture reads testdata/NAME.json.

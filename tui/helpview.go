@@ -10,6 +10,8 @@ var helpNotes = []string{
 	"CPU% is per process, 100% = one core. Cgroup CPU is in cores; QUOTA is that as a share of cpu.max; THR is the share of periods throttled since the last refresh.",
 	"Usage turns yellow at 70% and red at 90% of a limit. Dim rows in a filtered tree only lead to a match.",
 	"Follow links in the detail pane with enter; esc comes back.",
+	"Namespaces: o switches between the ownership tree (every namespace under the user namespace that owns it) and the nesting tree (pid and user namespaces under their parents, whatever owns them). The detail pane's Holds section is read from the kernel for the selected namespace: ID maps, host name, interfaces and veth peers, mounts, IPC objects, cgroup root, clock offsets.",
+	"i explains the selected namespace, process or cgroup with its own numbers. d writes the diagram of the user, pid and net namespaces as SVG and DOT, D that of the selection's neighbourhood; the status line names the files (never overwritten).",
 }
 
 // renderHelp draws the key table, generated from the KeyMap, and the

@@ -14,9 +14,14 @@ type KeyMap struct {
 	Expand, Collapse                      key.Binding
 	ExpandAll, CollapseAll                key.Binding
 	Flatten                               key.Binding
+	// Nesting switches the Namespaces view between ownership and nesting.
+	Nesting key.Binding
 
 	Open, Back key.Binding
 	Explain    key.Binding
+	// Export writes the diagram of the namespaces, ExportAround that of
+	// the selection's neighbourhood, as SVG and DOT files.
+	Export, ExportAround key.Binding
 
 	Filter, Sort, Pause, Refresh key.Binding
 	Help, Quit                   key.Binding
@@ -49,10 +54,14 @@ func DefaultKeyMap() KeyMap {
 		ExpandAll:   b("+", "expand all", "+", "="),
 		CollapseAll: b("-", "collapse all", "-"),
 		Flatten:     b("t", "tree/flat", "t"),
+		Nesting:     b("o", "ownership/nesting", "o"),
 
 		Open:    b("enter", "follow links", "enter"),
 		Back:    b("esc", "back", "esc"),
-		Explain: b("i", "explain ns type", "i"),
+		Explain: b("i", "explain the selection", "i"),
+
+		Export:       b("d", "diagram to SVG+DOT", "d"),
+		ExportAround: b("D", "diagram around it", "D"),
 
 		Filter:  b("/", "filter", "/"),
 		Sort:    b("s", "sort", "s"),
@@ -74,8 +83,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	groups := [][]key.Binding{
 		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten},
-		{k.Open, k.Back, k.Explain},
+		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten, k.Nesting},
+		{k.Open, k.Back, k.Explain, k.Export, k.ExportAround},
 		{k.Filter, k.Sort, k.Pause, k.Refresh, k.Help, k.Quit},
 	}
 	if len(k.Actions) > 0 {

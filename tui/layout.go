@@ -15,6 +15,9 @@ type layout struct {
 	listY, listW, listRows int
 	detX, detY, detW, detH int
 	statusY, footerY       int
+	// lessonY and lessonH place the tour's lesson panel, above the
+	// status line (lessonH 0: no tour).
+	lessonY, lessonH int
 	// tooSmall is set when nothing useful fits.
 	tooSmall bool
 }
@@ -57,9 +60,15 @@ func computeLayout(w, h int) layout {
 // setSize lays the screen out for a w×h terminal.
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
-	m.lay = computeLayout(w, h)
+	lh := m.lessonHeight(h)
+	m.lay = computeLayout(w, h-lh)
 	if m.lay.tooSmall {
 		return
+	}
+	if lh > 0 {
+		m.lay.lessonY, m.lay.lessonH = m.lay.statusY, lh
+		m.lay.statusY += lh
+		m.lay.footerY += lh
 	}
 	for _, l := range m.lists {
 		l.setSize(m.lay.listW, m.lay.listRows)

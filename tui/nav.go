@@ -33,7 +33,7 @@ func (m *Model) follow(k procview.Key) {
 func (m *Model) show(k procview.Key) bool {
 	v := viewOf(k.Kind)
 	l := m.lists[v]
-	for _, a := range m.ix.Ancestors(k) {
+	for _, a := range m.treeAncestors(k) {
 		l.opt.Expansion[a] = true
 	}
 	l.rebuild(m.ix)

@@ -54,14 +54,22 @@ func namespaceColumns(total int) []column {
 }
 
 // ownerCell shows who owns the namespace: the creator's UID for a user
-// namespace, the owning user namespace's ID for the others.
-func ownerCell(_ *renderCtx, r *procview.Row) (string, role) {
+// namespace, the owning user namespace's ID for the others. A pid
+// namespace owned by another user namespace than its parent pid namespace
+// is accented: there ownership and nesting part (the nesting tree, o,
+// draws it under its parent, the ownership tree under its owner).
+func ownerCell(rc *renderCtx, r *procview.Row) (string, role) {
 	n := r.Namespace
 	if n.Type == inspect.UserNS {
 		if n.OwnerUID < 0 {
 			return "-", roleDim
 		}
 		return "uid " + strconv.Itoa(n.OwnerUID), roleNormal
+	}
+	if n.Type == inspect.PIDNS {
+		if p := rc.ix.Snap.Namespace(n.Parent); p != nil && p.ID != n.ID && p.Owner != n.Owner {
+			return n.Owner.String(), roleAccent
+		}
 	}
 	return n.Owner.String(), roleDim
 }

@@ -79,6 +79,13 @@ type Options struct {
 	// refresh cannot see (a process moved to another cgroup or namespace,
 	// a new cgroup, a limit set by another tool) takes to show.
 	FullScanEvery time.Duration
+	// ExportDir is where the d and D keys write diagrams; empty means the
+	// current directory.
+	ExportDir string
+	// Start is where the app opens: a view, a filter, an item to select.
+	Start Start
+	// Tour, when set, walks through its steps with a lesson panel.
+	Tour *Tour
 	// FullScanGap is the shortest time between full scans taken because
 	// processes started or exited (default 10s), so a host that forks all
 	// the time is not scanned in full every second.

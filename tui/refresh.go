@@ -62,11 +62,25 @@ func (m *Model) startScan() tea.Cmd {
 			case errors.Is(err, inspect.ErrStructureChanged):
 				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: true}
 			}
+			// The model closes it again when the scan arrives; Close is
+			// idempotent.
+			ref.Close()
 			return fullScan(ctx, gen, src)
 		}
 	}
 	m.forceFull = false
-	return func() tea.Msg { return fullScan(ctx, gen, src) }
+	// A refresher holds a file per process and per cgroup counter: the
+	// old one is closed before the full scan opens the next, so two are
+	// never open at once (on a 4,000-process host two passed the open
+	// file limit). Without one, refreshes wait for the scan's.
+	old := m.ref
+	m.ref = nil
+	return func() tea.Msg {
+		if old != nil {
+			old.Close()
+		}
+		return fullScan(ctx, gen, src)
+	}
 }
 
 // fullScan scans the host and opens the counter files of the result.

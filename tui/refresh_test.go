@@ -11,6 +11,25 @@ import (
 	"github.com/nscope/nscope/internal/testutil"
 )
 
+// fdCountingSource counts this process's open files before and after each
+// Refresher call.
+type fdCountingSource struct {
+	Source
+	fds []struct{ before, after int }
+}
+
+func (s *fdCountingSource) Refresher(snap *inspect.Snapshot) (*inspect.Refresher, error) {
+	before := openFiles()
+	ref, err := s.Source.Refresher(snap)
+	s.fds = append(s.fds, struct{ before, after int }{before, openFiles()})
+	return ref, err
+}
+
+func openFiles() int {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	return len(ents)
+}
+
 // TestCounterRefreshBetweenFullScans runs the app on this host with the
 // real scanner as its Source: the first scan is a full one that opens a
 // refresher, the next ticks refresh only the counters of the same
@@ -18,7 +37,7 @@ import (
 // closes it: no counter file and no goroutine is left.
 func TestCounterRefreshBetweenFullScans(t *testing.T) {
 	testutil.CheckLeaks(t)
-	src := inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))
+	src := &fdCountingSource{Source: inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))}
 	now := time.Now()
 	m := New(Options{Source: src, Now: func() time.Time { return now }})
 	// run runs a scan command as the runtime would and delivers its result.
@@ -59,6 +78,15 @@ func TestCounterRefreshBetweenFullScans(t *testing.T) {
 	}
 	if again := run("the full scan asked for", send(m, RefreshMsg{})); again.refreshed || m.ref == nil || m.ref == first {
 		t.Fatalf("after r: refreshed %v, a new refresher %v; want a full scan with its own", again.refreshed, m.ref != first)
+	}
+	// The first refresher held a file per process; it must be closed
+	// before the second is opened, or two are open at once.
+	if len(src.fds) != 2 {
+		t.Fatalf("%d refreshers opened, want 2", len(src.fds))
+	}
+	if opened := src.fds[0].after - src.fds[0].before; src.fds[1].before > src.fds[0].before+opened/2 || opened < 10 {
+		t.Errorf("open files when the second refresher was asked for: %d (before the first %d, the first opened %d); the first was not closed first",
+			src.fds[1].before, src.fds[0].before, opened)
 	}
 	m.quit()
 	if m.ref != nil {

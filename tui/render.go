@@ -48,7 +48,7 @@ func (m *Model) render() string {
 	b.WriteString(m.renderTabs())
 	b.WriteByte('\n')
 	if m.showHelp {
-		b.WriteString(m.renderHelp(m.height - 3))
+		b.WriteString(m.renderHelp(m.height - 3 - m.lay.lessonH))
 	} else {
 		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist}
 		empty := "scanning…"
@@ -78,6 +78,10 @@ func (m *Model) render() string {
 			b.WriteByte('\n')
 			b.WriteString(detail)
 		}
+	}
+	if m.lay.lessonH > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.renderLesson())
 	}
 	b.WriteByte('\n')
 	b.WriteString(m.renderStatus())
@@ -124,7 +128,7 @@ func (m *Model) renderTabs() string {
 	if l.opt.Flat {
 		info = "flat · " + info
 	} else {
-		info = "tree · " + info
+		info = treeName(l) + " · " + info
 	}
 	if l.filter != "" {
 		info = "filter “" + l.filter + "” · " + info
@@ -156,9 +160,9 @@ func (m *Model) renderFooter() string {
 		}
 		return m.st.of(r).Render(fit(" "+m.flash.Text, m.width, false))
 	case m.showHelp:
-		return m.st.of(roleDim).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
+		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
 	case m.detailFocus:
-		return m.st.of(roleDim).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains a namespace", m.width, false))
+		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains it", m.width, false))
 	}
 	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
 }

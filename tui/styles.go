@@ -3,6 +3,7 @@ package tui
 import (
 	"image/color"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -180,4 +181,28 @@ func usageRole(pct float64) role {
 		return roleWarn
 	}
 	return roleOK
+}
+
+// helpStyles are the key bar's and the help's styles. The bubbles
+// defaults are grey on grey (239 on black, 249 on white) and fade on a
+// projector: here keys are bold in the link colour and descriptions in
+// the text colour, both at least 7:1 against the background (WCAG AAA);
+// only the separators are dim. Without colour, keys are bold.
+func helpStyles(dark, noColor bool) help.Styles {
+	if noColor {
+		bold := lipgloss.NewStyle().Bold(true)
+		return help.Styles{ShortKey: bold, FullKey: bold}
+	}
+	pal := lightPalette
+	if dark {
+		pal = darkPalette
+	}
+	key := lipgloss.NewStyle().Foreground(pal.link).Bold(true)
+	desc := lipgloss.NewStyle().Foreground(pal.fg)
+	sep := lipgloss.NewStyle().Foreground(pal.dim)
+	return help.Styles{
+		Ellipsis: sep,
+		ShortKey: key, ShortDesc: desc, ShortSeparator: sep,
+		FullKey: key, FullDesc: desc, FullSeparator: sep,
+	}
 }

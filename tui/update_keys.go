@@ -27,6 +27,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := m.onTourKey(msg); ok {
+		return cmd
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
@@ -65,6 +68,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.startScan()
 	case key.Matches(msg, k.Explain):
 		return m.explain()
+	case key.Matches(msg, k.Nesting):
+		m.toggleNesting()
+	case key.Matches(msg, k.Export, k.ExportAround):
+		return m.export(key.Matches(msg, k.ExportAround))
 	case m.detailFocus:
 		return m.onDetailKey(msg)
 	default:
@@ -256,7 +263,7 @@ func (m *Model) expandAll(open bool) {
 	}
 	if !open {
 		if r := l.selected(); r != nil {
-			if anc := m.ix.Ancestors(r.Key); len(anc) > 0 {
+			if anc := m.treeAncestors(r.Key); len(anc) > 0 {
 				l.selKey = anc[len(anc)-1]
 			}
 		}

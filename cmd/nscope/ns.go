@@ -179,21 +179,8 @@ func holderText(h inspect.Holder) string {
 // the ancestors of matching namespaces are kept so the tree has no gaps.
 func writeNSTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) error {
 	keep := typeFilter(types)
-	// visible: matching namespaces and their ancestors.
-	visible := map[inspect.NSID]bool{}
-	for i := range snap.Namespaces {
-		n := &snap.Namespaces[i]
-		if !keep(n.Type) {
-			continue
-		}
-		for a := n; a != nil && !visible[a.ID]; a = snap.NamespaceTreeParent(a) {
-			visible[a.ID] = true
-		}
-	}
 	var b strings.Builder
-	rows := procview.KeepRows(procview.NewIndex(snap, nil).NamespaceRows(procview.TreeOptions{}),
-		func(r *procview.Row) bool { return visible[r.Namespace.ID] })
-	for _, r := range rows {
+	for _, r := range nsTreeRows(snap, keep, procview.TreeOptions{}) {
 		n := r.Namespace
 		if prefix := r.TreePrefix(0); prefix != "" {
 			b.WriteString(prefix + " ")
@@ -204,6 +191,28 @@ func writeNSTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) er
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// nsTreeRows flattens the namespace tree opt asks for (ownership, or
+// nesting with opt.Nesting) and keeps the namespaces keep selects and
+// their ancestors in that tree, so that a filtered tree has no gaps.
+func nsTreeRows(snap *inspect.Snapshot, keep func(inspect.NSType) bool, opt procview.TreeOptions) []procview.Row {
+	up := snap.NamespaceTreeParent
+	if opt.Nesting {
+		up = func(n *inspect.Namespace) *inspect.Namespace { return procview.NestingParent(snap, n) }
+	}
+	visible := map[inspect.NSID]bool{}
+	for i := range snap.Namespaces {
+		n := &snap.Namespaces[i]
+		if !keep(n.Type) {
+			continue
+		}
+		for a := n; a != nil && !visible[a.ID]; a = up(a) {
+			visible[a.ID] = true
+		}
+	}
+	return procview.KeepRows(procview.NewIndex(snap, nil).NamespaceRows(opt),
+		func(r *procview.Row) bool { return visible[r.Namespace.ID] })
 }
 
 // nsTreeLabel is one line of the tree: "pid 4026532301  level 1  3 procs

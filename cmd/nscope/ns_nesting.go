@@ -15,19 +15,7 @@ import (
 // filter, the ancestors of matching namespaces are kept.
 func writeNSNestingTree(w io.Writer, snap *inspect.Snapshot, types []inspect.NSType) error {
 	keep := typeFilter(types)
-	visible := map[inspect.NSID]bool{}
-	for i := range snap.Namespaces {
-		n := &snap.Namespaces[i]
-		if !keep(n.Type) {
-			continue
-		}
-		visible[n.ID] = true
-		for a := procview.NestingParent(snap, n); a != nil && !visible[a.ID]; a = procview.NestingParent(snap, a) {
-			visible[a.ID] = true
-		}
-	}
-	rows := procview.KeepRows(procview.NewIndex(snap, nil).NamespaceRows(procview.TreeOptions{Nesting: true, Sort: procview.SortName}),
-		func(r *procview.Row) bool { return visible[r.Namespace.ID] })
+	rows := nsTreeRows(snap, keep, procview.TreeOptions{Nesting: true, Sort: procview.SortName})
 	var b strings.Builder
 	for _, r := range rows {
 		n := r.Namespace

@@ -32,9 +32,9 @@ func remoteTestCgroup(t *testing.T) (string, string) {
 	return rel, dir
 }
 
-// journalChanges reads the remote's journal (this machine's state
+// remoteJournal reads the remote's journal (this machine's state
 // directory of the sshd sessions).
-func journalChanges(t *testing.T, state string) []control.Change {
+func remoteJournal(t *testing.T, state string) []control.Change {
 	t.Helper()
 	changes, err := control.NewJournal(state).Changes()
 	if err != nil {
@@ -63,7 +63,7 @@ func TestRemoteSetAndUndo(t *testing.T) {
 	if got := readTrim(t, filepath.Join(dir, "pids.max")); got != "max" {
 		t.Fatalf("pids.max = %s after undo over -H, want max", got)
 	}
-	changes := journalChanges(t, h.state)
+	changes := remoteJournal(t, h.state)
 	if len(changes) != 2 || changes[0].Action != "set" || changes[1].Action != "undo" || changes[1].Undoes != changes[0].ID {
 		t.Fatalf("the remote journal holds %+v, want the set and its undo", changes)
 	}
@@ -119,7 +119,7 @@ func TestRemoteSetConnectionKilled(t *testing.T) {
 	if n := strings.Count(stdout.String(), "pids.max: max → 61"); n != 1 {
 		t.Errorf("the result is printed %d times, want once:\n%s", n, stdout)
 	}
-	changes := journalChanges(t, h.state)
+	changes := remoteJournal(t, h.state)
 	if len(changes) != 1 || changes[0].Action != "set" || changes[0].Status() != "ok" {
 		t.Errorf("the remote journal holds %+v, want one applied set", changes)
 	}
@@ -149,7 +149,7 @@ func TestRemoteSetOutcomeUnknown(t *testing.T) {
 	if !ok || ee.ExitCode() != exitUnreachable || !strings.Contains(stderr.String(), "outcome is unknown") {
 		t.Fatalf("set whose agent died: %v\nstdout %s\nstderr %s\nwant exit 255 saying the outcome is unknown", err, stdout, stderr)
 	}
-	changes := journalChanges(t, h.state)
+	changes := remoteJournal(t, h.state)
 	if len(changes) != 1 || changes[0].Status() != "ok" {
 		t.Errorf("the remote journal holds %+v, want the one set, complete", changes)
 	}

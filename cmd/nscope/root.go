@@ -16,11 +16,15 @@ type rootAction struct {
 func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		// Read the host.
-		newPSCmd(), newNSCmd(), newCGCmd(), newSnapshotCmd(),
+		newPSCmd(), newNSCmd(), newCGCmd(), newContainersCmd(), newSnapshotCmd(), newRecordCmd(),
 		// Change cgroups, journaled.
 		newSetCmd(), newFreezeCmd(true), newFreezeCmd(false), newKillCmd(), newHistoryCmd(), newUndoCmd(),
 		// Start processes.
 		newRunCmd(), newEnterCmd(),
+		// Teach.
+		newTourCmd(),
+		// Watch the host.
+		newEventsCmd(),
 		// Serve -H over ssh.
 		newAgentCmd(),
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func newSnapshotCmd() *cobra.Command {
-	var out string
+	var out, at, from string
 	var pretty bool
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -22,10 +22,14 @@ namespaces and cgroups), every namespace (with members, holders, parent and
 owner) and every cgroup (with limits, usage and members).
 
 The document carries "schema_version"; "nscope --load FILE" opens a saved
-snapshot in the TUI. The format is described in README.md.`,
+snapshot in the TUI. The format is described in README.md.
+
+With --at TIME --from DIR it prints the host as a recording made by
+"nscope record DIR" saw it at TIME, in the same format.`,
 		Example: `  nscope snapshot > host.json
   nscope snapshot --pretty | less
-  nscope snapshot | jq '.namespaces[] | select(.type=="net") | .id.ino'`,
+  nscope snapshot | jq '.namespaces[] | select(.type=="net") | .id.ino'
+  nscope snapshot --at 03:12 --from /var/lib/nscope/recording`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// One scan and exit: collecting garbage only costs time unless
@@ -33,7 +37,7 @@ snapshot in the TUI. The format is described in README.md.`,
 			// host is about 20 MiB).
 			debug.SetGCPercent(-1)
 			debug.SetMemoryLimit(48 << 20)
-			snap, err := scan(cmd.Context())
+			snap, err := snapshotFrom(cmd.Context(), at, from, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -63,6 +67,8 @@ snapshot in the TUI. The format is described in README.md.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	cmd.Flags().StringVar(&at, "at", "", "print the host as it was at TIME (RFC 3339, 03:12[:30] today, -5m), from --from")
+	cmd.Flags().StringVar(&from, "from", "", "the recording DIR of 'nscope record' that --at reads")
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON for reading (slower and several times larger)")
 	return cmd
 }

@@ -17,6 +17,11 @@ import (
 var tuiFlags struct {
 	interval time.Duration
 	load     string
+	// view, filter and select say where the TUI opens (a presentation
+	// that must land on the right screen); exportDir is where d and D
+	// write diagrams.
+	view, filter, sel string
+	exportDir         string
 }
 
 // Bounds of --interval: faster than 100ms only burns CPU, slower than an
@@ -33,6 +38,7 @@ func tuiAction() rootAction {
 		flags: func(cmd *cobra.Command) {
 			cmd.Flags().DurationVar(&tuiFlags.interval, "interval", tui.DefaultInterval, "refresh interval of the TUI, e.g. 500ms, 2s")
 			cmd.Flags().StringVar(&tuiFlags.load, "load", "", "open a snapshot saved by 'nscope snapshot' read-only, without refresh")
+			addStartFlags(cmd)
 		},
 		run: runTUI,
 	}
@@ -46,12 +52,15 @@ func runTUI(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("load") && cmd.Flags().Changed("interval") {
 		return usagef("--interval and --load cannot be combined (a loaded snapshot does not refresh)")
 	}
+	start, err := startOptions()
+	if err != nil {
+		return err
+	}
 	var targets []remote.Target
 	if spec := hostSpec(cmd); spec != "" {
 		if tuiFlags.load != "" {
 			return usagef("-H and --load cannot be combined (--load opens a file here)")
 		}
-		var err error
 		if targets, err = parseHosts(spec); err != nil {
 			return err
 		}
@@ -60,7 +69,6 @@ func runTUI(cmd *cobra.Command) error {
 	}
 	var snap *inspect.Snapshot
 	if tuiFlags.load != "" {
-		var err error
 		if snap, err = loadSnapshot(tuiFlags.load); err != nil {
 			return err
 		}
@@ -70,9 +78,11 @@ func runTUI(cmd *cobra.Command) error {
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	opts := tui.Options{
-		Interval: tuiFlags.interval,
-		ReadOnly: global.readOnly,
-		NoColor:  noColor && os.Getenv("NO_COLOR") != "",
+		Interval:  tuiFlags.interval,
+		ReadOnly:  global.readOnly,
+		NoColor:   noColor && os.Getenv("NO_COLOR") != "",
+		Start:     start,
+		ExportDir: tuiFlags.exportDir,
 	}
 	switch {
 	case len(targets) > 1:

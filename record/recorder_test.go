@@ -1,0 +1,146 @@
+package record
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
+)
+
+// fakeHost hands out the states of a scene: full scans and counter
+// refreshes take the next state; refreshes report a structure change when
+// the process count moved.
+type fakeHost struct {
+	mu      sync.Mutex
+	t       *testing.T
+	states  []*inspect.Snapshot
+	next    int
+	scans   []int // state indexes given out by Scan
+	given   []*inspect.Snapshot
+	stopped func()
+}
+
+func (h *fakeHost) take() *inspect.Snapshot {
+	i := min(h.next, len(h.states)-1)
+	h.next++
+	if h.next == len(h.states) {
+		h.stopped()
+	}
+	s := clone(h.t, h.states[i])
+	s.Time = time.Now()
+	h.given = append(h.given, s)
+	return s
+}
+
+func (h *fakeHost) Scan(context.Context) (*inspect.Snapshot, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.scans = append(h.scans, h.next)
+	return h.take(), nil
+}
+
+type fakeCounters struct {
+	h    *fakeHost
+	base int
+}
+
+func (c *fakeCounters) Refresh(time.Time) (*inspect.Snapshot, bool, error) {
+	c.h.mu.Lock()
+	defer c.h.mu.Unlock()
+	s := c.h.take()
+	return s, len(s.Processes) != c.base, nil
+}
+
+func (c *fakeCounters) Close() {}
+
+// TestRecordLoop runs Record on a scripted host: it takes full scans at
+// the start, every FullEvery, after a structure change and after the
+// journal grew, and records every state it was given exactly.
+func TestRecordLoop(t *testing.T) {
+	states := scene(t, 40)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &fakeHost{t: t, states: states, stopped: cancel}
+	state := t.TempDir()
+	journal := control.NewJournal(state)
+	dir := filepath.Join(t.TempDir(), "rec")
+	go func() {
+		// nscope changes something while the recorder runs.
+		time.Sleep(200 * time.Millisecond)
+		_ = journal.Append(control.Entry{Time: time.Now(), Change: "c1", Action: "set", Phase: control.PhaseBefore, Cgroup: "/x", File: "memory.max", Old: "max", New: "64M"})
+	}()
+	stats, err := Record(ctx, dir, h, RecorderOptions{
+		Options:      Options{Interval: 20 * time.Millisecond, FullEvery: 300 * time.Millisecond},
+		StructureGap: 100 * time.Millisecond,
+		NewCounters: func(s *inspect.Snapshot) (Counters, error) {
+			return &fakeCounters{h: h, base: len(s.Processes)}, nil
+		},
+		Journal: journal,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state taken as the context ended is not recorded.
+	given := h.given[:len(h.given)-1]
+	if stats.Records != len(given) || stats.Scans != len(h.scans) {
+		t.Errorf("stats %+v; %d states given, %d scans", stats, len(given), len(h.scans))
+	}
+	if len(h.scans) < 3 || len(h.scans) > len(h.given)/2 {
+		t.Errorf("%d full scans for %d states: want a few, and refreshes between", len(h.scans), len(h.given))
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if len(rec.Entries()) != len(given) {
+		t.Fatalf("%d records, %d states given", len(rec.Entries()), len(given))
+	}
+	for i, want := range given {
+		got, err := rec.Snapshot(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jsonOf(t, got) != jsonOf(t, want) {
+			t.Fatalf("record %d differs from the state given", i)
+		}
+	}
+	first, last := rec.Range()
+	marked := rec.Marks(first, last, MarkJournal, 0)
+	if len(marked) != 1 {
+		t.Fatalf("%d records with journal entries, want 1", len(marked))
+	}
+	x, err := rec.Extras(marked[0])
+	if err != nil || len(x.Journal) != 1 || x.Journal[0].New != "64M" {
+		t.Errorf("journal entries recorded: %+v, %v", x, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, lockFile)); err != nil {
+		t.Errorf("lock file: %v", err)
+	}
+}
+
+func TestCreateRefusals(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := Create(dir, Options{}); err == nil || !strings.Contains(err.Error(), "another recorder") {
+		t.Errorf("a second recorder on the same directory: %v", err)
+	}
+	open := t.TempDir()
+	os.Chmod(open, 0o777)
+	if _, err := Create(open, Options{}); err == nil || !strings.Contains(err.Error(), "writable by every user") {
+		t.Errorf("a world-writable directory: %v", err)
+	}
+	if _, err := Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no recording") {
+		t.Errorf("Open of an empty directory: %v", err)
+	}
+}
