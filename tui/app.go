@@ -188,6 +188,9 @@ func (m *Model) quit() tea.Cmd {
 		m.ref.Close()
 		m.ref = nil
 	}
+	if m.opts.OnQuit != nil {
+		return m.opts.OnQuit
+	}
 	return tea.Quit
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -84,6 +86,10 @@ type Options struct {
 	ExportDir string
 	// Start is where the app opens: a view, a filter, an item to select.
 	Start Start
+	// OnQuit, when set, is what q and ctrl+c return instead of quitting
+	// the program: the fleet view opens a host's view inside itself and
+	// gets back to its list this way.
+	OnQuit tea.Cmd
 	// Tour, when set, walks through its steps with a lesson panel.
 	Tour *Tour
 	// FullScanGap is the shortest time between full scans taken because

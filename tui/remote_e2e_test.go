@@ -105,3 +105,44 @@ func readTrimmed(t *testing.T, path string) string {
 	}
 	return strings.TrimSpace(string(data))
 }
+
+// TestEndToEndFleet runs "nscope -H a,b,c" in tmux: two names of a real
+// sshd answer, a host that never answers is shown unreachable within the
+// timeout while the others are listed; enter opens a host's view, q
+// comes back, q quits and no session is left.
+func TestEndToEndFleet(t *testing.T) {
+	bin := buildBinary(t)
+	srv := sshtest.Start(t, sshtest.Options{Env: []string{"NSCOPE_STATE_DIR=" + t.TempDir()}})
+	silent := "localhost:" + itoa(sshtest.Silent(t))
+	other := "127.0.0.1:" + itoa(srv.Port)
+	tm := newTmuxTerm(t, 160, 40)
+	tm.sendText("NSCOPE_SSH_COMMAND='" + srv.SSHCommand + "' NSCOPE_REMOTE_BINARY=" + bin + " " + bin + " -H " + srv.Target() + "," + other + "," + silent + " --connect-timeout 2s")
+	tm.send("Enter")
+	s := tm.waitFor("both answering hosts and the silent one", func(s string) bool {
+		return strings.Contains(s, "2 answering") && strings.Contains(s, silent) && strings.Contains(fleetRow(s, silent), "unreachable")
+	})
+	for _, h := range []string{srv.Target(), other} {
+		if row := fleetRow(s, h); !strings.Contains(row, " ok ") || !strings.Contains(row, "cgroup hybrid") {
+			t.Errorf("%s's row: %q", h, row)
+		}
+	}
+	tm.send("Enter")
+	tm.waitFor("the first host's own view", func(s string) bool {
+		return strings.Contains(s, srv.Target()+" · cgroup hybrid") && strings.Contains(s, "1 Namespaces")
+	})
+	tm.send("q")
+	tm.waitText("nscope fleet")
+	tm.send("q")
+	checkRestored(t, tm)
+	testutil.WaitFor(t, "no ssh session left", func() bool { return len(srv.Sessions()) == 0 })
+}
+
+// fleetRow is the fleet screen's line of host h.
+func fleetRow(screen, h string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), h+" ") {
+			return l
+		}
+	}
+	return ""
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,6 +16,7 @@ import (
 var remoteFlags struct {
 	host    string
 	install bool
+	timeout time.Duration
 }
 
 // exitUnreachable is nscope's exit status when the remote host could not
@@ -26,11 +28,12 @@ const exitUnreachable = 255
 func addRemoteFlags(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVarP(&remoteFlags.host, "host", "H", "", "run on [USER@]HOST[:PORT] through ssh (default $NSCOPE_HOST); several hosts, a,b or @FILE, open the fleet view")
+	pf.DurationVar(&remoteFlags.timeout, "connect-timeout", 0, "with -H: how long a host may take to answer (default 90s for one host, which leaves time to type a password; 10s in the fleet view and for reconnections)")
 	pf.BoolVar(&remoteFlags.install, "install", false, "with -H: copy this nscope binary to the remote user's cache and run it from there (for hosts without nscope)")
 }
 
 // localFlags stay on this side: they say where and how to connect.
-var localFlags = map[string]bool{"host": true, "install": true}
+var localFlags = map[string]bool{"host": true, "install": true, "connect-timeout": true}
 
 // hostSpec is what -H (or NSCOPE_HOST) names, or "".
 func hostSpec(cmd *cobra.Command) string {
@@ -63,7 +66,7 @@ var localOnlyCommands = map[string]bool{"agent": true, "help": true, "completion
 // readOnlyCommands only read the host: one whose connection drops before
 // it printed anything is run again. Every other command may change the
 // host and runs at most once (see remote.Command).
-var readOnlyCommands = map[string]bool{"ps": true, "ns": true, "cg": true, "snapshot": true, "history": true, "containers": true}
+var readOnlyCommands = map[string]bool{"ps": true, "ns": true, "cg": true, "snapshot": true, "history": true, "containers": true, "events": true}
 
 // forwardToHost runs cmd on the host -H names instead of here, when -H
 // (or NSCOPE_HOST) is set, and ends nscope with its exit status. It is
@@ -114,7 +117,9 @@ func forwardToHost(cmd *cobra.Command, args []string) error {
 }
 
 // fleetCommands are the commands that take several hosts.
-var fleetCommands = map[string]func(cmd *cobra.Command, targets []remote.Target, args []string) error{}
+var fleetCommands = map[string]func(cmd *cobra.Command, targets []remote.Target, args []string) error{
+	"containers": containersFleet,
+}
 
 // forwardedArgs rebuilds the command line for the remote from what cobra
 // parsed here: the command's path, every flag that was set (as

@@ -21,7 +21,10 @@ import (
 // --install this binary copied to the remote user's cache (a line on
 // stderr says when it is copied).
 func newDialer(stderr io.Writer) (*remote.Dialer, error) {
-	d := &remote.Dialer{SSHCommand: os.Getenv("NSCOPE_SSH_COMMAND"), RemoteBinary: os.Getenv("NSCOPE_REMOTE_BINARY")}
+	d := &remote.Dialer{SSHCommand: os.Getenv("NSCOPE_SSH_COMMAND"), RemoteBinary: os.Getenv("NSCOPE_REMOTE_BINARY"), ConnectTimeout: remoteFlags.timeout}
+	if remoteFlags.timeout < 0 {
+		return nil, usagef("--connect-timeout %s: want a positive duration, e.g. 10s", remoteFlags.timeout)
+	}
 	if remoteFlags.install {
 		exe, err := os.Executable()
 		if err != nil {

@@ -88,12 +88,17 @@ func absFixtureArgs(t *testing.T, args ...string) []string {
 // exit 2 without a connection.
 func TestRemoteCLIEqualsLocal(t *testing.T) {
 	h := startRemoteHost(t)
+	runtimeRoot, err := filepath.Abs(filepath.Join("..", "..", "inspect", "runtimes", "testdata", "host"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	commands := [][]string{
 		{"ps"}, {"ps", "--tree"}, {"ps", "--json"},
 		{"ns"}, {"ns", "--tree"}, {"ns", "--tree", "--nesting"}, {"ns", "--json"}, {"ns", "-t", "net,pid"},
 		{"ns", "--tree", "--format", "dot"}, {"ns", "--tree", "--format", "svg"},
 		{"cg"}, {"cg", "--tree"}, {"cg", "--json"}, {"cg", "--hierarchy", "memory"},
 		{"history"}, {"history", "--json"},
+		{"containers", "--all", "--runtime-root", runtimeRoot}, {"containers", "--json", "--runtime-root", runtimeRoot},
 		// Errors: a usage error (found here) and one only the command finds.
 		{"ps", "--tree", "--json"}, {"cg", "--hierarchy", "nope"}, {"bogus"},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -65,16 +66,32 @@ func remoteTUIOptions(cmd *cobra.Command, t remote.Target, opts *tui.Options) (f
 	// Reconnections happen while the TUI owns the terminal: ssh must not
 	// ask for a password then, and a host that does not answer is given
 	// up on sooner.
-	d.BatchMode, d.ConnectTimeout = true, remoteReconnectTimeout
-	ed, err := src.Editor(cmd.Context())
-	if err != nil {
+	d.BatchMode, d.ConnectTimeout, d.OnInstall = true, reconnectTimeout(), nil
+	if err := hostViewOptions(cmd.Context(), src, t, opts); err != nil {
 		src.Close()
 		return nil, &exitCodeError{code: exitUnreachable, msg: err.Error()}
 	}
+	return src.Close, nil
+}
+
+// reconnectTimeout is --connect-timeout, or remoteReconnectTimeout.
+func reconnectTimeout() time.Duration {
+	if remoteFlags.timeout > 0 {
+		return remoteFlags.timeout
+	}
+	return remoteReconnectTimeout
+}
+
+// hostViewOptions sets the options of a host's view: src as the source,
+// the host's editor, enterer and launcher.
+func hostViewOptions(ctx context.Context, src *remote.Source, t remote.Target, opts *tui.Options) error {
+	ed, err := src.Editor(ctx)
+	if err != nil {
+		return err
+	}
 	exe, err := os.Executable()
 	if err != nil {
-		src.Close()
-		return nil, errors.New("cannot find this nscope binary to run enter from")
+		return errors.New("cannot find this nscope binary to run enter from")
 	}
 	flags := []string{"-H", t.String()}
 	if remoteFlags.install {
@@ -85,10 +102,33 @@ func remoteTUIOptions(cmd *cobra.Command, t remote.Target, opts *tui.Options) (f
 	opts.Enterer = remote.NewEnterer(src, exe, flags)
 	opts.Launcher = remoteLauncher{host: t.String()}
 	opts.EUID = func() int { return src.Peer().EUID }
-	return src.Close, nil
+	return nil
 }
 
-// runFleet opens the fleet view of several hosts.
-func runFleet(cmd *cobra.Command, targets []remote.Target, opts tui.Options) error {
-	return errors.New("the fleet view is not built yet")
+// runFleet opens the fleet view of several hosts; enter opens one's view
+// with base's options.
+func runFleet(cmd *cobra.Command, targets []remote.Target, base tui.Options) error {
+	d, err := newDialer(os.Stderr)
+	if err != nil {
+		return err
+	}
+	// Many hosts connect at once while the TUI owns the terminal: no
+	// password prompts, no install messages, a bounded wait.
+	d.BatchMode, d.ConnectTimeout, d.OnInstall = true, reconnectTimeout(), nil
+	hosts := make([]tui.FleetHost, len(targets))
+	for i, t := range targets {
+		src := remote.NewSource(d, t)
+		defer src.Close()
+		hosts[i] = tui.FleetHost{
+			Name:   t.String(),
+			Source: remoteTUISource{src},
+			Open: func() (tui.Options, error) {
+				opts := base
+				ctx, cancel := context.WithTimeout(context.Background(), reconnectTimeout()+5*time.Second)
+				defer cancel()
+				return opts, hostViewOptions(ctx, src, t, &opts)
+			},
+		}
+	}
+	return tui.RunFleet(cmd.Context(), tui.FleetOptions{Hosts: hosts, NoColor: base.NoColor, Timeout: reconnectTimeout()})
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -234,3 +235,37 @@ func (s *Server) Pause() { _ = syscall.Kill(s.PID, syscall.SIGSTOP) }
 
 // Resume lets a paused server go on.
 func (s *Server) Resume() { _ = syscall.Kill(s.PID, syscall.SIGCONT) }
+
+// Silent listens on a loopback port, accepts connections and never says
+// anything: a host whose network works and whose sshd hangs. It returns
+// the port; the listener and its connections are closed when the test
+// ends.
+func Silent(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
