@@ -12,6 +12,8 @@ ARGS ?=
 KERNLAB_ARGS ?=
 # Host binaries the lab puts into its guests (with their libraries): runc, for container tests.
 KERNLAB_EXTRA ?= $(shell command -v runc)
+# The configuration whose guest is reachable over SSH after its tests, for the host's nscope -H tests against a second kernel (empty: none).
+KERNLAB_SSH ?= 6.1-v2
 
 .DEFAULT_GOAL := help
 
@@ -39,7 +41,7 @@ unit: ## Run the Go tests (live tests need root and skip with a message otherwis
 	$(GO) test -count=1 ./...
 
 kernlab: ## Boot QEMU guests (6.1 and 6.12 with cgroup v2, 6.1 legacy v1) and run the TestLab tests in each
-	$(GO) run ./cmd/kernlab $(addprefix -extra ,$(KERNLAB_EXTRA)) $(KERNLAB_ARGS)
+	$(GO) run ./cmd/kernlab $(addprefix -extra ,$(KERNLAB_EXTRA)) $(addprefix -ssh ,$(KERNLAB_SSH)) $(KERNLAB_ARGS)
 
 bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
 	$(GO) test -run '^$$' -bench . -benchmem ./...

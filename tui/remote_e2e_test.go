@@ -146,3 +146,20 @@ func fleetRow(screen, h string) string {
 	}
 	return ""
 }
+
+// waitLong is tmuxTerm.waitFor with two minutes instead of 15 s, for a
+// guest under emulation.
+func waitLong(t *testing.T, tm *tmuxTerm, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		s := tm.screen()
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s; the screen is:\n%s", what, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

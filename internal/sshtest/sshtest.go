@@ -269,3 +269,22 @@ func Silent(tb testing.TB) int {
 	})
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// HostBlock is an ssh_config "Host alias" block that reaches the server
+// with its key, for a config that names several hosts.
+func (s *Server) HostBlock(alias string) string {
+	return fmt.Sprintf(`Host %s
+  HostName 127.0.0.1
+  Port %d
+  User root
+  IdentityFile %[3]s/client_key
+  IdentitiesOnly yes
+  IdentityAgent none
+  HostKeyAlias nscope-test
+  UserKnownHostsFile %[3]s/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  BatchMode yes
+  LogLevel ERROR
+`, alias, s.Port, s.Dir)
+}
