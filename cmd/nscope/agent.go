@@ -37,6 +37,9 @@ leaves nothing running. It is not meant to be started by hand.`,
 			// not Ignore: the commands the agent starts get the default
 			// actions back.
 			signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE, syscall.SIGHUP)
+			// The commands it runs run here: an NSCOPE_HOST in this
+			// host's environment must not send them on again.
+			_ = os.Unsetenv("NSCOPE_HOST")
 			a := &remote.Agent{
 				Ledger:    remote.NewLedger(filepath.Join(control.DefaultStateDir(), "agent")),
 				StallFile: os.Getenv("NSCOPE_AGENT_TEST_STALL"),

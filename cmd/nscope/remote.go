@@ -74,6 +74,14 @@ var readOnlyCommands = map[string]bool{"ps": true, "ns": true, "cg": true, "snap
 // checked here first, so a usage error never needs a connection. The
 // root command (the TUI) handles -H itself.
 func forwardToHost(cmd *cobra.Command, args []string) error {
+	for c := cmd; c.HasParent(); c = c.Parent() {
+		if localOnlyCommands[c.Name()] {
+			if f := cmd.Flags().Lookup("host"); c.Name() == "agent" && f != nil && f.Changed {
+				return usagef("-H and agent: an agent serves one connection on its own host")
+			}
+			return nil
+		}
+	}
 	spec := hostSpec(cmd)
 	if spec == "" {
 		if remoteFlags.install {
@@ -83,14 +91,6 @@ func forwardToHost(cmd *cobra.Command, args []string) error {
 	}
 	if !cmd.HasParent() {
 		return nil
-	}
-	for c := cmd; c.HasParent(); c = c.Parent() {
-		if localOnlyCommands[c.Name()] {
-			if c.Name() == "agent" {
-				return usagef("-H and agent: an agent serves one connection on its own host")
-			}
-			return nil
-		}
 	}
 	targets, err := parseHosts(spec)
 	if err != nil {

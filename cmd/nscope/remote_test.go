@@ -320,3 +320,18 @@ func TestRemoteInstall(t *testing.T) {
 	}
 	testutil.WaitFor(t, "no agent left running", func() bool { return len(agentPIDs(h)) == 0 })
 }
+
+// TestRemoteNSCOPEHOST: NSCOPE_HOST is -H for every command; on the
+// remote, an NSCOPE_HOST of its own does not send the command on again.
+func TestRemoteNSCOPEHOST(t *testing.T) {
+	h := startRemoteHost(t, "NSCOPE_HOST=elsewhere.invalid:1")
+	args := absFixtureArgs(t, "ps", "--tree")
+	local := h.run(t, "", nil, args...)
+	res := h.run(t, "", append([]string{"NSCOPE_HOST=" + h.target}, h.env...), args...)
+	if res.code != 0 || res.stdout != local.stdout {
+		t.Errorf("NSCOPE_HOST=%s nscope ps: exit %d, stderr %q, output equal to the local one: %v", h.target, res.code, res.stderr, res.stdout == local.stdout)
+	}
+	if res := h.run(t, "", nil, "-H", h.target, "agent"); res.code != exitUsage {
+		t.Errorf("nscope -H HOST agent: exit %d, want %d", res.code, exitUsage)
+	}
+}
