@@ -17,7 +17,7 @@ KERNLAB_SSH ?= 6.1-v2
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu bench-record fuzz fmt lint screenshots clean
+.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu bench-record fuzz fmt lint generate screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ fmt: ## Format the code
 
 lint: ## go mod tidy -diff, gofmt, go vet and staticcheck (installed if missing); CI runs it in make test
 	./.ci/lint
+
+generate: ## Rebuild the committed BPF objects after changing inspect/internal/bpf (needs clang, llvm, libbpf-dev)
+	$(GO) generate ./inspect/...
 
 screenshots: build ## Regenerate the PNGs in screenshots/ from the real TUI
 	./screenshots/generate.sh

@@ -47,13 +47,16 @@
 //	kp, _ := ed.PlanKill(t)              // members and method, for the confirmation
 //	kres, _ := ed.Kill(ctx, kp)          // cgroup.kill, or v1: freeze, pidfd SIGKILL each member, thaw
 //	p, _ = ed.PlanUndo("/app", false)    // newest undoable change of /app ("" = any); ErrUndoConflict if changed since
+//	p, _ = ed.PlanUndoMatching(UndoFilter{User: ed.User()}, false) // or by file, hierarchy, change ID (ErrUndoOrder)
+//	res, _ = ed.ApplyUndo(ctx, p)        // IsFreezeUndo(p): confirm first, as freeze does
 //	_, res, _ = ed.Undo(ctx, "/app", false)
-//	changes, _ := ed.Journal().Changes() // history, oldest first, with Status and UndoneBy
+//	changes, _ := ed.Journal().Changes() // history, oldest first, with Status, UndoneBy and who (Change.Who)
 //
 // # Journal
 //
 // Every write is journaled (JSON lines, Entry) before and after, fsynced,
-// in DefaultStateDir(): $NSCOPE_STATE_DIR, /var/lib/nscope as root, else
+// with the user who made it (CurrentUser: the login user behind sudo and
+// su), in DefaultStateDir(): $NSCOPE_STATE_DIR, /var/lib/nscope as root, else
 // $XDG_STATE_HOME/nscope. Journal.Changes groups it for history; a
 // "before" without an "after" (a crash mid-write) is StateUnknown, and
 // undo restores it if the write happened.

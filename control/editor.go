@@ -26,6 +26,9 @@ type Editor struct {
 	// hostCPUs is the host's CPU count, for the warning on CPU limits
 	// above it; -1 until known.
 	hostCPUs int
+	// user is who the journal records as making the changes (WithUser);
+	// "" is CurrentUser.
+	user string
 
 	mu  sync.Mutex
 	seq int
@@ -74,6 +77,7 @@ func New(layout inspect.CgroupLayout, opts ...Option) *Editor {
 	if e.journal == nil {
 		e.journal = NewJournal(DefaultStateDir())
 	}
+	e.journal.user = e.user
 	if _, real := e.fs.(RealFS); real && e.readOnly == "" {
 		e.readOnly = nonRootReason(os.Geteuid())
 	}

@@ -490,7 +490,9 @@ func TestEnterLiveRefusesVanishedAndReusedPID(t *testing.T) {
 	})
 	t.Run("start time from an inspect snapshot", func(t *testing.T) {
 		pid := testutil.StartUnshare(t, "--fork", "--pid", "--mount-proc", "--kill-child")
-		snap, err := inspect.New().Scan(context.Background())
+		s := inspect.New()
+		defer s.Close()
+		snap, err := s.Scan(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,9 +25,13 @@ type Change struct {
 	Undoes string    `json:"undoes,omitempty"`
 	// ForKill is the kill a freeze or thaw was part of; a freeze of a
 	// kill that is not undone was left by a kill that did not finish.
-	ForKill string        `json:"for_kill,omitempty"`
-	PID     int           `json:"pid"`
-	Writes  []ChangeWrite `json:"writes"`
+	ForKill string `json:"for_kill,omitempty"`
+	// PID and UID are those of the nscope that made the change, User who
+	// ran it ("" in journals of nscope versions that did not record it).
+	PID    int           `json:"pid"`
+	UID    int           `json:"uid"`
+	User   string        `json:"user,omitempty"`
+	Writes []ChangeWrite `json:"writes"`
 	// UndoneBy is the undo or rollback change that reverted this one.
 	UndoneBy string `json:"undone_by,omitempty"`
 }
@@ -117,7 +121,7 @@ func groupChanges(entries []Entry) []Change {
 		if !ok {
 			i = len(out)
 			index[e.Change] = i
-			out = append(out, Change{ID: e.Change, Time: e.Time, Action: e.Action, Cgroup: e.Cgroup, Undoes: e.Undoes, ForKill: e.ForKill, PID: e.PID})
+			out = append(out, Change{ID: e.Change, Time: e.Time, Action: e.Action, Cgroup: e.Cgroup, Undoes: e.Undoes, ForKill: e.ForKill, PID: e.PID, UID: e.UID, User: e.User})
 		}
 		c := &out[i]
 		switch e.Phase {
@@ -164,4 +168,16 @@ func groupChanges(entries []Entry) []Change {
 		}
 	}
 	return out
+}
+
+// ShownNewValue is the value a history shows a write left: the value
+// read back after it, except where that is a passing state (a v1 freeze
+// reads FREEZING until every task stopped; freeze waits for FROZEN) or
+// only the written device's line matters (io.max): then the value
+// written.
+func ShownNewValue(w ChangeWrite) string {
+	if w.ReadBack == "" || w.File == "io.max" || (w.File == "freezer.state" && w.ReadBack == "FREEZING") {
+		return w.New
+	}
+	return w.ReadBack
 }

@@ -78,13 +78,18 @@ type Entry struct {
 	// PID and UID are nscope's own, for telling sessions apart.
 	PID int `json:"pid"`
 	UID int `json:"uid"`
+	// User is who ran that nscope (see CurrentUser); entries of nscope
+	// versions that did not record it have none.
+	User string `json:"user,omitempty"`
 }
 
 // Journal is the append-only change journal, one JSON object per line,
 // safe for several nscope processes at once (flock(2)).
 type Journal struct {
 	dir string
-	mu  sync.Mutex
+	// user is recorded in entries that name none (CurrentUser when "").
+	user string
+	mu   sync.Mutex
 }
 
 // NewJournal returns the journal kept in dir; nothing is created until the
@@ -119,7 +124,8 @@ func (j *Journal) open() (*os.File, error) {
 }
 
 // Append writes entries as lines under an exclusive lock and fsyncs the
-// file before returning. An append that fails part-way (ENOSPC, EIO) is
+// file before returning. An entry that names no User gets the journal's
+// (the editor's WithUser, else CurrentUser). An append that fails part-way (ENOSPC, EIO) is
 // cut off again, so the journal never keeps half a line that the next
 // change's first line would be glued to; and if the file does not end in
 // a newline (an older nscope crashed mid-line), the entries start on a
@@ -127,6 +133,12 @@ func (j *Journal) open() (*os.File, error) {
 func (j *Journal) Append(entries ...Entry) error {
 	var buf bytes.Buffer
 	for _, e := range entries {
+		if e.User == "" {
+			e.User = j.user
+			if e.User == "" {
+				e.User = CurrentUser()
+			}
+		}
 		line, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("journal entry: %w: %w", err, ErrJournal)

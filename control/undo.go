@@ -16,24 +16,11 @@ import (
 // happened and skipped if not. Kills cannot be undone; an undo is not
 // undone again (undo repeatedly to walk further back).
 func (e *Editor) PlanUndo(cgroupPath string, force bool) (*Plan, error) {
-	changes, err := e.journal.Changes()
-	if err != nil {
-		return nil, err
-	}
-	var c *Change
-	for i := len(changes) - 1; i >= 0; i-- {
-		if changes[i].Undoable() && (cgroupPath == "" || changes[i].Cgroup == cgroupPath) {
-			c = &changes[i]
-			break
-		}
-	}
-	if c == nil {
-		where := "any cgroup"
-		if cgroupPath != "" {
-			where = cgroupPath
-		}
-		return nil, fmt.Errorf("no change to %s in the journal %s can be undone: %w", where, e.journal.Path(), ErrNothingToUndo)
-	}
+	return e.PlanUndoMatching(UndoFilter{Cgroup: cgroupPath}, force)
+}
+
+// planUndoOf plans writing back the old values of change c.
+func (e *Editor) planUndoOf(c *Change, force bool) (*Plan, error) {
 	action := "undo"
 	p := &Plan{Action: action, Target: Target{Path: c.Cgroup}, Undoes: c.ID}
 	p.Notes = append(p.Notes, fmt.Sprintf("undo %s of %s made %s", c.Action, c.Cgroup, c.Time.Local().Format("2006-01-02 15:04:05")))
@@ -107,23 +94,6 @@ func (e *Editor) Undo(ctx context.Context, cgroupPath string, force bool) (*Plan
 	if err != nil {
 		return nil, nil, err
 	}
-	freeze := false
-	for _, w := range append(append([]Write(nil), p.Writes...), p.Unchanged...) {
-		if w.File == "freezer.state" || w.File == "cgroup.freeze" {
-			freeze = true
-		}
-	}
-	res, err := e.Apply(ctx, p)
-	if err == nil && freeze {
-		for i := range res.Writes {
-			wr := &res.Writes[i]
-			want := IsFrozenState(wr.New)
-			if state, werr := e.waitFrozen(ctx, wr.Dir, wr.Version, want); werr == nil {
-				wr.After = state
-			} else {
-				err = werr
-			}
-		}
-	}
+	res, err := e.ApplyUndo(ctx, p)
 	return p, res, err
 }

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/nscope/nscope/inspect/internal/bpf"
 )
 
 func TestTaskStateLetter(t *testing.T) {
@@ -68,19 +71,17 @@ func TestCputimeAdjust(t *testing.T) {
 // procRecords builds process iterator output as the BPF program writes it.
 type procRecords struct{ b []byte }
 
-// threadRec appends a non-leader thread's record; signal and seq must
+// recordBytes returns the bytes of a record as the program writes them.
+func recordBytes[T any](rec *T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(rec)), unsafe.Sizeof(*rec))
+}
+
+// thread appends a non-leader thread's record; signal and seq must
 // match its leader's for its time to count.
 func (r *procRecords) thread(tgid uint32, signal uint64, seq uint32, utime, stime, rtime uint64) {
-	rec := make([]byte, prThreadBytes)
-	le := binary.LittleEndian
-	le.PutUint32(rec[prTGID:], tgid)
-	le.PutUint32(rec[prKind:], prKindThread)
-	le.PutUint64(rec[prUTime:], utime)
-	le.PutUint64(rec[prSTime:], stime)
-	le.PutUint64(rec[prRuntime:], rtime)
-	le.PutUint32(rec[prSeq:], seq)
-	le.PutUint64(rec[prSignal:], signal)
-	r.b = append(r.b, rec...)
+	rec := bpf.ProcsProcThreadRecord{Tgid: tgid, Kind: prKindThread, Utime: utime, Stime: stime, Runtime: rtime,
+		Seq: seq, Signal: signal}
+	r.b = append(r.b, recordBytes(&rec)...)
 }
 
 type leaderRec struct {
@@ -91,6 +92,7 @@ type leaderRec struct {
 	seq, seqEnd                             uint32
 	own, sig                                cpuSample
 	prevU, prevS                            uint64
+	unscaled                                bool // natively accounted CPU time
 	rss                                     [3]int64
 	noMM                                    bool
 	envEnd                                  uint64 // 0 means "set" (1)
@@ -100,8 +102,6 @@ type leaderRec struct {
 }
 
 func (r *procRecords) leader(l leaderRec) {
-	le := binary.LittleEndian
-	rec := make([]byte, prLeaderBytes)
 	if l.threads == 0 {
 		l.threads = 1
 	}
@@ -111,29 +111,20 @@ func (r *procRecords) leader(l leaderRec) {
 	if l.seqEnd == 0 {
 		l.seqEnd = l.seq
 	}
-	le.PutUint32(rec[prTGID:], l.tgid)
-	le.PutUint32(rec[prKind:], prKindLeader)
-	le.PutUint64(rec[prUTime:], l.own.utime)
-	le.PutUint64(rec[prSTime:], l.own.stime)
-	le.PutUint64(rec[prRuntime:], l.own.rtime)
-	le.PutUint32(rec[prSeq:], l.seq)
-	le.PutUint32(rec[prSeqEnd:], l.seqEnd)
-	le.PutUint64(rec[prSignal:], l.signal)
-	le.PutUint32(rec[prFlags:], l.flags)
-	le.PutUint32(rec[prState:], l.state)
-	le.PutUint32(rec[prExitState:], l.exit)
-	le.PutUint32(rec[prPPID:], l.ppid)
-	le.PutUint32(rec[prThreads:], l.threads)
-	le.PutUint64(rec[prStart:], l.startNS)
-	le.PutUint64(rec[prSigUTime:], l.sig.utime)
-	le.PutUint64(rec[prSigSTime:], l.sig.stime)
-	le.PutUint64(rec[prSigRun:], l.sig.rtime)
-	le.PutUint64(rec[prPrevUTime:], l.prevU)
-	le.PutUint64(rec[prPrevSTime:], l.prevS)
-	for i, v := range l.rss {
-		le.PutUint64(rec[prRSS+8*i:], uint64(v))
+	rec := bpf.ProcsProcLeaderRecord{
+		Head: bpf.ProcsProcThreadRecord{Tgid: l.tgid, Kind: prKindLeader, Utime: l.own.utime, Stime: l.own.stime,
+			Runtime: l.own.rtime, Seq: l.seq, SeqEnd: l.seqEnd, Signal: l.signal},
+		Flags: l.flags, State: l.state, ExitState: l.exit, Ppid: l.ppid, Threads: l.threads, StartNs: l.startNS,
+		SigUtime: l.sig.utime, SigStime: l.sig.stime, SigRuntime: l.sig.rtime,
+		PrevUtime: l.prevU, PrevStime: l.prevS,
 	}
-	copy(rec[prComm:prComm+16], l.comm)
+	if !l.unscaled {
+		rec.CputimeScaled = 1
+	}
+	for i, v := range l.rss {
+		rec.Rss[i] = uint64(v)
+	}
+	copy(rec.Comm[:], l.comm)
 	argLen := l.argLen
 	if argLen == 0 {
 		argLen = uint64(len(l.args))
@@ -145,36 +136,37 @@ func (r *procRecords) leader(l leaderRec) {
 		} else if envEnd == ^uint64(0) {
 			envEnd = 0
 		}
-		le.PutUint32(rec[prHasMM:], 1)
-		le.PutUint64(rec[prArgStart:], 0x7ffc0000)
-		le.PutUint64(rec[prArgLen:], argLen)
-		le.PutUint64(rec[prEnvEnd:], envEnd)
+		rec.HasMm, rec.ArgStart, rec.ArgLen, rec.EnvEnd = 1, 0x7ffc0000, argLen, envEnd
 	}
-	r.b = append(r.b, rec...)
-	if !l.noMM && argLen <= prMaxArgs {
-		chunks := make([]byte, (argLen+prChunk-1)/prChunk*prChunk)
+	r.b = append(r.b, recordBytes(&rec)...)
+	if !l.noMM && argLen <= uint64(prMaxArgs) {
+		chunks := make([]byte, (argLen+uint64(prChunk)-1)/uint64(prChunk)*uint64(prChunk))
 		copy(chunks, l.args)
 		r.b = append(r.b, chunks...)
 	}
 	trailer := make([]byte, prTrailerBytes)
 	if l.copyFailed {
-		le.PutUint64(trailer, ^uint64(13)) // -EFAULT
+		binary.NativeEndian.PutUint64(trailer, ^uint64(13)) // -EFAULT
 	}
 	r.b = append(r.b, trailer...)
 }
 
 func TestDecodeProcs(t *testing.T) {
 	const ms = uint64(1e6)
-	var r procRecords
 	const sig100 = 0xffff8000_00000100
-	r.thread(100, sig100, 4, 50*ms, 10*ms, 80*ms) // a thread before its leader
-	r.leader(leaderRec{
-		tgid: 100, ppid: 1, state: 0x1, threads: 3, comm: "worker", startNS: 1234 * 1e7,
-		signal: sig100, seq: 4,
-		own: cpuSample{10 * ms, 10 * ms, 20 * ms}, sig: cpuSample{40 * ms, 0, 60 * ms},
-		rss: [3]int64{10, 20, 5}, args: "worker\x00--flag\x00\x00",
-	})
-	r.thread(100, sig100, 4, 0, 20*ms, 40*ms)
+	// worker is a group of three threads: one exited, two live.
+	worker := func(r *procRecords, unscaled bool) {
+		r.thread(100, sig100, 4, 50*ms, 10*ms, 80*ms) // a thread before its leader
+		r.leader(leaderRec{
+			tgid: 100, ppid: 1, state: 0x1, threads: 3, comm: "worker", startNS: 1234 * 1e7,
+			signal: sig100, seq: 4, unscaled: unscaled,
+			own: cpuSample{10 * ms, 10 * ms, 20 * ms}, sig: cpuSample{40 * ms, 0, 60 * ms},
+			rss: [3]int64{10, 20, 5}, args: "worker\x00--flag\x00\x00",
+		})
+		r.thread(100, sig100, 4, 0, 20*ms, 40*ms)
+	}
+	var r procRecords
+	worker(&r, false)
 	r.leader(leaderRec{tgid: 200, comm: "kthreadd", flags: pfKthread, noMM: true, state: 0x1})
 	r.leader(leaderRec{tgid: 300, comm: "long", args: strings.Repeat("x", 5000) + "\x00"})
 	r.leader(leaderRec{tgid: 301, comm: "titled", args: "nginx: worker process xxxx"}) // no final NUL
@@ -194,10 +186,7 @@ func TestDecodeProcs(t *testing.T) {
 	r.leader(leaderRec{tgid: 405, comm: "reused"})
 	r.leader(leaderRec{tgid: 405, comm: "reused-again"})
 
-	procs, err := decodeProcs(r.b, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	procs := mustDecode(t, r.b)
 	if len(procs) != 15 {
 		t.Fatalf("%d processes decoded, want 15", len(procs))
 	}
@@ -243,20 +232,22 @@ func TestDecodeProcs(t *testing.T) {
 	}
 
 	// A kernel that accounts CPU time natively shows the sums unscaled.
-	if st := mustDecode(t, r.b, false)[100].Stat; st.UTime != 100*ms/1e7 || st.STime != 40*ms/1e7 {
+	var native procRecords
+	worker(&native, true)
+	if st := mustDecode(t, native.b)[100].Stat; st.UTime != 100*ms/1e7 || st.STime != 40*ms/1e7 {
 		t.Errorf("unscaled: %d/%d ticks, want 10/4", st.UTime, st.STime)
 	}
 
 	for _, bad := range [][]byte{r.b[:len(r.b)-1], r.b[:prThreadBytes+prLeaderBytes-8], {1, 0, 0, 0, 9, 0, 0, 0}} {
-		if _, err := decodeProcs(bad, true); err == nil {
+		if _, err := decodeProcs(bad); err == nil {
 			t.Errorf("decodeProcs accepted %d bytes of damaged output", len(bad))
 		}
 	}
 }
 
-func mustDecode(t *testing.T, data []byte, scaled bool) map[int]*bpfProc {
+func mustDecode(t *testing.T, data []byte) map[int]*bpfProc {
 	t.Helper()
-	procs, err := decodeProcs(data, scaled)
+	procs, err := decodeProcs(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +264,7 @@ func FuzzDecodeProcs(f *testing.F) {
 	f.Add(r.b)
 	f.Add(r.b[:prThreadBytes+prLeaderBytes])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		procs, err := decodeProcs(data, true)
+		procs, err := decodeProcs(data)
 		if err != nil {
 			return
 		}
@@ -308,7 +299,7 @@ func TestRecordsOfAReusedPID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New()
+	s := newScanner(t)
 	procRoot := openProcRoot(t)
 	read := func(startTicks uint64) (Process, *procReader) {
 		r := newProcReader(s, &unreadableCounter{})

@@ -3,8 +3,6 @@ package inspect
 import (
 	"errors"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/nscope/nscope/internal/testutil"
 )
 
@@ -31,13 +29,18 @@ func ProcRecordsUsed(s *Scanner) int { return int(s.fromRecords.Load()) }
 // (5.8 to 5.17): the task iterators, and /proc for stat and cmdline.
 func WithoutProcIter(s *Scanner) {
 	s.loadBPF()
-	if it := s.bpfIters; it != nil && it.procLink >= 0 {
+	if it := s.bpfIters; it != nil {
 		it.mu.Lock()
 		defer it.mu.Unlock()
-		unix.Close(it.procLink)
-		it.procLink, it.procErr = -1, errors.New("turned off by a test")
+		if it.procs != nil {
+			_ = it.procs.Close()
+			it.procs, it.procErr = nil, errors.New("turned off by a test")
+		}
 	}
 }
+
+// NewScanner is New, closed when the test ends.
+var NewScanner = newScanner
 
 // WaitFor is testutil.WaitFor, under the name the external BPF tests use.
 var WaitFor = testutil.WaitFor

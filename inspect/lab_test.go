@@ -81,7 +81,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestLabLayoutUnified(t *testing.T) {
 	labNeedV2(t)
-	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
+	s := inspect.NewScanner(t, inspect.WithFDs(false), inspect.WithMounts(false))
 	layout := s.Layout()
 	if layout.Mode != inspect.CgroupUnified {
 		t.Fatalf("mode = %q, want %q (cgroup2 is mounted at /sys/fs/cgroup)", layout.Mode, inspect.CgroupUnified)
@@ -123,7 +123,7 @@ func TestLabScanLimitsAndUsage(t *testing.T) {
 	sleeper := labStart(t, dir, "/bin/sleep", "60")
 	_, idlePath := testutil.LabCgroup(t, [2]string{"cgroup.freeze", "1"})
 
-	snap := labScan(t, inspect.New(inspect.WithFDs(false), inspect.WithMounts(false)))
+	snap := labScan(t, inspect.NewScanner(t, inspect.WithFDs(false), inspect.WithMounts(false)))
 	if snap.CgroupMode != inspect.CgroupUnified {
 		t.Errorf("snapshot mode = %q, want unified", snap.CgroupMode)
 	}
@@ -192,7 +192,7 @@ func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
 	labStart(t, dir, "/bin/sh", "-c", "while :; do :; done")
 	time.Sleep(300 * time.Millisecond)
 
-	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
+	s := inspect.NewScanner(t, inspect.WithFDs(false), inspect.WithMounts(false))
 	stat := filepath.Join(dir, "cpu.stat")
 	rawBefore, t0 := testutil.KeyedValue(t, stat, "usage_usec"), time.Now()
 	prev := labScan(t, s)
@@ -230,7 +230,7 @@ func TestLabScanCPURateMatchesCPUStat(t *testing.T) {
 func TestLabScanReportsOOMKill(t *testing.T) {
 	labNeedV2(t)
 	dir, path := testutil.LabCgroup(t, [2]string{"memory.max", "16M"})
-	s := inspect.New(inspect.WithFDs(false), inspect.WithMounts(false))
+	s := inspect.NewScanner(t, inspect.WithFDs(false), inspect.WithMounts(false))
 	prev := labScan(t, s)
 	// busybox dd allocates its whole block (64 MiB) and fills it.
 	cmd := labStart(t, dir, "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")

@@ -52,7 +52,7 @@ func makeV1Cgroups(t *testing.T, layout CgroupLayout, controllers ...string) map
 func TestLiveV1Cgroups(t *testing.T) {
 	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
 	testutil.RequireTools(t, "sleep")
-	s := New()
+	s := newScanner(t)
 	layout := s.Layout()
 	if layout.Mode != CgroupHybrid && layout.Mode != CgroupLegacy {
 		t.Skipf("needs cgroup v1 controllers; this host is %s (the kernel lab tests v2)", layout.Mode)
@@ -159,7 +159,7 @@ func containsCgroup(list []*Cgroup, path string) bool {
 // it silently.
 func TestLiveUnreadableAsUser(t *testing.T) {
 	if os.Getenv("NSCOPE_AS_NOBODY") == "1" {
-		snap, err := New().Scan(t.Context())
+		snap, err := newScanner(t).Scan(t.Context())
 		if err != nil {
 			t.Fatalf("scan as nobody: %v", err)
 		}
@@ -211,7 +211,7 @@ func TestLiveUnreadableAsUser(t *testing.T) {
 // the re-check after the reads must give each its own.
 func TestCgroupsOfAProcessMovedMidScan(t *testing.T) {
 	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
-	s := New()
+	s := newScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}
@@ -280,25 +280,34 @@ func openProcRoot(t *testing.T) int {
 // which must not become the css_set's cgroups for the live one.
 func TestCgroupsNotTakenFromAnExitingProcess(t *testing.T) {
 	testutil.RequireRoot(t, "creates cgroups and moves its own processes into them")
-	s := New()
+	s := newScanner(t)
 	if err := s.BPFErr(); err != nil {
 		t.Skipf("BPF iterators do not load: %v", err)
 	}
 	pidsCg := makeV1Cgroups(t, s.Layout(), "pids")["pids"]
 	live := testutil.StartProc(t, "sleep", "600").Process.Pid
-	zombie := exec.Command("sleep", "0.1")
+	// It exits when its stdin closes, after the move: a process that
+	// exits first is not moved (a timed exit raced the move on a loaded
+	// machine).
+	zombie := exec.Command("sh", "-c", "read x")
+	stdin, err := zombie.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := zombie.Start(); err != nil {
 		t.Fatal(err)
 	}
 	waited := false
 	t.Cleanup(func() {
 		if !waited {
+			_ = stdin.Close()
 			_ = zombie.Wait()
 		}
 	})
 	for _, pid := range []int{live, zombie.Process.Pid} {
 		testutil.WriteCgroupFile(t, pidsCg.dir, "cgroup.procs", strconv.Itoa(pid))
 	}
+	_ = stdin.Close()
 	// Not waited for: it stays a zombie, still in its css_set.
 	waitZombie(t, zombie.Process.Pid)
 	tasks := s.iterate()

@@ -29,10 +29,22 @@ func waitZombie(t *testing.T, pid int) {
 	})
 }
 
+// newScanner returns New(opts...), closed when the test ends.
+func newScanner(t testing.TB, opts ...Option) *Scanner {
+	t.Helper()
+	s := New(opts...)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close scanner: %v", err)
+		}
+	})
+	return s
+}
+
 // liveScan scans the real host.
 func liveScan(t *testing.T, opts ...Option) *Snapshot {
 	t.Helper()
-	snap, err := New(opts...).Scan(context.Background())
+	snap, err := newScanner(t, opts...).Scan(context.Background())
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
@@ -87,7 +99,7 @@ type scanMode struct {
 func scanModes(t *testing.T) []scanMode {
 	t.Helper()
 	modes := []scanMode{{"procfs", []Option{WithBPF(false)}}}
-	err := New().BPFErr()
+	err := newScanner(t).BPFErr()
 	switch {
 	case err == nil:
 		modes = append(modes, scanMode{"bpf", nil})

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -67,8 +69,10 @@ func cpuThreadsHelper() {
 			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
 			// Half in the kernel, half not, so that both user and
 			// system time have samples to be split by.
+			// 150 ms of this thread's own CPU time, however busy the
+			// machine is (a wall-clock budget gave it less).
 			x := uint64(i)
-			for t0 := time.Now(); time.Since(t0) < 150*time.Millisecond; {
+			for threadCPU() < 150*time.Millisecond {
 				for range 2000 {
 					x = x*6364136223846793005 + 1442695040888963407
 				}
@@ -86,6 +90,15 @@ func cpuThreadsHelper() {
 		<-done
 	}
 	_ = os.WriteFile(os.Getenv(helperEnv+"_READY"), nil, 0o600)
+}
+
+// threadCPU is the CPU time of the calling thread.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return time.Duration(ts.Nano())
 }
 
 // threadChurnHelper keeps two short-lived busy threads going: each burns
@@ -115,7 +128,9 @@ func threadChurnHelper() {
 // method, how far its own start time is from now in seconds, and how
 // many processes' start times differ from a scan through /proc alone.
 func timeNSScanHelper() {
-	snap, err := inspect.New().Scan(context.Background())
+	s := inspect.New()
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		fmt.Println("error", err)
 		return

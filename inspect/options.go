@@ -16,7 +16,6 @@ type config struct {
 	cgroups    bool
 	cgroupData bool
 	bpf        bool
-	btfPath    string
 	workers    int
 	containers bool
 	// containerRoot is where runtimes' files are looked for; "" means
@@ -56,15 +55,12 @@ func WithCgroups(on bool) Option { return func(c *config) { c.cgroups = on } }
 // (default on); off still walks the trees and membership.
 func WithCgroupData(on bool) Option { return func(c *config) { c.cgroupData = on } }
 
-// WithBPF turns the BPF task iterators on or off (default on). They read
-// every process's namespaces, PIDs and nsfs file descriptors in one pass
-// inside the kernel; they need root and a kernel with BTF, and the
-// scanner reads /proc instead whenever they are off or cannot load.
+// WithBPF turns the BPF iterators on or off (default on). They read
+// every process's namespaces, PIDs and nsfs file descriptors, and on
+// 5.18+ what its stat and cmdline give, in one pass inside the kernel;
+// they need root and a kernel with BTF, and the scanner reads /proc
+// instead whenever they are off or cannot load.
 func WithBPF(on bool) Option { return func(c *config) { c.bpf = on } }
-
-// KernelBTF sets the kernel BTF file the iterators are built from
-// (default /sys/kernel/btf/vmlinux).
-func KernelBTF(path string) Option { return func(c *config) { c.btfPath = path } }
 
 // Workers sets how many goroutines read /proc in parallel (default
 // GOMAXPROCS: the work is CPU time in the kernel, so more goroutines than
@@ -94,7 +90,6 @@ func defaultConfig() config {
 		cgroups:    true,
 		cgroupData: true,
 		bpf:        true,
-		btfPath:    "/sys/kernel/btf/vmlinux",
 		workers:    runtime.GOMAXPROCS(0),
 		containers: true,
 	}

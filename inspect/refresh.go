@@ -39,7 +39,8 @@ const smallCgroup = 64
 // second.
 //
 // A refresh keeps the snapshot's structure: the same processes, the same
-// namespaces, the same cgroups. When the structure changed — a process
+// namespaces, the same cgroups; but a cgroup that ran has its members
+// read again (refreshMembers), so a process started in it counts at once. When the structure changed — a process
 // started or exited, a process got a new parent, a cgroup vanished — it
 // says so with ErrStructureChanged, and the caller takes a full scan.
 // Changes it cannot see (a process joining another namespace or cgroup, a
@@ -81,8 +82,11 @@ type Refresher struct {
 	// refresh, so short-lived ones (a compiler run, a shell pipeline) do
 	// not cost a full scan each.
 	newSeen map[int]bool
-	closed  bool
-	buf     []byte
+	// membersRead counts the cgroup.procs files refreshes read (see
+	// refreshMembers), for the benchmark.
+	membersRead int
+	closed      bool
+	buf         []byte
 }
 
 // openUsageFile is one open usage file of a cgroup.

@@ -2,8 +2,10 @@ package inspect
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -121,4 +123,96 @@ func TestRefreshPolicyOnFakeHost(t *testing.T) {
 	if f.snap.Cgroup(0, "/app").Usage.MemoryCurrent == nil || *f.snap.Cgroup(0, "/app").Usage.MemoryCurrent != 4096 {
 		t.Error("refreshes changed the base snapshot")
 	}
+}
+
+// TestRefreshCountsNewMembers: a process started in a cgroup after the
+// full scan is in the cgroup's Procs at the next refresh in which the
+// cgroup ran (it showed 0 processes beside its memory until the next
+// full scan); a process of the full scan that moves to another cgroup is
+// a structure change; the base snapshot keeps its members.
+func TestRefreshCountsNewMembers(t *testing.T) {
+	f := newFakeHost(t)
+	f.write("cgroup/app/cgroup.procs", "100\n")
+	r, err := New(ProcRoot(f.proc)).Refresher(f.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	at := f.snap.Time
+	usage := int64(1000)
+	run := func(procs string) (RefreshResult, error) {
+		f.write("cgroup/app/cgroup.procs", procs)
+		usage += 10_000
+		f.write("cgroup/app/cpu.stat", "usage_usec "+strconv.FormatInt(usage, 10)+"\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n")
+		at = at.Add(time.Second)
+		return r.Refresh(at)
+	}
+	procs := func(res RefreshResult) []int { return res.Snapshot.Cgroup(0, "/app").Procs }
+
+	res, err := run("100\n")
+	if err != nil || !slices.Equal(procs(res), []int{100}) {
+		t.Fatalf("unchanged: procs %v, err %v", procs(res), err)
+	}
+	// A new process (PID 200, forked in /app) counts at once; being new
+	// it is left to the look at /proc for the structure.
+	res, err = run("200\n100\n")
+	if err != nil || !slices.Equal(procs(res), []int{100, 200}) {
+		t.Fatalf("after PID 200 started in /app: procs %v, err %v; want [100 200] and no error", procs(res), err)
+	}
+	// Idle: the list stays without a read.
+	at = at.Add(time.Second)
+	if res, _ = r.Refresh(at); !slices.Equal(procs(res), []int{100, 200}) {
+		t.Errorf("an idle refresh lost the members: %v", procs(res))
+	}
+	// PID 100 of the full scan moves away: its cgroups changed.
+	res, err = run("200\n")
+	if !errors.Is(err, ErrStructureChanged) || !slices.Equal(procs(res), []int{200}) {
+		t.Errorf("after PID 100 left /app: procs %v, err %v; want [200] and ErrStructureChanged", procs(res), err)
+	}
+	if got := f.snap.Cgroup(0, "/app").Procs; !slices.Equal(got, []int{100}) {
+		t.Errorf("the base snapshot's members changed to %v", got)
+	}
+}
+
+func TestParsePIDList(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"empty", "", nil, true},
+		{"sorted out of order", "30\n4\n12\n", []int{4, 12, 30}, true},
+		{"no final newline", "7", []int{7}, true},
+		{"garbage", "7\nx\n", nil, false},
+		{"zero", "0\n", nil, false},
+		{"negative", "-3\n", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParsePIDList([]byte(tc.in))
+			if ok != tc.ok || !slices.Equal(got, tc.want) {
+				t.Errorf("ParsePIDList(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// FuzzParsePIDList checks that the cgroup.procs parser never panics and
+// that what it accepts is ascending and positive.
+func FuzzParsePIDList(f *testing.F) {
+	f.Add([]byte("12\n4\n"))
+	f.Add([]byte(""))
+	f.Add([]byte("1\n\n2"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pids, ok := ParsePIDList(data)
+		if !ok {
+			return
+		}
+		for i, p := range pids {
+			if p <= 0 || (i > 0 && pids[i-1] > p) {
+				t.Errorf("ParsePIDList(%q) = %v: not ascending positive PIDs", data, pids)
+			}
+		}
+	})
 }

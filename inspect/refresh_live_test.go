@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 func refreshHost(t *testing.T) (*Snapshot, *Refresher) {
 	t.Helper()
 	s := New(WithFDs(false), WithMounts(false))
+	defer s.Close()
 	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -240,6 +242,23 @@ func TestRefreshCgroupCPU(t *testing.T) {
 		if cpu := res.ProcessCPU[busy.Process.Pid]; cpu <= 0 {
 			t.Errorf("the busy child's CPU = %.1f%%, want more than 0", cpu)
 		}
+	}
+	// A process put in the cgroup after the full scan counts at the next
+	// refresh (the cgroup ran), not at the next full scan.
+	late := exec.Command("sleep", "30")
+	if err := late.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = late.Process.Kill(); _ = late.Wait() })
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(late.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if res, err = r.Refresh(time.Now()); err != nil && !errors.Is(err, ErrStructureChanged) {
+		t.Fatal(err)
+	}
+	if procs := res.Snapshot.Cgroup(h.ID, "/"+name).Procs; !slices.Contains(procs, late.Process.Pid) || !slices.Contains(procs, busy.Process.Pid) {
+		t.Errorf("after PID %d joined /%s the refresh says its members are %v", late.Process.Pid, name, procs)
 	}
 }
 

@@ -107,6 +107,9 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 		}
 	}
 	copy(r.lastCg, snap.Cgroups)
+	if r.refreshMembers(&snap, moved, movedPath) {
+		changed = true
+	}
 
 	res := RefreshResult{ProcessCPU: make(map[int]float64, len(r.procFDs)/8)}
 	snap.Processes = make([]Process, len(r.last))

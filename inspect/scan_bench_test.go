@@ -9,7 +9,7 @@ import (
 // with holders and hierarchy, cgroups with data. Run it on the busy host
 // that "go run ./cmd/benchhost up" builds for figures that mean something.
 func BenchmarkScan(b *testing.B) {
-	s := New()
+	s := newScanner(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -24,7 +24,7 @@ func BenchmarkScan(b *testing.B) {
 // BenchmarkScanProcessesOnly measures the /proc walk without namespace
 // holders and cgroups.
 func BenchmarkScanProcessesOnly(b *testing.B) {
-	s := New(WithFDs(false), WithMounts(false), WithCgroups(false))
+	s := newScanner(b, WithFDs(false), WithMounts(false), WithCgroups(false))
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := s.Scan(ctx); err != nil {

@@ -89,6 +89,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 	start := time.Now()
 	snap := &Snapshot{SchemaVersion: SchemaVersion, Time: start}
 	bad := &unreadableCounter{}
+	// The first scan loads the BPF iterators (iterate waits for them);
+	// the steps up to there run meanwhile.
+	go s.loadBPF()
 	snap.Host = s.readHost()
 	s.users.refresh()
 
@@ -209,9 +212,24 @@ func (s *Scanner) loadBPF() {
 		case os.Geteuid() != 0:
 			s.bpfErr = fmt.Errorf("not root")
 		default:
-			s.bpfIters, s.bpfErr = loadBPFIters(s.cfg.btfPath)
+			s.bpfIters, s.bpfErr = loadBPFIters()
 		}
 	})
+}
+
+// Close releases what the scanner holds in the kernel: the BPF
+// iterators, if it loaded them, and the inotify instance that watches the
+// container runtimes' directories. Scans after Close read /proc alone.
+// It is safe to call more than once.
+func (s *Scanner) Close() error {
+	if d := s.containers.discoverer; d != nil {
+		d.Close()
+	}
+	s.bpfOnce.Do(func() { s.bpfErr = errIteratorsClosed })
+	if s.bpfIters == nil {
+		return nil
+	}
+	return s.bpfIters.close()
 }
 
 // iterate runs the BPF iterators, or returns nil when they are not

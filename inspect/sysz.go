@@ -54,13 +54,12 @@ func readAtZ(dirfd int, name []byte, buf *[]byte) ([]byte, error) {
 	return readAll(fd, buf, true)
 }
 
-// direntMax is the largest linux_dirent64 record: header plus NAME_MAX+1.
-const direntMax = 19 + 256
-
 // readDirents calls fn for every entry of the open directory fd, with its
-// NUL-terminated name (valid only during the call) and d_type. A getdents
-// call that leaves room for another record has returned the rest of the
-// directory, so the final empty call is skipped. See getdents64(2).
+// NUL-terminated name (valid only during the call) and d_type, until
+// getdents returns nothing: a call that leaves room in the buffer is not
+// the end, as the kernel cuts a batch short when a signal is pending
+// (filldir64 in fs/readdir.c), and Go's preemption sends them. See
+// getdents64(2).
 func readDirents(fd int, buf []byte, fn func(namez []byte, typ uint8)) error {
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -74,9 +73,6 @@ func readDirents(fd int, buf []byte, fn func(namez []byte, typ uint8)) error {
 			return nil
 		}
 		forEachDirent(buf[:n], fn)
-		if n < len(buf)-direntMax {
-			return nil
-		}
 	}
 }
 

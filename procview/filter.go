@@ -144,3 +144,20 @@ func (f Filter) MatchCgroup(c *inspect.Cgroup) bool {
 	}
 	return f.contains(c.Path) || f.contains(ContainerFromCgroup(c.Path))
 }
+
+// MatchMerged reports whether the merged cgroup m matches: its path, its
+// container name, or a member PID in any hierarchy.
+func (f Filter) MatchMerged(m *MergedCgroup) bool {
+	if f.Empty() {
+		return true
+	}
+	if f.isNum {
+		for _, pid := range m.Procs {
+			if pid == f.num {
+				return true
+			}
+		}
+		return false
+	}
+	return f.contains(m.Path) || f.contains(ContainerFromCgroup(m.Path))
+}

@@ -37,19 +37,25 @@ func (r *Ring) Values() []float64 {
 }
 
 // History keeps the recent CPU usage (cores) of every cgroup, one sample
-// per refresh, for sparklines. Cgroups that disappear are forgotten.
+// per refresh, for sparklines, with the CPU quota (cores) the cgroup had
+// at each sample, so a chart draws the quota where it was. Cgroups that
+// disappear are forgotten.
 type History struct {
 	size   int
-	series map[inspect.CgroupKey]*Ring
+	series map[inspect.CgroupKey]*cpuSeries
 }
+
+// cpuSeries is one cgroup's samples and quotas, in step.
+type cpuSeries struct{ cores, quota *Ring }
 
 // NewHistory returns a history that keeps size samples per cgroup.
 func NewHistory(size int) *History {
-	return &History{size: size, series: map[inspect.CgroupKey]*Ring{}}
+	return &History{size: size, series: map[inspect.CgroupKey]*cpuSeries{}}
 }
 
-// Add records one sample per cgroup of snap that has a CPU rate, and
-// drops the series of cgroups no longer in snap.
+// Add records one sample per cgroup of snap that has a CPU rate (and its
+// quota then, 0 for none), and drops the series of cgroups no longer in
+// snap.
 func (h *History) Add(snap *inspect.Snapshot, r *Rates) {
 	if snap == nil {
 		return
@@ -60,12 +66,14 @@ func (h *History) Add(snap *inspect.Snapshot, r *Rates) {
 		if !cr.HasCPU {
 			continue
 		}
-		ring := h.series[c.Key()]
-		if ring == nil {
-			ring = NewRing(h.size)
-			h.series[c.Key()] = ring
+		s := h.series[c.Key()]
+		if s == nil {
+			s = &cpuSeries{cores: NewRing(h.size), quota: NewRing(h.size)}
+			h.series[c.Key()] = s
 		}
-		ring.Add(cr.CPUCores)
+		s.cores.Add(cr.CPUCores)
+		q, _ := QuotaCores(snap, c)
+		s.quota.Add(q)
 	}
 	for k := range h.series {
 		if snap.Cgroup(k.Hierarchy, k.Path) == nil {
@@ -77,11 +85,23 @@ func (h *History) Add(snap *inspect.Snapshot, r *Rates) {
 // CPU returns the recorded CPU samples (cores) of c, oldest first; nil
 // when there are none.
 func (h *History) CPU(c *inspect.Cgroup) []float64 {
-	if h == nil {
+	if h == nil || c == nil {
 		return nil
 	}
-	if ring := h.series[c.Key()]; ring != nil {
-		return ring.Values()
+	if s := h.series[c.Key()]; s != nil {
+		return s.cores.Values()
+	}
+	return nil
+}
+
+// Quota returns the CPU quota (cores, 0 for none) c had at each sample
+// CPU returns, oldest first.
+func (h *History) Quota(c *inspect.Cgroup) []float64 {
+	if h == nil || c == nil {
+		return nil
+	}
+	if s := h.series[c.Key()]; s != nil {
+		return s.quota.Values()
 	}
 	return nil
 }

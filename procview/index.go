@@ -20,6 +20,8 @@ type Index struct {
 	// needs them, and a host has thousands of processes times 8 types.
 	nsCPU map[inspect.NSID]float64
 	nsRSS map[inspect.NSID]int64
+	// mtree is the tree of merged cgroups, built on first use.
+	mtree *mergedTree
 }
 
 // NewIndex indexes snap. rates may be nil (no previous snapshot). An
@@ -214,7 +216,8 @@ func (ix *Index) InNamespacePID(p *inspect.Process, n *inspect.Namespace) int {
 }
 
 // Lookup returns the item k names in this snapshot: a *inspect.Namespace,
-// *inspect.Process or *inspect.Cgroup, or nil when it is gone (a process
+// *inspect.Process, *inspect.Cgroup or, for a merged key (MergedKey), a
+// *MergedCgroup; or nil when it is gone (a process
 // key whose PID now belongs to a newer process is gone too).
 func (ix *Index) Lookup(k Key) any {
 	switch k.Kind {
@@ -227,6 +230,12 @@ func (ix *Index) Lookup(k Key) any {
 			return p
 		}
 	case KindCgroup:
+		if k.IsMerged() {
+			if m := ix.MergedCgroup(k.Cgroup.Path); m != nil {
+				return m
+			}
+			return nil
+		}
 		if c := ix.Snap.Cgroup(k.Cgroup.Hierarchy, k.Cgroup.Path); c != nil {
 			return c
 		}
@@ -259,6 +268,12 @@ func (ix *Index) Ancestors(k Key) []Key {
 	case KindCgroup:
 		for p := k.Cgroup.Path; p != "/" && p != "." && p != ""; {
 			p = path.Dir(p)
+			if k.IsMerged() {
+				if ix.MergedCgroup(p) != nil {
+					out = append(out, MergedKey(p))
+				}
+				continue
+			}
 			if c := ix.Snap.Cgroup(k.Cgroup.Hierarchy, p); c != nil {
 				out = append(out, CgroupKey(c))
 			}

@@ -58,7 +58,7 @@ func CgroupKey(c *inspect.Cgroup) Key { return Key{Kind: KindCgroup, Cgroup: c.K
 func (k Key) IsZero() bool { return k.Kind == 0 }
 
 // String renders the key for logs and tests: "ns:4026531836",
-// "pid:42", "cg:4:/a/b".
+// "pid:42", "cg:4:/a/b", "cg:*:/a/b" (merged).
 func (k Key) String() string {
 	switch k.Kind {
 	case KindNamespace:
@@ -66,6 +66,9 @@ func (k Key) String() string {
 	case KindProcess:
 		return fmt.Sprintf("pid:%d", k.PID)
 	case KindCgroup:
+		if k.IsMerged() {
+			return "cg:*:" + k.Cgroup.Path
+		}
 		return fmt.Sprintf("cg:%d:%s", k.Cgroup.Hierarchy, k.Cgroup.Path)
 	}
 	return "none"

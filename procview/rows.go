@@ -132,6 +132,7 @@ func (ix *Index) ProcessRows(opt TreeOptions) []Row {
 
 // CgroupRows flattens the cgroup tree of every hierarchy: one root row
 // per hierarchy, in the snapshot's hierarchy order, children by path.
+// Every row's Merged is its cgroup on its own (SingleCgroup).
 func (ix *Index) CgroupRows(opt TreeOptions) []Row {
 	s := ix.Snap
 	spec := treeSpec[*inspect.Cgroup]{
@@ -140,16 +141,10 @@ func (ix *Index) CgroupRows(opt TreeOptions) []Row {
 		key:               CgroupKey,
 		match:             opt.Filter.MatchCgroup,
 		expandedByDefault: func(*inspect.Cgroup) bool { return true },
-		fill:              func(r *Row, c *inspect.Cgroup) { r.Cgroup = c },
+		fill:              func(r *Row, c *inspect.Cgroup) { r.Cgroup, r.Merged = c, SingleCgroup(c) },
 		size:              len(s.Cgroups),
 	}
 	cores := func(c *inspect.Cgroup) float64 { return ix.Rates.Cgroup(c).CPUCores }
-	mem := func(c *inspect.Cgroup) int64 {
-		if c.Usage.MemoryCurrent == nil {
-			return -1
-		}
-		return *c.Usage.MemoryCurrent
-	}
 	switch opt.Sort {
 	case SortCPU:
 		spec.less = func(a, b *inspect.Cgroup) bool {
@@ -160,24 +155,63 @@ func (ix *Index) CgroupRows(opt TreeOptions) []Row {
 		}
 	case SortMemory:
 		spec.less = func(a, b *inspect.Cgroup) bool {
-			if ma, mb := mem(a), mem(b); ma != mb {
+			if ma, mb := memoryOf(a), memoryOf(b); ma != mb {
 				return ma > mb
 			}
 			return cgNameLess(a, b)
 		}
-	case SortPID:
-		spec.less = func(a, b *inspect.Cgroup) bool {
-			if pa, pb := lowestPID(a.Procs), lowestPID(b.Procs); pa != pb {
-				return pa < pb
-			}
-			return cgNameLess(a, b)
-		}
-	case SortName:
+	default:
 		if opt.Flat {
 			spec.less = cgNameLess
 		}
 	}
 	return flatten(spec, opt)
+}
+
+// MergedCgroupRows flattens the merged cgroup tree: one row per path
+// (see MergedCgroup), "/" at the top, children by name. Keys are
+// MergedKeys; each row's Cgroup is its merged cgroup's Primary.
+func (ix *Index) MergedCgroupRows(opt TreeOptions) []Row {
+	t := ix.merged()
+	spec := treeSpec[*MergedCgroup]{
+		roots:             t.roots,
+		children:          func(m *MergedCgroup) []*MergedCgroup { return t.kids[m.Path] },
+		key:               func(m *MergedCgroup) Key { return MergedKey(m.Path) },
+		match:             opt.Filter.MatchMerged,
+		expandedByDefault: func(*MergedCgroup) bool { return true },
+		fill:              func(r *Row, m *MergedCgroup) { r.Cgroup, r.Merged = m.Primary(), m },
+		size:              len(t.byPath),
+	}
+	byName := func(a, b *MergedCgroup) bool { return a.Path < b.Path }
+	switch opt.Sort {
+	case SortCPU:
+		spec.less = func(a, b *MergedCgroup) bool {
+			if ca, cb := ix.MergedRate(a).CPUCores, ix.MergedRate(b).CPUCores; ca != cb {
+				return ca > cb
+			}
+			return byName(a, b)
+		}
+	case SortMemory:
+		spec.less = func(a, b *MergedCgroup) bool {
+			if ma, mb := memoryOf(a.Memory), memoryOf(b.Memory); ma != mb {
+				return ma > mb
+			}
+			return byName(a, b)
+		}
+	default:
+		if opt.Flat {
+			spec.less = byName
+		}
+	}
+	return flatten(spec, opt)
+}
+
+// memoryOf is c's memory use, -1 when unknown (sorted last).
+func memoryOf(c *inspect.Cgroup) int64 {
+	if c == nil || c.Usage.MemoryCurrent == nil {
+		return -1
+	}
+	return *c.Usage.MemoryCurrent
 }
 
 func cgNameLess(a, b *inspect.Cgroup) bool {

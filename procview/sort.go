@@ -6,8 +6,8 @@ type SortKey int
 
 // The sort orders, in the order "s" cycles through them.
 const (
-	// SortPID lists by PID (namespaces and cgroups by their lowest member
-	// PID, those without members last), ascending.
+	// SortPID lists by PID (namespaces by their lowest member PID, those
+	// without members last), ascending. Cgroups have no PID order.
 	SortPID SortKey = iota
 	// SortCPU lists the busiest first (CPU% of a process, the sum of the
 	// members' CPU% for a namespace, cores for a cgroup).
@@ -37,3 +37,25 @@ func (s SortKey) String() string {
 
 // Next returns the sort order after s, wrapping around.
 func (s SortKey) Next() SortKey { return (s + 1) % numSortKeys }
+
+// SortsFor returns the orders "s" cycles through in the view of kind k:
+// every order for namespaces and processes; name, CPU and memory for
+// cgroups (a cgroup has no PID of its own).
+func SortsFor(k Kind) []SortKey {
+	if k == KindCgroup {
+		return []SortKey{SortName, SortCPU, SortMemory}
+	}
+	return []SortKey{SortPID, SortCPU, SortMemory, SortName}
+}
+
+// NextFor returns the order after s among SortsFor(k), wrapping around;
+// the first of them when s is not one.
+func (s SortKey) NextFor(k Kind) SortKey {
+	sorts := SortsFor(k)
+	for i, o := range sorts {
+		if o == s {
+			return sorts[(i+1)%len(sorts)]
+		}
+	}
+	return sorts[0]
+}

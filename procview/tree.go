@@ -9,7 +9,7 @@ import (
 
 // Row is one line of a flattened tree: the item, its depth and what is
 // needed to draw the tree guides. Exactly one of Namespace, Process and
-// Cgroup is set, matching Key.Kind.
+// Cgroup is set, matching Key.Kind (a cgroup row has Merged too).
 type Row struct {
 	Key   Key
 	Depth int
@@ -29,6 +29,11 @@ type Row struct {
 	Namespace *inspect.Namespace
 	Process   *inspect.Process
 	Cgroup    *inspect.Cgroup
+	// Merged is set on every cgroup row: the merged cgroup of a row of
+	// the merged tree (Cgroup is then its Primary), or the row's cgroup
+	// on its own (SingleCgroup) in the per-hierarchy tree, so that one
+	// set of cells draws both.
+	Merged *MergedCgroup
 }
 
 // TreePrefix returns the tree guides drawn before the row's name, two

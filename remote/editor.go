@@ -99,6 +99,16 @@ func (e *Editor) PlanUndo(cgroupPath string, force bool) (*control.Plan, error) 
 	return r.Plan, err
 }
 
+// PlanUndoMatching plans the undo of the newest change f picks, in the
+// remote's journal.
+func (e *Editor) PlanUndoMatching(f control.UndoFilter, force bool) (*control.Plan, error) {
+	r, err := e.planCall(wire.OpPlanUndo, planRequest{Filter: &f, Force: force})
+	return r.Plan, err
+}
+
+// User is who the remote's journal records as making the changes.
+func (e *Editor) User() string { return e.info.User }
+
 // PlanKill plans a kill on the remote.
 func (e *Editor) PlanKill(t control.Target) (*control.KillPlan, error) {
 	r, err := e.planCall(wire.OpPlanKill, planRequest{Target: t})
@@ -107,19 +117,25 @@ func (e *Editor) PlanKill(t control.Target) (*control.KillPlan, error) {
 
 // Apply applies a plan made by Plan or PlanUndo.
 func (e *Editor) Apply(ctx context.Context, p *control.Plan) (*control.Result, error) {
-	r, err := e.apply(ctx, p, false)
+	r, err := e.apply(ctx, p, applyRequest{})
 	return r.Result, err
 }
 
 // ApplyFreeze applies a plan made by PlanFreeze.
 func (e *Editor) ApplyFreeze(ctx context.Context, p *control.Plan) (*control.Result, error) {
-	r, err := e.apply(ctx, p, true)
+	r, err := e.apply(ctx, p, applyRequest{Freeze: true})
+	return r.Result, err
+}
+
+// ApplyUndo applies a plan made by PlanUndoMatching or PlanUndo.
+func (e *Editor) ApplyUndo(ctx context.Context, p *control.Plan) (*control.Result, error) {
+	r, err := e.apply(ctx, p, applyRequest{Undo: true})
 	return r.Result, err
 }
 
 // Kill carries out a plan made by PlanKill.
 func (e *Editor) Kill(ctx context.Context, kp *control.KillPlan) (*control.KillResult, error) {
-	r, err := e.apply(ctx, kp, false)
+	r, err := e.apply(ctx, kp, applyRequest{})
 	return r.KillResult, err
 }
 
@@ -130,7 +146,7 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 // apply sends the apply request of plan p under a new idempotency ID.
 // Cancelling ctx asks the agent to stop between writes; the reply is
 // still awaited, so what was written is shown.
-func (e *Editor) apply(ctx context.Context, plan any, freeze bool) (applyReply, error) {
+func (e *Editor) apply(ctx context.Context, plan any, how applyRequest) (applyReply, error) {
 	e.mu.Lock()
 	ref, ok := e.plans[plan]
 	delete(e.plans, plan)
@@ -145,7 +161,8 @@ func (e *Editor) apply(ctx context.Context, plan any, freeze bool) (applyReply, 
 	if gen != ref.gen {
 		return applyReply{}, fmt.Errorf("%s: the connection was made again since this change was planned, and the new agent does not have the plan: nothing changed; plan it again", e.s.t)
 	}
-	req := wire.RequestMsg{Op: wire.OpApply, ID: NewID(), Body: wire.Marshal(applyRequest{ID: ref.id, Freeze: freeze})}
+	how.ID = ref.id
+	req := wire.RequestMsg{Op: wire.OpApply, ID: NewID(), Body: wire.Marshal(how)}
 	reply, err := c.applyCall(ctx, req)
 	if errors.Is(err, ErrConnLost) {
 		e.s.markLost(c, errors.New(c.Why()))

@@ -68,7 +68,7 @@ func (h *HostOps) Handlers() map[string]OpHandler {
 	}
 }
 
-// Close closes the refreshers' files.
+// Close closes the refreshers' files and the scanner.
 func (h *HostOps) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -76,6 +76,9 @@ func (h *HostOps) Close() {
 		k.close()
 	}
 	h.snaps = nil
+	if h.Scanner != nil {
+		_ = h.Scanner.Close()
+	}
 }
 
 func (k *keptSnapshot) close() {
@@ -228,7 +231,7 @@ func (h *HostOps) editorInfo(context.Context, wire.RequestMsg) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return editorInfo{Layout: ed.Layout(), ReadOnly: ed.ReadOnlyReason(), JournalPath: ed.JournalPath()}, nil
+	return editorInfo{Layout: ed.Layout(), ReadOnly: ed.ReadOnlyReason(), JournalPath: ed.JournalPath(), User: ed.User()}, nil
 }
 
 // plan plans a change with the host's editor and keeps the plan.
@@ -263,7 +266,12 @@ func (h *HostOps) plan(_ context.Context, req wire.RequestMsg) (any, error) {
 		}
 		kept = reply.Plan
 	case wire.OpPlanUndo:
-		if reply.Plan, err = ed.PlanUndo(rq.Cgroup, rq.Force); err != nil {
+		if rq.Filter != nil {
+			reply.Plan, err = ed.PlanUndoMatching(*rq.Filter, rq.Force)
+		} else {
+			reply.Plan, err = ed.PlanUndo(rq.Cgroup, rq.Force)
+		}
+		if err != nil {
 			return nil, err
 		}
 		kept = reply.Plan
@@ -310,8 +318,11 @@ func (h *HostOps) apply(ctx context.Context, req wire.RequestMsg) (any, error) {
 	switch p := p.(type) {
 	case *control.Plan:
 		apply := ed.Apply
-		if rq.Freeze {
+		switch {
+		case rq.Freeze:
 			apply = ed.ApplyFreeze
+		case rq.Undo:
+			apply = ed.ApplyUndo
 		}
 		reply.Result, err = apply(ctx, p)
 	case *control.KillPlan:

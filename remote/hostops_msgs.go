@@ -54,6 +54,8 @@ type editorInfo struct {
 	Layout      inspect.CgroupLayout `json:"layout"`
 	ReadOnly    string               `json:"read_only,omitempty"`
 	JournalPath string               `json:"journal_path"`
+	// User is who the journal records as making the agent's changes.
+	User string `json:"user,omitempty"`
 }
 
 // planRequest asks for a plan: limits (OpPlan), a freeze or thaw
@@ -66,6 +68,8 @@ type planRequest struct {
 	Freeze   bool     `json:"freeze,omitempty"`
 	Cgroup   string   `json:"cgroup,omitempty"`
 	Force    bool     `json:"force,omitempty"`
+	// Filter, when set, picks the change to undo (PlanUndoMatching).
+	Filter *control.UndoFilter `json:"filter,omitempty"`
 }
 
 // planReply is a plan and the ID the agent keeps it under; Apply names
@@ -81,6 +85,9 @@ type planReply struct {
 type applyRequest struct {
 	ID     string `json:"id"`
 	Freeze bool   `json:"freeze,omitempty"`
+	// Undo applies it as an undo (Editor.ApplyUndo, which waits for an
+	// undone freeze or thaw to settle).
+	Undo bool `json:"undo,omitempty"`
 }
 
 // applyReply is what applying did: the result (even a partial one) and

@@ -5,8 +5,11 @@
 # colours (tmux capture-pane -e) and renders it with screenshots/render.
 #
 # As root it first starts two small containers with "nscope run" (a busy
-# one held to 20% of a CPU and 64 MiB, an idle one), so the views have
-# something to show; they and their cgroups are removed at the end.
+# one held to 60% of a CPU and 64 MiB, an idle one), so the views have
+# something to show, then throttles the busy one to 20% through the TUI
+# (c) for the sparkline's drop and the history pane; they and their
+# cgroups are removed at the end. The TUI journals into a directory of
+# its own, so the history shows only that change.
 #
 # As root it also runs "nscope tour" (which builds and removes its own
 # lab) for the tour's screenshots and the diagram D exports there.
@@ -22,6 +25,7 @@ command -v tmux >/dev/null || { echo "$0: tmux is needed (apt-get install tmux)"
 [ -x "$BIN" ] || { echo "$0: $BIN not found; run make build" >&2; exit 1; }
 
 work=$(mktemp -d)
+mkdir -m 700 "$work/state"
 sock=nscope-shots-$$
 parent=nscope-shots-$$
 runs=()
@@ -38,11 +42,11 @@ trap cleanup EXIT
 go build -o "$work/render" ./screenshots/render
 
 if [ "$(id -u)" = 0 ]; then
-	"$BIN" run --cpu 0.2 --memory 64M --pids 32 --hostname web --name demo-web --cgroup-parent "$parent" -- \
+	"$BIN" run --cpu 0.6 --memory 64M --pids 32 --hostname web --name demo-web --cgroup-parent "$parent" --yes -- \
 		sh -c 'while :; do :; done & /usr/bin/python3 -c "b=b\"x\"*(40<<20); import time; time.sleep(3600)" & wait' \
 		</dev/null >"$work/web.log" 2>&1 &
 	runs+=($!)
-	"$BIN" run --memory 128M --hostname db --name demo-db --cgroup-parent "$parent" -- sleep 3600 \
+	"$BIN" run --memory 128M --hostname db --name demo-db --cgroup-parent "$parent" --yes -- sleep 3600 \
 		</dev/null >"$work/db.log" 2>&1 &
 	runs+=($!)
 	sleep 1
@@ -56,7 +60,7 @@ start() {
 	local cols=$1 rows=$2
 	tmux -L "$sock" kill-server 2>/dev/null || true
 	tmux -L "$sock" -f /dev/null new-session -d -s shots -x "$cols" -y "$rows" -c "$work" \
-		"env COLORTERM=truecolor TERM=xterm-256color ${TUI_CMD:-$BIN}"
+		"env COLORTERM=truecolor TERM=xterm-256color NSCOPE_STATE_DIR=$work/state ${TUI_CMD:-$BIN}"
 	session_size="${cols}x${rows}"
 	wait_for "${READY:-updated}"
 	sleep 2.5 # two refreshes: CPU rates and sparklines
@@ -79,6 +83,7 @@ shot() {
 	for k in "$@"; do
 		case $k in
 		wait:*) wait_for "${k#wait:}" ;;
+		sleep:*) sleep "${k#sleep:}" ;;
 		type:*) tmux -L "$sock" send-keys -t shots -l "${k#type:}" ;;
 		*) tmux -L "$sock" send-keys -t shots "$k" ;;
 		esac
@@ -90,12 +95,22 @@ shot() {
 	echo "wrote $OUT/$name.png"
 }
 
+shot start 120 36
 shot processes 120 36 2 / type:demo Enter wait:"filter “demo”"
 shot process-detail 120 36 Down Down Enter wait:"enter follows a link"
 shot follow-link 120 36 Down Down Enter wait:"─ pid namespace"
 shot explain 120 36 i wait:"esc, enter or i closes"
 shot namespaces 120 36 Escape Escape 1 Home wait:"NAMESPACE "
 shot cgroups 120 36 3 / type:demo Enter wait:"CGROUP "
+if [ "$(id -u)" = 0 ]; then
+	# The on-call flow: find the hog, throttle it, watch the drop, look
+	# back at the change.
+	shot throttle 120 36 / BSpace BSpace BSpace BSpace type:demo-web Enter wait:"→ " \
+		c type:0.2 Enter wait:"This writes" y wait:"read back" Enter sleep:6 wait:"CGROUP "
+	shot history 120 36 H wait:"Change history"
+	tmux -L "$sock" send-keys -t shots Escape
+	sleep 0.5 # an escape followed at once by a key reads as alt+key
+fi
 shot help 120 36 "?" wait:"nscope keys"
 shot wide-cgroups 200 56 3 / type:demo Enter wait:"HISTORY"
 

@@ -17,6 +17,10 @@ type Selection struct {
 	Namespace *inspect.Namespace
 	Process   *inspect.Process
 	Cgroup    *inspect.Cgroup
+	// Merged is set when the selection is a row of the merged cgroup
+	// tree: the path in every hierarchy. Cgroup is then its Primary; the
+	// cgroup actions act on each controller's hierarchy at the path.
+	Merged *procview.MergedCgroup
 	// Snapshot is the snapshot the item comes from.
 	Snapshot *inspect.Snapshot
 }
@@ -37,6 +41,10 @@ type ActionEnv struct {
 	// host is what nscope's own actions act through (Options.Enterer,
 	// Launcher and EUID with their defaults, and the editor cache).
 	host *actionHost
+	// readOnly is why the app changes nothing (--read-only, a loaded
+	// snapshot), or "": what an action that only sometimes changes
+	// something (the history pane's undo) refuses with.
+	readOnly string
 }
 
 // Action is a key that acts on the selection, usually by opening a

@@ -239,8 +239,8 @@ func (m *Model) refreshDetail() {
 		b = namespaceDetail(m.ix, r.Namespace, m.contentView(r.Namespace.ID), m.detail.width)
 	case r.Process != nil:
 		b = processDetail(m.ix, r.Process)
-	case r.Cgroup != nil:
-		b = cgroupDetail(m.ix, m.hist, r.Cgroup)
+	case r.Merged != nil:
+		b = cgroupDetail(m.ix, m.hist, r.Merged, r.Key.IsMerged())
 	}
 	m.detail.set(r.Key, b)
 }
@@ -268,6 +268,8 @@ func (m *Model) selection() (Selection, bool) {
 		sel.Process = it
 	case *inspect.Cgroup:
 		sel.Cgroup = it
+	case *procview.MergedCgroup:
+		sel.Merged, sel.Cgroup = it, it.Primary()
 	default:
 		return Selection{}, false
 	}

@@ -3,40 +3,48 @@ package tui
 import (
 	"path"
 	"strconv"
+	"strings"
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
 
-// cgroupColumns are the columns of the Cgroups view.
+// cgroupColumns are the columns of the Cgroups view. Every cell reads
+// the row's Merged: a merged row takes each number from the hierarchy
+// that carries it, a per-hierarchy row from its one cgroup.
 func cgroupColumns(total int) []column {
-	memW, sparkW := 18, 8
+	memW, sparkW := 17, 8
 	if total >= 120 {
 		memW, sparkW = 24, 16
 	}
 	return []column{
 		{title: "CGROUP", min: 18, draw: func(rc *renderCtx, r *procview.Row, w int, plain bool) string {
-			return treeLabel(rc, r, w, plain, cgroupLabel(rc.ix.Snap, r.Cgroup), cgroupRole(r.Cgroup))
+			label := cgroupRowLabel(rc.ix.Snap, r)
+			ro := roleNormal
+			if r.Merged.Frozen() {
+				label, ro = "FROZEN "+label, roleWarn
+			}
+			return treeLabel(rc, r, w, plain, label, ro)
 		}},
-		{title: "PROCS", width: 5, right: true, prio: 6, cell: func(_ *renderCtx, r *procview.Row) (string, role) {
-			return strconv.Itoa(len(r.Cgroup.Procs)), roleNormal
+		{title: "PROCS", width: 5, right: true, prio: 1, cell: func(_ *renderCtx, r *procview.Row) (string, role) {
+			return strconv.Itoa(len(r.Merged.Procs)), roleNormal
 		}},
 		{title: "CPU", width: 5, right: true, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
-			cr := rc.ix.Rates.Cgroup(r.Cgroup)
+			cr := rc.ix.MergedRate(r.Merged)
 			if !cr.HasCPU {
 				return "-", roleDim
 			}
 			return procview.FormatCores(cr.CPUCores), roleNormal
 		}},
 		{title: "QUOTA", width: 5, right: true, prio: 2, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
-			cr := rc.ix.Rates.Cgroup(r.Cgroup)
+			cr := rc.ix.MergedRate(r.Merged)
 			if !cr.HasQuota {
 				return "-", roleDim
 			}
 			return procview.FormatPercent(cr.QuotaPercent), usageRole(cr.QuotaPercent)
 		}},
 		{title: "THR", width: 4, right: true, prio: 3, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
-			cr := rc.ix.Rates.Cgroup(r.Cgroup)
+			cr := rc.ix.MergedRate(r.Merged)
 			if !cr.HasThrottle {
 				return "-", roleDim
 			}
@@ -44,11 +52,12 @@ func cgroupColumns(total int) []column {
 		}},
 		{title: "MEMORY", width: memW, prio: 1, draw: memoryCell},
 		{title: "OOM", width: 3, right: true, prio: 4, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
-			ev := r.Cgroup.Usage.MemoryEvents
-			if ev == nil {
+			c := r.Merged.Memory
+			if c == nil || c.Usage.MemoryEvents == nil {
 				return "-", roleDim
 			}
-			if rc.ix.Rates.Cgroup(r.Cgroup).NewOOMKills > 0 {
+			ev := c.Usage.MemoryEvents
+			if rc.ix.MergedRate(r.Merged).NewOOMKills > 0 {
 				return strconv.FormatInt(ev.OOMKill, 10), roleCrit
 			}
 			if ev.OOMKill > 0 {
@@ -58,20 +67,52 @@ func cgroupColumns(total int) []column {
 		}},
 		{title: "PIDS", width: 7, right: true, prio: 3, cell: pidsCell},
 		{title: "PSI cpu/mem/io", width: 14, right: true, prio: 7, cell: psiCell},
-		{title: "HISTORY", width: sparkW, prio: 2, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
-			samples := rc.hist.CPU(r.Cgroup)
-			return procview.Sparkline(samples, sparkW, sparkScale(rc.ix.Snap, r.Cgroup)), roleAccent
-		}},
+		{title: "HISTORY", width: sparkW, prio: 2, draw: historyCell},
 	}
 }
 
-// sparkScale is what a full sparkline bar stands for: the cgroup's CPU
-// quota in cores, else all the host's CPUs (0, auto, when unknown).
-func sparkScale(s *inspect.Snapshot, c *inspect.Cgroup) float64 {
-	if q, ok := procview.QuotaCores(s, c); ok {
-		return q
+// historyCell draws the CPU sparkline on a whole-core scale
+// (procview.CPUScale: the quota does not rescale the past), the
+// refreshes spent at the quota in the critical colour.
+func historyCell(rc *renderCtx, r *procview.Row, w int, plain bool) string {
+	src := rc.ix.CPUSource(r.Merged)
+	samples, quotas := rc.hist.CPU(src), rc.hist.Quota(src)
+	if len(samples) > w {
+		cut := len(samples) - w
+		samples = samples[cut:]
+		if len(quotas) > cut {
+			quotas = quotas[cut:]
+		}
 	}
-	return float64(s.Host.CPUs)
+	line := procview.Sparkline(samples, w, procview.CPUScale(samples, quotas, rc.ix.Snap.Host.CPUs))
+	if plain {
+		return line
+	}
+	cells := []rune(line)
+	at := procview.AtQuota(samples, quotas)
+	pad := len(cells) - len(samples)
+	var b strings.Builder
+	b.WriteString(string(cells[:pad]))
+	for i, c := range cells[pad:] {
+		ro := roleAccent
+		if at[i] {
+			ro = roleCrit
+		}
+		b.WriteString(rc.st.of(ro).Render(string(c)))
+	}
+	return b.String()
+}
+
+// cgroupRowLabel is the name a cgroup row shows: "/" for the merged
+// root, else as cgroupLabel says.
+func cgroupRowLabel(snap *inspect.Snapshot, r *procview.Row) string {
+	if r.Key.IsMerged() {
+		if r.Merged.Path == "/" {
+			return "/"
+		}
+		return pathLabel(r.Merged.Path)
+	}
+	return cgroupLabel(snap, r.Cgroup)
 }
 
 // cgroupLabel is the name shown in the tree: the hierarchy for a root
@@ -84,18 +125,16 @@ func cgroupLabel(snap *inspect.Snapshot, c *inspect.Cgroup) string {
 		}
 		return "/"
 	}
-	if name := procview.ContainerFromCgroup(c.Path); name != "" && name != procview.ContainerFromCgroup(path.Dir(c.Path)) {
-		return name
-	}
-	return path.Base(c.Path)
+	return pathLabel(c.Path)
 }
 
-// cgroupRole marks frozen cgroups.
-func cgroupRole(c *inspect.Cgroup) role {
-	if c.Limits.Frozen != nil && *c.Limits.Frozen {
-		return roleWarn
+// pathLabel is a container name where a runtime's cgroup starts, else
+// the last component of p.
+func pathLabel(p string) string {
+	if name := procview.ContainerFromCgroup(p); name != "" && name != procview.ContainerFromCgroup(path.Dir(p)) {
+		return name
 	}
-	return roleNormal
+	return path.Base(p)
 }
 
 // throttleRole colours throttling: any is worth a look, a quarter of the
@@ -113,7 +152,11 @@ func throttleRole(p float64) role {
 // memoryCell draws "current/limit" and a usage bar coloured at 70% and
 // 90% of the limit; without a limit only the current size.
 func memoryCell(rc *renderCtx, r *procview.Row, w int, plain bool) string {
-	u, l := r.Cgroup.Usage.MemoryCurrent, r.Cgroup.Limits.MemoryMax
+	c := r.Merged.Memory
+	if c == nil || c.Usage.MemoryCurrent == nil {
+		return rc.paint(plain, roleDim, fit("-", w, false))
+	}
+	u, l := c.Usage.MemoryCurrent, c.Limits.MemoryMax
 	if u == nil {
 		return rc.paint(plain, roleDim, fit("-", w, false))
 	}
@@ -144,7 +187,11 @@ func (rc *renderCtx) paint(plain bool, ro role, text string) string {
 
 // pidsCell shows "current/max" or the current count.
 func pidsCell(_ *renderCtx, r *procview.Row) (string, role) {
-	u, l := r.Cgroup.Usage.PidsCurrent, r.Cgroup.Limits.PidsMax
+	c := r.Merged.Pids
+	if c == nil || c.Usage.PidsCurrent == nil {
+		return "-", roleDim
+	}
+	u, l := c.Usage.PidsCurrent, c.Limits.PidsMax
 	if u == nil {
 		return "-", roleDim
 	}
@@ -157,7 +204,10 @@ func pidsCell(_ *renderCtx, r *procview.Row) (string, role) {
 // psiCell shows the "some" avg10 stall percentages of cpu, memory and io,
 // "-" for each the kernel does not provide.
 func psiCell(_ *renderCtx, r *procview.Row) (string, role) {
-	psi := r.Cgroup.Usage.PSI
+	if r.Merged.PSI == nil || r.Merged.PSI.Usage.PSI == nil {
+		return "-", roleDim
+	}
+	psi := r.Merged.PSI.Usage.PSI
 	if psi == nil {
 		return "-", roleDim
 	}

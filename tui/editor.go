@@ -8,7 +8,7 @@ import (
 )
 
 // LimitEditor is what the cgroup actions (c m p e f K u) need of a
-// *control.Editor: plan a change, apply it, read the journal. A remote
+// LimitEditor: plan a change, apply it, read the journal. A remote
 // host's editor (package remote) carries each call to that host's agent,
 // so the writes and the journal are that host's.
 type LimitEditor interface {
@@ -22,11 +22,16 @@ type LimitEditor interface {
 	ApplyFreeze(ctx context.Context, p *control.Plan) (*control.Result, error)
 	PlanKill(t control.Target) (*control.KillPlan, error)
 	Kill(ctx context.Context, kp *control.KillPlan) (*control.KillResult, error)
-	PlanUndo(cgroupPath string, force bool) (*control.Plan, error)
+	// PlanUndoMatching plans the undo of the newest change f picks;
+	// ApplyUndo applies it (waiting for a freeze or thaw to settle).
+	PlanUndoMatching(f control.UndoFilter, force bool) (*control.Plan, error)
+	ApplyUndo(ctx context.Context, p *control.Plan) (*control.Result, error)
 	// Changes are the journal's changes, oldest first; JournalPath names
 	// the journal for messages.
 	Changes() ([]control.Change, error)
 	JournalPath() string
+	// User is who the journal records as making the editor's changes.
+	User() string
 }
 
 var _ LimitEditor = (*control.Editor)(nil)

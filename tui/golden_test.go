@@ -30,7 +30,10 @@ func TestGolden(t *testing.T) {
 		{name: "processes", fixture: "small"},
 		{name: "processes-by-cpu-flat", fixture: "small", keys: []string{"s", "t"}},
 		{name: "namespaces", fixture: "small", keys: []string{"1"}},
+		// The merged cgroup tree (the default) on the v2 host, sorted by
+		// CPU with the top selected.
 		{name: "cgroups", fixture: "small", keys: []string{"3"}},
+		{name: "cgroups-by-cpu", fixture: "small", keys: []string{"3", "s"}},
 		// Select the nginx master, open its links, go down past its
 		// parent and its host PID to its PID inside the container.
 		{name: "process-detail-links", fixture: "small", keys: []string{"/", "nginx: master", "enter", "enter", "down", "down"}},
@@ -50,6 +53,10 @@ func TestGolden(t *testing.T) {
 		{name: "host-processes", fixture: "host"},
 		{name: "host-namespaces", fixture: "host", keys: []string{"1"}},
 		{name: "host-cgroups", fixture: "host", keys: []string{"3", "/", "nscope-run-web", "enter"}},
+		// The merged tree on the hybrid host: one row per path, each
+		// number from its hierarchy; v shows the hierarchies apart.
+		{name: "host-cgroups-merged", fixture: "host", keys: []string{"3"}},
+		{name: "host-cgroups-per-hierarchy", fixture: "host", keys: []string{"3", "v"}},
 	}
 	for _, tc := range tests {
 		for _, size := range goldenSizes {

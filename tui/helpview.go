@@ -8,6 +8,7 @@ import (
 var helpNotes = []string{
 	"Filter (/): text matches command names and lines, users, cgroup paths, container names and namespace holders; a number matches a PID (also inside containers) or a namespace ID ending in it.",
 	"CPU% is per process, 100% = one core. Cgroup CPU is in cores; QUOTA is that as a share of cpu.max; THR is the share of periods throttled since the last refresh.",
+	"Cgroups: one row per path, each number from the hierarchy that has it (v: one tree per hierarchy); FROZEN marks a frozen cgroup. HISTORY is the CPU per refresh on a whole-core scale, red where it ran at its quota; the details draw the quota as ┈.",
 	"Usage turns yellow at 70% and red at 90% of a limit. Dim rows in a filtered tree only lead to a match.",
 	"Follow links in the detail pane with enter; esc comes back.",
 	"Namespaces: o switches between the ownership tree (every namespace under the user namespace that owns it) and the nesting tree (pid and user namespaces under their parents, whatever owns them). The detail pane's Holds section is read from the kernel for the selected namespace: ID maps, host name, interfaces and veth peers, mounts, IPC objects, cgroup root, clock offsets.",

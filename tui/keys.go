@@ -14,6 +14,9 @@ type KeyMap struct {
 	Expand, Collapse                      key.Binding
 	ExpandAll, CollapseAll                key.Binding
 	Flatten                               key.Binding
+	// Hierarchies switches the Cgroups view between the merged tree (one
+	// row per path) and one tree per hierarchy.
+	Hierarchies key.Binding
 	// Nesting switches the Namespaces view between ownership and nesting.
 	Nesting key.Binding
 
@@ -54,6 +57,7 @@ func DefaultKeyMap() KeyMap {
 		ExpandAll:   b("+", "expand all", "+", "="),
 		CollapseAll: b("-", "collapse all", "-"),
 		Flatten:     b("t", "tree/flat", "t"),
+		Hierarchies: b("v", "cgroups merged/per hierarchy", "v"),
 		Nesting:     b("o", "ownership/nesting", "o"),
 
 		Open:    b("enter", "follow links", "enter"),
@@ -83,7 +87,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	groups := [][]key.Binding{
 		{k.NextView, k.PrevView, k.Namespaces, k.Processes, k.Cgrps},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten, k.Nesting},
+		{k.Expand, k.Collapse, k.ExpandAll, k.CollapseAll, k.Flatten, k.Hierarchies, k.Nesting},
 		{k.Open, k.Back, k.Explain, k.Export, k.ExportAround},
 		{k.Filter, k.Sort, k.Pause, k.Refresh, k.Help, k.Quit},
 	}

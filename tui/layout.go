@@ -51,7 +51,8 @@ func computeLayout(w, h int) layout {
 	}
 	l.listW = w
 	l.detW = w
-	l.detH = max(6, avail*2/5)
+	// Half the room: at 80×24 the details of a cgroup reach its limits.
+	l.detH = max(6, avail/2)
 	l.listRows = avail - l.detH - 1
 	l.detY = l.listY + 1 + l.listRows
 	return l

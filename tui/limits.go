@@ -11,7 +11,7 @@ import (
 
 // The live-throttling actions: edit the CPU, memory and pids limits and
 // any allowed limit file, freeze or thaw, kill every member, undo the
-// last change. They act on the selected cgroup, or on a selected
+// last change, and the history of changes (H) to undo from. They act on the selected cgroup, or on a selected
 // process's cgroup in the hierarchy that carries the controller. Every
 // write goes through a control.Editor in a command, never on the UI
 // goroutine, after a preview of the exact file writes.
@@ -45,8 +45,9 @@ func limitActions() []Action {
 			return newChangeDialog(env.Styles, killFlow(ed, t), nil)
 		}),
 		editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed LimitEditor, t cgTarget) dialog.Dialog {
-			return newChangeDialog(env.Styles, undoFlow(ed, t, env.Selection), nil)
+			return newChangeDialog(env.Styles, undoFlow(ed, undoTitle(t, env.Selection), undoFilters(t, env.Selection)...), nil)
 		}),
+		historyAction(),
 	}
 }
 
@@ -74,7 +75,9 @@ func editAction(keys, desc, controller, what string, open func(ActionEnv, LimitE
 }
 
 // cgroupOrProcess is where the limit actions apply.
-func cgroupOrProcess(sel Selection) bool { return sel.Cgroup != nil || sel.Process != nil }
+func cgroupOrProcess(sel Selection) bool {
+	return sel.Cgroup != nil || sel.Merged != nil || sel.Process != nil
+}
 
 // refusal explains why an edit is not attempted.
 func refusal(st *Styles, what, why string) dialog.Dialog {

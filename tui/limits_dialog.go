@@ -28,6 +28,34 @@ type changeFlow struct {
 	plan                  planFunc
 	// busy is shown while the plan is applied.
 	busy string
+	// keepBack returns to the dialog's back dialog (the history pane)
+	// instead of closing, when the change is cancelled, done or failed.
+	keepBack bool
+}
+
+// resumer is a dialog that wants to know when a change dialog opened
+// from it returns to it (the history pane reloads the journal).
+type resumer interface {
+	resume() tea.Cmd
+}
+
+// leave closes the dialog: back to the dialog it came from when the flow
+// keeps it, else closed; refresh asks for a scan too.
+func (d *changeDialog) leave(refresh bool) (dialog.Dialog, tea.Cmd) {
+	if d.flow.keepBack && d.back != nil {
+		var cmds []tea.Cmd
+		if r, ok := d.back.(resumer); ok {
+			cmds = append(cmds, r.resume())
+		}
+		if refresh {
+			cmds = append(cmds, RefreshNow)
+		}
+		return d.back, tea.Batch(cmds...)
+	}
+	if refresh {
+		return d, closeCmd()
+	}
+	return d, dialog.Close
 }
 
 // planFunc reads the current values and returns the preview of a change;
@@ -236,18 +264,18 @@ func (d *changeDialog) onKey(msg tea.KeyPressMsg) (dialog.Dialog, tea.Cmd) {
 		}
 	case stPlanning:
 		if cancelKey {
-			return d, dialog.Close
+			return d.leave(false)
 		}
 	case stPreview:
 		p := d.preview
 		switch {
 		case cancelKey || k == "n" || k == "q":
-			return d, dialog.Close
+			return d.leave(false)
 		case k == "backspace" && d.flow.validate != nil:
 			d.state, d.nudge = stInput, ""
 		case p.nothing != "":
 			if k == "enter" {
-				return d, dialog.Close
+				return d.leave(false)
 			}
 		case k == "y" || k == "Y":
 			return d, d.applyCmd()
@@ -264,7 +292,7 @@ func (d *changeDialog) onKey(msg tea.KeyPressMsg) (dialog.Dialog, tea.Cmd) {
 	case stResult, stFailed:
 		switch k {
 		case "esc", "ctrl+c", "enter", "q", "space":
-			return d, closeCmd()
+			return d.leave(true)
 		}
 	}
 	return d, nil

@@ -53,8 +53,12 @@ type fileRow struct {
 // each in the hierarchy that carries its controller.
 func editorRows(sel Selection) (rows []fileRow, notes []string) {
 	snap := sel.Snapshot
+	selCg := sel.Cgroup
+	if sel.Merged != nil {
+		selCg = nil
+	}
 	for _, c := range []string{"cpu", "memory", "pids", "io"} {
-		h := targetHierarchy(snap, c, sel.Cgroup)
+		h := targetHierarchy(snap, c, selCg)
 		if h == nil {
 			if c == "io" {
 				notes = append(notes, "io.max needs the io controller on cgroup v2; this host has none (v1 blkio throttling is not supported)")
@@ -172,6 +176,16 @@ func (d *filesDialog) Update(msg tea.Msg) (dialog.Dialog, tea.Cmd) {
 		}
 		cd := newChangeDialog(d.st, fileFlow(d.ed, row), d)
 		return cd, cd.Init()
+	case "u":
+		// The last change of this file, not of the cgroup's other files.
+		if d.cursor >= len(d.rows) || d.rows[d.cursor].err != nil {
+			return d, nil
+		}
+		row := d.rows[d.cursor]
+		flow := undoFlow(d.ed, "Undo the last change · "+row.file+" of "+row.t.name(), control.UndoFilter{Cgroup: row.t.path, File: row.file})
+		flow.keepBack = true
+		cd := newChangeDialog(d.st, flow, d)
+		return cd, cd.Init()
 	}
 	return d, nil
 }
@@ -211,7 +225,7 @@ func (d *filesDialog) View(cols, height int) string {
 		body = append(body, "")
 		body = append(body, r.wrap(seg{"✗ " + d.msg, roleError})...)
 	}
-	foot := r.wrap(seg{"↑/↓ choose · enter edits · esc closes", roleDim})
+	foot := r.wrap(seg{"↑/↓ choose · enter edits · u undoes its last change · esc closes", roleDim})
 	// Keep the cursor's row in view (one line per row).
 	if room := height - len(head) - len(foot) - 2; room > 1 {
 		if d.cursor < d.scroll {

@@ -43,11 +43,15 @@ func killFlow(ed LimitEditor, t cgTarget) changeFlow {
 // killLines lists how and whom a kill plan kills, with their commands
 // from the snapshot.
 func killLines(t cgTarget, kp *control.KillPlan) []dline {
-	how := "by writing 1 to cgroup.kill"
+	n := len(kp.PIDs)
+	head := fmt.Sprintf("Kill %d process%s by writing 1 to cgroup.kill, in:", n, plural(n))
 	if kp.Method != "cgroup.kill" {
-		how = "with SIGKILL to each member"
+		head = fmt.Sprintf("Send SIGKILL to each of %d process%s, in:", n, plural(n))
+		if n == 1 {
+			head = "Send SIGKILL to the 1 process in:"
+		}
 	}
-	out := []dline{{segs: []seg{{fmt.Sprintf("Kill %d process%s %s, in:", len(kp.PIDs), plural(len(kp.PIDs)), how), roleHeading}}}}
+	out := []dline{{segs: []seg{{head, roleHeading}}}}
 	for _, d := range kp.Dirs {
 		out = append(out, dline{segs: []seg{{"  " + d, roleNormal}, {" and below", roleDim}}})
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
 )
 
 // cgTarget is the cgroup a limit action acts on, resolved from the
@@ -22,6 +23,11 @@ type cgTarget struct {
 	cg *inspect.Cgroup
 	// proc is the process the cgroup was chosen through, or nil.
 	proc *inspect.Process
+	// merged is the merged cgroup (a row of the merged tree) the target
+	// was chosen through, or nil: control then picks the hierarchy of
+	// each file itself, and a kill or undo covers the path in every
+	// hierarchy.
+	merged *procview.MergedCgroup
 }
 
 // Controllers a target can be resolved for besides the resource ones
@@ -45,12 +51,28 @@ func resolveTarget(sel Selection, controller string) (cgTarget, error) {
 	if sel.Cgroup == nil && sel.Process == nil {
 		return cgTarget{}, fmt.Errorf("select a cgroup or a process")
 	}
-	h := targetHierarchy(snap, controller, sel.Cgroup)
+	selCg := sel.Cgroup
+	if sel.Merged != nil {
+		selCg = nil
+	}
+	h := targetHierarchy(snap, controller, selCg)
 	if h == nil {
 		return cgTarget{}, fmt.Errorf("no mounted cgroup hierarchy carries the %s controller on this host (%s)", controller, modeLabel(snap.CgroupMode))
 	}
 	t := cgTarget{snap: snap, hier: h, proc: sel.Process}
 	switch {
+	case sel.Merged != nil:
+		m := sel.Merged
+		t.path, t.merged = m.Path, m
+		if controller == ctrlSelf {
+			// Kill and undo act on the path in every hierarchy.
+			return t, nil
+		}
+		t.cg = snap.Cgroup(h.ID, m.Path)
+		if t.cg == nil {
+			return cgTarget{}, fmt.Errorf("cgroup %s is not in the %s hierarchy, which carries the %s controller (it is in: %s)",
+				m.Path, h.Label(), controllerName(controller), hierarchyList(snap, m))
+		}
 	case sel.Cgroup != nil:
 		t.path = sel.Cgroup.Path
 		if sel.Cgroup.Hierarchy == h.ID {
@@ -118,10 +140,11 @@ func targetHierarchy(snap *inspect.Snapshot, controller string, selCg *inspect.C
 }
 
 // name says which cgroup this is: "cgroup /a" on v2, "cpu cgroup /a" on
-// v1, with the process it was chosen through.
+// v1, with the process it was chosen through. A merged target of the
+// kill or undo (every hierarchy) is "cgroup /a".
 func (t cgTarget) name() string {
 	s := "cgroup " + t.path
-	if t.hier.Version == 1 {
+	if t.hier.Version == 1 && (t.merged == nil || t.cg != nil) {
 		s = t.hier.Label() + " " + s
 	}
 	if t.proc != nil {
@@ -138,6 +161,11 @@ func (t cgTarget) v2() bool { return t.hier.Version == 2 }
 // an editor on a fake cgroupfs works too).
 func (t cgTarget) control(ed LimitEditor) control.Target {
 	ct := control.Target{Path: t.path}
+	if t.merged != nil {
+		// The path in the hierarchy that carries each file, as the CLI
+		// does with a path.
+		return ct
+	}
 	layout := ed.Layout()
 	for i := range layout.Hierarchies {
 		h := layout.Hierarchies[i]
@@ -149,8 +177,12 @@ func (t cgTarget) control(ed LimitEditor) control.Target {
 	return ct
 }
 
-// members returns the PIDs the snapshot saw in the cgroup.
+// members returns the PIDs the snapshot saw in the cgroup (in any
+// hierarchy, for a merged target).
 func (t cgTarget) members() []int {
+	if t.merged != nil {
+		return t.merged.Procs
+	}
 	if t.cg == nil {
 		return nil
 	}

@@ -274,7 +274,7 @@ func TestLimitsUndo(t *testing.T) {
 	d, h := demoApp(t)
 	d.keys("u")
 	d.awaitPlan()
-	d.wantDialog("nothing to undo for /nscope-run-demo", "nothing was written")
+	d.wantDialog("nothing to undo: the journal", "has no change to /nscope-run-demo that can be undone", "nothing was written")
 	d.keys("esc")
 	d.awaitClosed()
 
@@ -482,7 +482,7 @@ func TestLimitsV1Process(t *testing.T) {
 
 	d.keys("K")
 	d.awaitPlan()
-	d.wantDialog("Kill every process · freezer cgroup /app/web of PID 900 (sleep)", "with SIGKILL to each member, in:", "900     sleep 1000")
+	d.wantDialog("Kill every process · freezer cgroup /app/web of PID 900 (sleep)", "Send SIGKILL to the 1 process in:", "900     sleep 1000")
 	d.keys("y")
 	d.awaitApplied()
 	if diff := cmp.Diff([]int{900}, h.fs.Killed()); diff != "" {

@@ -61,6 +61,10 @@ type listView struct {
 	dirty   bool
 	colsFor func(total int) []column
 	cols    []column
+	// perHierarchy shows the Cgroups view as one tree per hierarchy
+	// instead of the merged tree (one row per path; see
+	// procview.MergedCgroup).
+	perHierarchy bool
 }
 
 func newListView(id ViewID, sortKey procview.SortKey, cols func(int) []column) *listView {
@@ -88,19 +92,52 @@ func (v *listView) rebuild(ix *procview.Index) {
 	case ProcessesView:
 		v.rows = ix.ProcessRows(v.opt)
 	case CgroupsView:
-		v.rows = ix.CgroupRows(v.opt)
+		if v.perHierarchy {
+			v.rows = ix.CgroupRows(v.opt)
+		} else {
+			v.rows = ix.MergedCgroupRows(v.opt)
+		}
 	}
 	v.dirty = false
 	if !v.selKey.IsZero() {
+		k := v.ownKey(ix, v.selKey)
 		for i := range v.rows {
-			if v.rows[i].Key == v.selKey {
+			if v.rows[i].Key == k {
 				v.cursor = i
+				v.selKey = k
 				v.scrollToCursor()
 				return
 			}
 		}
 	}
 	v.setCursor(v.cursor)
+}
+
+// ownKey turns a cgroup key into the kind this list shows: a cgroup of
+// one hierarchy into its path's merged key in the merged tree, a merged
+// key into the cgroup that stands for it (procview.MergedCgroup.Primary)
+// in the per-hierarchy trees. Other keys are returned as they are.
+func (v *listView) ownKey(ix *procview.Index, k procview.Key) procview.Key {
+	if v.id != CgroupsView || k.Kind != procview.KindCgroup || k.IsMerged() != v.perHierarchy {
+		return k
+	}
+	if !v.perHierarchy {
+		return procview.MergedKey(k.Cgroup.Path)
+	}
+	if m := ix.MergedCgroup(k.Cgroup.Path); m != nil {
+		if c := m.Primary(); c != nil {
+			return procview.CgroupKey(c)
+		}
+	}
+	return k
+}
+
+// position says where the cursor is among the rows: "12/340".
+func (v *listView) position() string {
+	if len(v.rows) == 0 {
+		return "0/0"
+	}
+	return itoa(v.cursor+1) + "/" + itoa(len(v.rows))
 }
 
 // selected returns the row under the cursor, or nil when there are none.
@@ -146,8 +183,13 @@ func (v *listView) scrollToCursor() {
 	v.offset = min(max(v.offset, 0), max(0, len(v.rows)-v.height))
 }
 
-// selectKey puts the cursor on the row with key k; false if not shown.
-func (v *listView) selectKey(k procview.Key) bool {
+// selectKey puts the cursor on the row with key k (a cgroup's key of
+// the other kind is taken for its row of this list, see ownKey); false
+// if not shown.
+func (v *listView) selectKey(ix *procview.Index, k procview.Key) bool {
+	if ix != nil {
+		k = v.ownKey(ix, k)
+	}
 	for i := range v.rows {
 		if v.rows[i].Key == k {
 			v.setCursor(i)
@@ -186,4 +228,16 @@ func (v *listView) render(rc *renderCtx, focused bool, empty string) string {
 		b.WriteString(strings.Repeat(" ", v.width))
 	}
 	return b.String()
+}
+
+// selectFirstMatch puts the cursor on the first row that matches the
+// filter itself (not a context row), or the first row.
+func (v *listView) selectFirstMatch() {
+	for i := range v.rows {
+		if !v.rows[i].Context {
+			v.setCursor(i)
+			return
+		}
+	}
+	v.setCursor(0)
 }

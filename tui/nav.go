@@ -33,14 +33,15 @@ func (m *Model) follow(k procview.Key) {
 func (m *Model) show(k procview.Key) bool {
 	v := viewOf(k.Kind)
 	l := m.lists[v]
+	k = l.ownKey(m.ix, k)
 	for _, a := range m.treeAncestors(k) {
 		l.opt.Expansion[a] = true
 	}
 	l.rebuild(m.ix)
-	if !l.selectKey(k) && l.filter != "" {
+	if !l.selectKey(m.ix, k) && l.filter != "" {
 		l.filter = ""
 		l.rebuild(m.ix)
-		l.selectKey(k)
+		l.selectKey(m.ix, k)
 	}
 	m.view = v
 	m.refreshDetail()

@@ -37,7 +37,9 @@ func openFiles() int {
 // closes it: no counter file and no goroutine is left.
 func TestCounterRefreshBetweenFullScans(t *testing.T) {
 	testutil.CheckLeaks(t)
-	src := &fdCountingSource{Source: inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))}
+	scanner := inspect.New(inspect.WithBPF(false), inspect.WithFDs(false), inspect.WithMounts(false))
+	t.Cleanup(func() { scanner.Close() }) // before the leak check, which runs last
+	src := &fdCountingSource{Source: scanner}
 	now := time.Now()
 	m := New(Options{Source: src, Now: func() time.Time { return now }})
 	// run runs a scan command as the runtime would and delivers its result.

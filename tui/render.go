@@ -124,17 +124,50 @@ func (m *Model) renderTabs() string {
 		used += len(t) + 1
 	}
 	l := m.list()
-	info := "sort " + l.opt.Sort.String()
+	// From the most to the least detail; the first that fits wins. The
+	// position ("12/340") and the sort order always show.
+	shape, tree := "tree", treeName(l)+" · "
 	if l.opt.Flat {
-		info = "flat · " + info
-	} else {
-		info = treeName(l) + " · " + info
+		shape, tree = "flat", "flat · "
 	}
+	cg := ""
+	if l.id == CgroupsView {
+		if l.perHierarchy {
+			cg = "per hierarchy · "
+		} else if m.snap != nil && m.snap.CgroupMode != inspect.CgroupUnified {
+			cg = "merged · "
+		}
+	}
+	filter := ""
 	if l.filter != "" {
-		info = "filter “" + l.filter + "” · " + info
+		filter = "filter “" + l.filter + "” · "
 	}
-	info += " "
+	pos, sortBy := l.position()+" · ", "sort "+l.opt.Sort.String()+" "
+	// "merged" is the default and goes first; a filter and "per
+	// hierarchy" change what the list holds and stay longest.
+	odd := cg
+	if !l.perHierarchy {
+		odd = ""
+	}
+	// Flat and the nesting tree are not the defaults: they stay too.
+	oddTree := ""
+	if shape == "flat" || (l.id == NamespacesView && l.opt.Nesting) {
+		oddTree = tree
+	}
+	candidates := []string{
+		pos + filter + cg + tree + sortBy,
+		pos + filter + cg + oddTree + sortBy,
+		pos + filter + odd + oddTree + sortBy,
+		strings.TrimSuffix(pos+filter+odd+oddTree, " · ") + " ",
+	}
 	room := m.width - used
+	info := candidates[len(candidates)-1]
+	for _, c := range candidates {
+		if width(c) <= room {
+			info = c
+			break
+		}
+	}
 	if room > 4 {
 		info = fit(info, room, true)
 		b.WriteString(m.st.of(roleDim).Render(info))
@@ -163,6 +196,9 @@ func (m *Model) renderFooter() string {
 		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ scroll · esc, ? or q closes the help", m.width, false))
 	case m.detailFocus:
 		return m.st.of(roleHelpDesc).Render(fit(" ↑/↓ choose a link · enter follows it · esc back to the list · i explains it", m.width, false))
+	}
+	if bar, ok := m.actionBar(); ok {
+		return bar
 	}
 	return padRight(truncateStyled(" "+m.help.ShortHelpView(m.keys.ShortHelp()), m.width), m.width)
 }

@@ -67,7 +67,9 @@ func TestShellChecklistLive(t *testing.T) {
 	sleeper := testutil.StartUnshare(t, "--uts", "--net", "--fork", "--kill-child")
 	// /proc is enough here; the BPF iterators' links are the scanner's to
 	// close, and this test checks what the model leaves open.
-	snap, err := inspect.New(inspect.WithCgroups(false), inspect.WithBPF(false)).Scan(context.Background())
+	s := inspect.New(inspect.WithCgroups(false), inspect.WithBPF(false))
+	defer s.Close()
+	snap, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -376,7 +376,7 @@ func TestStartOptions(t *testing.T) {
 		{"a PID", Start{Select: sel("801")}, ProcessesView, func(m *Model) procview.Key { return procview.ProcessKey(m.snap.Process(801)) }, "─ Process 801 stress"},
 		{"a namespace", Start{Select: sel("net:[4026532600]")}, NamespacesView, func(*Model) procview.Key { return procview.NamespaceKey(blueNet) }, "─ net namespace 4026532600"},
 		{"a cgroup, filtered", Start{Select: sel("/nscope-run-demo"), Filter: "demo"}, CgroupsView, func(m *Model) procview.Key {
-			return procview.CgroupKey(m.snap.Cgroup(0, "/nscope-run-demo"))
+			return procview.MergedKey("/nscope-run-demo")
 		}, "filter “demo”"},
 		{"not there", Start{Select: sel("4000000")}, ProcessesView, nil, "--select no process 4000000 in the scan"},
 		{"filter that hides it", Start{Select: sel("801"), Filter: "nginx"}, ProcessesView, func(m *Model) procview.Key { return procview.ProcessKey(m.snap.Process(801)) },

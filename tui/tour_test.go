@@ -94,7 +94,7 @@ func TestTourSteps(t *testing.T) {
 		}
 	}
 	keys(m, "right")
-	check(2, CgroupsView, procview.CgroupKey(m.snap.Cgroup(0, "/nscope-run-demo")), "Tour 3/4: a CPU limit")
+	check(2, CgroupsView, procview.MergedKey("/nscope-run-demo"), "Tour 3/4: a CPU limit")
 	// Other keys still work: i explains the cgroup.
 	keys(m, "i")
 	if m.dialogs.Len() != 1 {

@@ -49,10 +49,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.filtering = true
 		m.filterInput.SetValue(m.list().filter)
 	case key.Matches(msg, k.Sort):
-		l := m.list()
-		l.opt.Sort = l.opt.Sort.Next()
-		m.rebuildList()
-		return Flash("sorted by "+l.opt.Sort.String(), false)
+		return m.cycleSort()
+	case key.Matches(msg, k.Hierarchies):
+		return m.toggleHierarchies()
 	case key.Matches(msg, k.Flatten):
 		l := m.list()
 		l.opt.Flat = !l.opt.Flat
@@ -173,21 +172,18 @@ func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // setFilter filters the current view and puts the cursor on the first
-// match when the selected row is no match itself.
+// match: whatever was selected before may be someone else's item that
+// the next action key would act on.
 func (m *Model) setFilter(f string) {
 	l := m.list()
+	changed := l.filter != f
 	l.filter = f
 	if m.ix == nil {
 		return
 	}
 	l.rebuild(m.ix)
-	if r := l.selected(); r != nil && r.Context {
-		for i := range l.rows {
-			if !l.rows[i].Context {
-				l.setCursor(i)
-				break
-			}
-		}
+	if changed && f != "" {
+		l.selectFirstMatch()
 	}
 	m.refreshDetail()
 }
@@ -258,7 +254,7 @@ func (m *Model) expandAll(open bool) {
 		}
 	case CgroupsView:
 		for i := range s.Cgroups {
-			set(procview.CgroupKey(&s.Cgroups[i]))
+			set(l.ownKey(m.ix, procview.CgroupKey(&s.Cgroups[i])))
 		}
 	}
 	if !open {
@@ -290,7 +286,7 @@ func (m *Model) runAction(msg tea.KeyPressMsg) tea.Cmd {
 				return Flash(why, true)
 			}
 		}
-		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor, launched: m.launched, host: m.host})
+		d, cmd := a.Run(ActionEnv{Selection: sel, Styles: &m.st, Width: m.width, Height: m.height, Editor: m.opts.Editor, launched: m.launched, host: m.host, readOnly: m.readOnlyReason()})
 		if d != nil {
 			cmd = tea.Batch(m.dialogs.Push(d), cmd)
 		}

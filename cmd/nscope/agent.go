@@ -40,10 +40,12 @@ leaves nothing running. It is not meant to be started by hand.`,
 			// The commands it runs run here: an NSCOPE_HOST in this
 			// host's environment must not send them on again.
 			_ = os.Unsetenv("NSCOPE_HOST")
+			ops := agentOps()
+			defer ops.Close()
 			a := &remote.Agent{
 				Ledger:    remote.NewLedger(filepath.Join(control.DefaultStateDir(), "agent")),
 				StallFile: os.Getenv("NSCOPE_AGENT_TEST_STALL"),
-				Ops:       agentOps(),
+				Ops:       ops.Handlers(),
 			}
 			return a.Serve(os.Stdin, os.Stdout)
 		},

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +19,11 @@ type cgOptions struct {
 	tree      bool
 	json      bool
 	hierarchy string
+	sample    time.Duration
 }
+
+// maxSample bounds --sample: a rate over minutes is no longer "now".
+const maxSample = time.Minute
 
 func newCGCmd() *cobra.Command {
 	var o cgOptions
@@ -25,16 +31,26 @@ func newCGCmd() *cobra.Command {
 		Use:   "cg",
 		Short: "List cgroups with their limits and usage in readable units",
 		Long: `cg lists cgroups with their limits and usage: CPU quota ("20% of 1 CPU"),
-CPU time used and throttling, memory current and limit ("256 MiB"), OOM
-kills, pids and whether the cgroup is frozen.
+the CPU used now (cores) and in total, throttling now and in total,
+memory current and limit ("256 MiB"), OOM kills, pids and whether the
+cgroup is frozen.
+
+CPU and THROTTLED are rates: cg reads the counters twice, --sample apart
+(default 1s; 0 skips the wait and the rates), as the TUI does between two
+refreshes. THROTTLED is the share of the CFS periods in that time in which
+the cgroup used up its quota; THROTTLED TOTAL counts the throttled periods
+since the cgroup was created (a cgroup throttled an hour ago shows no
+recent throttling, but keeps its total).
 
 On a unified (cgroup v2) host each row is one cgroup. On hybrid and legacy
 (v1) hosts the controllers live in separate hierarchies; a row merges the
 cgroups with the same path across them (CPU from the cpu hierarchy, memory
-from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
---json prints every cgroup of every hierarchy unmerged, with raw file text.`,
+from the memory hierarchy, ...), as the TUI's Cgroups view does.
+--hierarchy shows one hierarchy as it is. --json prints every cgroup of
+every hierarchy unmerged, with the raw counters and file text (no sample).`,
 		Example: `  nscope cg
   nscope cg --tree
+  nscope cg --sample 5s
   nscope cg --hierarchy memory
   nscope cg --json | jq '.cgroups[] | select(.limits.memory_max > 0) | .path'`,
 		Args: usageArgs(cobra.NoArgs),
@@ -42,7 +58,12 @@ from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
 			if o.tree && o.json {
 				return usagef("--tree and --json cannot be combined")
 			}
-			snap, err := scan(cmd.Context(), inspect.WithFDs(false), inspect.WithMounts(false))
+			if o.sample < 0 || o.sample > maxSample {
+				return usagef("--sample %s: want a duration from 0 (no rates) to %s", o.sample, maxSample)
+			}
+			scanner := newScanner(inspect.WithFDs(false), inspect.WithMounts(false))
+			defer scanner.Close()
+			snap, err := scanner.Scan(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -68,8 +89,12 @@ from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
 					Unreadable    []inspect.Unreadable `json:"unreadable,omitempty"`
 				}{inspect.SchemaVersion, snap.CgroupMode, snap.Hierarchies, list, snap.Unreadable})
 			} else {
+				var ix *procview.Index
+				if ix, err = sampleCgroups(cmd.Context(), scanner, snap, o.sample); err != nil {
+					return err
+				}
 				fmt.Fprintf(out, "cgroup mode: %s\n", modeText(snap.CgroupMode))
-				err = writeCGTable(out, snap, only, o.tree)
+				err = writeCGTable(out, ix, only, o.tree)
 			}
 			if err == nil {
 				warnUnreadable(cmd.ErrOrStderr(), snap)
@@ -78,9 +103,44 @@ from the memory hierarchy, ...). --hierarchy shows one hierarchy as it is.
 		},
 	}
 	cmd.Flags().BoolVar(&o.tree, "tree", false, "indent cgroups under their parents")
-	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (every cgroup of every hierarchy, unmerged)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (every cgroup of every hierarchy, unmerged, raw counters)")
 	cmd.Flags().StringVar(&o.hierarchy, "hierarchy", "", "show one hierarchy only: v2, or a v1 controller such as cpu or memory, or name=systemd")
+	cmd.Flags().DurationVar(&o.sample, "sample", time.Second, "read the counters twice this far apart for the CPU and throttling rates (0: no rates)")
 	return cmd
+}
+
+// sampleCgroups reads snap's counters again after d (through the
+// scanner's counter refresher; a second scan when it has none) and
+// returns the index of the newer reading with the rates between the two.
+// With d 0 the index has snap and no rates.
+func sampleCgroups(ctx context.Context, scanner *inspect.Scanner, snap *inspect.Snapshot, d time.Duration) (*procview.Index, error) {
+	if d <= 0 {
+		return procview.NewIndex(snap, nil), nil
+	}
+	ref, err := scanner.Refresher(snap)
+	if err == nil {
+		defer ref.Close()
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(d):
+	}
+	var later *inspect.Snapshot
+	if ref != nil {
+		// A changed structure (a process came or went) leaves the
+		// counters complete: the rates stand.
+		res, rerr := ref.Refresh(time.Now())
+		if rerr == nil || errors.Is(rerr, inspect.ErrStructureChanged) {
+			later = res.Snapshot
+		}
+	}
+	if later == nil {
+		if later, err = scanner.Scan(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return procview.NewIndex(later, procview.ComputeCgroupRates(snap, later)), nil
 }
 
 // modeText explains the cgroup mode in a few words.
@@ -115,92 +175,42 @@ func hierarchyNames(snap *inspect.Snapshot) []string {
 	return out
 }
 
-// cgRow is one line of the cgroup table: the cgroups of one path, with
-// each controller's data taken from the hierarchy that carries it.
-type cgRow struct {
-	path   string
-	procs  map[int]bool
-	cpu    *inspect.Cgroup // quota, throttling
-	cpuacc *inspect.Cgroup // usage
-	memory *inspect.Cgroup
-	pids   *inspect.Cgroup
-	freeze *inspect.Cgroup
-}
-
-// mergeCgroups builds the table rows: with only set, one row per cgroup of
-// that hierarchy; otherwise one row per path across hierarchies.
-func mergeCgroups(snap *inspect.Snapshot, only *inspect.Hierarchy) []*cgRow {
-	byPath := map[string]*cgRow{}
-	var paths []string
-	for i := range snap.Cgroups {
-		c := &snap.Cgroups[i]
-		if only != nil && c.Hierarchy != only.ID {
-			continue
+func writeCGTable(w io.Writer, ix *procview.Index, only *inspect.Hierarchy, tree bool) error {
+	t := newTable(w, "PATH", "PROCS", "CPU LIMIT", "CPU", "CPU TIME", "THROTTLED", "THROTTLED TOTAL", "MEMORY", "MEM LIMIT", "OOM", "PIDS", "FROZEN")
+	sampled := ix.Rates != nil && ix.Rates.Interval > 0
+	for _, r := range procview.MergeCgroups(ix.Snap, only) {
+		name := r.Path
+		if tree && r.Path != "/" {
+			depth := strings.Count(r.Path, "/")
+			name = strings.Repeat("  ", depth-1) + "└ " + r.Path[strings.LastIndexByte(r.Path, '/')+1:]
 		}
-		h := snap.Hierarchy(c.Hierarchy)
-		// In hybrid mode the v2 tree has no controllers and only repeats
-		// paths; leave it to --hierarchy v2.
-		if only == nil && snap.CgroupMode == inspect.CgroupHybrid && h.Version == 2 {
-			continue
-		}
-		r := byPath[c.Path]
-		if r == nil {
-			r = &cgRow{path: c.Path, procs: map[int]bool{}}
-			byPath[c.Path] = r
-			paths = append(paths, c.Path)
-		}
-		for _, pid := range c.Procs {
-			r.procs[pid] = true
-		}
-		l, u := &c.Limits, &c.Usage
-		if l.CPUQuotaUS != nil || u.NrPeriods != nil {
-			r.cpu = c
-		}
-		if u.CPUUsageUS != nil && (r.cpuacc == nil || h.Version == 2) {
-			r.cpuacc = c
-		}
-		if l.MemoryMax != nil || u.MemoryCurrent != nil {
-			r.memory = c
-		}
-		if l.PidsMax != nil || u.PidsCurrent != nil {
-			r.pids = c
-		}
-		if l.Frozen != nil {
-			r.freeze = c
-		}
-	}
-	sort.SliceStable(paths, func(i, j int) bool { return pathLess(paths[i], paths[j]) })
-	rows := make([]*cgRow, len(paths))
-	for i, p := range paths {
-		rows[i] = byPath[p]
-	}
-	return rows
-}
-
-// pathLess orders cgroup paths parents first, children right after.
-func pathLess(a, b string) bool {
-	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		if as[i] != bs[i] {
-			return as[i] < bs[i]
-		}
-	}
-	return len(as) < len(bs)
-}
-
-func writeCGTable(w io.Writer, snap *inspect.Snapshot, only *inspect.Hierarchy, tree bool) error {
-	t := newTable(w, "PATH", "PROCS", "CPU LIMIT", "CPU USED", "THROTTLED", "MEMORY", "MEM LIMIT", "OOM", "PIDS", "FROZEN")
-	for _, r := range mergeCgroups(snap, only) {
-		name := r.path
-		if tree && r.path != "/" {
-			depth := strings.Count(r.path, "/")
-			name = strings.Repeat("  ", depth-1) + "└ " + r.path[strings.LastIndexByte(r.path, '/')+1:]
-		}
-		t.row(name, strconv.Itoa(len(r.procs)), cpuLimitText(r.cpu), cpuUsedText(r.cpuacc),
-			throttledText(r.cpu), memCurrentText(r.memory), memLimitText(r.memory),
-			oomText(r.memory), pidsText(r.pids), frozenText(r.freeze))
+		rate := ix.MergedRate(r)
+		t.row(name, strconv.Itoa(len(r.Procs)), cpuLimitText(r.CPU), cpuNowText(rate, sampled), cpuUsedText(r.CPUUsage),
+			throttledNowText(r.CPU, rate, sampled), throttledText(r.CPU), memCurrentText(r.Memory), memLimitText(r.Memory),
+			oomText(r.Memory), pidsText(r.Pids), frozenText(r.Freezer))
 	}
 	return t.flush()
+}
+
+// cpuNowText is the CPU used over the sample, in cores.
+func cpuNowText(r procview.CgroupRate, sampled bool) string {
+	if !sampled || !r.HasCPU {
+		return "-"
+	}
+	return procview.FormatCores(r.CPUCores)
+}
+
+// throttledNowText is the share of the sample's enforcement periods in
+// which the cgroup was throttled; a cgroup with throttling counters that
+// had no period in the sample (idle, or no quota) was not throttled.
+func throttledNowText(c *inspect.Cgroup, r procview.CgroupRate, sampled bool) string {
+	if !sampled || c == nil || c.Usage.NrPeriods == nil || c.Usage.NrThrottled == nil {
+		return "-"
+	}
+	if !r.HasThrottle {
+		return "0%"
+	}
+	return procview.FormatPercent(r.ThrottledPercent)
 }
 
 func cpuLimitText(c *inspect.Cgroup) string {
@@ -217,7 +227,8 @@ func cpuUsedText(c *inspect.Cgroup) string {
 	return procview.FormatUS(*c.Usage.CPUUsageUS)
 }
 
-// throttledText is "N of M periods" since the cgroup was created.
+// throttledText is "N/M (P%)": the periods throttled of all periods
+// since the cgroup was created.
 func throttledText(c *inspect.Cgroup) string {
 	if c == nil || c.Usage.NrPeriods == nil || c.Usage.NrThrottled == nil {
 		return "-"

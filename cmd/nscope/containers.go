@@ -73,6 +73,7 @@ func runContainers(ctx context.Context, out, errOut io.Writer, o containersOptio
 		opts = append(opts, inspect.ContainerRoot(o.runtimeRoot))
 	}
 	sc := newScanner(opts...)
+	defer sc.Close()
 	snap, err := sc.Scan(ctx)
 	if err != nil {
 		return err

@@ -77,6 +77,9 @@ thaws again.`
 		},
 	}
 	ef.add(cmd, "freezing")
+	if !freeze {
+		cmd.Flags().Lookup("yes").Usage = "thaw asks nothing; accepted so that scripts can pass it to freeze and thaw alike"
+	}
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/internal/hostile"
 	"github.com/nscope/nscope/internal/termtext"
+	"github.com/nscope/nscope/procview"
 	"github.com/nscope/nscope/tui"
 )
 
@@ -73,13 +74,13 @@ func checkHostileOutputs(t testing.TB, n hostile.Names) {
 		write func() error
 		rows  int
 	}{
-		{"ps", func() error { return writePSTable(&b, snap, false) }, len(snap.Processes) + 1},
-		{"ps --tree", func() error { return writePSTable(&b, snap, true) }, len(snap.Processes) + 1},
+		{"ps", func() error { return writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, false) }, len(snap.Processes) + 1},
+		{"ps --tree", func() error { return writePSTable(&b, procview.NewIndex(snap, nil), procview.Filter{}, true) }, len(snap.Processes) + 1},
 		{"ns", func() error { return writeNSTable(&b, snap, nil) }, len(snap.Namespaces) + 1},
 		{"ns --tree", func() error { return writeNSTree(&b, snap, nil) }, len(snap.Namespaces)},
-		{"cg", func() error { return writeCGTable(&b, snap, nil, false) }, -1},
-		{"cg --tree", func() error { return writeCGTable(&b, snap, nil, true) }, -1},
-		{"cg --hierarchy", func() error { return writeCGTable(&b, snap, &snap.Hierarchies[0], true) }, -1},
+		{"cg", func() error { return writeCGTable(&b, procview.NewIndex(snap, nil), nil, false) }, -1},
+		{"cg --tree", func() error { return writeCGTable(&b, procview.NewIndex(snap, nil), nil, true) }, -1},
+		{"cg --hierarchy", func() error { return writeCGTable(&b, procview.NewIndex(snap, nil), &snap.Hierarchies[0], true) }, -1},
 		{"history", func() error { return writeHistory(&b, hostileChanges(n)) }, 5},
 		{"undo --dry-run", func() error { printPlan(&b, hostilePlan(n)); return nil }, 6},
 		{"set result", func() error { printResult(&b, hostilePlan(n), hostileResult(n)); return nil }, 6},

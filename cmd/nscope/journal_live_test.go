@@ -50,7 +50,8 @@ func TestUndoCLIRefusesForgedJournalLive(t *testing.T) {
 	state := t.TempDir()
 	t.Setenv("NSCOPE_STATE_DIR", state)
 	forgeJournal(t, state, "pids", "/", "/etc/hostname", "pwned", strings.TrimSpace(string(hostname)))
-	for _, args := range [][]string{{"undo", "--dry-run", "--force"}, {"undo", "--force"}} {
+	// The forged entries name no user: --any-user takes them.
+	for _, args := range [][]string{{"undo", "--dry-run", "--force", "--any-user"}, {"undo", "--force", "--any-user"}} {
 		out, _, err := runEditCLI(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "refusing to read or write it") {
 			t.Errorf("nscope %s on a forged /etc/hostname: %v, want a refusal", strings.Join(args, " "), err)

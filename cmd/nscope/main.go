@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/nscope/nscope/internal/termtext"
 )
 
@@ -19,7 +21,7 @@ const (
 
 func main() {
 	root := newRootCmd()
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return
 	}
@@ -33,7 +35,7 @@ func main() {
 	fmt.Fprintln(os.Stderr, "nscope:", errorText(err))
 	var usage *usageError
 	if errors.As(err, &usage) {
-		fmt.Fprintln(os.Stderr, "Run 'nscope --help' for usage.")
+		fmt.Fprintln(os.Stderr, helpHint(cmd))
 		os.Exit(exitUsage)
 	}
 	os.Exit(exitFailure)
@@ -62,4 +64,14 @@ func (e *exitCodeError) Error() string {
 		return e.msg
 	}
 	return fmt.Sprintf("exit status %d", e.code)
+}
+
+// helpHint points at the help of the command that failed: "Run 'nscope
+// set --help' for usage." (the root's for an unknown command).
+func helpHint(cmd *cobra.Command) string {
+	path := "nscope"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	return "Run '" + path + " --help' for usage."
 }

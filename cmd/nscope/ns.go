@@ -54,6 +54,7 @@ user namespace), PARENT (pid and user namespaces), HOLDERS, COMMAND.`,
 				return err
 			}
 			sc := newScanner(inspect.WithCgroups(false))
+			defer sc.Close()
 			snap, err := sc.Scan(cmd.Context())
 			if err != nil {
 				return err

@@ -111,7 +111,9 @@ func TestNSNestingLive(t *testing.T) {
 	// The JSON and both drawings come from one snapshot: on a busy host a
 	// namespace's owner can be unreadable in one scan (its last process
 	// exiting) and not in the next.
-	snap, err := inspect.New(inspect.WithCgroups(false)).Scan(t.Context())
+	sc := inspect.New(inspect.WithCgroups(false))
+	defer sc.Close()
+	snap, err := sc.Scan(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,11 +174,29 @@ func commandLine(p *inspect.Process) string {
 	return strings.Join(p.Cmdline, " ")
 }
 
+// countOf says how many things of an unreadable kind were not read:
+// "1 process", "12 processes", "3 cgroup directories", "2 files".
+func countOf(u inspect.Unreadable) string {
+	one, many := "file", "files"
+	switch {
+	case strings.HasPrefix(u.Kind, "process "), u.Kind == inspect.UnreadableMountinfo:
+		one, many = "process", "processes"
+	case u.Kind == inspect.UnreadableCgroupDir:
+		one, many = "cgroup directory", "cgroup directories"
+	case u.Kind == inspect.UnreadableNSFS:
+		one, many = "namespace", "namespaces"
+	}
+	if u.Count == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", u.Count, many)
+}
+
 // warnUnreadable prints what the scan could not read to stderr, so a
 // normal user knows the picture is partial.
 func warnUnreadable(w io.Writer, snap *inspect.Snapshot) {
 	for _, u := range snap.Unreadable {
-		msgf(w, "nscope: %d %s not readable (%s, e.g. %s)\n", u.Count, u.Kind, u.Errno, u.Example)
+		msgf(w, "nscope: %s not readable for %s (%s, e.g. %s)\n", u.Kind, countOf(u), u.Errno, u.Example)
 	}
 	if len(snap.Unreadable) > 0 && !snap.Host.Root {
 		fmt.Fprintln(w, "nscope: run as root to see everything")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -14,33 +15,63 @@ import (
 func newPSCmd() *cobra.Command {
 	var tree, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "ps",
+		Use:   "ps [FILTER]",
 		Short: "List processes with their NSpid chain, namespaces and cgroups",
 		Long: `ps lists every process with the PID it has at each pid-namespace level
 (NSPID, outermost first: "4711,1" is PID 1 inside its container), the
 namespace types in which it differs from the host (NS), its most specific
-cgroup path and its command.`,
+cgroup path and its command.
+
+FILTER keeps the processes it matches, as the TUI's / does: text matches
+the command name and line, the user, cgroup paths and the container name
+(case-insensitive); a number matches a PID, also one inside a container.
+With --tree the ancestors of a match are shown too. When nothing matches,
+ps says so and exits 1, as pgrep does.`,
 		Example: `  nscope ps
-  nscope ps --tree
+  nscope ps nginx
+  nscope ps --tree docker
   nscope ps --json | jq '.processes[] | select(.nspid | length > 1) | .pid'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if tree && asJSON {
 				return usagef("--tree and --json cannot be combined (the JSON has ppid)")
+			}
+			var filter procview.Filter
+			if len(args) == 1 {
+				if strings.TrimSpace(args[0]) == "" {
+					return usagef("FILTER is empty: give text to match (a command, user, cgroup or container) or a PID")
+				}
+				filter = procview.ParseFilter(args[0])
 			}
 			snap, err := scan(cmd.Context())
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			ix := procview.NewIndex(snap, nil)
+			procs := snap.Processes
+			if !filter.Empty() {
+				procs = nil
+				for i := range snap.Processes {
+					// Like pgrep, never the nscope asking (its own
+					// command line holds the filter).
+					if p := &snap.Processes[i]; p.PID != snap.Host.SelfPID && filter.MatchProcess(p, ix.Container(p)) {
+						procs = append(procs, *p)
+					}
+				}
+				if len(procs) == 0 {
+					warnUnreadable(cmd.ErrOrStderr(), snap)
+					return &exitCodeError{code: exitFailure, msg: fmt.Sprintf("no process matches %q", args[0])}
+				}
+			}
 			if asJSON {
 				err = writeJSON(out, struct {
 					SchemaVersion int                  `json:"schema_version"`
 					Processes     []inspect.Process    `json:"processes"`
 					Unreadable    []inspect.Unreadable `json:"unreadable,omitempty"`
-				}{inspect.SchemaVersion, snap.Processes, snap.Unreadable})
+				}{inspect.SchemaVersion, procs, snap.Unreadable})
 			} else {
-				err = writePSTable(out, snap, tree)
+				err = writePSTable(out, ix, filter, tree)
 			}
 			if err == nil {
 				warnUnreadable(cmd.ErrOrStderr(), snap)
@@ -53,7 +84,10 @@ cgroup path and its command.`,
 	return cmd
 }
 
-func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
+// writePSTable prints the processes filter matches (the zero Filter
+// matches all), with --tree their ancestors too.
+func writePSTable(w io.Writer, ix *procview.Index, filter procview.Filter, tree bool) error {
+	snap := ix.Snap
 	t := newTable(w, "PID", "PPID", "NSPID", "USER", "S", "RSS", "NS", "CGROUP", "COMMAND")
 	add := func(p *inspect.Process, prefix string) {
 		t.row(strconv.Itoa(p.PID), strconv.Itoa(p.PPID), nspidChain(p), p.User, p.State,
@@ -61,7 +95,9 @@ func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
 	}
 	if !tree {
 		for i := range snap.Processes {
-			add(&snap.Processes[i], "")
+			if p := &snap.Processes[i]; filter.Empty() || (p.PID != snap.Host.SelfPID && filter.MatchProcess(p, ix.Container(p))) {
+				add(p, "")
+			}
 		}
 		return t.flush()
 	}
@@ -71,7 +107,7 @@ func writePSTable(w io.Writer, snap *inspect.Snapshot, tree bool) error {
 	for i := range snap.Processes {
 		open[procview.ProcessKey(&snap.Processes[i])] = true
 	}
-	for _, r := range procview.NewIndex(snap, nil).ProcessRows(procview.TreeOptions{Expansion: open}) {
+	for _, r := range ix.ProcessRows(procview.TreeOptions{Expansion: open, Filter: filter}) {
 		prefix := r.TreePrefix(0)
 		if prefix != "" {
 			prefix += " "

@@ -72,7 +72,9 @@ to record every process and namespace holder.`,
 				}
 			}
 			logf("recording to %s every %s (full scan every %s, retain %s)", dir, interval, fullEvery, ret)
-			stats, err := record.Record(ctx, dir, newScanner(), record.RecorderOptions{
+			scanner := newScanner()
+			defer scanner.Close()
+			stats, err := record.Record(ctx, dir, scanner, record.RecorderOptions{
 				Options:     record.Options{Interval: interval, FullEvery: fullEvery, Retain: ret},
 				NewCounters: newRecordCounters,
 				Journal:     control.NewJournal(control.DefaultStateDir()),

@@ -13,7 +13,11 @@ import (
 
 // newRecordCounters opens the per-second counter refresher on a full scan.
 func newRecordCounters(snap *inspect.Snapshot) (record.Counters, error) {
-	ref, err := newScanner().Refresher(snap)
+	// A refresher holds its own files; the scanner that opens it is not
+	// needed after.
+	sc := newScanner()
+	defer sc.Close()
+	ref, err := sc.Refresher(snap)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,9 @@ func startIn(t *testing.T, dir string, name string, args ...string) *exec.Cmd {
 // liveScan scans the host now.
 func liveScan(t *testing.T) *inspect.Snapshot {
 	t.Helper()
-	snap, err := inspect.New().Scan(context.Background())
+	sc := inspect.New()
+	defer sc.Close()
+	snap, err := sc.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,5 +17,7 @@ func scan(ctx context.Context, opts ...inspect.Option) (*inspect.Snapshot, error
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return newScanner(opts...).Scan(ctx)
+	s := newScanner(opts...)
+	defer s.Close()
+	return s.Scan(ctx)
 }

@@ -12,7 +12,7 @@ import (
 
 func newSnapshotCmd() *cobra.Command {
 	var out, at, from string
-	var pretty bool
+	var pretty, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "Print every namespace, process and cgroup as one JSON document",
@@ -70,5 +70,7 @@ With --at TIME --from DIR it prints the host as a recording made by
 	cmd.Flags().StringVar(&at, "at", "", "print the host as it was at TIME (RFC 3339, 03:12[:30] today, -5m), from --from")
 	cmd.Flags().StringVar(&from, "from", "", "the recording DIR of 'nscope record' that --at reads")
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON for reading (slower and several times larger)")
+	// ns, ps and cg take --json; snapshot always prints JSON.
+	cmd.Flags().BoolVar(&asJSON, "json", false, "accepted for symmetry with ns, ps and cg: snapshot always prints JSON")
 	return cmd
 }

@@ -110,7 +110,9 @@ func runTour(ctx context.Context, name string) error {
 			NoColor:  noColor && os.Getenv("NO_COLOR") != "",
 			Tour:     tourSteps(lab),
 		}
-		opts.Source = newScanner()
+		scanner := newScanner()
+		defer scanner.Close()
+		opts.Source = scanner
 		if ed, err := newEditor(); err == nil {
 			opts.Editor = ed
 		}

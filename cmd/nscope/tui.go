@@ -96,7 +96,9 @@ func runTUI(cmd *cobra.Command) error {
 	case snap != nil:
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
 	default:
-		opts.Source = newScanner()
+		scanner := newScanner()
+		defer scanner.Close()
+		opts.Source = scanner
 		// The same editor as "nscope set": its journal, --read-only and
 		// test hooks. Without cgroups the actions say so themselves.
 		if ed, err := newEditor(); err == nil {

@@ -58,7 +58,7 @@ type cacheEntry struct {
 }
 
 func newFileCache() *fileCache {
-	return &fileCache{entries: map[string]*cacheEntry{}, lists: map[string]*listEntry{}, now: time.Now, watcher: sharedWatcher()}
+	return &fileCache{entries: map[string]*cacheEntry{}, lists: map[string]*listEntry{}, now: time.Now, watcher: newDirWatcher()}
 }
 
 // begin starts a discovery pass, taking in the directory events since

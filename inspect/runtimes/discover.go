@@ -31,6 +31,17 @@ func NewDiscoverer(root string) *Discoverer {
 	return &Discoverer{root: filepath.Clean(root), cache: newFileCache()}
 }
 
+// Close releases the inotify instance that watches the state
+// directories. A Discover after Close still works, checking every
+// directory with stat.
+func (d *Discoverer) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cache.watcher != nil {
+		d.cache.watcher.close()
+	}
+}
+
 // Result is one discovery pass.
 type Result struct {
 	// Records are the containers found, ordered by runtime, name and ID.

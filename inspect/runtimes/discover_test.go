@@ -212,9 +212,11 @@ func TestDiscoverCache(t *testing.T) {
 func testDiscoverCache(t *testing.T, watch bool) {
 	dir := copyTree(t, "testdata/host")
 	d := NewDiscoverer(dir)
+	t.Cleanup(d.Close)
 	if !watch {
+		d.cache.watcher.close()
 		d.cache.watcher = nil
-	} else if sharedWatcher().fd < 0 {
+	} else if d.cache.watcher.fd < 0 {
 		t.Skip("no inotify here")
 	}
 	first := d.Discover()
@@ -333,4 +335,40 @@ func replace(data []byte, old, new string) []byte {
 		}
 	}
 	return data
+}
+
+// A closed Discoverer holds no inotify instance and still discovers,
+// checking directories with stat.
+func TestDiscovererClose(t *testing.T) {
+	dir := copyTree(t, "testdata/host")
+	before := countInotify(t)
+	d := NewDiscoverer(dir)
+	if first := d.Discover(); len(first.Records) != 10 {
+		t.Fatalf("found %d containers, want 10", len(first.Records))
+	}
+	if d.cache.watcher.fd >= 0 && countInotify(t) != before+1 {
+		t.Errorf("inotify instances: %d before, %d while open; want one more", before, countInotify(t))
+	}
+	d.Close()
+	if n := countInotify(t); n != before {
+		t.Errorf("inotify instances after Close: %d, want %d", n, before)
+	}
+	if again := d.Discover(); len(again.Records) != 10 {
+		t.Errorf("after Close found %d containers, want 10", len(again.Records))
+	}
+}
+
+func countInotify(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, _ := os.Readlink("/proc/self/fd/" + e.Name()); l == "anon_inode:inotify" {
+			n++
+		}
+	}
+	return n
 }

@@ -9,11 +9,12 @@ import (
 
 // dirWatcher tells when a directory's entries may have changed, with
 // inotify(7): a refresh then costs one read of the event queue instead of
-// a stat per container directory. One inotify instance serves every
-// Discoverer in the process (instances are limited per user, 128 by
-// default, and shared with every other program of that user). Watches are
-// only added: the kernel drops one when its directory goes away, which is
-// when a container's state directory stops mattering.
+// a stat per container directory. Each Discoverer has one instance,
+// closed with it (instances are limited per user, 128 by default, and
+// shared with every other program of that user: a scanner that is not
+// closed keeps one). Watches are only added: the kernel drops one when
+// its directory goes away, which is when a container's state directory
+// stops mattering.
 type dirWatcher struct {
 	mu  sync.Mutex
 	fd  int
@@ -37,13 +38,25 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // checked with stat instead.
 const maxWatches = 16384
 
-var sharedWatcher = sync.OnceValue(func() *dirWatcher {
+// newDirWatcher opens an inotify instance; without one (the per-user
+// limit, no inotify) every directory is checked with stat.
+func newDirWatcher() *dirWatcher {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return &dirWatcher{fd: -1}
 	}
 	return &dirWatcher{fd: fd, wds: map[string]int32{}, gen: map[int32]uint32{}, buf: make([]byte, 64<<10)}
-})
+}
+
+// close releases the inotify instance; later tokens say "not watched".
+func (w *dirWatcher) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fd >= 0 {
+		unix.Close(w.fd)
+		w.fd = -1
+	}
+}
 
 // watchToken identifies the state of a watched directory: its watch and
 // how many events it has had. Two equal tokens mean no event came between.
@@ -54,11 +67,11 @@ type watchToken struct {
 
 // drain reads the queued events, counting them per watch.
 func (w *dirWatcher) drain() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.fd < 0 {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for {
 		n, err := unix.Read(w.fd, w.buf)
 		if err == unix.EINTR {
@@ -95,11 +108,11 @@ func (w *dirWatcher) drain() {
 // false when dir cannot be watched (no inotify, the watch limit, not a
 // directory); the caller then checks it with stat.
 func (w *dirWatcher) token(dir string) (watchToken, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.fd < 0 {
 		return watchToken{}, false
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	wd, ok := w.wds[dir]
 	if !ok {
 		if len(w.wds) >= maxWatches {

@@ -152,6 +152,13 @@ func drawShape(img *image.RGBA, r image.Rectangle, ch rune, c color.Color) bool 
 		return true
 	case '·':
 		return lines(image.Rect(cx-1, cy-1, cx+1, cy+1))
+	case '┈', '┄', '╌': // dashed lines: the quota line of a CPU chart
+		n := map[rune]int{'┈': 4, '┄': 3, '╌': 2}[ch]
+		for i := range n {
+			x0 := r.Min.X + w*i/n
+			fill(img, image.Rect(x0, cy, x0+max(1, w/(2*n)), cy+t), c)
+		}
+		return true
 	}
 	if ch >= '▁' && ch <= '▇' { // lower eighths
 		n := int(ch-'▁') + 1
