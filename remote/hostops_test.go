@@ -200,12 +200,15 @@ func TestEditorOverPipes(t *testing.T) {
 	if _, err := ed.Plan(target, bad); err == nil || !strings.Contains(err.Error(), "cpu.shares is a cgroup v1 file") {
 		t.Errorf("cpu.shares on a v2 host: %v, want the version refusal", err)
 	}
-	undo, err := ed.PlanUndo("/app", false)
+	undo, err := ed.PlanUndoMatching(control.UndoFilter{Cgroup: "/app"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ed.Apply(ctx, undo); err != nil {
-		t.Fatal(err)
+	if res, err := ed.ApplyUndo(ctx, undo); err != nil || res.Writes[0].After != "max" {
+		t.Fatalf("ApplyUndo = %+v, %v", res, err)
+	}
+	if ed.User() == "" {
+		t.Error("the agent's editor names no user")
 	}
 	fp, err := ed.PlanFreeze(target, true)
 	if err != nil {
