@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -241,9 +242,22 @@ type lsnsEntry struct {
 
 func lsns(t *testing.T) map[uint64]lsnsEntry {
 	t.Helper()
-	out, err := exec.Command("lsns", "-J", "-o", "NS,TYPE,NPROCS,PID").Output()
+	// lsns exits 1 when a process it listed vanishes before it reads its
+	// links (util-linux 2.38); on a busy host that is a race, not an
+	// answer: try a few times.
+	var out []byte
+	var err error
+	for try := 0; try < 5; try++ {
+		var stderr strings.Builder
+		cmd := exec.Command("lsns", "-J", "-o", "NS,TYPE,NPROCS,PID")
+		cmd.Stderr = &stderr
+		if out, err = cmd.Output(); err == nil {
+			break
+		}
+		err = fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
 	if err != nil {
-		t.Fatalf("lsns -J: %v", err)
+		t.Fatalf("lsns -J, 5 tries: %v", err)
 	}
 	var doc struct {
 		Namespaces []lsnsEntry `json:"namespaces"`

@@ -98,10 +98,12 @@ type CgroupRef struct {
 type CgroupChange struct {
 	CgroupRef
 	// New marks a cgroup that appeared.
-	New         bool            `json:"new,omitempty"`
-	Controllers *[]string       `json:"controllers,omitempty"`
-	Limits      *inspect.Limits `json:"limits,omitempty"`
-	Usage       *inspect.Usage  `json:"usage,omitempty"`
+	New         bool      `json:"new,omitempty"`
+	Controllers *[]string `json:"controllers,omitempty"`
+	// Container is the cgroup's container reference when it changed.
+	Container *inspect.ContainerRef `json:"container,omitempty"`
+	Limits    *inspect.Limits       `json:"limits,omitempty"`
+	Usage     *inspect.Usage        `json:"usage,omitempty"`
 	// RawSet are Raw files with a new text; RawDel files no longer read.
 	RawSet map[string]string `json:"raw_set,omitempty"`
 	RawDel []string          `json:"raw_del,omitempty"`

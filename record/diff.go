@@ -90,7 +90,7 @@ func sameProcess(a, b *inspect.Process) bool {
 		a.StartTime.Equal(b.StartTime) && a.Kernel == b.Kernel && a.NS == b.NS &&
 		a.PIDForChildren == b.PIDForChildren && a.TimeForChildren == b.TimeForChildren &&
 		slices.Equal(a.Cmdline, b.Cmdline) && slices.Equal(a.NSpid, b.NSpid) &&
-		slices.Equal(a.Cgroups, b.Cgroups) && (a.NSpid == nil) == (b.NSpid == nil)
+		slices.Equal(a.Cgroups, b.Cgroups) && (a.NSpid == nil) == (b.NSpid == nil) && a.Container == b.Container
 }
 
 // diffNamespaces fills the namespace part of d and marks namespaces
@@ -134,7 +134,7 @@ func diffNamespaces(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark 
 // sameNamespace reports whether a and b differ at most in their members.
 func sameNamespace(a, b *inspect.Namespace) bool {
 	return a.Type == b.Type && a.Owner == b.Owner && a.Parent == b.Parent && a.OwnerUID == b.OwnerUID &&
-		a.Level == b.Level && a.Initial == b.Initial && slices.Equal(a.Holders, b.Holders)
+		a.Level == b.Level && a.Initial == b.Initial && slices.Equal(a.Holders, b.Holders) && a.Container == b.Container
 }
 
 // diffCgroups fills the cgroup part of d and marks OOM kills, throttling
@@ -162,6 +162,10 @@ func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
 			ctl := c.Controllers
 			ch.Controllers = &ctl
 		}
+		if ch.New || old.Container != c.Container {
+			ref := c.Container
+			ch.Container = &ref
+		}
 		if ch.New || !sameLimits(&old.Limits, &c.Limits) {
 			l := c.Limits
 			ch.Limits = &l
@@ -174,7 +178,7 @@ func diffCgroups(d *Delta, prev, cur *inspect.Snapshot, marks []Mark) []Mark {
 			ch.RawSet, ch.RawDel = rawDiff(old.Raw, c.Raw)
 		}
 		ch.ProcsAdded, ch.ProcsRemoved = setDiff(old.Procs, c.Procs)
-		if ch.New || ch.Controllers != nil || ch.Limits != nil || ch.Usage != nil || ch.RawSet != nil || ch.RawDel != nil ||
+		if ch.New || ch.Controllers != nil || ch.Container != nil || ch.Limits != nil || ch.Usage != nil || ch.RawSet != nil || ch.RawDel != nil ||
 			ch.ProcsAdded != nil || ch.ProcsRemoved != nil {
 			d.Cgroups = append(d.Cgroups, ch)
 		}

@@ -32,6 +32,8 @@ func changeField(t *testing.T, v reflect.Value, i int) {
 		switch f.Type() {
 		case reflect.TypeOf(inspect.NSID{}):
 			f.Set(reflect.ValueOf(inspect.NSID{Ino: 7}))
+		case reflect.TypeOf(inspect.ContainerRef{}):
+			f.Set(reflect.ValueOf(inspect.ContainerRef{Runtime: "docker", ID: "x"}))
 		case reflect.TypeOf(time.Time{}):
 			f.Set(reflect.ValueOf(time.Unix(7, 0)))
 		default:

@@ -139,6 +139,9 @@ func (st *state) applyCgroup(ch *CgroupChange) error {
 	case !ok:
 		return fmt.Errorf("%w: delta changes cgroup %s in hierarchy %d, which the state lacks", ErrDamaged, ch.Path, ch.Hierarchy)
 	}
+	if ch.Container != nil {
+		c.Container = *ch.Container
+	}
 	if ch.Controllers != nil {
 		c.Controllers = *ch.Controllers
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -298,7 +299,12 @@ func compareHeldStill(t *testing.T, m moment, got *inspect.Snapshot, cgPath stri
 			continue
 		}
 		if a, b := identity(g), identity(p); a != b {
-			t.Errorf("process %d in the replay:\n got %s\nwant %s", p.PID, a, b)
+			// Field by field: a whole identity can be a 60 kB command line.
+			var ga, wb map[string]any
+			_ = json.Unmarshal([]byte(a), &ga)
+			_ = json.Unmarshal([]byte(b), &wb)
+			t.Errorf("process %d in the replay (record at %s, live scans at %s and %s) (-want +got):\n%.4000s",
+				p.PID, got.Time.Format(time.RFC3339Nano), m.before.Time.Format(time.RFC3339Nano), m.at.Time.Format(time.RFC3339Nano), cmp.Diff(wb, ga))
 		}
 	}
 	if stable < 5 {
