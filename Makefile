@@ -12,16 +12,21 @@ ARGS ?=
 KERNLAB_ARGS ?=
 # Host binaries the lab puts into its guests (with their libraries): runc, for container tests.
 KERNLAB_EXTRA ?= $(shell command -v runc)
+# The configuration whose guest is reachable over SSH after its tests, for the host's nscope -H tests against a second kernel (empty: none).
+KERNLAB_SSH ?= 6.1-v2
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run deps test unit kernlab bench bench-up bench-down bench-cpu bench-record fuzz fmt lint generate screenshots clean
+.PHONY: help build static run deps test unit kernlab bench bench-up bench-down bench-cpu bench-record fuzz fmt lint generate screenshots clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build bin/nscope
 	$(GO) build -o $(BIN) ./cmd/nscope
+
+static: ## Build bin/nscope-static, linked statically (cgo too), to run on other hosts with --install
+	$(GO) build -tags osusergo,netgo -ldflags '-extldflags -static' -o bin/nscope-static ./cmd/nscope
 
 run: build ## Start the TUI (run as root to see every process and holder)
 	./$(BIN) $(ARGS)
@@ -36,7 +41,7 @@ unit: ## Run the Go tests (live tests need root and skip with a message otherwis
 	$(GO) test -count=1 ./...
 
 kernlab: ## Boot QEMU guests (6.1 and 6.12 with cgroup v2, 6.1 legacy v1) and run the TestLab tests in each
-	$(GO) run ./cmd/kernlab $(addprefix -extra ,$(KERNLAB_EXTRA)) $(KERNLAB_ARGS)
+	$(GO) run ./cmd/kernlab $(addprefix -extra ,$(KERNLAB_EXTRA)) $(addprefix -ssh ,$(KERNLAB_SSH)) $(KERNLAB_ARGS)
 
 bench: build ## Go benchmarks, then the busy-host comparison against lsns and ps
 	$(GO) test -run '^$$' -bench . -benchmem ./...

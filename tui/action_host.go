@@ -30,7 +30,7 @@ type actionHost struct {
 	opts *Options
 	// editorLayout and hostEditor cache the last editor built.
 	editorLayout string
-	hostEditor   *control.Editor
+	hostEditor   LimitEditor
 }
 
 // enterer returns Options.Enterer, or a new control.Enterer for the host.
@@ -60,7 +60,7 @@ func (h *actionHost) euid() int {
 // editor returns an Editor for the host snap shows, from its cgroup
 // layout (journal in control.DefaultStateDir; refused edits when not
 // root), the same one while the layout stays.
-func (h *actionHost) editor(snap *inspect.Snapshot) *control.Editor {
+func (h *actionHost) editor(snap *inspect.Snapshot) LimitEditor {
 	layout := inspect.CgroupLayout{Mode: snap.CgroupMode, Hierarchies: snap.Hierarchies}
 	id := fmt.Sprint(layout)
 	if h.hostEditor == nil || h.editorLayout != id {

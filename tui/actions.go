@@ -4,7 +4,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 	"github.com/nscope/nscope/tui/dialog"
@@ -38,7 +37,7 @@ type ActionEnv struct {
 	// Width and Height are the terminal's size.
 	Width, Height int
 	// Editor is the app's cgroup limit writer (Options.Editor), or nil.
-	Editor *control.Editor
+	Editor LimitEditor
 	// launched is where a background launch is registered, so that the
 	// app stops it and removes its cgroup when it ends.
 	launched *launchedSet

@@ -46,7 +46,7 @@ type Model struct {
 	// pressed r, or an action changed something); structureChanged says
 	// processes came or went since. refreshed says the current snapshot
 	// is a counter refresh.
-	ref              *inspect.Refresher
+	ref              CounterRefresher
 	lastFull         time.Time
 	forceFull        bool
 	structureChanged bool
@@ -189,6 +189,9 @@ func (m *Model) quit() tea.Cmd {
 		m.ref.Close()
 		m.ref = nil
 	}
+	if m.opts.OnQuit != nil {
+		return m.opts.OnQuit
+	}
 	return tea.Quit
 }
 
@@ -285,6 +288,8 @@ func (m *Model) readOnlyReason() string {
 		return fmt.Sprintf("this is a saved snapshot (%s): nothing can be changed", m.opts.LoadedFrom)
 	case m.opts.ReadOnly:
 		return "read-only mode (--read-only): nothing can be changed"
+	case m.remoteLost() != "":
+		return "the connection to " + m.remoteHost() + " is lost: the last snapshot is shown read-only until it is back"
 	}
 	return ""
 }

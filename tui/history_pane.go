@@ -39,7 +39,7 @@ type historyLoadedMsg struct {
 type historyPane struct {
 	id int
 	st *Styles
-	ed *control.Editor
+	ed LimitEditor
 	// selPath is the selected cgroup's path ("" for none); onlySel
 	// shows only its changes. filter narrows to paths containing it.
 	selPath  string
@@ -58,7 +58,7 @@ type historyPane struct {
 }
 
 // newHistoryPane opens the pane on the selection's cgroup, if any.
-func newHistoryPane(st *Styles, ed *control.Editor, sel Selection, readOnly string) *historyPane {
+func newHistoryPane(st *Styles, ed LimitEditor, sel Selection, readOnly string) *historyPane {
 	flowIDs++
 	d := &historyPane{id: flowIDs, st: st, ed: ed, readOnly: readOnly, me: ed.User()}
 	switch {
@@ -75,9 +75,9 @@ func newHistoryPane(st *Styles, ed *control.Editor, sel Selection, readOnly stri
 func (d *historyPane) Init() tea.Cmd { return d.load() }
 
 func (d *historyPane) load() tea.Cmd {
-	id, j := d.id, d.ed.Journal()
+	id, ed := d.id, d.ed
 	return func() tea.Msg {
-		cs, err := j.Changes()
+		cs, err := ed.Changes()
 		return historyLoadedMsg{id: id, changes: cs, err: err}
 	}
 }
@@ -212,7 +212,7 @@ func (d *historyPane) View(cols, height int) string {
 	case d.err != nil:
 		body = append(body, r.wrap(seg{"✗ " + d.err.Error(), roleError})...)
 	case len(shown) == 0:
-		what := "no changes in " + d.ed.Journal().Path()
+		what := "no changes in " + d.ed.JournalPath()
 		if d.onlySel || d.filter.Value() != "" {
 			what = "no changes here (a shows all cgroups)"
 		}

@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/tui/dialog"
 )
 
@@ -18,7 +17,7 @@ import (
 // goroutine, after a preview of the exact file writes.
 func limitActions() []Action {
 	limitAction := func(keys, desc string, k limitKind) Action {
-		return editAction(keys, desc, k.controller, "change the "+k.what, func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		return editAction(keys, desc, k.controller, "change the "+k.what, func(env ActionEnv, ed LimitEditor, t cgTarget) dialog.Dialog {
 			return newChangeDialog(env.Styles, limitFlow(ed, t, k), nil)
 		})
 	}
@@ -39,13 +38,13 @@ func limitActions() []Action {
 				return newFilesDialog(env.Styles, ed, env.Selection), nil
 			},
 		},
-		editAction("f", "freeze/thaw", ctrlFreezer, "freeze or thaw", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		editAction("f", "freeze/thaw", ctrlFreezer, "freeze or thaw", func(env ActionEnv, ed LimitEditor, t cgTarget) dialog.Dialog {
 			return newChangeDialog(env.Styles, freezeFlow(ed, t), nil)
 		}),
-		editAction("K", "kill all in cgroup", ctrlSelf, "kill the processes", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		editAction("K", "kill all in cgroup", ctrlSelf, "kill the processes", func(env ActionEnv, ed LimitEditor, t cgTarget) dialog.Dialog {
 			return newChangeDialog(env.Styles, killFlow(ed, t), nil)
 		}),
-		editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed *control.Editor, t cgTarget) dialog.Dialog {
+		editAction("u", "undo last change", ctrlSelf, "undo", func(env ActionEnv, ed LimitEditor, t cgTarget) dialog.Dialog {
 			return newChangeDialog(env.Styles, undoFlow(ed, undoTitle(t, env.Selection), undoFilters(t, env.Selection)...), nil)
 		}),
 		historyAction(),
@@ -55,7 +54,7 @@ func limitActions() []Action {
 // editAction is an action that changes the cgroup resolved for
 // controller: refused with an explanation when the editor is read-only
 // (not root), or when the selection has no such cgroup.
-func editAction(keys, desc, controller, what string, open func(ActionEnv, *control.Editor, cgTarget) dialog.Dialog) Action {
+func editAction(keys, desc, controller, what string, open func(ActionEnv, LimitEditor, cgTarget) dialog.Dialog) Action {
 	return Action{
 		Key:           key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)),
 		Applies:       cgroupOrProcess,
@@ -94,7 +93,7 @@ func refusal(st *Styles, what, why string) dialog.Dialog {
 // actionEditor returns the Editor an action writes through: the app's
 // (Options.Editor, which the CLI builds like "nscope set" does), else one
 // for the host the snapshot shows.
-func actionEditor(env ActionEnv) *control.Editor {
+func actionEditor(env ActionEnv) LimitEditor {
 	ed := env.Editor
 	if ed == nil {
 		ed = env.host.editor(env.Selection.Snapshot)

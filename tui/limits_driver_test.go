@@ -320,7 +320,7 @@ func (h *fakeHost) scan(load func() *inspect.Snapshot) func() (*inspect.Snapshot
 // changes returns the journal's changes as "action cgroup status".
 func (h *fakeHost) changes(t *testing.T) []string {
 	t.Helper()
-	cs, err := h.ed.Journal().Changes()
+	cs, err := h.ed.Changes()
 	if err != nil {
 		t.Fatal(err)
 	}

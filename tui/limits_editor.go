@@ -89,7 +89,7 @@ func editorRows(sel Selection) (rows []fileRow, notes []string) {
 }
 
 // fileFlow edits one file of the e editor, raw or friendly value.
-func fileFlow(ed *control.Editor, row fileRow) changeFlow {
+func fileFlow(ed LimitEditor, row fileRow) changeFlow {
 	t, file := row.t, row.file
 	controller := ""
 	for _, lf := range limitFiles {
@@ -128,7 +128,7 @@ func fileFlow(ed *control.Editor, row fileRow) changeFlow {
 // their values; enter edits the chosen one.
 type filesDialog struct {
 	st     *Styles
-	ed     *control.Editor
+	ed     LimitEditor
 	title  string
 	rows   []fileRow
 	notes  []string
@@ -138,7 +138,7 @@ type filesDialog struct {
 }
 
 // newFilesDialog lists the files for sel.
-func newFilesDialog(st *Styles, ed *control.Editor, sel Selection) *filesDialog {
+func newFilesDialog(st *Styles, ed LimitEditor, sel Selection) *filesDialog {
 	rows, notes := editorRows(sel)
 	title := "Limit files"
 	switch {

@@ -10,7 +10,7 @@ import (
 // freezeFlow freezes target t when the snapshot saw it thawed, and thaws
 // it when frozen: cgroup.freeze on v2, freezer.state on v1. Both ask for
 // confirmation; freezing asks for a typed y.
-func freezeFlow(ed *control.Editor, t cgTarget) changeFlow {
+func freezeFlow(ed LimitEditor, t cgTarget) changeFlow {
 	freeze := !frozenNow(t)
 	title, verb, state := "Thaw", "thaw", "frozen: its processes are stopped"
 	if freeze {

@@ -15,7 +15,7 @@ const killListed = 8
 // killFlow kills every process in target t and below it (cgroup.kill on
 // v2; on v1 SIGKILL to each member while the cgroup is frozen). It lists
 // who will be killed and asks for a typed y. A kill cannot be undone.
-func killFlow(ed *control.Editor, t cgTarget) changeFlow {
+func killFlow(ed LimitEditor, t cgTarget) changeFlow {
 	return changeFlow{
 		title: "Kill every process · " + t.name(),
 		busy:  "killing and waiting for the cgroup to empty…",

@@ -67,7 +67,7 @@ func fileLimits(file, text string) (control.Limits, error) {
 }
 
 // limitFlow is the c, m or p change of target t.
-func limitFlow(ed *control.Editor, t cgTarget, k limitKind) changeFlow {
+func limitFlow(ed LimitEditor, t cgTarget, k limitKind) changeFlow {
 	about := []dline{kvLine("now", seg{k.now(t), roleNormal})}
 	if u := usageNow(t, k.controller); u != "" {
 		about = append(about, kvLine("usage", seg{u, roleNormal}))
@@ -103,7 +103,7 @@ func kvLine(label string, value ...seg) dline {
 
 // setPlan returns the planning work of a limit change: Editor.Plan, then
 // the preview of its exact writes.
-func setPlan(ed *control.Editor, t cgTarget, l control.Limits, controller string) planFunc {
+func setPlan(ed LimitEditor, t cgTarget, l control.Limits, controller string) planFunc {
 	return func() (*changePreview, error) {
 		p, err := ed.Plan(t.control(ed), l)
 		if err != nil {

@@ -159,7 +159,7 @@ func (t cgTarget) v2() bool { return t.hier.Version == 2 }
 // control turns the target into the editor's: the same path in the
 // editor's hierarchy of the same kind (matched by version and label, so
 // an editor on a fake cgroupfs works too).
-func (t cgTarget) control(ed *control.Editor) control.Target {
+func (t cgTarget) control(ed LimitEditor) control.Target {
 	ct := control.Target{Path: t.path}
 	if t.merged != nil {
 		// The path in the hierarchy that carries each file, as the CLI

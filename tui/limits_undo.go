@@ -51,7 +51,7 @@ func undoTitle(t cgTarget, sel Selection) string {
 // as the journal recorded it. It shows that change (who, when, old →
 // new) and the writes that undo it, and asks for confirmation: a typed y
 // when the undo freezes or thaws the cgroup, as freezing does.
-func undoFlow(ed *control.Editor, title string, filters ...control.UndoFilter) changeFlow {
+func undoFlow(ed LimitEditor, title string, filters ...control.UndoFilter) changeFlow {
 	return changeFlow{
 		title: title,
 		busy:  "writing the old values back…",
@@ -106,8 +106,8 @@ func freezeUndoWarning(c *control.Change) string {
 
 // lastUndoable returns the newest change in the journal that can be
 // undone and that one of filters picks.
-func lastUndoable(ed *control.Editor, filters []control.UndoFilter) (*control.Change, error) {
-	changes, err := ed.Journal().Changes()
+func lastUndoable(ed LimitEditor, filters []control.UndoFilter) (*control.Change, error) {
+	changes, err := ed.Changes()
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func lastUndoable(ed *control.Editor, filters []control.UndoFilter) (*control.Ch
 	if len(filters) > 1 {
 		where = "to the cgroups of the process"
 	}
-	return nil, fmt.Errorf("nothing to undo: the journal %s has no change %s that can be undone: %w", ed.Journal().Path(), where, control.ErrNothingToUndo)
+	return nil, fmt.Errorf("nothing to undo: the journal %s has no change %s that can be undone: %w", ed.JournalPath(), where, control.ErrNothingToUndo)
 }
 
 // undoLines shows the journaled change being undone.

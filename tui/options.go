@@ -4,7 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/nscope/nscope/control"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -18,6 +19,22 @@ type Source interface {
 	// processes. A source that cannot refresh returns nil and no error;
 	// every refresh is then a full scan, as it is when Refresher fails.
 	Refresher(snap *inspect.Snapshot) (*inspect.Refresher, error)
+}
+
+// CounterRefresher refreshes the counters of a full scan between full
+// scans; *inspect.Refresher is one.
+type CounterRefresher interface {
+	Refresh(now time.Time) (inspect.RefreshResult, error)
+	Base() *inspect.Snapshot
+	Close()
+}
+
+// CounterSource is a Source whose counter refreshes are not made by an
+// *inspect.Refresher on this host: a remote host's source, whose agent
+// refreshes there and sends what changed. The app asks it instead of
+// Source.Refresher.
+type CounterSource interface {
+	CounterRefresher(snap *inspect.Snapshot) (CounterRefresher, error)
 }
 
 // Options configure the app.
@@ -34,8 +51,9 @@ type Options struct {
 	ReadOnly bool
 	// Editor writes cgroup limits for the actions (the same journal and
 	// refusals as the CLI's "nscope set"). Nil builds one from the
-	// snapshot's cgroup layout.
-	Editor *control.Editor
+	// snapshot's cgroup layout. A remote host's editor carries the
+	// changes to that host (see LimitEditor).
+	Editor LimitEditor
 	// Actions are the keys that act on the selection, in the order the
 	// help lists them. Nil means DefaultActions().
 	Actions []Action
@@ -68,6 +86,10 @@ type Options struct {
 	ExportDir string
 	// Start is where the app opens: a view, a filter, an item to select.
 	Start Start
+	// OnQuit, when set, is what q and ctrl+c return instead of quitting
+	// the program: the fleet view opens a host's view inside itself and
+	// gets back to its list this way.
+	OnQuit tea.Cmd
 	// Tour, when set, walks through its steps with a lesson panel.
 	Tour *Tour
 	// FullScanGap is the shortest time between full scans taken because

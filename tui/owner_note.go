@@ -8,9 +8,10 @@ import (
 
 // setOwners makes the editor name cgroup owners (a container runtime,
 // systemd) from the snapshot the action was taken on.
-func setOwners(ed *control.Editor, snap *inspect.Snapshot) {
-	if ed != nil && snap != nil {
-		ed.SetOwners(control.SnapshotOwners{Snap: snap})
+func setOwners(ed LimitEditor, snap *inspect.Snapshot) {
+	// An editor of another host (-H) finds the owners there.
+	if o, ok := ed.(interface{ SetOwners(control.OwnerFinder) }); ok && snap != nil {
+		o.SetOwners(control.SnapshotOwners{Snap: snap})
 	}
 }
 

@@ -29,7 +29,7 @@ type scanMsg struct {
 	// scan: the next tick takes a full scan.
 	structureChanged bool
 	// ref is the counter refresher opened for a full scan's snapshot.
-	ref *inspect.Refresher
+	ref CounterRefresher
 	// procCPU are a counter refresh's per-process CPU%; base is the full
 	// scan it refreshes.
 	procCPU map[int]float64
@@ -93,9 +93,24 @@ func fullScan(ctx context.Context, gen int, src Source) scanMsg {
 		// Without a refresher (the source has none, or the process is out
 		// of file descriptors) every refresh is a full scan; nothing else
 		// changes.
-		msg.ref, _ = src.Refresher(snap)
+		msg.ref = openRefresher(src, snap)
 	}
 	return msg
+}
+
+// openRefresher opens the counter refresher of snap: the source's own
+// (CounterSource) or its *inspect.Refresher; nil when it has none.
+func openRefresher(src Source, snap *inspect.Snapshot) CounterRefresher {
+	if cs, ok := src.(CounterSource); ok {
+		if r, err := cs.CounterRefresher(snap); err == nil && r != nil {
+			return r
+		}
+		return nil
+	}
+	if r, err := src.Refresher(snap); err == nil && r != nil {
+		return r
+	}
+	return nil
 }
 
 // fullScanDue says whether the next scan must be a full one: asked for,

@@ -39,6 +39,9 @@ func (m *Model) renderStatus() string {
 		priv += " · read-only"
 	}
 	mode := modeLabel(s.CgroupMode)
+	if host := m.remoteHost(); host != "" {
+		mode = host + " · " + mode
+	}
 	procs := itoa(len(s.Processes)) + " procs"
 	counts := procs + " · " + itoa(len(s.Namespaces)) + " ns · " + itoa(len(s.Cgroups)) + " cgroups"
 	bad, badShort := "", ""
@@ -88,7 +91,7 @@ func (m *Model) renderStatus() string {
 		return st.of(roleStatus).Render(fit(left+" · "+right, m.width, false))
 	}
 	rr := roleStatus
-	if m.paused || m.scanErr != nil {
+	if m.paused || m.scanErr != nil || m.remoteLost() != "" {
 		rr = roleStatusAccent
 	}
 	return st.of(roleStatus).Render(left+strings.Repeat(" ", gap)) + st.of(rr).Render(right+" ")
@@ -103,6 +106,15 @@ func (m *Model) freshness() string {
 			name = "snapshot"
 		}
 		return "saved " + sanitize(name) + " from " + m.opts.Snapshot.Time.Local().Format("2006-01-02 15:04") + ", no refresh"
+	}
+	if why := m.remoteLost(); why != "" {
+		// What matters first: lost, read-only, how old; why last, where
+		// it is cut when the line is short.
+		data := "no data yet"
+		if m.snap != nil {
+			data = "read-only, data " + ago(m.opts.Now().Sub(m.lastRefresh)) + " old"
+		}
+		return "connection lost · " + data + " · reconnecting: " + sanitize(why)
 	}
 	if m.scanErr != nil {
 		return "scan failed: " + sanitize(m.scanErr.Error())

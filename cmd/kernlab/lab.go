@@ -29,6 +29,8 @@ type configRun struct {
 	problems []string
 	seconds  float64 // QEMU's wall time
 	out      bytes.Buffer
+	// ssh is the guest's SSH setup (kernlab -ssh), or nil.
+	ssh *sshGuest
 }
 
 // run is the whole lab: fetch, build once, then pack, boot and report
@@ -184,7 +186,18 @@ func (r *configRun) boot(ctx context.Context, qemu string, shared *initramfs, wo
 		return
 	}
 	initrd := filepath.Join(dir, "initramfs.cpio")
-	if err := shared.forConfig(c, r.kernel).write(initrd); err != nil {
+	fsys := shared.forConfig(c, r.kernel)
+	if o.ssh == c.Name {
+		var err error
+		if r.ssh, err = prepareSSHGuest(ctx, o, r.kernel, dir); err == nil {
+			err = r.ssh.addTo(ctx, fsys)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
+	if err := fsys.write(initrd); err != nil {
 		fail(err)
 		return
 	}
@@ -194,9 +207,14 @@ func (r *configRun) boot(ctx context.Context, qemu string, shared *initramfs, wo
 		return
 	}
 	bootStart := time.Now()
+	// The host's tests against the guest end with it at the latest.
+	sshCtx, stopSSH := context.WithCancel(ctx)
+	r.ssh.start(sshCtx, w, o)
 	bootErr := r.bootAndReport(ctx, qemu, initrd, disk, dir, w, o)
+	stopSSH()
 	r.seconds = time.Since(bootStart).Seconds()
 	r.problems = append(r.problems, verdict(r.results, bootErr, want, o.run == defaultRun)...)
+	r.problems = append(r.problems, r.ssh.wait()...)
 	if k := r.results.Kernel; k != "" && !seriesMatches(k, c.Series) {
 		r.problems = append(r.problems, fmt.Sprintf("the guest runs kernel %s, not the %s series", k, c.Series))
 	}
@@ -250,6 +268,7 @@ func (r *configRun) bootAndReport(ctx context.Context, qemu, initrd, disk, dir s
 		Cmdline:       r.config.cmdline(),
 		OneHostThread: r.config.OneHostThread,
 		Timeout:       o.timeout,
+		Extra:         r.ssh.qemuArgs(),
 		OnLine: func(line string) {
 			fmt.Fprintln(logFile, line)
 			if o.verbose {

@@ -46,6 +46,9 @@ type options struct {
 	parallel    int
 	knownBugs   bool
 	extras      extraList
+	// ssh names the configuration whose guest is reachable over SSH
+	// after its tests (ssh.go).
+	ssh string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -61,6 +64,7 @@ func parseFlags(args []string) (options, error) {
 	configSpec := fs.String("config", "all", "configurations to boot: all, or a comma-separated list of "+configNames())
 	fs.IntVar(&o.parallel, "parallel", defaultParallel(), "how many guests boot at once (each is QEMU with 2 virtual CPUs)")
 	fs.Var(&o.extras, "extra", "put this host binary (and, if dynamic, its libraries) into the guest's /bin, and a busybox rootfs at /lab/rootfs; repeatable (-extra runc)")
+	fs.StringVar(&o.ssh, "ssh", "", "make this cgroup v2 configuration's guest reachable over SSH after its tests and run the host's TestKernlabSSH tests (nscope -H) against it")
 	fs.BoolVar(&o.knownBugs, "known-bugs", false, "also run the checks of known, tracked product bugs (labproto.KnownBug), which then fail")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -84,6 +88,16 @@ func parseFlags(args []string) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q: kernlab takes only flags", fs.Arg(0))
+	}
+	if o.ssh != "" {
+		// A configuration -config leaves out just has no SSH guest.
+		found := false
+		for _, c := range matrix {
+			found = found || c.Name == o.ssh && c.Cgroup == labproto.CgroupV2
+		}
+		if !found {
+			return o, fmt.Errorf("-ssh %q: want a cgroup v2 configuration of %s", o.ssh, configNames())
+		}
 	}
 	if _, err := regexp.Compile(o.run); err != nil {
 		return o, fmt.Errorf("-run %q is not a valid regular expression: %v", o.run, err)

@@ -26,6 +26,8 @@ type qemuRun struct {
 	// (-accel tcg,thread=single) instead of one thread each.
 	OneHostThread bool
 	Timeout       time.Duration
+	// Extra are more arguments (the -ssh guest's NIC).
+	Extra []string
 	// OnLine is called for every console line, in order.
 	OnLine func(line string)
 }
@@ -48,7 +50,7 @@ func qemuArgs(r qemuRun) []string {
 	if r.OneHostThread {
 		accel = "tcg,thread=single"
 	}
-	return []string{
+	return append([]string{
 		"-accel", accel,
 		"-smp", "2",
 		"-m", "512M",
@@ -59,7 +61,7 @@ func qemuArgs(r qemuRun) []string {
 		"-initrd", r.Initrd,
 		"-append", r.Cmdline,
 		"-drive", "file=" + r.Disk + ",format=raw,if=virtio",
-	}
+	}, r.Extra...)
 }
 
 // boot runs QEMU until the guest powers off, streaming the serial console

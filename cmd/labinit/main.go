@@ -89,6 +89,8 @@ func run(con *console) int {
 			failures++
 		}
 	}
+	// kernlab -ssh: reachable over SSH once the tests are done.
+	failures += sshSession(con)
 	if man.Fixture {
 		if man.Cgroup != labproto.CgroupV2 {
 			step("fixture", fmt.Errorf("the fixture is a cgroup v2 host; this guest is %s", man.Cgroup))

@@ -157,8 +157,20 @@ func containersNoneText(snap *inspect.Snapshot, all bool) string {
 	return "nscope: no containers"
 }
 
+// containerHeader is the containers table's header; containerCells
+// one row's cells.
+var containerHeader = []string{"NAME", "RUNTIME", "IMAGE", "POD", "CPU", "QUOTA", "THROTTLED", "MEMORY", "PIDS", "STATE", "SHARED"}
+
 func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Container, rates *procview.Rates) error {
-	t := newTable(w, "NAME", "RUNTIME", "IMAGE", "POD", "CPU", "QUOTA", "THROTTLED", "MEMORY", "PIDS", "STATE", "SHARED")
+	t := newTable(w, containerHeader...)
+	for i := range list {
+		t.row(containerCells(snap, &list[i], rates)...)
+	}
+	return t.flush()
+}
+
+// containerCells are c's cells in the containers table.
+func containerCells(snap *inspect.Snapshot, c *inspect.Container, rates *procview.Rates) []string {
 	cpuH, cpuacctH := snap.HierarchyFor("cpu"), snap.HierarchyFor("cpuacct")
 	memH, pidsH := snap.HierarchyFor("memory"), snap.HierarchyFor("pids")
 	cg := func(c *inspect.Container, h *inspect.Hierarchy) *inspect.Cgroup {
@@ -167,21 +179,17 @@ func writeContainersTable(w io.Writer, snap *inspect.Snapshot, list []inspect.Co
 		}
 		return snap.ContainerCgroup(c, h.ID)
 	}
-	for i := range list {
-		c := &list[i]
-		cpu, acct := cg(c, cpuH), cg(c, cpuacctH)
-		if acct == nil || acct.Usage.CPUUsageUS == nil {
-			acct = cpu
-		}
-		mem, pids := cg(c, memH), cg(c, pidsH)
-		drift := control.ContainerDrift(snap, c)
-		// The table escapes every cell: names, images, pods and states
-		// are the runtimes' files' text.
-		t.row(c.Name, c.Runtime, orDash(c.Image), procview.ContainerPodText(c),
-			containerCPUText(acct, rates), cpuLimitText(cpu)+driftMark(drift, "cpu", "cpu shares", "cpu weight"), containerThrottledText(cpu, rates),
-			containerMemText(mem)+driftMark(drift, "memory"), containerPidsText(pids)+driftMark(drift, "pids"), orDash(c.State), procview.ContainerSharedText(snap, c))
+	cpu, acct := cg(c, cpuH), cg(c, cpuacctH)
+	if acct == nil || acct.Usage.CPUUsageUS == nil {
+		acct = cpu
 	}
-	return t.flush()
+	mem, pids := cg(c, memH), cg(c, pidsH)
+	drift := control.ContainerDrift(snap, c)
+	// The table escapes every cell: names, images, pods and states are
+	// the runtimes' files' text.
+	return []string{c.Name, c.Runtime, orDash(c.Image), procview.ContainerPodText(c),
+		containerCPUText(acct, rates), cpuLimitText(cpu) + driftMark(drift, "cpu", "cpu shares", "cpu weight"), containerThrottledText(cpu, rates),
+		containerMemText(mem) + driftMark(drift, "memory"), containerPidsText(pids) + driftMark(drift, "pids"), orDash(c.State), procview.ContainerSharedText(snap, c)}
 }
 
 // containerCPUText is the CPU used over the sample, or since the cgroup

@@ -25,6 +25,8 @@ func subcommands() []*cobra.Command {
 		newTourCmd(),
 		// Watch the host.
 		newEventsCmd(),
+		// Serve -H over ssh.
+		newAgentCmd(),
 	}
 }
 
@@ -75,6 +77,9 @@ still works and reports what it could not read.`,
 	if action.flags != nil {
 		action.flags(root)
 	}
+	// -H HOST runs a subcommand there (remote.go).
+	addRemoteFlags(root)
+	root.PersistentPreRunE = forwardToHost
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})

@@ -21,7 +21,7 @@ func TestSubcommands(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"cg", "containers", "enter", "events", "freeze", "history", "kill", "ns", "ps", "record", "run", "set", "snapshot", "thaw", "tour", "undo"}
+	want := []string{"agent", "cg", "containers", "enter", "events", "freeze", "history", "kill", "ns", "ps", "record", "run", "set", "snapshot", "thaw", "tour", "undo"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("subcommands (-want +got):\n%s", diff)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/remote"
 	"github.com/nscope/nscope/tui"
 )
 
@@ -55,6 +56,17 @@ func runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	var targets []remote.Target
+	if spec := hostSpec(cmd); spec != "" {
+		if tuiFlags.load != "" {
+			return usagef("-H and --load cannot be combined (--load opens a file here)")
+		}
+		if targets, err = parseHosts(spec); err != nil {
+			return err
+		}
+	} else if remoteFlags.install {
+		return usagef("--install copies nscope to the host -H names; give -H")
+	}
 	var snap *inspect.Snapshot
 	if tuiFlags.load != "" {
 		if snap, err = loadSnapshot(tuiFlags.load); err != nil {
@@ -72,9 +84,18 @@ func runTUI(cmd *cobra.Command) error {
 		Start:     start,
 		ExportDir: tuiFlags.exportDir,
 	}
-	if snap != nil {
+	switch {
+	case len(targets) > 1:
+		return runFleet(cmd, targets, opts)
+	case len(targets) == 1:
+		closeRemote, err := remoteTUIOptions(cmd, targets[0], &opts)
+		if err != nil {
+			return err
+		}
+		defer closeRemote()
+	case snap != nil:
 		opts.Snapshot, opts.LoadedFrom = snap, tuiFlags.load
-	} else {
+	default:
 		scanner := newScanner()
 		defer scanner.Close()
 		opts.Source = scanner

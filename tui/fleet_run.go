@@ -1,0 +1,25 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// RunFleet starts the fleet view on the terminal and returns when the
+// user quits or ctx is done.
+func RunFleet(ctx context.Context, opts FleetOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	f := NewFleet(opts)
+	defer f.quit()
+	p := tea.NewProgram(f, tea.WithContext(ctx), tea.WithFPS(frameRate))
+	_, err := p.Run()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
