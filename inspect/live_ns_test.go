@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -244,10 +245,14 @@ func lsns(t *testing.T) map[uint64]lsnsEntry {
 	t.Helper()
 	// lsns exits 1 when a process it listed vanishes before it reads its
 	// links (util-linux 2.38); on a busy host that is a race, not an
-	// answer: try a few times.
+	// answer: try again for a while (another package's fork churn can last
+	// seconds).
 	var out []byte
 	var err error
-	for try := 0; try < 5; try++ {
+	for try := 0; try < 40; try++ {
+		if try > 0 {
+			time.Sleep(250 * time.Millisecond)
+		}
 		var stderr strings.Builder
 		cmd := exec.Command("lsns", "-J", "-o", "NS,TYPE,NPROCS,PID")
 		cmd.Stderr = &stderr
@@ -257,7 +262,7 @@ func lsns(t *testing.T) map[uint64]lsnsEntry {
 		err = fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil {
-		t.Fatalf("lsns -J, 5 tries: %v", err)
+		t.Fatalf("lsns -J, 40 tries in 10 s: %v", err)
 	}
 	var doc struct {
 		Namespaces []lsnsEntry `json:"namespaces"`

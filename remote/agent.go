@@ -63,6 +63,17 @@ func (a *Agent) Serve(r io.Reader, w io.Writer) error {
 		return err
 	}
 	if _, err := wire.Negotiate(peer, mine, mine.Hostname); err != nil {
+		// The client reads the hello and explains the mismatch in its
+		// own words (naming the host as the user typed it). Exiting at
+		// once could end the ssh session before the hello is through, and
+		// the client would only see the connection end: wait for it to
+		// hang up, a while at most.
+		hungUp := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, r); close(hungUp) }()
+		select {
+		case <-hungUp:
+		case <-time.After(10 * time.Second):
+		}
 		return err
 	}
 	if a.Ledger != nil {

@@ -150,7 +150,9 @@ func TestRemoteSignalForwarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	testutil.WaitFor(t, "the remote sleep", func() bool { return len(processesNamed(marker)) > 0 })
+	// The sleep itself: nscope, ssh and the agent carry the marker in their
+	// arguments too, and nscope may not be watching for SIGINT yet.
+	testutil.WaitFor(t, "the remote sleep", func() bool { return len(sleepsNamed(marker)) > 0 })
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +160,19 @@ func TestRemoteSignalForwarded(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Errorf("enter over -H after SIGINT: %v (%s), want exit 130", err, stderr.String())
 	}
-	testutil.WaitFor(t, "no remote sleep left", func() bool { return len(processesNamed(marker)) == 0 })
+	testutil.WaitFor(t, "no remote sleep left", func() bool { return len(sleepsNamed(marker)) == 0 })
 	testutil.WaitFor(t, "no agent left", func() bool { return len(agentPIDs(h)) == 0 })
+}
+
+// sleepsNamed returns the PIDs of the sleep processes with an argument arg.
+func sleepsNamed(arg string) []int {
+	var out []int
+	for _, pid := range processesNamed(arg) {
+		if testutil.Comm(pid) == "sleep" {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // processesNamed returns the PIDs with an argument arg.
