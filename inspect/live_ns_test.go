@@ -304,7 +304,13 @@ func compareWithLsns(t *testing.T, snap *Snapshot, testPIDs map[int]bool) {
 			continue
 		}
 		if n.Type.String() != e.Type {
-			t.Errorf("namespace %d: lsns type %s, scan type %s", ino, e.Type, n.Type)
+			// An inode freed and handed out again between lsns and the
+			// scan (another test making namespaces) shows as a new type;
+			// the same type in both lsns runs around the scan is not that.
+			if a, ok := after[ino]; ok && a.Type == e.Type {
+				t.Errorf("namespace %d: lsns type %s (before and after the scan), scan type %s", ino, e.Type, n.Type)
+			}
+			continue
 		}
 		ours := true
 		for _, pid := range n.Members {
