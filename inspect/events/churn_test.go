@@ -49,15 +49,29 @@ func TestLiveChurn(t *testing.T) {
 	cg.write(t, "pids", "cgroup.procs", strconv.Itoa(sh.Process.Pid))
 	gate.Write([]byte("go\n"))
 
-	// A slow reader: 200 events a second at most.
+	// A stalled reader first: nothing is read until the subscription
+	// has dropped something (its buffer and channel hold 128 events, a
+	// second of churn even on a loaded machine) or the churn is over.
+	// Then a slow reader: 200 events a second at most.
 	var forks, exits, subLost, kernelLost int
 	var maxHeap, maxRing uint64
 	done := make(chan error, 1)
 	go func() { done <- sh.Wait() }()
 	finished := false
-	for !finished {
+	for stalled := true; stalled; {
+		select {
+		case <-done:
+			finished, stalled, done = true, false, nil
+		case <-time.After(10 * time.Millisecond):
+			stalled = sub.Dropped() == 0
+		}
+	}
+	// Read until the churn is over and the subscription has been quiet
+	// for 200 ms (the Lost event may still be queued behind the rest).
+	for quiet := 0; !finished || quiet < 10; {
 		select {
 		case ev := <-sub.Events():
+			quiet = 0
 			switch {
 			case ev.Kind == Fork:
 				forks++
@@ -70,7 +84,9 @@ func TestLiveChurn(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		case <-done:
-			finished = true
+			finished, done = true, nil
+		case <-time.After(20 * time.Millisecond):
+			quiet++
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
