@@ -1,0 +1,587 @@
+package tui
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nscope/nscope/inspect"
+	"github.com/nscope/nscope/procview"
+	"github.com/nscope/nscope/record"
+)
+
+// Replay is a recording of "nscope record" to show in time-travel mode
+// (nscope --replay DIR): every view and the detail pane show the host as
+// it was at one record, with rates from the record before it, and a
+// timeline bar steps and jumps through the recording. Nothing can be
+// changed.
+type Replay struct {
+	// Recording is the opened recording; the app reads it in commands,
+	// off the UI goroutine, and re-opens Dir for r (records a running
+	// recorder added since). The caller closes it after Run.
+	Recording *record.Recording
+	// Dir names the recording in the status line and messages.
+	Dir string
+	// At is the moment to open at: the last record at or before it (the
+	// first record when it is before the start). Zero opens at the last
+	// record.
+	At time.Time
+}
+
+// replayThrottle is the smallest share of a cgroup's CPU periods
+// throttled that the timeline marks (record.MinThrottle is what the
+// recorder notes; a quota'd container is throttled a little all the
+// time, and marking that would bury the rest).
+const replayThrottle = 0.25
+
+// replayMarkKinds are the mark kinds the timeline shows.
+const replayMarkKinds = record.MarkOOMKill | record.MarkThrottle | record.MarkNSCreated |
+	record.MarkNSDestroyed | record.MarkLimitChange | record.MarkJournal
+
+// replayState is the app's time-travel state. Moments are read in
+// commands; at most one read is in flight, and keys pressed meanwhile
+// only move want, so holding a step key never queues work: when a read
+// ends, the next starts at the latest want.
+type replayState struct {
+	src     Replay
+	rec     *record.Recording
+	entries []record.Entry
+	gaps    []record.Gap
+	// marks are the records with a mark the timeline shows, in order.
+	marks []int
+	// problems are what Open could not read (record.Problems).
+	problems []string
+	// spansDays says the recording covers more than one local date: times
+	// then carry the date.
+	spansDays bool
+
+	// cur is the record shown (-1 before the first read); want is the
+	// record asked for last; forward says which way to skip damaged
+	// records on the way there.
+	cur, want int
+	forward   bool
+	loading   bool
+	// gen counts recordings (r re-opens): a read of an older one is
+	// dropped.
+	gen int
+	// bad are the records found unreadable (damaged), skipped since.
+	bad map[int]bool
+	// histAt is the record the CPU history (sparklines) ends at, -1 when
+	// it is out of date; histBusy is set while it is rebuilt.
+	histAt   int
+	histBusy bool
+	// playing steps forward one record at a time as recorded (space).
+	playing  bool
+	playTick int
+	// prompting is set while the time to jump to is typed (T).
+	prompting bool
+	prompt    lineInput
+	// markFlash says the status message describes the marks of the
+	// record shown; it is cleared when another record is shown.
+	markFlash bool
+	// sticky keeps each view's selection across moments where the item
+	// does not exist (see stickySel).
+	sticky [numViews]stickySel
+	// retired are recordings replaced by r, closed once no read uses them.
+	retired []*record.Recording
+	// bar caches the timeline's cells for a width.
+	bar barCache
+}
+
+// stickySel is what a view's selection follows across moments: want is
+// the item the user chose; fallback the row the list fell back to where
+// want did not exist. A selection other than fallback is the user's new
+// choice.
+type stickySel struct{ want, fallback procview.Key }
+
+// replayLoadedMsg carries a moment read from the recording: record i
+// (asked was the record asked for; they differ when damaged records
+// were skipped), its state and the one before (nil without rates), the
+// index built off the UI goroutine, and the marks' details.
+type replayLoadedMsg struct {
+	gen        int
+	asked, i   int
+	prev, cur  *inspect.Snapshot
+	ix         *procview.Index
+	extras     *record.Extras
+	skipped    []int
+	skippedWhy error
+	err        error
+}
+
+// replayHistoryMsg carries the CPU history up to record i.
+type replayHistoryMsg struct {
+	gen, i int
+	hist   *procview.History
+}
+
+// replayReopenedMsg carries the recording re-opened by r.
+type replayReopenedMsg struct {
+	rec *record.Recording
+	err error
+}
+
+// replayTickMsg steps a playing replay.
+type replayTickMsg struct{ tick int }
+
+// initReplay sets the app up for a replay: the replay keys, the
+// recording's records, gaps and marks, and the record to open at.
+func (m *Model) initReplay() {
+	if m.opts.Replay == nil || m.opts.Replay.Recording == nil {
+		return
+	}
+	rp := &replayState{src: *m.opts.Replay, cur: -1, histAt: -1, bad: map[int]bool{}}
+	m.replay = rp
+	rp.setRecording(m.opts.Replay.Recording)
+	rp.want = len(rp.entries) - 1
+	if at := rp.src.At; !at.IsZero() {
+		rp.want = rp.indexAt(at)
+	}
+	m.keys.enableReplay()
+}
+
+// setRecording takes the records, gaps and marks of rec.
+func (rp *replayState) setRecording(rec *record.Recording) {
+	rp.rec = rec
+	rp.entries = rec.Entries()
+	rp.gaps = rec.Gaps()
+	rp.problems = rec.Problems()
+	first, last := rec.Range()
+	rp.marks = nil
+	for _, i := range rec.Marks(first, last, replayMarkKinds, replayThrottle) {
+		if shownMarks(rp.entries[i]) != 0 {
+			rp.marks = append(rp.marks, i)
+		}
+	}
+	y1, m1, d1 := first.Local().Date()
+	y2, m2, d2 := last.Local().Date()
+	rp.spansDays = y1 != y2 || m1 != m2 || d1 != d2
+	rp.bar = barCache{}
+}
+
+// shownMarks are the marks of e the timeline shows: throttling only from
+// replayThrottle on.
+func shownMarks(e record.Entry) record.MarkKind {
+	k := e.Marks & replayMarkKinds
+	if k&record.MarkThrottle != 0 && float64(e.Throttle) < replayThrottle*100 {
+		k &^= record.MarkThrottle
+	}
+	return k
+}
+
+// indexAt returns the record that holds the state at t: the last at or
+// before t, the first when t is before the recording.
+func (rp *replayState) indexAt(t time.Time) int {
+	i := sort.Search(len(rp.entries), func(i int) bool { return rp.entries[i].Time.After(t) }) - 1
+	return max(i, 0)
+}
+
+// replayInit is what Init starts in a replay: the first read and the
+// clock that ends status messages.
+func (m *Model) replayInit() tea.Cmd {
+	if m.replay == nil {
+		return nil
+	}
+	return tea.Batch(m.replayLoad(), clockTick())
+}
+
+// replayGo asks for record i (clamped), read when the read in flight
+// ends; forward says which way to skip damaged records.
+func (m *Model) replayGo(i int, forward bool) tea.Cmd {
+	rp := m.replay
+	i = min(max(i, 0), len(rp.entries)-1)
+	rp.want, rp.forward = i, forward
+	if rp.loading || i == rp.cur {
+		return nil
+	}
+	return m.replayLoad()
+}
+
+// replayLoad starts reading record want in a command.
+func (m *Model) replayLoad() tea.Cmd {
+	rp := m.replay
+	rp.loading = true
+	rec, entries, gen, asked, forward := rp.rec, rp.entries, rp.gen, rp.want, rp.forward
+	return func() tea.Msg { return readMoment(rec, entries, gen, asked, forward) }
+}
+
+// readMoment reads record asked and the one before for its rates. A
+// record that cannot be read (damaged, or after a damaged delta before
+// the next full record) is skipped: forward to the next full record that
+// reads, else back to the last record before it that reads.
+func readMoment(rec *record.Recording, entries []record.Entry, gen, asked int, forward bool) replayLoadedMsg {
+	msg := replayLoadedMsg{gen: gen, asked: asked, i: asked}
+	prev, cur, err := readPair(rec, asked)
+	if err != nil {
+		msg.skippedWhy = err
+		i, p, c, skipped, ok := readNear(rec, entries, asked, forward)
+		if !ok {
+			msg.err = err
+			return msg
+		}
+		msg.i, prev, cur, msg.skipped = i, p, c, skipped
+	}
+	msg.prev, msg.cur = prev, cur
+	msg.ix = procview.NewIndex(cur, procview.ComputeRates(prev, cur))
+	if entries[msg.i].Marks != 0 {
+		msg.extras, _ = rec.Extras(msg.i)
+	}
+	return msg
+}
+
+// readPair reads record i and, for rates, the record before it. When
+// only the one before is damaged, i is shown without rates.
+func readPair(rec *record.Recording, i int) (prev, cur *inspect.Snapshot, err error) {
+	prev, cur, err = rec.Pair(i)
+	if err == nil {
+		return prev, cur, nil
+	}
+	if c, err2 := rec.Snapshot(i); err2 == nil {
+		return nil, c, nil
+	}
+	return nil, nil, err
+}
+
+// readNear finds the record nearest to i that reads, in the direction
+// asked first, then the other way. Within a run of records from a full
+// record to the next, a damaged record makes it and every delta after
+// it unreadable: forward the next full records are tried, backward the
+// last readable record is found by bisection.
+func readNear(rec *record.Recording, entries []record.Entry, i int, forward bool) (int, *inspect.Snapshot, *inspect.Snapshot, []int, bool) {
+	tryForward := func() (int, *inspect.Snapshot, *inspect.Snapshot, bool) {
+		for j := i + 1; j < len(entries); j++ {
+			if entries[j].Kind != record.KindFull {
+				continue
+			}
+			if p, c, err := readPair(rec, j); err == nil {
+				return j, p, c, true
+			}
+		}
+		return 0, nil, nil, false
+	}
+	tryBack := func() (int, *inspect.Snapshot, *inspect.Snapshot, bool) {
+		end := i // records [start, end) are left to try
+		for end > 0 {
+			start := end - 1
+			for start > 0 && entries[start].Kind != record.KindFull {
+				start--
+			}
+			// The first unreadable record in [start, end): readable ones
+			// come first.
+			bad := start + sort.Search(end-start, func(k int) bool {
+				_, err := rec.Snapshot(start + k)
+				return err != nil
+			})
+			if bad > start {
+				if p, c, err := readPair(rec, bad-1); err == nil {
+					return bad - 1, p, c, true
+				}
+			}
+			end = start
+		}
+		return 0, nil, nil, false
+	}
+	first, second := tryBack, tryForward
+	if forward {
+		first, second = tryForward, tryBack
+	}
+	j, p, c, ok := first()
+	if !ok {
+		j, p, c, ok = second()
+	}
+	if !ok {
+		return 0, nil, nil, nil, false
+	}
+	// Every record between i and j failed to read: forward they follow a
+	// damaged record in its run, backward they are at or after the
+	// first that failed in theirs.
+	var skipped []int
+	for k := min(i, j); k <= max(i, j); k++ {
+		if k != j {
+			skipped = append(skipped, k)
+		}
+	}
+	return j, p, c, skipped, true
+}
+
+// onReplayMsg handles the replay's own messages; ok says msg was one.
+func (m *Model) onReplayMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
+	rp := m.replay
+	if rp == nil {
+		return nil, false
+	}
+	switch msg := msg.(type) {
+	case replayLoadedMsg:
+		return m.onReplayLoaded(msg), true
+	case replayHistoryMsg:
+		return m.onReplayHistory(msg), true
+	case replayReopenedMsg:
+		return m.onReplayReopened(msg), true
+	case replayTickMsg:
+		return m.onReplayTick(msg), true
+	case tea.PasteMsg:
+		if rp.prompting {
+			rp.prompt.Update(msg)
+			return nil, true
+		}
+	case tea.MouseClickMsg:
+		if msg.Button == tea.MouseLeft && !m.lay.tooSmall && m.lay.timelineH > 0 && msg.Y == m.lay.timelineY && !m.showHelp {
+			return m.replayClick(msg.X), true
+		}
+	}
+	return nil, false
+}
+
+// onReplayLoaded shows a moment read, and starts the next read when the
+// user asked for another record meanwhile.
+func (m *Model) onReplayLoaded(msg replayLoadedMsg) tea.Cmd {
+	rp := m.replay
+	if msg.gen != rp.gen {
+		return nil
+	}
+	rp.loading = false
+	m.closeRetired()
+	if msg.err != nil {
+		m.flashNow(fmt.Sprintf("%s: the record at %s cannot be read: %v", rp.src.Dir, rp.stamp(rp.entries[msg.asked].Time), msg.err), true)
+		rp.bad[msg.asked] = true
+		if rp.cur < 0 {
+			m.scanErr = fmt.Errorf("%s: no record could be read: %w", rp.src.Dir, msg.err)
+			m.refreshDetail()
+			return nil
+		}
+		if rp.want == msg.asked {
+			rp.want = rp.cur
+		}
+		return m.replayContinue()
+	}
+	for _, k := range msg.skipped {
+		rp.bad[k] = true
+	}
+	if rp.want == msg.asked && msg.i != msg.asked {
+		rp.want = msg.i
+	}
+	m.showMoment(msg)
+	if len(msg.skipped) > 0 && msg.skippedWhy != nil {
+		m.flashNow(fmt.Sprintf("skipped a damaged record at %s (%v); showing %s", rp.stamp(rp.entries[msg.asked].Time),
+			msg.skippedWhy, rp.stamp(rp.entries[msg.i].Time)), true)
+		rp.markFlash = true
+	} else if msg.i == rp.want {
+		m.flashMarks(msg.extras)
+	}
+	return m.replayContinue()
+}
+
+// replayContinue starts the read of want when it is not shown yet, else
+// the CPU history when it is out of date.
+func (m *Model) replayContinue() tea.Cmd {
+	rp := m.replay
+	if rp.loading {
+		return nil
+	}
+	if rp.want != rp.cur {
+		return m.replayLoad()
+	}
+	return m.replayHistory()
+}
+
+// showMoment makes a moment read the app's snapshot: the rows of every
+// view, the selection kept (stickySel), the detail pane, and the CPU
+// history (extended by a step forward, else rebuilt in a command).
+func (m *Model) showMoment(msg replayLoadedMsg) {
+	rp := m.replay
+	stepped := rp.cur >= 0 && msg.i == rp.cur+1 && msg.prev != nil && rp.histAt == rp.cur
+	if msg.i != rp.cur && rp.markFlash {
+		m.flash, rp.markFlash = FlashMsg{}, false
+	}
+	rp.cur = msg.i
+	m.scanErr = nil
+	m.prev, m.snap = msg.prev, msg.cur
+	m.ix, m.ixBase = msg.ix, msg.cur
+	if stepped {
+		m.hist.Add(msg.cur, msg.ix.Rates)
+		rp.histAt = msg.i
+	} else {
+		m.hist = procview.NewHistory(m.opts.HistorySize)
+		m.hist.Add(msg.cur, msg.ix.Rates)
+		rp.histAt = -1
+	}
+	m.lastRefresh = msg.cur.Time
+	for v, l := range m.lists {
+		s := &rp.sticky[v]
+		if l.selKey != s.fallback {
+			s.want = l.selKey
+		}
+		if !s.want.IsZero() {
+			l.selKey = s.want
+		}
+		l.dirty = true
+	}
+	m.ensureRows()
+	if l := m.list(); !rp.sticky[m.view].want.IsZero() {
+		rp.sticky[m.view].fallback = l.selKey
+	}
+	m.refreshDetail()
+}
+
+// replayHistory rebuilds the CPU history up to the record shown, in a
+// command: the samples of the HistorySize records before it, as the
+// live app would have gathered them.
+func (m *Model) replayHistory() tea.Cmd {
+	rp := m.replay
+	if rp.histBusy || rp.histAt == rp.cur || rp.cur < 0 {
+		return nil
+	}
+	rp.histBusy = true
+	rec, entries, gen, i, size := rp.rec, rp.entries, rp.gen, rp.cur, m.opts.HistorySize
+	return func() tea.Msg {
+		return replayHistoryMsg{gen: gen, i: i, hist: buildHistory(rec, entries, i, size)}
+	}
+}
+
+// buildHistory returns the CPU history of the size records up to i. A
+// gap or an unreadable record breaks the series there (no rate across
+// it), as a pause in the live app would.
+func buildHistory(rec *record.Recording, entries []record.Entry, i, size int) *procview.History {
+	h := procview.NewHistory(size)
+	var prev *inspect.Snapshot
+	for k := max(0, i-size); k <= i; k++ {
+		s, err := rec.Snapshot(k)
+		if err != nil {
+			prev = nil
+			continue
+		}
+		if prev != nil && entries[k].Time.Sub(entries[k-1].Time) > 2*rec.Interval(k) {
+			prev = nil
+		}
+		if prev != nil {
+			h.Add(s, procview.ComputeCgroupRates(prev, s))
+		}
+		prev = s
+	}
+	return h
+}
+
+// onReplayHistory takes a rebuilt history when it still ends at the
+// record shown.
+func (m *Model) onReplayHistory(msg replayHistoryMsg) tea.Cmd {
+	rp := m.replay
+	rp.histBusy = false
+	if msg.gen != rp.gen {
+		return nil
+	}
+	m.closeRetired()
+	if msg.i == rp.cur && rp.histAt != rp.cur {
+		m.hist, rp.histAt = msg.hist, msg.i
+		m.refreshDetail()
+	}
+	return m.replayContinue()
+}
+
+// replayReopen re-opens the recording to see what a running recorder
+// added since (r).
+func (m *Model) replayReopen() tea.Cmd {
+	dir := m.replay.src.Dir
+	return func() tea.Msg {
+		rec, err := record.Open(dir)
+		return replayReopenedMsg{rec: rec, err: err}
+	}
+}
+
+// onReplayReopened switches to the re-opened recording, keeping the
+// moment shown.
+func (m *Model) onReplayReopened(msg replayReopenedMsg) tea.Cmd {
+	rp := m.replay
+	if msg.err != nil {
+		m.flashNow("re-reading the recording: "+msg.err.Error(), true)
+		return nil
+	}
+	at := time.Time{}
+	if rp.cur >= 0 {
+		at = rp.entries[rp.cur].Time
+	}
+	before := len(rp.entries)
+	if rp.rec != rp.src.Recording {
+		rp.retired = append(rp.retired, rp.rec)
+	}
+	rp.gen++
+	rp.loading, rp.histBusy = false, false
+	rp.setRecording(msg.rec)
+	rp.bad = map[int]bool{}
+	rp.cur, rp.histAt = -1, -1
+	rp.want = len(rp.entries) - 1
+	if !at.IsZero() {
+		rp.want = rp.indexAt(at)
+	}
+	m.closeRetired()
+	m.flashNow(fmt.Sprintf("re-read %s: %d records (%+d)", rp.src.Dir, len(rp.entries), len(rp.entries)-before), false)
+	return m.replayLoad()
+}
+
+// closeRetired closes the recordings r replaced once no command reads
+// them. The one the app was given is the caller's to close.
+func (m *Model) closeRetired() {
+	rp := m.replay
+	if rp.loading || rp.histBusy {
+		return
+	}
+	for _, r := range rp.retired {
+		if r != rp.rec {
+			r.Close()
+		}
+	}
+	rp.retired = nil
+}
+
+// stamp renders a time of the recording: local time, with the date when
+// the recording spans days.
+func (rp *replayState) stamp(t time.Time) string {
+	if rp.spansDays {
+		return t.Local().Format("2006-01-02 15:04:05")
+	}
+	return t.Local().Format("15:04:05")
+}
+
+// replayReadOnly is why a replay changes nothing.
+func (m *Model) replayReadOnly() string {
+	rp := m.replay
+	at := ""
+	if rp.cur >= 0 {
+		at = " of " + rp.stamp(rp.entries[rp.cur].Time)
+	}
+	return fmt.Sprintf("this is a recording (%s): it shows the host%s and nothing can be changed", rp.src.Dir, at)
+}
+
+// replayFreshness is the status line's right part in a replay: the
+// recording, the record shown among all, whether it plays, and what was
+// skipped as damaged.
+func (m *Model) replayFreshness() string {
+	rp := m.replay
+	name := filepath.Base(rp.src.Dir)
+	s := "recording " + sanitize(name)
+	if rp.cur >= 0 {
+		s += " · " + itoa(rp.cur+1) + "/" + itoa(len(rp.entries))
+	} else {
+		s += " · reading…"
+	}
+	if rp.playing {
+		s = "▶ playing · " + s
+	}
+	if n := len(rp.bad); n > 0 {
+		s += " · " + itoa(n) + " damaged record"
+		if n > 1 {
+			s += "s"
+		}
+		s += " skipped"
+	}
+	if n := len(rp.problems); n > 0 {
+		s += " · " + itoa(n) + " part"
+		if n > 1 {
+			s += "s"
+		}
+		s += " unreadable"
+	}
+	return s
+}
