@@ -363,7 +363,18 @@ func (m *Model) onReplayLoaded(msg replayLoadedMsg) tea.Cmd {
 	if rp.want == msg.asked && msg.i != msg.asked {
 		rp.want = msg.i
 	}
+	opening := rp.cur < 0
 	m.showMoment(msg)
+	if opening && len(rp.problems) > 0 {
+		// What Open skipped (a torn last record, a damaged index) is said
+		// once; the status line keeps the count.
+		text := rp.src.Dir + ": " + rp.problems[0]
+		if n := len(rp.problems); n > 1 {
+			text += fmt.Sprintf(" (and %d more problems)", n-1)
+		}
+		m.flashNow(text, true)
+		return m.replayContinue()
+	}
 	if len(msg.skipped) > 0 && msg.skippedWhy != nil {
 		m.flashNow(fmt.Sprintf("skipped a damaged record at %s (%v); showing %s", rp.stamp(rp.entries[msg.asked].Time),
 			msg.skippedWhy, rp.stamp(rp.entries[msg.i].Time)), true)

@@ -116,7 +116,12 @@ func sceneStep(s *inspect.Snapshot, sec int) {
 		s.Namespaces = append(s.Namespaces, inspect.Namespace{ID: inspect.NSID{Dev: 4, Ino: 4026539999}, Type: inspect.NetNS, OwnerUID: -1,
 			Owner: s.Host.InitNS[inspect.UserNS], Holders: []inspect.Holder{{Kind: inspect.HeldByNamedNetns, Path: "/run/netns/blue", Name: "blue"}}})
 	case 7:
-		s.Namespaces = s.Namespaces[:len(s.Namespaces)-1]
+		for i := range s.Namespaces {
+			if s.Namespaces[i].ID.Ino == 4026539999 {
+				s.Namespaces = append(s.Namespaces[:i], s.Namespaces[i+1:]...)
+				break
+			}
+		}
 	}
 }
 
