@@ -1,6 +1,10 @@
 package record
 
-import "time"
+import (
+	"time"
+
+	"github.com/nscope/nscope/inspect"
+)
 
 // Gap is a stretch of time in a recording with no record: the recorder
 // was not running (or its records there were lost). From is the time of
@@ -33,4 +37,26 @@ func (r *Recording) Interval(i int) time.Duration {
 		return time.Second
 	}
 	return r.interval(r.entries[i].segment)
+}
+
+// Cgroups returns the host's state at record i with its cgroups and
+// hierarchies only (no processes or namespaces): what a CPU history of
+// the cgroups needs, and much cheaper to build than Snapshot on a host
+// with thousands of processes. Stepping through records in order
+// continues from the state before, as Snapshot does.
+func (r *Recording) Cgroups(i int) (*inspect.Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.stateAt(i)
+	if err != nil {
+		return nil, err
+	}
+	s := st.head
+	s.Processes, s.Namespaces = nil, nil
+	s.Cgroups = make([]inspect.Cgroup, 0, len(st.cgs))
+	for _, c := range st.cgs {
+		s.Cgroups = append(s.Cgroups, c)
+	}
+	s.Reindex()
+	return &s, nil
 }

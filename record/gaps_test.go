@@ -38,3 +38,27 @@ func TestGaps(t *testing.T) {
 		t.Errorf("Pair across the gap: prev %v, cur set %v, err %v; want no previous state", prev != nil, cur != nil, err)
 	}
 }
+
+// TestCgroups: the cgroup-only state equals the full state's cgroups at
+// every record.
+func TestCgroups(t *testing.T) {
+	states := scene(t, 20)
+	dir := t.TempDir()
+	record(t, dir, Options{FullEvery: 7 * time.Second}, states)
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	for i := range rec.Entries() {
+		got, err := rec.Cgroups(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := clone(t, states[i])
+		want.Processes, want.Namespaces = nil, nil
+		if len(got.Processes) != 0 || len(got.Namespaces) != 0 || jsonOf(t, got) != jsonOf(t, want) {
+			t.Fatalf("record %d: the cgroup-only state differs from the recorded cgroups", i)
+		}
+	}
+}

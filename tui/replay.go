@@ -29,6 +29,34 @@ type Replay struct {
 	// first record when it is before the start). Zero opens at the last
 	// record.
 	At time.Time
+
+	// preload is the first moment, read by Preload; preloadAt its record.
+	preload   chan replayLoadedMsg
+	preloadAt int
+}
+
+// Preload starts reading the moment the replay opens at, in the
+// background, so that the read overlaps the terminal's start; the app
+// takes it instead of reading again. Call it once, before Run.
+func (r *Replay) Preload() {
+	if r.Recording == nil || r.preload != nil {
+		return
+	}
+	entries := r.Recording.Entries()
+	r.preloadAt = startIndex(entries, r.At)
+	r.preload = make(chan replayLoadedMsg, 1)
+	rec, at := r.Recording, r.preloadAt
+	go func() { r.preload <- readMoment(rec, entries, 0, at, false) }()
+}
+
+// startIndex is the record a replay opens at: the one holding the state
+// at at, the last one when at is zero.
+func startIndex(entries []record.Entry, at time.Time) int {
+	if at.IsZero() {
+		return len(entries) - 1
+	}
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].Time.After(at) }) - 1
+	return max(i, 0)
 }
 
 // replayThrottle is the smallest share of a cgroup's CPU periods
@@ -73,6 +101,10 @@ type replayState struct {
 	// it is out of date; histBusy is set while it is rebuilt.
 	histAt   int
 	histBusy bool
+	// histDelay is how long the replay must rest on a record before its
+	// history is rebuilt (a rebuild reads a minute of records: not for
+	// every record passed while stepping).
+	histDelay time.Duration
 	// playing steps forward one record at a time as recorded (space).
 	playing  bool
 	playTick int
@@ -112,6 +144,10 @@ type replayLoadedMsg struct {
 	err        error
 }
 
+// replayHistoryDueMsg says the replay may have rested on record i long
+// enough to rebuild its history.
+type replayHistoryDueMsg struct{ gen, i int }
+
 // replayHistoryMsg carries the CPU history up to record i.
 type replayHistoryMsg struct {
 	gen, i int
@@ -133,13 +169,10 @@ func (m *Model) initReplay() {
 	if m.opts.Replay == nil || m.opts.Replay.Recording == nil {
 		return
 	}
-	rp := &replayState{src: *m.opts.Replay, cur: -1, histAt: -1, bad: map[int]bool{}}
+	rp := &replayState{src: *m.opts.Replay, cur: -1, histAt: -1, bad: map[int]bool{}, histDelay: historyDelay}
 	m.replay = rp
 	rp.setRecording(m.opts.Replay.Recording)
-	rp.want = len(rp.entries) - 1
-	if at := rp.src.At; !at.IsZero() {
-		rp.want = rp.indexAt(at)
-	}
+	rp.want = startIndex(rp.entries, rp.src.At)
 	m.keys.enableReplay()
 }
 
@@ -172,13 +205,6 @@ func shownMarks(e record.Entry) record.MarkKind {
 	return k
 }
 
-// indexAt returns the record that holds the state at t: the last at or
-// before t, the first when t is before the recording.
-func (rp *replayState) indexAt(t time.Time) int {
-	i := sort.Search(len(rp.entries), func(i int) bool { return rp.entries[i].Time.After(t) }) - 1
-	return max(i, 0)
-}
-
 // replayInit is what Init starts in a replay: the first read and the
 // clock that ends status messages.
 func (m *Model) replayInit() tea.Cmd {
@@ -204,6 +230,11 @@ func (m *Model) replayGo(i int, forward bool) tea.Cmd {
 func (m *Model) replayLoad() tea.Cmd {
 	rp := m.replay
 	rp.loading = true
+	if ch := rp.src.preload; ch != nil && rp.gen == 0 && rp.want == rp.src.preloadAt {
+		// The first moment, read by Preload while the terminal started.
+		rp.src.preload = nil
+		return func() tea.Msg { return <-ch }
+	}
 	rec, entries, gen, asked, forward := rp.rec, rp.entries, rp.gen, rp.want, rp.forward
 	return func() tea.Msg { return readMoment(rec, entries, gen, asked, forward) }
 }
@@ -316,6 +347,11 @@ func (m *Model) onReplayMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	switch msg := msg.(type) {
 	case replayLoadedMsg:
 		return m.onReplayLoaded(msg), true
+	case replayHistoryDueMsg:
+		if msg.gen == rp.gen && msg.i == rp.cur && !rp.loading {
+			return m.replayBuildHistory(), true
+		}
+		return nil, true
 	case replayHistoryMsg:
 		return m.onReplayHistory(msg), true
 	case replayReopenedMsg:
@@ -437,10 +473,27 @@ func (m *Model) showMoment(msg replayLoadedMsg) {
 	m.refreshDetail()
 }
 
-// replayHistory rebuilds the CPU history up to the record shown, in a
-// command: the samples of the HistorySize records before it, as the
-// live app would have gathered them.
+// historyDelay is replayState.histDelay.
+const historyDelay = 300 * time.Millisecond
+
+// replayHistory rebuilds the CPU history up to the record shown once the
+// replay has rested there for histDelay.
 func (m *Model) replayHistory() tea.Cmd {
+	rp := m.replay
+	if rp.histBusy || rp.histAt == rp.cur || rp.cur < 0 {
+		return nil
+	}
+	if rp.histDelay <= 0 {
+		return m.replayBuildHistory()
+	}
+	gen, i := rp.gen, rp.cur
+	return tea.Tick(rp.histDelay, func(time.Time) tea.Msg { return replayHistoryDueMsg{gen: gen, i: i} })
+}
+
+// replayBuildHistory rebuilds the CPU history up to the record shown, in
+// a command: the samples of the HistorySize records before it, as the
+// live app would have gathered them.
+func (m *Model) replayBuildHistory() tea.Cmd {
 	rp := m.replay
 	if rp.histBusy || rp.histAt == rp.cur || rp.cur < 0 {
 		return nil
@@ -459,7 +512,9 @@ func buildHistory(rec *record.Recording, entries []record.Entry, i, size int) *p
 	h := procview.NewHistory(size)
 	var prev *inspect.Snapshot
 	for k := max(0, i-size); k <= i; k++ {
-		s, err := rec.Snapshot(k)
+		// Cgroups only: the history needs no processes, and building
+		// them 60 times is what a rebuild would cost.
+		s, err := rec.Cgroups(k)
 		if err != nil {
 			prev = nil
 			continue
@@ -522,10 +577,7 @@ func (m *Model) onReplayReopened(msg replayReopenedMsg) tea.Cmd {
 	rp.setRecording(msg.rec)
 	rp.bad = map[int]bool{}
 	rp.cur, rp.histAt = -1, -1
-	rp.want = len(rp.entries) - 1
-	if !at.IsZero() {
-		rp.want = rp.indexAt(at)
-	}
+	rp.want = startIndex(rp.entries, at)
 	m.closeRetired()
 	m.flashNow(fmt.Sprintf("re-read %s: %d records (%+d)", rp.src.Dir, len(rp.entries), len(rp.entries)-before), false)
 	return m.replayLoad()

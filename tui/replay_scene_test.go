@@ -169,6 +169,8 @@ func replayModel(t testing.TB, dir string, at time.Time, w, h int) *Model {
 	now := sceneTime(sceneEnd).Add(time.Minute)
 	m := New(Options{Replay: &Replay{Recording: rec, Dir: dir, At: at}, Now: func() time.Time { return now }})
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
+	// The history is rebuilt at once: runCmd would wait for the delay.
+	m.replay.histDelay = 0
 	runCmd(m, m.replayLoad())
 	if m.replay.cur < 0 {
 		t.Fatalf("the first moment was not shown:\n%s", screen(m))

@@ -535,3 +535,63 @@ func TestReplayReopen(t *testing.T) {
 		t.Errorf("> after r went to second %d", shownSecond(m))
 	}
 }
+
+// TestReplayPreload: the first moment read by Preload (while the
+// terminal starts) is the one shown; later reads read the recording.
+func TestReplayPreload(t *testing.T) {
+	dir := writeRecording(t, replayScene(t), 3*time.Second)
+	r := &Replay{Recording: openRecording(t, dir), Dir: dir, At: sceneTime(5)}
+	r.Preload()
+	m := New(Options{Replay: r})
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.replay.histDelay = 0
+	runCmd(m, m.replayLoad())
+	if shownSecond(m) != 5 || !strings.Contains(m.flash.Text, "OOM kill") {
+		t.Fatalf("the preloaded moment: second %d saying %q, want 5 and its OOM kill", shownSecond(m), m.flash.Text)
+	}
+	if r.preload != nil && m.replay.src.preload != nil {
+		t.Error("the preloaded moment is not taken")
+	}
+	pressRun(m, "]")
+	if shownSecond(m) != 6 {
+		t.Errorf("] after the preloaded moment went to second %d", shownSecond(m))
+	}
+}
+
+// TestReplayHistoryAfterRest: the CPU history of the minute before a
+// moment jumped to is rebuilt only once the replay rests there, not for
+// each record passed; a step forward extends it.
+func TestReplayHistoryAfterRest(t *testing.T) {
+	dir := writeRecording(t, replayScene(t), 3*time.Second)
+	m := replayModel(t, dir, sceneTime(0), 120, 30)
+	m.replay.histDelay = time.Hour // never fires by itself here
+	pressRun(m, "}")               // a step to second 1: the history goes on
+	if m.replay.histAt != 1 {
+		t.Fatalf("a step forward: history up to record %d, want 1", m.replay.histAt)
+	}
+	load := send(m, press("}")) // a jump to second 4
+	due := send(m, load())
+	if shownSecond(m) != 4 || due == nil || m.replay.histBusy || m.replay.histAt != -1 {
+		t.Fatalf("after a jump to second %d: history command %v, busy %v, up to %d; want a wait, not a rebuild", shownSecond(m), due != nil, m.replay.histBusy, m.replay.histAt)
+	}
+	stale := replayHistoryDueMsg{gen: m.replay.gen, i: m.replay.cur}
+	// To second 5; the wait for the history is not run (it is long).
+	load = send(m, press("]"))
+	send(m, load())
+	if cmd := send(m, stale); cmd != nil {
+		t.Error("a rest on a record left meanwhile rebuilt the history")
+	}
+	cmd := send(m, replayHistoryDueMsg{gen: m.replay.gen, i: m.replay.cur})
+	if cmd == nil {
+		t.Fatal("resting on the record did not rebuild its history")
+	}
+	runCmd(m, cmd)
+	demo := m.snap.Cgroup(0, sceneDemo)
+	if m.replay.histAt != m.replay.cur || len(m.hist.CPU(demo)) != 5 {
+		t.Errorf("history up to record %d (shown %d) with %d samples of the demo cgroup, want 5 (seconds 1 to 5)", m.replay.histAt, m.replay.cur, len(m.hist.CPU(demo)))
+	}
+	pressRun(m, "]")
+	if m.replay.histAt != m.replay.cur || len(m.hist.CPU(demo)) != 6 {
+		t.Errorf("a step forward: history up to %d (shown %d) with %d samples, want 6", m.replay.histAt, m.replay.cur, len(m.hist.CPU(demo)))
+	}
+}

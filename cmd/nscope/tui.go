@@ -94,6 +94,8 @@ func runTUI(cmd *cobra.Command) error {
 	}
 	switch {
 	case replay != nil:
+		// The first moment is read while the terminal starts.
+		replay.Preload()
 		opts.Replay = replay
 	case len(targets) > 1:
 		return runFleet(cmd, targets, opts)
