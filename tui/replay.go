@@ -78,8 +78,11 @@ type replayState struct {
 	rec     *record.Recording
 	entries []record.Entry
 	gaps    []record.Gap
-	// marks are the records with a mark the timeline shows, in order.
-	marks []int
+	// marks are the records with a mark the timeline shows, in order;
+	// jumps those { and } go to: throttling that goes on from record to
+	// record is one mark, where it starts (a container held at its quota
+	// is throttled in every record, and would make } a step).
+	marks, jumps []int
 	// problems are what Open could not read (record.Problems).
 	problems []string
 	// spansDays says the recording covers more than one local date: times
@@ -117,8 +120,10 @@ type replayState struct {
 	// sticky keeps each view's selection across moments where the item
 	// does not exist (see stickySel).
 	sticky [numViews]stickySel
-	// retired are recordings replaced by r, closed once no read uses them.
-	retired []*record.Recording
+	// retired are recordings replaced by r, closed once no read uses them;
+	// reopened is what r found, said when its first moment is shown.
+	retired  []*record.Recording
+	reopened string
 	// bar caches the timeline's cells for a width.
 	bar barCache
 }
@@ -183,10 +188,16 @@ func (rp *replayState) setRecording(rec *record.Recording) {
 	rp.gaps = rec.Gaps()
 	rp.problems = rec.Problems()
 	first, last := rec.Range()
-	rp.marks = nil
+	rp.marks, rp.jumps = nil, nil
 	for _, i := range rec.Marks(first, last, replayMarkKinds, replayThrottle) {
-		if shownMarks(rp.entries[i]) != 0 {
-			rp.marks = append(rp.marks, i)
+		k := shownMarks(rp.entries[i])
+		if k == 0 {
+			continue
+		}
+		rp.marks = append(rp.marks, i)
+		goesOn := i > 0 && shownMarks(rp.entries[i-1])&record.MarkThrottle != 0
+		if k&^record.MarkThrottle != 0 || !goesOn {
+			rp.jumps = append(rp.jumps, i)
 		}
 	}
 	y1, m1, d1 := first.Local().Date()
@@ -411,6 +422,11 @@ func (m *Model) onReplayLoaded(msg replayLoadedMsg) tea.Cmd {
 		m.flashNow(text, true)
 		return m.replayContinue()
 	}
+	if rp.reopened != "" {
+		m.flashNow(rp.reopened, false)
+		rp.reopened = ""
+		return m.replayContinue()
+	}
 	if len(msg.skipped) > 0 && msg.skippedWhy != nil {
 		m.flashNow(fmt.Sprintf("skipped a damaged record at %s (%v); showing %s", rp.stamp(rp.entries[msg.asked].Time),
 			msg.skippedWhy, rp.stamp(rp.entries[msg.i].Time)), true)
@@ -534,10 +550,11 @@ func buildHistory(rec *record.Recording, entries []record.Entry, i, size int) *p
 // record shown.
 func (m *Model) onReplayHistory(msg replayHistoryMsg) tea.Cmd {
 	rp := m.replay
-	rp.histBusy = false
 	if msg.gen != rp.gen {
+		// A build for the recording r replaced; the new one's flag stays.
 		return nil
 	}
+	rp.histBusy = false
 	m.closeRetired()
 	if msg.i == rp.cur && rp.histAt != rp.cur {
 		m.hist, rp.histAt = msg.hist, msg.i
@@ -579,7 +596,7 @@ func (m *Model) onReplayReopened(msg replayReopenedMsg) tea.Cmd {
 	rp.cur, rp.histAt = -1, -1
 	rp.want = startIndex(rp.entries, at)
 	m.closeRetired()
-	m.flashNow(fmt.Sprintf("re-read %s: %d records (%+d)", rp.src.Dir, len(rp.entries), len(rp.entries)-before), false)
+	rp.reopened = fmt.Sprintf("re-read %s: %d records (%+d)", rp.src.Dir, len(rp.entries), len(rp.entries)-before)
 	return m.replayLoad()
 }
 

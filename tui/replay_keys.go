@@ -79,26 +79,26 @@ func (m *Model) replayStep(delta int) tea.Cmd {
 }
 
 // replayMark jumps to the previous (dir < 0) or next mark from the record
-// asked for last.
+// asked for last (replayState.jumps: a throttling that goes on is one).
 func (m *Model) replayMark(dir int) tea.Cmd {
 	rp := m.replay
 	rp.playing = false
 	from := rp.want
 	var to int
 	if dir > 0 {
-		k := sort.SearchInts(rp.marks, from+1)
-		if k == len(rp.marks) {
+		k := sort.SearchInts(rp.jumps, from+1)
+		if k == len(rp.jumps) {
 			m.flashNow("no mark after "+rp.stamp(rp.entries[from].Time), false)
 			return nil
 		}
-		to = rp.marks[k]
+		to = rp.jumps[k]
 	} else {
-		k := sort.SearchInts(rp.marks, from) - 1
+		k := sort.SearchInts(rp.jumps, from) - 1
 		if k < 0 {
 			m.flashNow("no mark before "+rp.stamp(rp.entries[from].Time), false)
 			return nil
 		}
-		to = rp.marks[k]
+		to = rp.jumps[k]
 	}
 	return m.replayGo(to, dir > 0)
 }

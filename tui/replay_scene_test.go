@@ -46,7 +46,8 @@ func cloneSnap(t testing.TB, s *inspect.Snapshot) *inspect.Snapshot {
 // replayScene returns the states of the scene, a second apart, with the
 // recorder not running from second 8 to 26:
 //
-//	1  stress uses half a core; /nscope-run-demo throttled in 80% of its periods
+//	1  stress uses half a core (every second); /nscope-run-demo throttled
+//	   in 80% of its periods (seconds 1 to 3: one throttling mark to jump to)
 //	2  the worker (PID 900, a hostile name) starts in /nscope-run-demo
 //	4  the worker is gone; /nscope-run-demo's memory.max 64 MiB → 128 MiB
 //	5  an OOM kill in the hostile cgroup
@@ -83,7 +84,7 @@ func sceneStep(s *inspect.Snapshot, sec int) {
 	demo := s.Cgroup(0, sceneDemo)
 	u := demo.Usage
 	periods, throttled := *u.NrPeriods+10, *u.NrThrottled
-	if sec == 1 {
+	if sec <= 3 {
 		throttled += 8
 	}
 	demo.Usage.NrPeriods, demo.Usage.NrThrottled = &periods, &throttled
