@@ -167,8 +167,10 @@ if [ "$(id -u)" = 0 ]; then
 	shot throttle 120 36 / BSpace BSpace BSpace BSpace type:demo-web Enter wait:"→ " \
 		c type:0.2 Enter wait:"This writes" y wait:"read back" Enter sleep:6 wait:"CGROUP "
 	shot history 120 36 H wait:"Change history"
-	tmux -L "$sock" send-keys -t shots Escape
-	sleep 0.5 # an escape followed at once by a key reads as alt+key
+	if wanted history; then
+		tmux -L "$sock" send-keys -t shots Escape
+		sleep 0.5 # an escape followed at once by a key reads as alt+key
+	fi
 fi
 shot help 120 36 "?" wait:"nscope keys"
 shot containers 120 36 Escape 4 / type:shots- Enter Down wait:"─ Container docker:shots-web"
@@ -201,11 +203,11 @@ if [ "$(id -u)" = 0 ] && wanted replay; then
 	sleep 3
 	ip netns del "$netns"
 	netns=""
-	sleep 3
+	sleep 7 # a full scan sees the netns gone
 	kill -INT "$recorder"
 	wait "$recorder" || true
 	TUI_CMD="$BIN --replay $rec" READY="recording rec" start 120 36
-	shot replay 120 36 3 / type:demo Enter T type:"$before" Enter "}" wait:"nscope set"
+	shot replay 120 36 3 / type:demo Enter Down Down T type:"$before" Enter "}" wait:"nscope set" sleep:1.5
 fi
 
 # The tour, on its own lab: three steps, then the diagram D writes of the

@@ -2,46 +2,72 @@ package tui
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/nscope/nscope/record"
 )
 
-// flashMarks says in the status line what the record shown marks: OOM
-// kills, throttling, namespaces created or destroyed, limit changes and
-// nscope's own changes, the first few in full.
+// flashMarks says in the status line what the record shown marks, the
+// most telling first (the timeline's order: OOM kills, limit changes,
+// nscope's own changes, namespaces destroyed and created, throttling); a
+// limit change nscope's journal explains is said once, as the journal
+// says it. The first few are said in full.
 func (m *Model) flashMarks(x *record.Extras) {
 	rp := m.replay
 	if x == nil {
 		return
 	}
-	var parts []string
-	for _, mk := range x.Marks {
-		if mk.Kind&replayMarkKinds == 0 || (mk.Kind == record.MarkThrottle && mk.Throttled < replayThrottle) {
-			continue
-		}
-		if mk.Kind == record.MarkJournal {
-			continue // described by its entries below
-		}
-		parts = append(parts, m.describeMark(mk))
+	type part struct {
+		rank int
+		text string
 	}
+	var parts []part
+	journaled := map[string]bool{}
 	for _, e := range x.Journal {
 		if e.Result == "" {
 			continue // the entry before a write; its result follows
 		}
-		parts = append(parts, fmt.Sprintf("nscope %s %s:%s %s %s → %s (%s)", e.Action, e.Hierarchy, e.Cgroup, e.File, e.Old, e.New, e.Result))
+		journaled[e.Cgroup] = true
+		parts = append(parts, part{markRank(record.MarkJournal),
+			fmt.Sprintf("nscope %s %s:%s %s %s → %s (%s)", e.Action, e.Hierarchy, e.Cgroup, e.File, e.Old, e.New, e.Result)})
+	}
+	for _, mk := range x.Marks {
+		switch {
+		case mk.Kind&replayMarkKinds == 0, mk.Kind == record.MarkJournal:
+			// The journal's entries say what it marks.
+		case mk.Kind == record.MarkThrottle && mk.Throttled < replayThrottle:
+		case mk.Kind == record.MarkLimitChange && journaled[mk.Cgroup]:
+		default:
+			parts = append(parts, part{markRank(mk.Kind), m.describeMark(mk)})
+		}
 	}
 	if len(parts) == 0 {
 		return
 	}
+	sort.SliceStable(parts, func(i, j int) bool { return parts[i].rank < parts[j].rank })
 	const most = 3
-	text := strings.Join(parts[:min(len(parts), most)], " · ")
+	var texts []string
+	for _, p := range parts[:min(len(parts), most)] {
+		texts = append(texts, p.text)
+	}
+	text := strings.Join(texts, " · ")
 	if len(parts) > most {
 		text += fmt.Sprintf(" · and %d more", len(parts)-most)
 	}
 	m.flashNow(rp.stamp(rp.entries[rp.cur].Time)+": "+text, false)
 	rp.markFlash = true
+}
+
+// markRank is the place of a mark kind in the timeline's order.
+func markRank(k record.MarkKind) int {
+	for i, tm := range timelineMarks {
+		if k&tm.kind != 0 {
+			return i
+		}
+	}
+	return len(timelineMarks)
 }
 
 // describeMark says what one mark is, in words.

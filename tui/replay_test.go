@@ -10,14 +10,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nscope/nscope/control"
+	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
+	"github.com/nscope/nscope/record"
 )
 
 // timelineLine returns the screen's timeline line.
 func timelineLine(t *testing.T, m *Model) string {
 	t.Helper()
 	for _, l := range strings.Split(screen(m), "\n") {
-		if strings.Contains(l, "▕") && strings.Contains(l, "▏") {
+		if strings.Contains(l, " at ") && strings.Contains(l, "├") && strings.Contains(l, "┤") {
 			return l
 		}
 	}
@@ -29,8 +32,8 @@ func timelineLine(t *testing.T, m *Model) string {
 func timelineBar(t *testing.T, m *Model) []string {
 	t.Helper()
 	l := timelineLine(t, m)
-	_, rest, _ := strings.Cut(l, "▕")
-	bar, _, _ := strings.Cut(rest, "▏")
+	_, rest, _ := strings.Cut(l, " ├")
+	bar, _, _ := strings.Cut(rest, "┤ ")
 	return strings.Split(bar, "")
 }
 
@@ -47,7 +50,7 @@ func TestReplayTimeline(t *testing.T) {
 	dir := writeRecording(t, replayScene(t), 3*time.Second)
 	m := replayModel(t, dir, time.Time{}, 120, 30)
 	line := timelineLine(t, m)
-	for _, want := range []string{" at 12:00:29 │ 12:00:00 ▕", "▏ 12:00:29"} {
+	for _, want := range []string{" at 12:00:29 │ 12:00:00 ├", "┤ 12:00:29"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("timeline %q lacks %q", line, want)
 		}
@@ -102,7 +105,7 @@ func TestReplayTimeline(t *testing.T) {
 		s.Time = s.Time.Add(12*time.Hour - 2*time.Second)
 	}
 	m = replayModel(t, writeRecording(t, states, time.Minute), time.Time{}, 120, 30)
-	if line := timelineLine(t, m); !strings.Contains(line, " at 2026-03-02 00:00:01 │ 2026-03-01 23:59:58 ▕") {
+	if line := timelineLine(t, m); !strings.Contains(line, " at 2026-03-02 00:00:01 │ 2026-03-01 23:59:58 ├") {
 		t.Errorf("a recording across midnight: timeline %q lacks the dates", line)
 	}
 }
@@ -604,5 +607,33 @@ func TestReplayHistoryAfterRest(t *testing.T) {
 	pressRun(m, "]")
 	if m.replay.histAt != m.replay.cur || len(m.hist.CPU(demo)) != 6 {
 		t.Errorf("a step forward: history up to %d (shown %d) with %d samples, want 6", m.replay.histAt, m.replay.cur, len(m.hist.CPU(demo)))
+	}
+}
+
+// TestReplayMarksMessage: the status line names the most telling marks
+// first, says a change nscope journaled once (as its journal says it),
+// and counts what does not fit.
+func TestReplayMarksMessage(t *testing.T) {
+	dir := writeRecording(t, replayScene(t), 3*time.Second)
+	m := replayModel(t, dir, sceneTime(0), 120, 30)
+	x := &record.Extras{
+		Marks: []record.Mark{
+			{Kind: record.MarkThrottle, Cgroup: "/a", Throttled: 0.9},
+			{Kind: record.MarkThrottle, Cgroup: "/b", Throttled: 0.1}, // below the timeline's threshold
+			{Kind: record.MarkThrottle, Cgroup: "/c", Throttled: 0.5},
+			{Kind: record.MarkLimitChange, Cgroup: "/web", Limit: "cpu_quota_us", Old: "max", New: "30000"},
+			{Kind: record.MarkLimitChange, Cgroup: "/db", Limit: "memory_max", Old: "", New: "1048576"},
+			{Kind: record.MarkJournal},
+			{Kind: record.MarkNSCreated, NSType: "net", NS: inspect.NSID{Dev: 4, Ino: 4026532999}},
+		},
+		Journal: []control.Entry{
+			{Action: "set", Phase: "before", Hierarchy: "cpu", Cgroup: "/web", File: "cpu.cfs_quota_us", Old: "-1", New: "30000"},
+			{Action: "set", Phase: "after", Hierarchy: "cpu", Cgroup: "/web", File: "cpu.cfs_quota_us", Old: "-1", New: "30000", Result: "ok"},
+		},
+	}
+	m.flashMarks(x)
+	want := "12:00:00: /db memory_max none → 1048576 · nscope set cpu:/web cpu.cfs_quota_us -1 → 30000 (ok) · net namespace 4026532999 created · and 2 more"
+	if m.flash.Text != want {
+		t.Errorf("status\n%q, want\n%q", m.flash.Text, want)
 	}
 }

@@ -122,11 +122,11 @@ func (m *Model) timelineParts(w int) (shown, startL, endL string, barX, barW int
 		shown += " "
 	}
 	shown += "│ "
-	startL = rp.stamp(rp.entries[0].Time) + " ▕"
-	endL = "▏ " + rp.stamp(rp.entries[len(rp.entries)-1].Time) + " "
+	startL = rp.stamp(rp.entries[0].Time) + " ├"
+	endL = "┤ " + rp.stamp(rp.entries[len(rp.entries)-1].Time) + " "
 	barW = w - width(shown) - width(startL) - width(endL)
 	if barW < 20 {
-		startL, endL = "▕", "▏"
+		startL, endL = "├", "┤"
 		barW = w - width(shown) - 2
 	}
 	return shown, startL, endL, width(shown) + width(startL), max(1, barW)
