@@ -641,9 +641,12 @@ func (m *Model) replayFreshness() string {
 	rp := m.replay
 	name := filepath.Base(rp.src.Dir)
 	s := "recording " + sanitize(name)
-	if rp.cur >= 0 {
+	switch {
+	case rp.cur >= 0:
 		s += " · " + itoa(rp.cur+1) + "/" + itoa(len(rp.entries))
-	} else {
+	case m.scanErr != nil:
+		s += " · " + sanitize(m.scanErr.Error())
+	default:
 		s += " · reading…"
 	}
 	if rp.playing {

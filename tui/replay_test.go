@@ -637,3 +637,52 @@ func TestReplayMarksMessage(t *testing.T) {
 		t.Errorf("status\n%q, want\n%q", m.flash.Text, want)
 	}
 }
+
+// TestReplayClick: a click on the timeline bar jumps to the record
+// nearest the time under it; in the gap, to the nearer side.
+func TestReplayClick(t *testing.T) {
+	dir := writeRecording(t, replayScene(t), 3*time.Second)
+	m := replayModel(t, dir, sceneTime(0), 120, 30)
+	_, _, _, barX, barW := m.timelineParts(m.width)
+	click := func(x int) {
+		runCmd(m, send(m, tea.MouseClickMsg{X: x, Y: m.lay.timelineY, Button: tea.MouseLeft}))
+	}
+	click(barX + barW - 1)
+	if shownSecond(m) != sceneEnd {
+		t.Errorf("a click at the bar's end shows second %d", shownSecond(m))
+	}
+	click(barX + barW*10/sceneEnd) // second 10: the gap, nearer its start
+	if shownSecond(m) != sceneGapAfter {
+		t.Errorf("a click early in the gap shows second %d, want %d", shownSecond(m), sceneGapAfter)
+	}
+	click(barX)
+	if shownSecond(m) != 0 {
+		t.Errorf("a click at the bar's start shows second %d", shownSecond(m))
+	}
+	click(barX - 3) // the labels: nothing
+	if shownSecond(m) != 0 {
+		t.Errorf("a click left of the bar moved to second %d", shownSecond(m))
+	}
+}
+
+// TestReplayNothingReadable: a recording whose only full record is
+// damaged opens (Open reads the index) but no moment reads: the app says
+// so in the status line and the details, and does not end.
+func TestReplayNothingReadable(t *testing.T) {
+	states := replayScene(t)[:3]
+	dir := writeRecording(t, states, time.Minute)
+	damageRecordAt(t, dir, sceneTime(0))
+	rec := openRecording(t, dir)
+	m := New(Options{Replay: &Replay{Recording: rec, Dir: dir}})
+	send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.replay.histDelay = 0
+	runCmd(m, m.replayLoad())
+	s := screen(m)
+	if !strings.Contains(s, "no record could be read") || !strings.Contains(m.flash.Text, "cannot be read") {
+		t.Errorf("an unreadable recording is not reported:\n%s", s)
+	}
+	pressRun(m, "[", "<", "}")
+	if m.replay.cur >= 0 {
+		t.Errorf("a moment is shown: %d", m.replay.cur)
+	}
+}
