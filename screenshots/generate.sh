@@ -20,6 +20,13 @@
 # As root it also runs "nscope tour" (which builds and removes its own
 # lab) for the tour's screenshots and the diagram D exports there.
 #
+# As root, for the replay shot, it records the host for about 20 seconds
+# with "nscope record" while things happen (OOM kills in a third small
+# container, a named netns added and deleted, demo-web's CPU limit set
+# with "nscope set"), then opens the recording with "nscope --replay" at
+# the limit change. The recording, the netns and the container go at the
+# end.
+#
 # Usage: screenshots/generate.sh   (make screenshots builds bin/nscope first)
 # Environment: NSCOPE_BIN (default bin/nscope), OUT (default screenshots),
 # SHOTS (only these shots, by name, e.g. SHOTS="tour-nesting tour-diagram").
@@ -39,8 +46,10 @@ docker=/usr/bin/docker
 [ -x "$docker" ] || docker=$(command -v docker || true)
 podman_env=(env CONTAINERS_CONF="$(mktemp)")
 containers_started=""
+netns=""
 cleanup() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
+	[ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
 	if [ -n "$containers_started" ]; then
 		"$docker" rm -f -v shots-web shots-db >/dev/null 2>&1 || true
 		"$docker" rmi -f nscope-shots/busybox:1 >/dev/null 2>&1 || true
@@ -158,13 +167,48 @@ if [ "$(id -u)" = 0 ]; then
 	shot throttle 120 36 / BSpace BSpace BSpace BSpace type:demo-web Enter wait:"→ " \
 		c type:0.2 Enter wait:"This writes" y wait:"read back" Enter sleep:6 wait:"CGROUP "
 	shot history 120 36 H wait:"Change history"
-	tmux -L "$sock" send-keys -t shots Escape
-	sleep 0.5 # an escape followed at once by a key reads as alt+key
+	if wanted history; then
+		tmux -L "$sock" send-keys -t shots Escape
+		sleep 0.5 # an escape followed at once by a key reads as alt+key
+	fi
 fi
 shot help 120 36 "?" wait:"nscope keys"
 shot containers 120 36 Escape 4 / type:shots- Enter Down wait:"─ Container docker:shots-web"
 shot container-detail 160 48 4 / type:shots- Enter Down wait:"Limits: docker"
 shot wide-cgroups 200 56 3 / type:demo Enter wait:"HISTORY"
+
+# The replay: a recording of the host while OOM kills happen, a netns
+# comes and goes and demo-web's CPU limit is set, opened at the change
+# (T to the time just before it, } to the next mark) in the Cgroups view.
+if [ "$(id -u)" = 0 ] && wanted replay; then
+	rec="$work/rec"
+	NSCOPE_STATE_DIR="$work/state" "$BIN" record --interval 1s --full-every 5s --quiet "$rec" &
+	recorder=$!
+	runs+=($recorder)
+	sleep 4
+	"$BIN" run --memory 24M --name demo-oom --cgroup-parent "$parent" --yes -- \
+		sh -c 'for i in 1 2 3; do /usr/bin/python3 -c "b=b\"x\"*(64<<20)"; sleep 1.5; done; sleep 3600' \
+		</dev/null >"$work/oom.log" 2>&1 &
+	runs+=($!)
+	sleep 6
+	netns=shots-$$
+	ip netns add "$netns"
+	sleep 3
+	before=$(date +%H:%M:%S)
+	sleep 1
+	webcg=$(find /sys/fs/cgroup -type d -name demo-web -path "*/$parent/*" 2>/dev/null | while read -r d; do
+		if [ -e "$d/cpu.max" ] || [ -e "$d/cpu.cfs_quota_us" ]; then echo "$d"; break; fi
+	done)
+	NSCOPE_STATE_DIR="$work/state" "$BIN" set "$webcg" --cpu 0.3 --yes >/dev/null
+	sleep 3
+	ip netns del "$netns"
+	netns=""
+	sleep 7 # a full scan sees the netns gone
+	kill -INT "$recorder"
+	wait "$recorder" || true
+	TUI_CMD="$BIN --replay $rec" READY="recording rec" start 120 36
+	shot replay 120 36 3 / type:demo Enter Down Down T type:"$before" Enter "}" wait:"nscope set" sleep:1.5
+fi
 
 # The tour, on its own lab: three steps, then the diagram D writes of the
 # innermost pid namespace's neighbourhood (as SVG, drawn by nscope). q ends

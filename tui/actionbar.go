@@ -12,7 +12,7 @@ import (
 // the next key changes is on screen (after a filter the selection moves
 // to the first match). ok is false where the usual keys show.
 func (m *Model) actionBar() (bar string, ok bool) {
-	if m.view != CgroupsView || m.detailFocus || m.ix == nil {
+	if m.view != CgroupsView || m.detailFocus || m.ix == nil || m.replay != nil {
 		return "", false
 	}
 	sel, found := m.selection()

@@ -72,6 +72,8 @@ type Model struct {
 	// teach is the state of the teaching features: what namespaces hold,
 	// the nesting tree, the start options and the tour (teach.go).
 	teach
+	// replay is the time-travel state of a replay (replay.go), or nil.
+	replay *replayState
 }
 
 // flashFor is how long a status-line message stays.
@@ -110,6 +112,7 @@ func New(opts Options) *Model {
 	m.lists[CgroupsView] = newListView(CgroupsView, procview.SortName, cgroupColumns)
 	m.lists[ContainersView] = newContainersList()
 	m.tour = newTourState(opts.Tour)
+	m.initReplay()
 	m.applyStyles()
 	m.setSize(80, 24)
 	if opts.Snapshot != nil {
@@ -125,6 +128,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.live() {
 		cmds = append(cmds, m.startScan(), clockTick())
 	}
+	cmds = append(cmds, m.replayInit())
 	return tea.Batch(cmds...)
 }
 
@@ -139,6 +143,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.onReplayMsg(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
@@ -284,6 +291,8 @@ func (m *Model) selection() (Selection, bool) {
 // readOnlyReason says why changes are refused, or "" when they are not.
 func (m *Model) readOnlyReason() string {
 	switch {
+	case m.replay != nil:
+		return m.replayReadOnly()
 	case m.opts.Snapshot != nil:
 		return fmt.Sprintf("this is a saved snapshot (%s): nothing can be changed", m.opts.LoadedFrom)
 	case m.opts.ReadOnly:

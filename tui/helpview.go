@@ -18,17 +18,14 @@ var helpNotes = []string{
 // renderHelp draws the key table, generated from the KeyMap, and the
 // notes, in h lines.
 func (m *Model) renderHelp(h int) string {
-	groups := m.keys.FullHelp()
+	groups, titles := m.keys.FullHelp(), m.keys.helpTitles()
 	type entry struct{ key, desc string }
 	var cols [][]string
 	colW := 0
 	for gi, g := range groups {
 		title := "Keys"
-		if gi < len(helpGroupTitles) {
-			title = helpGroupTitles[gi]
-		}
-		if gi == len(groups)-1 && len(m.keys.Actions) > 0 {
-			title = helpGroupTitles[len(helpGroupTitles)-1]
+		if gi < len(titles) {
+			title = titles[gi]
 		}
 		var es []entry
 		kw := 0
@@ -70,7 +67,11 @@ func (m *Model) renderHelp(h int) string {
 		}
 		out = append(out, "")
 	}
-	for _, n := range helpNotes {
+	notes := helpNotes
+	if m.replay != nil {
+		notes = append(replayHelpNotes(), notes...)
+	}
+	for _, n := range notes {
 		for _, l := range wrapPlain(n, m.width-4) {
 			out = append(out, "  "+m.st.of(roleDim).Render(l))
 		}

@@ -30,6 +30,18 @@ type KeyMap struct {
 	Filter, Sort, Pause, Refresh key.Binding
 	Help, Quit                   key.Binding
 
+	// The replay's keys (nscope --replay DIR), enabled only there: step
+	// one record, jump to the previous or next mark, to a time typed, to
+	// the first or last record. In a replay Pause plays the recording
+	// and Refresh re-reads it.
+	StepBack, StepForward   key.Binding
+	PrevMark, NextMark      key.Binding
+	JumpTime                key.Binding
+	FirstRecord, LastRecord key.Binding
+	// stepPair and markPair name two keys at once in the footer; they
+	// are never matched.
+	stepPair, markPair key.Binding
+
 	// Actions are the keys of the app's actions (see Options.Actions).
 	Actions []key.Binding
 }
@@ -75,12 +87,46 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b("r", "full scan now", "r"),
 		Help:    b("?", "help", "?"),
 		Quit:    b("q", "quit", "q", "ctrl+c"),
+
+		StepBack:    b("[", "one record back", "["),
+		StepForward: b("]", "one record on", "]"),
+		PrevMark:    b("{", "previous mark", "{"),
+		NextMark:    b("}", "next mark", "}"),
+		JumpTime:    b("T", "jump to a time", "T"),
+		FirstRecord: b("<", "first record", "<"),
+		LastRecord:  b(">", "last record", ">"),
+		stepPair:    b("[ ]", "step", "[", "]"),
+		markPair:    b("{ }", "mark", "{", "}"),
+	}
+	for _, r := range km.replayKeys() {
+		r.SetEnabled(false)
 	}
 	return km
 }
 
+// replayKeys are the replay's own bindings.
+func (k *KeyMap) replayKeys() []*key.Binding {
+	return []*key.Binding{&k.StepBack, &k.StepForward, &k.PrevMark, &k.NextMark, &k.JumpTime, &k.FirstRecord, &k.LastRecord}
+}
+
+// enableReplay turns the replay's keys on and says what space and r do
+// there.
+func (k *KeyMap) enableReplay() {
+	for _, r := range k.replayKeys() {
+		r.SetEnabled(true)
+	}
+	k.Pause.SetHelp("space", "play/stop")
+	k.Refresh.SetHelp("r", "re-read the recording")
+}
+
+// replaying says the replay's keys are on.
+func (k KeyMap) replaying() bool { return k.StepBack.Enabled() }
+
 // ShortHelp is the one-line footer.
 func (k KeyMap) ShortHelp() []key.Binding {
+	if k.replaying() {
+		return []key.Binding{k.stepPair, k.markPair, k.JumpTime, k.Pause, k.NextView, k.Filter, k.Help, k.Quit}
+	}
 	return []key.Binding{k.NextView, k.Open, k.Back, k.Filter, k.Sort, k.Flatten, k.Pause, k.Help, k.Quit}
 }
 
@@ -93,6 +139,9 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Open, k.Back, k.Explain, k.Export, k.ExportAround},
 		{k.Filter, k.Sort, k.Pause, k.Refresh, k.Help, k.Quit},
 	}
+	if k.replaying() {
+		groups = append(groups, []key.Binding{k.StepBack, k.StepForward, k.PrevMark, k.NextMark, k.JumpTime, k.FirstRecord, k.LastRecord})
+	}
 	if len(k.Actions) > 0 {
 		groups = append(groups, k.Actions)
 	}
@@ -101,3 +150,15 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 
 // helpGroupTitles name the FullHelp groups, in order; actions last.
 var helpGroupTitles = []string{"Views", "Move", "Tree", "Links", "General", "Act on the selection"}
+
+// helpTitles names the groups of FullHelp, in its order.
+func (k KeyMap) helpTitles() []string {
+	titles := append([]string(nil), helpGroupTitles[:len(helpGroupTitles)-1]...)
+	if k.replaying() {
+		titles = append(titles, "Replay (a recording)")
+	}
+	if len(k.Actions) > 0 {
+		titles = append(titles, helpGroupTitles[len(helpGroupTitles)-1])
+	}
+	return titles
+}

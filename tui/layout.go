@@ -18,6 +18,9 @@ type layout struct {
 	// lessonY and lessonH place the tour's lesson panel, above the
 	// status line (lessonH 0: no tour).
 	lessonY, lessonH int
+	// timelineY and timelineH place a replay's timeline bar, right above
+	// the status line (timelineH 0: no replay).
+	timelineY, timelineH int
 	// tooSmall is set when nothing useful fits.
 	tooSmall bool
 }
@@ -62,7 +65,8 @@ func computeLayout(w, h int) layout {
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	lh := m.lessonHeight(h)
-	m.lay = computeLayout(w, h-lh)
+	th := m.timelineHeight(h - lh)
+	m.lay = computeLayout(w, h-lh-th)
 	if m.lay.tooSmall {
 		return
 	}
@@ -70,6 +74,11 @@ func (m *Model) setSize(w, h int) {
 		m.lay.lessonY, m.lay.lessonH = m.lay.statusY, lh
 		m.lay.statusY += lh
 		m.lay.footerY += lh
+	}
+	if th > 0 {
+		m.lay.timelineY, m.lay.timelineH = m.lay.statusY, th
+		m.lay.statusY += th
+		m.lay.footerY += th
 	}
 	for _, l := range m.lists {
 		l.setSize(m.lay.listW, m.lay.listRows)

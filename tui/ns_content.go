@@ -143,7 +143,7 @@ type nsContentView struct {
 
 // contentView returns what the detail pane shows about namespace id.
 func (m *Model) contentView(id inspect.NSID) nsContentView {
-	v := nsContentView{live: m.contentReader() != nil, saved: m.opts.Snapshot != nil}
+	v := nsContentView{live: m.contentReader() != nil, saved: m.opts.Snapshot != nil || m.replay != nil}
 	v.res, v.known = m.contentFor(id)
 	return v
 }

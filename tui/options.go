@@ -47,6 +47,9 @@ type Options struct {
 	// LoadedFrom names its file for the status line.
 	Snapshot   *inspect.Snapshot
 	LoadedFrom string
+	// Replay shows a recording in time-travel mode (nscope --replay DIR)
+	// instead of a live host or a snapshot; see Replay.
+	Replay *Replay
 	// ReadOnly refuses every action that changes the host.
 	ReadOnly bool
 	// Editor writes cgroup limits for the actions (the same journal and

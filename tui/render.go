@@ -48,7 +48,7 @@ func (m *Model) render() string {
 	b.WriteString(m.renderTabs())
 	b.WriteByte('\n')
 	if m.showHelp {
-		b.WriteString(m.renderHelp(m.height - 3 - m.lay.lessonH))
+		b.WriteString(m.renderHelp(m.height - 3 - m.lay.lessonH - m.lay.timelineH))
 	} else {
 		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist}
 		empty := "scanning…"
@@ -85,6 +85,10 @@ func (m *Model) render() string {
 	if m.lay.lessonH > 0 {
 		b.WriteByte('\n')
 		b.WriteString(m.renderLesson())
+	}
+	if m.lay.timelineH > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.renderTimeline())
 	}
 	b.WriteByte('\n')
 	b.WriteString(m.renderStatus())
@@ -202,6 +206,8 @@ func (m *Model) renderTabs() string {
 // or the main keys.
 func (m *Model) renderFooter() string {
 	switch {
+	case m.replayPrompting():
+		return m.renderReplayPrompt()
 	case m.filtering:
 		prompt := m.st.of(roleHelpKey).Render("/")
 		hint := "  enter keeps · esc clears"

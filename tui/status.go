@@ -91,7 +91,7 @@ func (m *Model) renderStatus() string {
 		return st.of(roleStatus).Render(fit(left+" · "+right, m.width, false))
 	}
 	rr := roleStatus
-	if m.paused || m.scanErr != nil || m.remoteLost() != "" {
+	if m.paused || m.scanErr != nil || m.remoteLost() != "" || (m.replay != nil && m.replay.playing) {
 		rr = roleStatusAccent
 	}
 	return st.of(roleStatus).Render(left+strings.Repeat(" ", gap)) + st.of(rr).Render(right+" ")
@@ -100,6 +100,9 @@ func (m *Model) renderStatus() string {
 // freshness says how old the data is: "updated 3s ago", "PAUSED",
 // "snapshot host.json from 2026-03-01 12:00", or the scan error.
 func (m *Model) freshness() string {
+	if m.replay != nil {
+		return m.replayFreshness()
+	}
 	if m.opts.Snapshot != nil {
 		name := filepath.Base(m.opts.LoadedFrom)
 		if name == "." || name == "" {

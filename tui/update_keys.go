@@ -13,6 +13,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if cmd, ok := m.onReplayKey(msg); ok {
+		return cmd
+	}
 	if m.filtering {
 		return m.onFilterKey(msg)
 	}

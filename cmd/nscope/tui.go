@@ -39,6 +39,7 @@ func tuiAction() rootAction {
 			cmd.Flags().DurationVar(&tuiFlags.interval, "interval", tui.DefaultInterval, "refresh interval of the TUI, e.g. 500ms, 2s")
 			cmd.Flags().StringVar(&tuiFlags.load, "load", "", "open a snapshot saved by 'nscope snapshot' read-only, without refresh")
 			addStartFlags(cmd)
+			addReplayFlags(cmd)
 		},
 		run: runTUI,
 	}
@@ -55,6 +56,13 @@ func runTUI(cmd *cobra.Command) error {
 	start, err := startOptions()
 	if err != nil {
 		return err
+	}
+	replay, err := openReplay(cmd)
+	if err != nil {
+		return err
+	}
+	if replay != nil {
+		defer replay.Recording.Close()
 	}
 	var targets []remote.Target
 	if spec := hostSpec(cmd); spec != "" {
@@ -85,6 +93,10 @@ func runTUI(cmd *cobra.Command) error {
 		ExportDir: tuiFlags.exportDir,
 	}
 	switch {
+	case replay != nil:
+		// The first moment is read while the terminal starts.
+		replay.Preload()
+		opts.Replay = replay
 	case len(targets) > 1:
 		return runFleet(cmd, targets, opts)
 	case len(targets) == 1:
