@@ -14,16 +14,19 @@ import (
 	"github.com/nscope/nscope/internal/testutil"
 )
 
-// refreshModes are the two ways a refresh reads processes: with the
-// counter iterator (root on a kernel with BTF) and from /proc alone.
-var refreshModes = []struct {
-	name     string
-	iterator bool
-}{{"iterator", true}, {"proc", false}}
+// refreshMode is a way a refresh reads processes: with the counter
+// programs (root on a kernel with BTF: the walk, 6.7+, or the task
+// iterator), or from /proc alone.
+type refreshMode struct {
+	name           string
+	iterator, walk bool
+}
 
-// refreshHostMode is refreshHost with the counter iterator on or off; it
-// skips when the iterator is wanted and not there.
-func refreshHostMode(t *testing.T, iterator bool) (*Snapshot, *Refresher) {
+var refreshModes = []refreshMode{{"walk", true, true}, {"task-iterator", true, false}, {"proc", false, false}}
+
+// refreshHostMode is refreshHost in a mode; it skips when the mode's
+// counter program is not there.
+func refreshHostMode(t *testing.T, mode refreshMode) (*Snapshot, *Refresher) {
 	t.Helper()
 	s := New(WithFDs(false), WithMounts(false))
 	t.Cleanup(func() { s.Close() })
@@ -36,10 +39,25 @@ func refreshHostMode(t *testing.T, iterator bool) (*Snapshot, *Refresher) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	if !iterator {
+	switch {
+	case !mode.iterator:
 		r.counters = nil
-	} else if r.counters == nil {
-		t.Skipf("no counter iterator here (scan method %q, BPF: %v)", snap.ScanMethod, s.BPFErr())
+	case r.counters == nil:
+		t.Skipf("no counter programs here (scan method %q, BPF: %v)", snap.ScanMethod, s.BPFErr())
+	case mode.walk && r.counters.it.walk == nil:
+		t.Skip("no counter walk here (before 6.7)")
+	case !mode.walk:
+		// The scanner's programs are this test's alone.
+		it := r.counters.it
+		it.mu.Lock()
+		if it.walk != nil {
+			it.walk.close()
+			it.walk = nil
+		}
+		it.mu.Unlock()
+		if it.link == nil {
+			t.Skip("no counter task iterator here")
+		}
 	}
 	return snap, r
 }
@@ -56,11 +74,15 @@ func refresh(t *testing.T, r *Refresher) RefreshResult {
 }
 
 // procStill is what the test compares of a process: /proc/PID/stat's
-// fields that a refresh takes.
+// fields that a refresh takes, and the main thread's runtime in ns from
+// /proc/PID/schedstat, which says whether it ran at all (stat's times
+// are in ticks: a process that ran a little, its state R meanwhile,
+// shows the same times before and after).
 type procStill struct {
 	utime, stime, rss int64
 	state             string
 	threads, ppid     int
+	runtime           string
 }
 
 // readStill reads the base's processes' stat files and the base's
@@ -78,9 +100,15 @@ func readStill(t *testing.T, snap *Snapshot) (map[int]procStill, map[int]string)
 		if err != nil {
 			continue
 		}
+		sched, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
+		if err != nil {
+			continue
+		}
+		runtime, _, _ := bytes.Cut(sched, []byte{' '})
 		procs[pid] = procStill{
 			utime: int64(st.UTime) * (1e6 / clockTicks), stime: int64(st.STime) * (1e6 / clockTicks),
 			rss: st.RSSPages * int64(os.Getpagesize()), state: string(st.State), threads: st.Threads, ppid: st.PPID,
+			runtime: string(runtime),
 		}
 	}
 	cgroups := map[int]string{}
@@ -111,7 +139,7 @@ func readStill(t *testing.T, snap *Snapshot) (map[int]procStill, map[int]string)
 func TestRefreshMatchesStillHost(t *testing.T) {
 	for _, mode := range refreshModes {
 		t.Run(mode.name, func(t *testing.T) {
-			snap, r := refreshHostMode(t, mode.iterator)
+			snap, r := refreshHostMode(t, mode)
 			refresh(t, r)
 			r.stats = refreshStats{}
 			procsCompared, eligible, cgCompared, skipped := 0, 0, 0, 0
@@ -132,7 +160,7 @@ func TestRefreshMatchesStillHost(t *testing.T) {
 					}
 					eligible++
 					p := res.Snapshot.Processes[i]
-					got := procStill{utime: p.UTimeUS, stime: p.STimeUS, rss: p.RSSBytes, state: p.State, threads: p.Threads, ppid: p.PPID}
+					got := procStill{utime: p.UTimeUS, stime: p.STimeUS, rss: p.RSSBytes, state: p.State, threads: p.Threads, ppid: p.PPID, runtime: a.runtime}
 					if !mode.iterator {
 						got.rss = a.rss
 					}
@@ -242,11 +270,11 @@ func startIn(t *testing.T, cmd *exec.Cmd, dirs ...string) int {
 // (TestLabRefreshNestedCgroups) this runs on cgroup v2.
 func TestRefreshNestedCgroups(t *testing.T) {
 	for _, mode := range refreshModes {
-		t.Run(mode.name, func(t *testing.T) { testRefreshNestedCgroups(t, mode.iterator) })
+		t.Run(mode.name, func(t *testing.T) { testRefreshNestedCgroups(t, mode) })
 	}
 }
 
-func testRefreshNestedCgroups(t *testing.T, iterator bool) {
+func testRefreshNestedCgroups(t *testing.T, mode refreshMode) {
 	h, busyDir, idleDir, quietDir, innerDir := cpuTestCgroups(t)
 	spin := exec.Command("sh", "-c", "read x; while :; do :; done")
 	stdin, err := spin.StdinPipe()
@@ -257,7 +285,7 @@ func testRefreshNestedCgroups(t *testing.T, iterator bool) {
 	idle := startIn(t, exec.Command("sleep", "60"), idleDir)
 	still := startIn(t, exec.Command("sleep", "60"), innerDir)
 	time.Sleep(100 * time.Millisecond) // let the sleeps exec and settle
-	snap, r := refreshHostMode(t, iterator)
+	snap, r := refreshHostMode(t, mode)
 	pathOf := func(dir string) string { return "/" + mustRel(t, h.Mount, dir) }
 	usageFile := func(dir string) int64 {
 		if h.Version == 2 {
@@ -318,7 +346,7 @@ func testRefreshNestedCgroups(t *testing.T, iterator bool) {
 	if skipped == 0 {
 		t.Errorf("no refresh skipped %s, below the quiet %s: %+v", pathOf(innerDir), pathOf(quietDir), r.stats)
 	}
-	if !iterator && r.stats.statReads == 0 {
+	if !mode.iterator && r.stats.statReads == 0 {
 		t.Error("without the iterator no stat file was read")
 	}
 }
@@ -331,4 +359,28 @@ func mustRel(t *testing.T, base, path string) string {
 		t.Fatal(err)
 	}
 	return rel
+}
+
+// TestCounterWalkOverflow: a walk whose array is too small for the host
+// gives way to the task iterator, which reads the same.
+func TestCounterWalkOverflow(t *testing.T) {
+	testutil.RequireRoot(t, "loads BPF programs")
+	it, err := loadCounterIter(16)
+	if err != nil {
+		t.Skipf("no counter programs here: %v", err)
+	}
+	defer it.close()
+	if it.walk == nil || it.link == nil {
+		t.Skip("needs both the walk (6.7+) and the task iterator")
+	}
+	buf, stride, err := it.pass(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stride != 0 || it.walk != nil {
+		t.Errorf("a walk over more than 16 tasks into 16 slots gave stride %d (walk still loaded: %v), want the task iterator's records", stride, it.walk != nil)
+	}
+	if len(buf) < 16*prThreadBytes {
+		t.Errorf("the task iterator wrote %d bytes, want records of more than 16 tasks", len(buf))
+	}
 }
