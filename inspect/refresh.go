@@ -90,7 +90,15 @@ type Refresher struct {
 	base     *Snapshot
 	procRoot string
 	pageSize int64
-	procFDs  []int // parallel to base.Processes; -1 when not open
+	// procFDs are the processes' open stat files, parallel to
+	// base.Processes, or fdUnopened or fdGone. Where the counter
+	// programs answer for every process, a stat file is opened when
+	// first needed (a kernel thread or zombie that changed), and its
+	// process is checked to be the one of the base by its start time.
+	procFDs []int
+	// startTicks are the base processes' start times in clock ticks
+	// after boot; nil when the base has no boot time.
+	startTicks []uint64
 	// Per process: its last values, when they were last known, whether
 	// it was busy then, and the index of the cgroup whose CPU counter
 	// covers it (-1).
@@ -136,6 +144,12 @@ type refreshStats struct {
 	listings    int // looks at /proc for new processes
 }
 
+// The states of a process's stat file that are not open.
+const (
+	fdUnopened = -1 // not opened yet (or out of file descriptors when it was)
+	fdGone     = -2 // could not be opened: the process exited
+)
+
 // openUsageFile is one open usage file of a cgroup.
 type openUsageFile struct {
 	usageFile
@@ -151,17 +165,20 @@ type openUsageFile struct {
 // counter iterator until then, which Scanner.Close ends (its refreshes
 // then read /proc).
 func (s *Scanner) Refresher(snap *Snapshot) (*Refresher, error) {
-	r, err := newRefresher(snap, s.cfg.procRoot, s.pageSize)
+	it := s.counterIter(snap)
+	r, err := newRefresher(snap, s.cfg.procRoot, s.pageSize, it != nil)
 	if err != nil {
 		return nil, err
 	}
-	if it := s.counterIter(snap); it != nil {
+	if it != nil {
 		r.counters = newCounterPass(it, r)
 	}
 	return r, nil
 }
 
-func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, error) {
+// newRefresher opens a Refresher on snap; lazy leaves the stat files to
+// be opened when first read.
+func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Refresher, error) {
 	r := &Refresher{
 		base:     snap,
 		procRoot: procRoot,
@@ -177,8 +194,14 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, er
 	r.busy = make([]bool, len(snap.Processes))
 	r.lastCg = append([]Cgroup(nil), snap.Cgroups...)
 	order := make([]int32, len(snap.Processes))
+	if boot := snap.Host.BootTime; !boot.IsZero() {
+		r.startTicks = make([]uint64, len(snap.Processes))
+		for i := range snap.Processes {
+			r.startTicks[i] = uint64(snap.Processes[i].StartTime.Sub(boot) / (time.Second / clockTicks))
+		}
+	}
 	for i := range snap.Processes {
-		r.procFDs[i] = -1
+		r.procFDs[i] = fdUnopened
 		order[i] = int32(i)
 		r.lastRead[i] = snap.Time
 		r.busy[i] = true // read everyone at the first refresh
@@ -192,12 +215,11 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, er
 		return nil, fmt.Errorf("open counter files: %w", err)
 	}
 	for i := range snap.Processes {
-		fd, err := unix.Open(procRoot+"/"+strconv.Itoa(snap.Processes[i].PID)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		switch {
-		case err == nil:
-			r.procFDs[i] = fd
-		case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE):
-			return fail(err)
+		if lazy {
+			break
+		}
+		if r.openStat(i) == fdUnopened {
+			return fail(unix.EMFILE)
 		}
 	}
 	if err := r.cg.open(snap); err != nil {
@@ -211,6 +233,22 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, er
 		}
 	}
 	return r, nil
+}
+
+// openStat opens process i's stat file and returns the descriptor, or
+// fdGone when the process exited, or fdUnopened when out of file
+// descriptors.
+func (r *Refresher) openStat(i int) int {
+	fd, err := unix.Open(r.procRoot+"/"+strconv.Itoa(r.base.Processes[i].PID)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	switch {
+	case err == nil:
+		r.procFDs[i] = fd
+	case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE):
+		return fdUnopened
+	default:
+		r.procFDs[i] = fdGone
+	}
+	return r.procFDs[i]
 }
 
 // processCgroups returns, for each process of snap, the index in

@@ -205,15 +205,13 @@ func (s *Scanner) counterIter(snap *Snapshot) *counterIter {
 type counterPass struct {
 	it  *counterIter
 	buf []byte
-	// Per process of the base: its start in clock ticks after boot
-	// (a PID reused since has another), what the last pass said of it
-	// (sig), and whether that is known.
-	startTicks []uint64
-	sig        []procSig
-	known      []bool
-	acc        []procAcc
-	fresh      []int
-	reread     []int
+	// Per process of the base: what the last pass said of it (sig),
+	// and whether that is known.
+	sig    []procSig
+	known  []bool
+	acc    []procAcc
+	fresh  []int
+	reread []int
 }
 
 // procSig is what a pass compares to tell that a process changed:
@@ -244,15 +242,10 @@ type procAcc struct {
 func newCounterPass(it *counterIter, r *Refresher) *counterPass {
 	n := len(r.base.Processes)
 	c := &counterPass{
-		it:         it,
-		startTicks: make([]uint64, n),
-		sig:        make([]procSig, n),
-		known:      make([]bool, n),
-		acc:        make([]procAcc, n),
-	}
-	boot := r.base.Host.BootTime
-	for i := range r.base.Processes {
-		c.startTicks[i] = uint64(r.base.Processes[i].StartTime.Sub(boot) / (time.Second / clockTicks))
+		it:    it,
+		sig:   make([]procSig, n),
+		known: make([]bool, n),
+		acc:   make([]procAcc, n),
 	}
 	return c
 }
@@ -278,11 +271,11 @@ func (c *counterPass) refresh(r *Refresher, snap *Snapshot, now time.Time, res *
 	}
 	c.reread = c.reread[:0]
 	for i := range c.acc {
-		if r.procFDs[i] < 0 || r.last[i].State == "X" {
+		if r.procFDs[i] == fdGone || r.last[i].State == "X" {
 			continue
 		}
 		a := &c.acc[i]
-		if !a.seen || a.rec.StartNs/(1e9/clockTicks) != c.startTicks[i] {
+		if !a.seen || a.rec.StartNs/(1e9/clockTicks) != r.startTicks[i] {
 			// Gone, or its PID reused: its stat file says which.
 			c.reread = append(c.reread, i)
 			continue

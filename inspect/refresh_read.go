@@ -119,7 +119,7 @@ func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, r
 		r.counters = nil
 	}
 	for i := range r.procFDs {
-		if r.procFDs[i] < 0 || r.last[i].State == "X" {
+		if r.procFDs[i] == fdGone || r.last[i].State == "X" {
 			continue
 		}
 		cg := r.cpuCg[i]
@@ -163,23 +163,44 @@ func (r *Refresher) passWanted() bool {
 // readStat reads process i's stat file into snap and reports whether
 // its structure changed (it exited, or got another parent).
 func (r *Refresher) readStat(snap *Snapshot, i int, now time.Time, res *RefreshResult) (changed bool) {
-	p := &snap.Processes[i]
+	fd, opened := r.procFDs[i], false
+	if fd == fdUnopened {
+		if fd = r.openStat(i); fd == fdUnopened {
+			return false // out of file descriptors: another time
+		}
+		opened = true
+	}
 	r.stats.statReads++
 	res.Read++
-	data, err := r.pread(r.procFDs[i])
+	var data []byte
+	var err error = unix.ESRCH
+	if fd >= 0 {
+		data, err = r.pread(fd)
+	}
 	if err != nil || len(data) == 0 {
 		// ESRCH or an empty read: the process is gone.
-		p.State = "X"
-		r.last[i].State = "X"
-		r.busy[i] = false
-		r.touchProcess(i)
-		return true
+		return r.gone(snap, i)
 	}
 	st, err := ParseProcStat(data)
 	if err != nil {
 		return false
 	}
+	if opened && r.startTicks != nil && st.StartTime != r.startTicks[i] {
+		// Opened after the process exited and its PID was reused.
+		unix.Close(fd)
+		r.procFDs[i] = fdGone
+		return r.gone(snap, i)
+	}
 	return r.applyStat(snap, i, &st, now, res)
+}
+
+// gone marks process i as exited (state X).
+func (r *Refresher) gone(snap *Snapshot, i int) (changed bool) {
+	snap.Processes[i].State = "X"
+	r.last[i].State = "X"
+	r.busy[i] = false
+	r.touchProcess(i)
+	return true
 }
 
 // applyStat takes process i's fresh numbers into snap, computes its CPU%
