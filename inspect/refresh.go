@@ -128,6 +128,7 @@ type Refresher struct {
 	newSeen map[int]bool
 	// counters is the counter iterator's state; nil without it.
 	counters *counterPass
+	recycle  recycler
 	// stats count what refreshes read, for tests and the benchmark.
 	stats  refreshStats
 	closed bool

@@ -305,6 +305,7 @@ func (r *Refresher) refreshCgroupRest(snap *Snapshot, prev time.Time) (vanished 
 	for i := range cs.list {
 		if cs.cloned[i] {
 			r.lastCg[i].Usage = snap.Cgroups[i].Usage
+			r.dirtyCgroup(i)
 		}
 	}
 	return vanished

@@ -130,8 +130,8 @@ func readStill(t *testing.T, snap *Snapshot) (map[int]procStill, map[int]string)
 // against the host: the test reads every process's stat file and every
 // cgroup's CPU usage file just before and just after a refresh, and
 // where a file read the same both times, the refresh must say what it
-// said, whether the refresh read it, took it from the counter iterator,
-// or skipped it (a cgroup below one whose usage held still, a process in
+// said, whether the refresh read it, took it from the counter programs,
+// or skipped it, and whether it wrote a new snapshot or one handed back (a cgroup below one whose usage held still, a process in
 // a cgroup whose own CPU held still). Without the iterator, a member of
 // a big cgroup that ran is read only when busy or its turn comes
 // (pollEvery), so those are not compared; nor is RSS there, which the
@@ -140,7 +140,7 @@ func TestRefreshMatchesStillHost(t *testing.T) {
 	for _, mode := range refreshModes {
 		t.Run(mode.name, func(t *testing.T) {
 			snap, r := refreshHostMode(t, mode)
-			refresh(t, r)
+			last := refresh(t, r).Snapshot
 			r.stats = refreshStats{}
 			procsCompared, eligible, cgCompared, skipped := 0, 0, 0, 0
 			for round := range 4 {
@@ -148,6 +148,10 @@ func TestRefreshMatchesStillHost(t *testing.T) {
 				procs0, cgs0 := readStill(t, snap)
 				res := refresh(t, r)
 				procs1, cgs1 := readStill(t, snap)
+				// Handed back, as the recorder does: the next refresh
+				// writes into it.
+				r.Recycle(last)
+				last = res.Snapshot
 				for i := range snap.Processes {
 					pid := snap.Processes[i].PID
 					a, ok0 := procs0[pid]

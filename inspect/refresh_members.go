@@ -48,6 +48,7 @@ func (r *Refresher) refreshMembers(snap *Snapshot) (changed bool) {
 		}
 		c.Procs = pids
 		r.lastCg[i].Procs = pids
+		r.dirtyCgroup(i)
 	}
 	return changed
 }

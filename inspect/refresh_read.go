@@ -74,13 +74,10 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 		}
 	}
 
-	snap.Cgroups = make([]Cgroup, len(r.lastCg))
-	copy(snap.Cgroups, r.lastCg)
+	snap.Processes, snap.Cgroups = r.slices()
 	changed := r.refreshCgroupCPU(&snap, now, prev)
 
 	res := RefreshResult{ProcessCPU: make(map[int]float64, 16)}
-	snap.Processes = make([]Process, len(r.last))
-	copy(snap.Processes, r.last)
 	procsChanged, looked := r.refreshProcesses(&snap, now, look, &res)
 	changed = changed || procsChanged
 	if r.refreshCgroupRest(&snap, prev) {
@@ -95,6 +92,7 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 	r.stats.refreshes++
 	r.lastRefresh = now
 	snap.ScanDuration = time.Since(start)
+	r.issue(&snap)
 	res.Snapshot = &snap
 	if changed {
 		return res, ErrStructureChanged
@@ -198,6 +196,7 @@ func (r *Refresher) readStat(snap *Snapshot, i int, now time.Time, res *RefreshR
 func (r *Refresher) gone(snap *Snapshot, i int) (changed bool) {
 	snap.Processes[i].State = "X"
 	r.last[i].State = "X"
+	r.dirtyProcess(i)
 	r.busy[i] = false
 	r.touchProcess(i)
 	return true
@@ -223,6 +222,7 @@ func (r *Refresher) applyStat(snap *Snapshot, i int, st *ProcStat, now time.Time
 		r.touchProcess(i)
 	}
 	r.last[i] = *p
+	r.dirtyProcess(i)
 	return st.PPID != old.PPID
 }
 

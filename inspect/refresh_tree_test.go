@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fakeTree is a procfs and cgroup hierarchies in a temporary directory,
@@ -340,5 +342,81 @@ func TestRefreshV1Twins(t *testing.T) {
 	mem := *res.Snapshot.Cgroup(3, "/elsewhere/x").Usage.MemoryCurrent
 	if periods(res, "/x") != 2 || res.Read != 1 || mem != 8192 {
 		t.Errorf("/x ran: nr_periods %d, read %d processes, memory %d; want 2, 1 (its process; the root's own CPU did not move) and 8192", periods(res, "/x"), res.Read, mem)
+	}
+}
+
+// TestRefreshRecycle: a refresher whose caller hands back each snapshot
+// once it has the next (as the recorder does) gives the same snapshots
+// as one whose caller keeps them all, writing into the slices handed
+// back; a snapshot handed back twice, or not its own, is ignored.
+func TestRefreshRecycle(t *testing.T) {
+	f := newFakeTree(t,
+		[]Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu", "memory"}, Mount: "cg"}},
+		[]fakeCgroup{
+			{hier: 0, path: "/", files: map[string]string{"cpu.stat": v2Usage(10_000, 0)}},
+			{hier: 0, path: "/a", procs: []int{100}, files: map[string]string{"cpu.stat": v2Usage(1000, 0), "memory.current": "4096\n"}},
+			{hier: 0, path: "/b", procs: []int{200}, files: map[string]string{"cpu.stat": v2Usage(1000, 0), "memory.current": "4096\n"}},
+			{hier: 0, path: "/c", procs: []int{300}, files: map[string]string{"cpu.stat": v2Usage(1000, 0), "memory.current": "4096\n"}},
+		},
+		[]fakeProc{
+			{pid: 100, cgroups: map[int]string{0: "/a"}},
+			{pid: 200, cgroups: map[int]string{0: "/b"}},
+			{pid: 300, cgroups: map[int]string{0: "/c"}},
+		})
+	kept, recycled := f.refresher(), f.refresher()
+	other := f.refresher()
+	at := f.snap.Time
+	var prev, held *Snapshot
+	handedBack := map[*Process]bool{}
+	reused := 0
+	for step := range 12 {
+		// One cgroup runs at each step, and the others hold still: what
+		// a refresh wrote, the next does not write again.
+		dir, pid := []string{"/a", "/b", "/c"}[step%3], 100+100*(step%3)
+		f.setStat(pid, step+1)
+		f.write("cg", dir, "cpu.stat", v2Usage(int64(1000+(step+1)*10_000), 0))
+		f.write("cg", dir, "memory.current", strconv.Itoa(4096*(step+2))+"\n")
+		f.write("cg", "/", "cpu.stat", v2Usage(int64(10_000+(step+1)*10_000), 0))
+		at = at.Add(time.Second)
+		want, err := kept.Refresh(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := recycled.Refresh(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want.Snapshot.Processes, got.Snapshot.Processes); diff != "" {
+			t.Errorf("step %d: processes differ from a refresher whose snapshots are kept (-kept +recycled):\n%s", step, diff)
+		}
+		if diff := cmp.Diff(want.Snapshot.Cgroups, got.Snapshot.Cgroups); diff != "" {
+			t.Errorf("step %d: cgroups differ (-kept +recycled):\n%s", step, diff)
+		}
+		first := &got.Snapshot.Processes[0]
+		if held != nil && first == &held.Processes[0] {
+			t.Fatalf("step %d: the slice of a snapshot not handed back was written", step)
+		}
+		if handedBack[first] {
+			reused++
+		}
+		switch {
+		case step == 4:
+			held = prev // never handed back
+		case prev != nil:
+			handedBack[&prev.Processes[0]] = true
+			recycled.Recycle(prev)
+			recycled.Recycle(prev) // twice: ignored
+		}
+		other.Recycle(got.Snapshot) // not its own: ignored
+		prev = got.Snapshot
+	}
+	if held.Processes[0].UTimeUS != 40_000 {
+		t.Errorf("a snapshot not handed back changed: PID 100's utime %dµs, want 40000", held.Processes[0].UTimeUS)
+	}
+	if len(recycled.recycle.free) > 2 || len(other.recycle.free) != 0 {
+		t.Errorf("free lists hold %d and %d slices, want at most 2 and none", len(recycled.recycle.free), len(other.recycle.free))
+	}
+	if reused == 0 {
+		t.Error("no refresh wrote into a snapshot handed back")
 	}
 }

@@ -23,6 +23,14 @@ type Counters interface {
 	Close()
 }
 
+// Recycler is a Counters that takes back a snapshot of its refreshes
+// once the recorder is done with it (inspect.Refresher.Recycle): its
+// next refresh writes into the snapshot's slices instead of copying the
+// whole host into new ones every interval.
+type Recycler interface {
+	Recycle(snap *inspect.Snapshot)
+}
+
 // RecorderOptions tune Record. Zero fields take the defaults.
 type RecorderOptions struct {
 	Options
@@ -100,6 +108,9 @@ type recorder struct {
 	changed  bool
 	journal  *journalTail
 	stats    Stats
+	// written is the last state written: the writer diffs the next
+	// against it, and lets go of it then.
+	written *inspect.Snapshot
 }
 
 func (r *recorder) run(ctx context.Context) error {
@@ -203,6 +214,12 @@ func (r *recorder) add(snap *inspect.Snapshot, x Extras) error {
 	if err != nil {
 		return err
 	}
+	// The writer diffed snap against the last state and keeps snap in
+	// its place: the last is free for the refresher to write into.
+	if rc, ok := r.counters.(Recycler); ok && r.written != nil {
+		rc.Recycle(r.written)
+	}
+	r.written = snap
 	r.stats.Records++
 	r.stats.Bytes += wr.Bytes
 	if wr.Kind == KindFull {

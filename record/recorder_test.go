@@ -23,7 +23,11 @@ type fakeHost struct {
 	next    int
 	scans   []int // state indexes given out by Scan
 	given   []*inspect.Snapshot
-	stopped func()
+	// givenJSON is each given state as it was given: the recorder hands
+	// back refreshed states (Recycler), which the fake then scrambles.
+	givenJSON []string
+	recycled  int
+	stopped   func()
 }
 
 func (h *fakeHost) take() *inspect.Snapshot {
@@ -35,6 +39,7 @@ func (h *fakeHost) take() *inspect.Snapshot {
 	s := clone(h.t, h.states[i])
 	s.Time = time.Now()
 	h.given = append(h.given, s)
+	h.givenJSON = append(h.givenJSON, jsonOf(h.t, s))
 	return s
 }
 
@@ -58,6 +63,23 @@ func (c *fakeCounters) Refresh(time.Time) (*inspect.Snapshot, bool, error) {
 }
 
 func (c *fakeCounters) Close() {}
+
+// Recycle scrambles a state handed back: the recorder must not read it
+// again, and the recording must not change.
+func (c *fakeCounters) Recycle(s *inspect.Snapshot) {
+	c.h.mu.Lock()
+	defer c.h.mu.Unlock()
+	if len(c.h.given) > 0 && s == c.h.given[len(c.h.given)-1] {
+		c.h.t.Error("the recorder handed back the state it was just given")
+	}
+	for i := range s.Processes {
+		s.Processes[i].Comm, s.Processes[i].UTimeUS = "recycled", -1
+	}
+	for i := range s.Cgroups {
+		s.Cgroups[i].Procs = nil
+	}
+	c.h.recycled++
+}
 
 // TestRecordLoop runs Record on a scripted host: it takes full scans at
 // the start, every FullEvery, after a structure change and after the
@@ -102,14 +124,17 @@ func TestRecordLoop(t *testing.T) {
 	if len(rec.Entries()) != len(given) {
 		t.Fatalf("%d records, %d states given", len(rec.Entries()), len(given))
 	}
-	for i, want := range given {
+	for i := range given {
 		got, err := rec.Snapshot(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if jsonOf(t, got) != jsonOf(t, want) {
+		if jsonOf(t, got) != h.givenJSON[i] {
 			t.Fatalf("record %d differs from the state given", i)
 		}
+	}
+	if h.recycled == 0 {
+		t.Error("the recorder handed back no refreshed state")
 	}
 	first, last := rec.Range()
 	marked := rec.Marks(first, last, MarkJournal, 0)

@@ -36,3 +36,6 @@ func (c recordCounters) Refresh(now time.Time) (*inspect.Snapshot, bool, error) 
 }
 
 func (c recordCounters) Close() { c.ref.Close() }
+
+// Recycle hands back a snapshot the recorder is done with.
+func (c recordCounters) Recycle(snap *inspect.Snapshot) { c.ref.Recycle(snap) }
