@@ -24,33 +24,50 @@ func BenchmarkRefresh(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := s.Refresher(snap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	at := snap.Time.Add(time.Second)
-	if _, err := r.Refresh(at); err != nil && !errors.Is(err, ErrStructureChanged) {
-		b.Fatal(err)
-	}
-	r.stats = refreshStats{}
-	b.ReportAllocs()
-	cpu0 := processCPU(b)
-	for b.Loop() {
-		at = at.Add(time.Second)
-		if _, err := r.Refresh(at); err != nil && !errors.Is(err, ErrStructureChanged) {
-			b.Fatal(err)
+	// "keep" keeps every snapshot (as the TUI does); "recycle" hands
+	// each back once it has the next (as the recorder does).
+	for _, recycle := range []bool{false, true} {
+		name := "keep"
+		if recycle {
+			name = "recycle"
 		}
+		b.Run(name, func(b *testing.B) {
+			r, err := s.Refresher(snap)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			at := snap.Time.Add(time.Second)
+			res, err := r.Refresh(at)
+			if err != nil && !errors.Is(err, ErrStructureChanged) {
+				b.Fatal(err)
+			}
+			last := res.Snapshot
+			r.stats = refreshStats{}
+			b.ReportAllocs()
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				at = at.Add(time.Second)
+				res, err := r.Refresh(at)
+				if err != nil && !errors.Is(err, ErrStructureChanged) {
+					b.Fatal(err)
+				}
+				if recycle {
+					r.Recycle(last)
+				}
+				last = res.Snapshot
+			}
+			b.StopTimer()
+			n := float64(r.stats.refreshes)
+			b.ReportMetric(float64(processCPU(b)-cpu0)/n, "cpu-ns/op")
+			b.ReportMetric(float64(r.stats.statReads)/n, "stat-reads")
+			b.ReportMetric(float64(r.stats.cgroupReads)/n, "cg-reads")
+			b.ReportMetric(float64(r.stats.membersRead)/n, "members-read")
+			b.ReportMetric(float64(r.stats.passes)/n, "passes")
+			b.ReportMetric(float64(len(snap.Processes)), "procs")
+			b.ReportMetric(float64(len(snap.Cgroups)), "cgroups")
+		})
 	}
-	b.StopTimer()
-	n := float64(r.stats.refreshes)
-	b.ReportMetric(float64(processCPU(b)-cpu0)/n, "cpu-ns/op")
-	b.ReportMetric(float64(r.stats.statReads)/n, "stat-reads")
-	b.ReportMetric(float64(r.stats.cgroupReads)/n, "cg-reads")
-	b.ReportMetric(float64(r.stats.membersRead)/n, "members-read")
-	b.ReportMetric(float64(r.stats.passes)/n, "passes")
-	b.ReportMetric(float64(len(snap.Processes)), "procs")
-	b.ReportMetric(float64(len(snap.Cgroups)), "cgroups")
 }
 
 // processCPU is the CPU time this process has used, user and system, in

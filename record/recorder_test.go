@@ -169,3 +169,55 @@ func TestCreateRefusals(t *testing.T) {
 		t.Errorf("Open of an empty directory: %v", err)
 	}
 }
+
+// TestStructureGapByCPU: the gap between full scans taken for structure
+// changes follows the CPU time a scan took (with opening the refresher),
+// not its wall time: a scan spread over cores costs more than it lasts.
+func TestStructureGapByCPU(t *testing.T) {
+	h := &fakeHost{t: t, states: scene(t, 10), stopped: func() {}}
+	cpu := time.Second // what the process used before
+	o := RecorderOptions{
+		Options:      Options{Interval: time.Second, FullEvery: time.Hour},
+		StructureGap: time.Second,
+		NewCounters: func(s *inspect.Snapshot) (Counters, error) {
+			cpu += 100 * time.Millisecond // opening the refresher
+			return &fakeCounters{h: h, base: -1}, nil // every refresh: a change
+		},
+		CPUTime: func() time.Duration { return cpu },
+	}
+	o.setDefaults()
+	r := &recorder{o: o, scanner: cpuScanner{h, &cpu}, logf: t.Logf}
+	start := time.Now()
+	if _, err := r.scan(context.Background(), start); err != nil {
+		t.Fatal(err)
+	}
+	if r.scanCost != 500*time.Millisecond {
+		t.Fatalf("scan cost %v, want the 400ms of the scan and 100ms of the refresher", r.scanCost)
+	}
+	scans := len(h.scans)
+	for sec := 1; sec < 50; sec++ {
+		if _, err := r.take(context.Background(), start.Add(time.Duration(sec)*time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(h.scans) != scans {
+		t.Errorf("%d full scans within 50 s of one that cost 0.5 s of CPU, want none at a 1%% share", len(h.scans)-scans)
+	}
+	if _, err := r.take(context.Background(), start.Add(50*time.Second), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.scans) != scans+1 {
+		t.Errorf("no full scan 50 s after the structure changed")
+	}
+}
+
+// cpuScanner is a fakeHost whose scans cost 400 ms of CPU.
+type cpuScanner struct {
+	h   *fakeHost
+	cpu *time.Duration
+}
+
+func (s cpuScanner) Scan(ctx context.Context) (*inspect.Snapshot, error) {
+	*s.cpu += 400 * time.Millisecond
+	return s.h.Scan(ctx)
+}
