@@ -62,6 +62,20 @@ type RecorderOptions struct {
 	Logf func(format string, args ...any)
 }
 
+// defaults fills in the zero fields.
+func (o *RecorderOptions) defaults() {
+	o.setDefaults()
+	if o.StructureGap <= 0 {
+		o.StructureGap = o.Interval
+	}
+	if o.ScanShare <= 0 {
+		o.ScanShare = 0.01
+	}
+	if o.CPUTime == nil {
+		o.CPUTime = processCPUTime
+	}
+}
+
 // Stats sum up a recording session.
 type Stats struct {
 	Records, Full, Scans int
@@ -78,16 +92,7 @@ type Stats struct {
 // write error (ErrDiskFull when the disk filled up), with everything
 // recorded before it intact.
 func Record(ctx context.Context, dir string, scanner Scanner, o RecorderOptions) (Stats, error) {
-	o.setDefaults()
-	if o.StructureGap <= 0 {
-		o.StructureGap = o.Interval
-	}
-	if o.ScanShare <= 0 {
-		o.ScanShare = 0.01
-	}
-	if o.CPUTime == nil {
-		o.CPUTime = processCPUTime
-	}
+	o.defaults()
 	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}

@@ -185,7 +185,7 @@ func TestStructureGapByCPU(t *testing.T) {
 		},
 		CPUTime: func() time.Duration { return cpu },
 	}
-	o.setDefaults()
+	o.defaults()
 	r := &recorder{o: o, scanner: cpuScanner{h, &cpu}, logf: t.Logf}
 	start := time.Now()
 	if _, err := r.scan(context.Background(), start); err != nil {
