@@ -179,7 +179,13 @@ func (r *recorder) run(ctx context.Context) error {
 // when one is due.
 func (r *recorder) take(ctx context.Context, now time.Time, journalGrew bool) (*inspect.Snapshot, error) {
 	since := now.Sub(r.lastScan)
-	gap := max(r.o.StructureGap, time.Duration(float64(r.scanCost)/r.o.ScanShare))
+	// FullEvery brings a scan anyway; a tiny share must not overflow.
+	gap := r.o.StructureGap
+	if wait := float64(r.scanCost) / r.o.ScanShare; wait >= float64(r.o.FullEvery) {
+		gap = max(gap, r.o.FullEvery)
+	} else {
+		gap = max(gap, time.Duration(wait))
+	}
 	due := r.counters == nil || since >= r.o.FullEvery || journalGrew || (r.changed && since >= gap)
 	if !due {
 		snap, changed, err := r.counters.Refresh(now)
