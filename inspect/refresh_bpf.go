@@ -207,11 +207,14 @@ type counterPass struct {
 	buf []byte
 	// Per process of the base: what the last pass said of it (sig),
 	// and whether that is known.
-	sig    []procSig
-	known  []bool
-	acc    []procAcc
-	fresh  []int
-	reread []int
+	sig   []procSig
+	known []bool
+	acc   []procAcc
+	// follows[i] is the process whose records came after process i's in
+	// the last pass; -1 when unknown. pid[i] is process i's PID.
+	follows, pid []int32
+	fresh        []int
+	reread       []int
 }
 
 // procSig is what a pass compares to tell that a process changed:
@@ -311,8 +314,34 @@ func (c *counterPass) refresh(r *Refresher, snap *Snapshot, now time.Time, res *
 func (c *counterPass) decode(r *Refresher, stride int) error {
 	clear(c.acc)
 	c.fresh = c.fresh[:0]
+	if c.follows == nil {
+		c.follows, c.pid = make([]int32, len(c.acc)), make([]int32, len(c.acc))
+		for i := range c.follows {
+			c.follows[i], c.pid[i] = -1, int32(r.base.Processes[i].PID)
+		}
+	}
 	data := c.buf
 	var th bpf.ProcsProcThreadRecord
+	// The walk and the iterator go through the host in the same order
+	// every time (the walk process by process, each leader before its
+	// threads; the iterator by PID): each record's process is looked for
+	// first where the last pass found it, after the one before.
+	prev := int32(-1) // the last record's process
+	lookup := func(tgid int) (int32, bool) {
+		if prev >= 0 {
+			if int(c.pid[prev]) == tgid {
+				return prev, true
+			}
+			if g := c.follows[prev]; g >= 0 && int(c.pid[g]) == tgid {
+				return g, true
+			}
+		}
+		pos, found := slices.BinarySearch(r.pids, tgid)
+		if !found {
+			return -1, false
+		}
+		return r.pidIndex[pos], true
+	}
 	for len(data) > 0 {
 		if len(data) < max(prThreadBytes, stride) {
 			return errCounterRecords
@@ -320,12 +349,18 @@ func (c *counterPass) decode(r *Refresher, stride int) error {
 		next := data[stride:]
 		tgid := int(binary.NativeEndian.Uint32(data))
 		kind := binary.NativeEndian.Uint32(data[4:])
-		pos, found := slices.BinarySearch(r.pids, tgid)
+		i, found := lookup(tgid)
+		if found && prev >= 0 && i != prev {
+			c.follows[prev] = i
+		}
+		if found {
+			prev = i
+		}
 		switch kind {
 		case prKindThread:
 			if found {
 				record(&th, data)
-				c.acc[r.pidIndex[pos]].addThread(&th)
+				c.acc[i].addThread(&th)
 			}
 			if stride == 0 {
 				next = data[prThreadBytes:]
@@ -336,7 +371,7 @@ func (c *counterPass) decode(r *Refresher, stride int) error {
 			}
 			if !found {
 				c.fresh = append(c.fresh, tgid)
-			} else if a := &c.acc[r.pidIndex[pos]]; a.seen {
+			} else if a := &c.acc[i]; a.seen {
 				a.dup = true // the PID was reused during the pass
 			} else {
 				record(&a.rec, data)
