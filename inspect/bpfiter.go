@@ -92,6 +92,11 @@ type bpfIters struct {
 	procErr           error
 	buf, procBuf      []byte
 	procReadErr       error // why the last pass could not use procs' output
+	// counters is the counter iterator, loaded on a refresher's first
+	// use (see Scanner.counterIter); nil when countersErr says why.
+	countersOnce sync.Once
+	counters     *counterIter
+	countersErr  error
 }
 
 // errIteratorsClosed is the error of a pass after Scanner.Close.
@@ -167,6 +172,9 @@ func (it *bpfIters) close() error {
 	it.mu.Lock()
 	defer it.mu.Unlock()
 	var errs []error
+	if it.counters != nil {
+		errs = append(errs, it.counters.close())
+	}
 	for _, l := range []**link.Iter{&it.tasks, &it.files, &it.css, &it.procs} {
 		if *l != nil {
 			errs = append(errs, (*l).Close())

@@ -18,76 +18,138 @@ import (
 // snapshot with it; processes that exited show state "X".
 var ErrStructureChanged = errors.New("the host's processes or cgroups changed: a full scan is due")
 
-// pollEvery is how often, in refreshes, a process that looked idle is
-// read anyway. Busy processes, and processes in a small cgroup whose CPU
-// counter moved, are read at every refresh.
+// pollEvery is how often, in refreshes, a process that nothing says is
+// idle is read anyway when the counter iterator is not there (see
+// Refresher): one in a big cgroup whose CPU moved, or in none with a CPU
+// counter.
 const pollEvery = 4
 
-// smallCgroup is the most members a cgroup may have for its CPU counter to
-// decide which processes to read: a counter that moved in the root cgroup
-// of a host says nothing about which of its thousands of processes ran.
+// gaugeCycle is how often, in refreshes, the gauges of a cgroup that
+// nothing touched (memory, pids, OOM events, pressure) are read anyway:
+// memory can be reclaimed or charged (a socket's buffers) without the
+// cgroup's processes running, and pressure averages decay. The reads are
+// spread over the cycle.
+const gaugeCycle = 30
+
+// smallCgroup is the most members a cgroup may have for its members to
+// be read one by one when its CPU moved and the counter iterator is not
+// there: a counter that moved in the root cgroup of a host says nothing
+// about which of its thousands of processes ran.
 const smallCgroup = 64
+
+// throttleTail is how long after a cgroup's CPU usage last moved its
+// throttling counters can still move: the CFS bandwidth timer counts one
+// more period (up to 1 s long) after the last period with runtime used,
+// then stops (do_sched_cfs_period_timer in kernel/sched/fair.c).
+const throttleTail = 2 * time.Second
 
 // A Refresher refreshes the fast-changing numbers of a snapshot without
 // scanning the host again: the CPU time, RSS, state and thread count of
 // every process (/proc/PID/stat) and the CPU, throttling, memory, OOM,
 // pids and pressure counters of every cgroup (usageFiles, the files the
 // scan read them from). It keeps those files open and re-reads each with
-// one pread, so a refresh of a 4,000-process host costs a few tens of
-// milliseconds of CPU where a full scan (every process's status,
-// namespaces, cgroups and fds, every cgroup's limits) costs over half a
-// second.
+// one pread.
 //
 // A refresh keeps the snapshot's structure: the same processes, the same
 // namespaces, the same cgroups; but a cgroup that ran has its members
-// read again (refreshMembers), so a process started in it counts at once. When the structure changed — a process
-// started or exited, a process got a new parent, a cgroup vanished — it
-// says so with ErrStructureChanged, and the caller takes a full scan.
-// Changes it cannot see (a process joining another namespace or cgroup, a
-// new cgroup without new processes, a limit changed by another tool) wait
+// read again (refreshMembers), so a process started in it counts at
+// once. When the structure changed — a process started or exited, a
+// process got a new parent, a cgroup vanished — it says so with
+// ErrStructureChanged, and the caller takes a full scan. Changes it
+// cannot see (a process joining another namespace or cgroup, a new
+// cgroup without new processes, a limit changed by another tool) wait
 // for the caller's periodic full scan.
 //
 // A Refresher is safe for use by one goroutine at a time; Refresh and
 // Close lock. Scanner.Refresher opens one.
 //
-// Reading every process's stat is most of a refresh's cost, so a refresh
-// reads a process only when it may have run: it was busy at its last
-// read, its (small) cgroup's CPU counter moved, or it has not been read
-// for pollEvery refreshes. A process that was not read used no CPU as far
-// as anyone can tell; its CPU% is 0 and its other numbers are those of its
-// last read. CPU% is computed per process over the time since its own last
-// read, so a process read after a pause gets its true average.
+// A refresh reads only what may have changed, so that a quiet host
+// costs little (see refreshCgroupCPU and refreshProcesses):
+//
+//   - Hierarchical CPU usage (v2 cpu.stat, v1 cpuacct.usage) is read top
+//     down: a cgroup whose usage did not move had no descendant run, so
+//     its subtree is skipped. Throttling counters are read while a
+//     cgroup's usage moved within throttleTail.
+//   - A process is read when its cgroup's own CPU (its usage less its
+//     children's) moved: a process that did not run has the CPU times,
+//     state and thread count of its last read. As root on a kernel with
+//     BTF a task iterator (nscope_counters) answers for every process in
+//     one pass where that would be many reads, and says exactly which
+//     processes changed; without it the members of a big cgroup, and
+//     processes in no cgroup with a CPU counter, are read when busy at
+//     their last read or every pollEvery refreshes.
+//   - Gauges (memory, pids, OOM events, pressure) are read for the
+//     cgroups of every process that changed and every cgroup whose CPU
+//     moved, and otherwise every gaugeCycle refreshes.
+//
+// CPU% is computed per process over the time since its counters were
+// last known (read, or known not to have moved), so a process read
+// after a pause gets its true average.
 type Refresher struct {
 	mu       sync.Mutex
 	base     *Snapshot
 	procRoot string
 	pageSize int64
-	procFDs  []int // parallel to base.Processes; -1 when not open
-	// Per process: its last read values, when it was read, whether it
-	// was busy then, and the index of its CPU-accounting cgroup (-1).
+	// procFDs are the processes' open stat files, parallel to
+	// base.Processes, or fdUnopened or fdGone. Where the counter
+	// programs answer for every process, a stat file is opened when
+	// first needed (a kernel thread or zombie that changed), and its
+	// process is checked to be the one of the base by its start time.
+	procFDs []int
+	// startTicks are the base processes' start times in clock ticks
+	// after boot; nil when the base has no boot time.
+	startTicks []uint64
+	// Per process: its last values, when they were last known, whether
+	// it was busy then, and the index of the cgroup whose CPU counter
+	// covers it (-1).
 	last     []Process
 	lastRead []time.Time
 	busy     []bool
 	cpuCg    []int
-	tick     int
-	// Per cgroup: its CPU counter and its values at the last refresh.
-	cgCPU   []int64
+	// procCgs are the indexes in base.Cgroups of each process's cgroups,
+	// one per hierarchy, for the gauges a change of the process touches.
+	procCgs [][]int32
+	tick    int
+	// lastRefresh is the time of the last refresh.
+	lastRefresh time.Time
+	cg          cgroupState
+	// lastCg are the cgroups as last refreshed.
 	lastCg  []Cgroup
-	cgFiles [][]openUsageFile
 	loadavg int
 	lastPID int
-	pids    []int // base PIDs, ascending
-	// newSeen are PIDs not in the base found by the last look at /proc;
-	// a new process counts as a change once it is still there at the next
-	// refresh, so short-lived ones (a compiler run, a shell pipeline) do
-	// not cost a full scan each.
+	// pids are the base PIDs, ascending, and pidIndex[k] the index in
+	// base.Processes of pids[k].
+	pids     []int
+	pidIndex []int32
+	// newSeen are PIDs not in the base found by the last look at /proc
+	// (or the counter iterator); a new process counts as a change once
+	// it is still there at the next look, so short-lived ones (a compiler
+	// run, a shell pipeline) do not cost a full scan each.
 	newSeen map[int]bool
-	// membersRead counts the cgroup.procs files refreshes read (see
-	// refreshMembers), for the benchmark.
-	membersRead int
-	closed      bool
-	buf         []byte
+	// counters is the counter iterator's state; nil without it.
+	counters *counterPass
+	recycle  recycler
+	// stats count what refreshes read, for tests and the benchmark.
+	stats  refreshStats
+	closed bool
+	buf    []byte
 }
+
+// refreshStats count the reads of a Refresher's refreshes.
+type refreshStats struct {
+	refreshes   int
+	statReads   int // /proc/PID/stat preads
+	cgroupReads int // cgroup file preads
+	membersRead int // cgroup.procs files read (see refreshMembers)
+	passes      int // counter iterator passes
+	listings    int // looks at /proc for new processes
+}
+
+// The states of a process's stat file that are not open.
+const (
+	fdUnopened = -1 // not opened yet (or out of file descriptors when it was)
+	fdGone     = -2 // could not be opened: the process exited
+)
 
 // openUsageFile is one open usage file of a cgroup.
 type openUsageFile struct {
@@ -100,70 +162,71 @@ type openUsageFile struct {
 // Files that cannot be opened are left out: a process that exited
 // meanwhile is reported by the first Refresh. It fails when the process
 // runs out of file descriptors; the caller then keeps taking full scans.
-// Close the Refresher when done with it.
+// Close the Refresher when done with it; it may use the scanner's
+// counter iterator until then, which Scanner.Close ends (its refreshes
+// then read /proc).
 func (s *Scanner) Refresher(snap *Snapshot) (*Refresher, error) {
-	return newRefresher(snap, s.cfg.procRoot, s.pageSize)
+	it := s.counterIter(snap)
+	r, err := newRefresher(snap, s.cfg.procRoot, s.pageSize, it != nil)
+	if err != nil {
+		return nil, err
+	}
+	if it != nil {
+		r.counters = newCounterPass(it, r)
+	}
+	return r, nil
 }
 
-func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, error) {
+// newRefresher opens a Refresher on snap; lazy leaves the stat files to
+// be opened when first read.
+func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Refresher, error) {
 	r := &Refresher{
 		base:     snap,
 		procRoot: procRoot,
 		pageSize: int64(pageSize),
 		procFDs:  make([]int, len(snap.Processes)),
-		cgFiles:  make([][]openUsageFile, len(snap.Cgroups)),
 		loadavg:  -1,
 		buf:      make([]byte, 4096),
 		pids:     make([]int, len(snap.Processes)),
+		pidIndex: make([]int32, len(snap.Processes)),
 	}
 	r.last = append([]Process(nil), snap.Processes...)
 	r.lastRead = make([]time.Time, len(snap.Processes))
 	r.busy = make([]bool, len(snap.Processes))
-	r.cgCPU = make([]int64, len(snap.Cgroups))
 	r.lastCg = append([]Cgroup(nil), snap.Cgroups...)
+	order := make([]int32, len(snap.Processes))
+	if boot := snap.Host.BootTime; !boot.IsZero() {
+		r.startTicks = make([]uint64, len(snap.Processes))
+		for i := range snap.Processes {
+			r.startTicks[i] = uint64(snap.Processes[i].StartTime.Sub(boot) / (time.Second / clockTicks))
+		}
+	}
 	for i := range snap.Processes {
-		r.procFDs[i] = -1
-		r.pids[i] = snap.Processes[i].PID
+		r.procFDs[i] = fdUnopened
+		order[i] = int32(i)
 		r.lastRead[i] = snap.Time
 		r.busy[i] = true // read everyone at the first refresh
 	}
-	slices.Sort(r.pids)
-	r.cpuCg = cpuCgroups(snap)
-	for i := range snap.Cgroups {
-		if u := snap.Cgroups[i].Usage.CPUUsageUS; u != nil {
-			r.cgCPU[i] = *u
-		}
+	slices.SortFunc(order, func(a, b int32) int { return snap.Processes[a].PID - snap.Processes[b].PID })
+	for k, i := range order {
+		r.pids[k], r.pidIndex[k] = snap.Processes[i].PID, i
 	}
 	fail := func(err error) (*Refresher, error) {
 		r.Close()
 		return nil, fmt.Errorf("open counter files: %w", err)
 	}
 	for i := range snap.Processes {
-		fd, err := unix.Open(procRoot+"/"+strconv.Itoa(snap.Processes[i].PID)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		switch {
-		case err == nil:
-			r.procFDs[i] = fd
-		case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE):
-			return fail(err)
+		if lazy {
+			break
+		}
+		if r.openStat(i) == fdUnopened {
+			return fail(unix.EMFILE)
 		}
 	}
-	for i := range snap.Cgroups {
-		c := &snap.Cgroups[i]
-		h := snap.Hierarchy(c.Hierarchy)
-		if h == nil {
-			continue
-		}
-		dir := filepath.Join(h.Mount, c.Path)
-		for _, f := range counterFiles(h, c) {
-			fd, err := unix.Open(dir+"/"+f.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			switch {
-			case err == nil:
-				r.cgFiles[i] = append(r.cgFiles[i], openUsageFile{usageFile: f, fd: fd})
-			case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE):
-				return fail(err)
-			}
-		}
+	if err := r.cg.open(snap); err != nil {
+		return fail(err)
 	}
+	r.cpuCg, r.procCgs = processCgroups(snap, &r.cg)
 	if fd, err := unix.Open(procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		r.loadavg = fd
 		if data, err := r.pread(fd); err == nil {
@@ -173,33 +236,81 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int) (*Refresher, er
 	return r, nil
 }
 
-// cpuCgroups returns, for each process, the index in snap.Cgroups of the
-// cgroup that accounts its CPU time (v2, or the v1 cpuacct hierarchy) when
-// that cgroup is small enough to tell its members' activity; -1 otherwise.
-func cpuCgroups(snap *Snapshot) []int {
-	out := make([]int, len(snap.Processes))
-	h := snap.HierarchyFor("cpuacct")
-	if h == nil {
-		h = snap.HierarchyFor("cpu")
+// openStat opens process i's stat file and returns the descriptor, or
+// fdGone when the process exited, or fdUnopened when out of file
+// descriptors.
+func (r *Refresher) openStat(i int) int {
+	fd, err := unix.Open(r.procRoot+"/"+strconv.Itoa(r.base.Processes[i].PID)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	switch {
+	case err == nil:
+		r.procFDs[i] = fd
+	case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE):
+		return fdUnopened
+	default:
+		r.procFDs[i] = fdGone
 	}
+	return r.procFDs[i]
+}
+
+// processCgroups returns, for each process of snap, the index in
+// snap.Cgroups of the cgroup whose CPU usage counter accounts its CPU
+// time (the v1 cpuacct hierarchy's, else the v2 hierarchy's; -1 when
+// neither has one open), and the indexes of all its cgroups.
+func processCgroups(snap *Snapshot, cg *cgroupState) (cpu []int, all [][]int32) {
+	cpu = make([]int, len(snap.Processes))
+	all = make([][]int32, len(snap.Processes))
+	order := cpuHierarchies(snap)
 	index := make(map[CgroupKey]int, len(snap.Cgroups))
 	for i := range snap.Cgroups {
 		index[snap.Cgroups[i].Key()] = i
 	}
+	// Processes share few distinct cgroup lists: one slice each.
+	shared := map[string][]int32{}
+	var key []byte
 	for i := range snap.Processes {
-		out[i] = -1
-		if h == nil {
+		p := &snap.Processes[i]
+		cpu[i] = -1
+		for _, id := range order {
+			path, ok := p.CgroupPath(id)
+			if !ok {
+				continue
+			}
+			if j, ok := index[CgroupKey{Hierarchy: id, Path: path}]; ok && cg.hasUsage(j) {
+				cpu[i] = j
+				break
+			}
+		}
+		key = key[:0]
+		for _, c := range p.Cgroups {
+			key = strconv.AppendInt(key, int64(c.Hierarchy), 10)
+			key = append(key, ':')
+			key = append(key, c.Path...)
+			key = append(key, 0)
+		}
+		if list, ok := shared[string(key)]; ok {
+			all[i] = list
 			continue
 		}
-		path, ok := snap.Processes[i].CgroupPath(h.ID)
-		if !ok {
-			continue
+		var list []int32
+		for _, c := range p.Cgroups {
+			if j, ok := index[CgroupKey{Hierarchy: c.Hierarchy, Path: c.Path}]; ok {
+				list = append(list, int32(j))
+			}
 		}
-		if j, ok := index[CgroupKey{Hierarchy: h.ID, Path: path}]; ok && len(snap.Cgroups[j].Procs) <= smallCgroup && snap.Cgroups[j].Usage.CPUUsageUS != nil {
-			out[i] = j
-		}
+		shared[string(key)] = list
+		all[i] = list
 	}
-	return out
+	return cpu, all
+}
+
+// cgroupDir is the directory of a cgroup of snap; "" when its hierarchy
+// is unknown.
+func cgroupDir(snap *Snapshot, c *Cgroup) string {
+	h := snap.Hierarchy(c.Hierarchy)
+	if h == nil {
+		return ""
+	}
+	return filepath.Join(h.Mount, c.Path)
 }
 
 // Close closes every file. The snapshots already returned stay valid.
@@ -215,11 +326,7 @@ func (r *Refresher) Close() {
 			unix.Close(fd)
 		}
 	}
-	for _, files := range r.cgFiles {
-		for _, f := range files {
-			unix.Close(f.fd)
-		}
-	}
+	r.cg.close()
 	if r.loadavg >= 0 {
 		unix.Close(r.loadavg)
 	}

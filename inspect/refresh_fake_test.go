@@ -67,15 +67,29 @@ func (f *fakeRefreshHost) setStat(utime int) {
 	f.write("proc/100/stat", "100 (app) S 1 100 100 0 -1 0 0 0 0 0 "+strconv.Itoa(utime)+" 0 0 0 20 0 1 0 5 0 25 0\n")
 }
 
-func TestRefreshPolicyOnFakeHost(t *testing.T) {
-	f := newFakeHost(t)
-	r, err := New(ProcRoot(f.proc)).Refresher(f.snap)
-	if err != nil {
-		t.Fatal(err)
+// TestRefreshBigCgroupWithoutIterator: without the counter iterator, the
+// members of a big cgroup whose CPU moved (a v2 root's always does) are
+// read when busy at their last read, else once every pollEvery
+// refreshes: reading thousands of stat files every second would cost
+// more than the whole refresh is worth.
+func TestRefreshBigCgroupWithoutIterator(t *testing.T) {
+	var pids []int
+	var procs []fakeProc
+	for pid := 100; pid < 100+smallCgroup+6; pid++ {
+		pids = append(pids, pid)
+		procs = append(procs, fakeProc{pid: pid, cgroups: map[int]string{0: "/"}})
 	}
-	defer r.Close()
+	f := newFakeTree(t,
+		[]Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu"}, Mount: "cg"}},
+		[]fakeCgroup{{hier: 0, path: "/", procs: pids, files: map[string]string{"cpu.stat": v2Usage(1000, 0)}}},
+		procs)
+	r := f.refresher()
 	at := f.snap.Time
+	usage := int64(1000)
 	step := func() RefreshResult {
+		t.Helper()
+		usage += 1000
+		f.write("cg", "/", "cpu.stat", v2Usage(usage, 0))
 		at = at.Add(time.Second)
 		res, err := r.Refresh(at)
 		if err != nil {
@@ -83,45 +97,35 @@ func TestRefreshPolicyOnFakeHost(t *testing.T) {
 		}
 		return res
 	}
-	mem := func(res RefreshResult) int64 { return *res.Snapshot.Cgroup(0, "/app").Usage.MemoryCurrent }
-
-	if res := step(); res.Read != 1 {
-		t.Fatalf("first refresh read %d processes, want 1", res.Read)
+	if res := step(); res.Read != len(pids) {
+		t.Fatalf("the first refresh read %d processes, want all %d", res.Read, len(pids))
 	}
-	// Idle: neither the process nor the cgroup's memory is read at once.
-	f.write("cgroup/app/memory.current", "8192\n")
-	f.setStat(50)
-	res := step()
-	if res.Read != 0 || mem(res) != 4096 {
-		t.Errorf("idle refresh read %d processes, memory %d; want 0 and the old 4096", res.Read, mem(res))
-	}
-	// The cgroup's CPU moved: its process and its memory are read now,
-	// and the process's CPU% is over the 2 s since its last read.
-	f.write("cgroup/app/cpu.stat", "usage_usec 501000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n")
-	res = step()
-	if res.Read != 1 || mem(res) != 8192 {
-		t.Errorf("after the cgroup's CPU moved: read %d processes, memory %d; want 1 and 8192", res.Read, mem(res))
-	}
-	if got := res.ProcessCPU[100]; got != 25 {
-		t.Errorf("CPU%% = %v, want 25 (0.5 s over 2 s)", got)
-	}
-	if got := res.Snapshot.Process(100).UTimeUS; got != 500_000 {
-		t.Errorf("utime = %dµs, want 500000", got)
-	}
-	// Still busy at the next refresh: read again even though idle now.
-	if res = step(); res.Read != 1 || res.ProcessCPU[100] != 0 {
-		t.Errorf("the refresh after a busy one read %d processes (CPU %v%%); want 1 at 0%%", res.Read, res.ProcessCPU[100])
-	}
-	// Idle again: read at most once per pollEvery refreshes.
+	// PID 100 ran: read at once if it was busy, and it is busy now.
+	f.setStat(100, 5)
 	reads := 0
+	for range pollEvery {
+		res := step()
+		reads += res.Read
+		if res.Snapshot.Process(100).UTimeUS == 50_000 {
+			break
+		}
+	}
+	if got := r.last[0].UTimeUS; got != 50_000 {
+		t.Fatalf("PID 100's utime = %dµs after %d refreshes, want 50000", got, pollEvery)
+	}
+	if !r.busy[0] {
+		t.Error("PID 100 used CPU at its last read but is not marked busy")
+	}
+	if res := step(); r.lastRead[0] != at || res.ProcessCPU[100] != 0 {
+		t.Errorf("the refresh after PID 100 was busy did not read it (last read %v, CPU %v%%)", r.lastRead[0], res.ProcessCPU[100])
+	}
+	// Idle: every process is read once in pollEvery refreshes.
+	reads = 0
 	for range pollEvery {
 		reads += step().Read
 	}
-	if reads != 1 {
-		t.Errorf("%d idle refreshes read the process %d times, want 1", pollEvery, reads)
-	}
-	if f.snap.Cgroup(0, "/app").Usage.MemoryCurrent == nil || *f.snap.Cgroup(0, "/app").Usage.MemoryCurrent != 4096 {
-		t.Error("refreshes changed the base snapshot")
+	if reads != len(pids) {
+		t.Errorf("%d refreshes read %d processes, want each of the %d once", pollEvery, reads, len(pids))
 	}
 }
 

@@ -262,48 +262,6 @@ func TestRefreshCgroupCPU(t *testing.T) {
 	}
 }
 
-// TestRefreshSkipsIdle checks the reason for being: after the first
-// refresh, an idle process (a sleep this test starts) is read once every
-// pollEvery refreshes, not at every one.
-func TestRefreshSkipsIdle(t *testing.T) {
-	idle := exec.Command("sleep", "30")
-	if err := idle.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = idle.Process.Kill(); _ = idle.Wait() })
-	time.Sleep(100 * time.Millisecond) // let it exec and settle
-	snap, r := refreshHost(t)
-	at := -1
-	for i := range snap.Processes {
-		if snap.Processes[i].PID == idle.Process.Pid {
-			at = i
-		}
-	}
-	if at < 0 {
-		t.Fatal("the scan does not list the sleep")
-	}
-	if r.cpuCg[at] >= 0 {
-		// In a small cgroup with this (busy) test, the sleep is read
-		// whenever the cgroup's CPU moves, which is the point there.
-		t.Skip("the sleep shares a small cgroup with the test; its reads follow the cgroup")
-	}
-	first, _ := r.Refresh(time.Now())
-	if first.Read < len(snap.Processes)/2 {
-		t.Errorf("the first refresh read %d of %d processes, want all that still exist", first.Read, len(snap.Processes))
-	}
-	reads := 0
-	for range 2 * pollEvery {
-		before := r.lastRead[at]
-		r.Refresh(time.Now().Add(time.Millisecond))
-		if !r.lastRead[at].Equal(before) {
-			reads++
-		}
-	}
-	if reads != 2 {
-		t.Errorf("%d refreshes read the idle sleep %d times, want 2 (every %d refreshes)", 2*pollEvery, reads, pollEvery)
-	}
-}
-
 func TestRefresherCloseTwice(t *testing.T) {
 	_, r := refreshHost(t)
 	r.Close()

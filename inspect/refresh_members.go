@@ -16,24 +16,29 @@ import (
 const maxMembersRead = 1024
 
 // refreshMembers reads cgroup.procs again for every cgroup (other than a
-// root) whose path's CPU counter moved in this refresh, so that a
-// process started in a cgroup, or moved into it, is counted at once
-// instead of at the next full scan: a refresh keeps the snapshot's
-// processes, but a cgroup's Procs is its own list. A cgroup that did not
-// run did not fork, and its members did not exit (exiting runs). It
-// reports whether a process of the full scan joined or left a cgroup,
-// which the full scan's picture of that process does not show.
-func (r *Refresher) refreshMembers(snap *Snapshot, moved []bool, movedPath map[string]bool) (changed bool) {
+// root) in which something ran in this refresh — its own CPU moved (or
+// that of its twin at the same path in the CPU-accounting hierarchy), or
+// a member changed — so that a process started in a cgroup, or moved
+// into it, is counted at once instead of at the next full scan: a
+// refresh keeps the snapshot's processes, but a cgroup's Procs is its
+// own list. A cgroup in which nothing ran did not fork, and its members
+// did not exit (exiting runs). It reports whether a process of the full
+// scan joined or left a cgroup, which the full scan's picture of that
+// process does not show.
+func (r *Refresher) refreshMembers(snap *Snapshot) (changed bool) {
+	cs := &r.cg
 	for i := range snap.Cgroups {
 		c := &snap.Cgroups[i]
-		if c.Path == "/" || !(moved[i] || movedPath[c.Path]) || len(r.base.Cgroups[i].Procs) > maxMembersRead {
+		cc := &cs.list[i]
+		ran := cs.own[i] || cs.member[i] || (cc.twin >= 0 && cs.own[cc.twin])
+		if !ran || c.Path == "/" || len(r.base.Cgroups[i].Procs) > maxMembersRead {
 			continue
 		}
 		h := snap.Hierarchy(c.Hierarchy)
 		if h == nil {
 			continue
 		}
-		r.membersRead++
+		r.stats.membersRead++
 		pids, ok := r.readMembers(filepath.Join(h.Mount, c.Path, "cgroup.procs"))
 		if !ok || slices.Equal(pids, c.Procs) {
 			continue
@@ -43,6 +48,7 @@ func (r *Refresher) refreshMembers(snap *Snapshot, moved []bool, movedPath map[s
 		}
 		c.Procs = pids
 		r.lastCg[i].Procs = pids
+		r.dirtyCgroup(i)
 	}
 	return changed
 }

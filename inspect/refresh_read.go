@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"slices"
@@ -36,9 +35,10 @@ func (r *Refresher) Base() *Snapshot { return r.base }
 // of every process (100 = one core) over the time since its last read.
 type RefreshResult struct {
 	Snapshot *Snapshot
-	// ProcessCPU is keyed by PID; processes not read are 0.
+	// ProcessCPU is keyed by PID; processes that used no CPU are left out.
 	ProcessCPU map[int]float64
-	// Read is how many processes were read.
+	// Read is how many processes had their numbers taken afresh, from
+	// /proc/PID/stat or the counter iterator.
 	Read int
 }
 
@@ -58,122 +58,192 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 	// new Processes and Cgroups slices.
 	snap := *r.base
 	snap.Time = now
-	changed := false
-
+	prev := r.base.Time
+	if r.tick > 0 {
+		prev = r.lastRefresh
+	}
 	r.tick++
-	// Cgroups: the CPU counters every time; the others (memory, pids,
-	// OOM, pressure) when the cgroup's CPU moved (here or in the cpuacct
-	// twin of a v1 cgroup with the same path), else every pollEvery
-	// refreshes: an idle cgroup's memory hardly changes.
-	snap.Cgroups = make([]Cgroup, len(r.lastCg))
-	copy(snap.Cgroups, r.lastCg)
-	moved := make([]bool, len(snap.Cgroups))
-	movedPath := map[string]bool{}
-	for pass := 0; pass < 2; pass++ {
-		for i, files := range r.cgFiles {
-			if len(files) == 0 {
-				continue
-			}
-			c := &snap.Cgroups[i]
-			if pass == 0 {
-				c.Usage = c.Usage.clone()
-			} else if !moved[i] && !movedPath[c.Path] && (i+r.tick)%pollEvery != 0 {
-				continue
-			}
-			h := snap.Hierarchy(c.Hierarchy)
-			for _, f := range files {
-				if f.cpu != (pass == 0) {
-					continue
-				}
-				data, err := r.pread(f.fd)
-				if err != nil {
-					// ENODEV: the cgroup was removed.
-					changed = true
-					continue
-				}
-				applyUsageFile(&c.Usage, h.Version, f.name, bytes.TrimSpace(data))
-			}
-			if pass == 0 {
-				if u := c.Usage.CPUUsageUS; u != nil {
-					moved[i] = *u != r.cgCPU[i]
-					r.cgCPU[i] = *u
-					if moved[i] {
-						movedPath[c.Path] = true
-					}
-				}
-			} else {
-				r.lastCg[i] = *c
-			}
-		}
-	}
-	copy(r.lastCg, snap.Cgroups)
-	if r.refreshMembers(&snap, moved, movedPath) {
-		changed = true
-	}
-
-	res := RefreshResult{ProcessCPU: make(map[int]float64, len(r.procFDs)/8)}
-	snap.Processes = make([]Process, len(r.last))
-	copy(snap.Processes, r.last)
-	for i, fd := range r.procFDs {
-		if fd < 0 {
-			continue
-		}
-		cg := r.cpuCg[i]
-		if !r.busy[i] && (i+r.tick)%pollEvery != 0 && (cg < 0 || !moved[cg]) {
-			continue
-		}
-		p := &snap.Processes[i]
-		data, err := r.pread(fd)
-		res.Read++
-		if err != nil || len(data) == 0 {
-			// ESRCH or an empty read: the process is gone.
-			p.State = "X"
-			r.last[i].State = "X"
-			r.busy[i] = false
-			changed = true
-			continue
-		}
-		st, err := ParseProcStat(data)
-		if err != nil {
-			continue
-		}
-		if st.PPID != p.PPID {
-			changed = true
-		}
-		before := p.CPUTimeUS()
-		p.State = string(st.State)
-		p.UTimeUS = int64(st.UTime) * (1e6 / clockTicks)
-		p.STimeUS = int64(st.STime) * (1e6 / clockTicks)
-		p.Threads = st.Threads
-		p.RSSBytes = st.RSSPages * r.pageSize
-		used := p.CPUTimeUS() - before
-		if wall := now.Sub(r.lastRead[i]); wall > 0 && used > 0 {
-			res.ProcessCPU[p.PID] = float64(used) / float64(wall.Microseconds()) * 100
-		}
-		r.busy[i] = used > 0 || st.State == 'R' || st.State == 'D'
-		r.lastRead[i] = now
-		r.last[i] = *p
-	}
-
+	// Something forked (maybe only a thread), or new processes wait to be
+	// confirmed: look for new processes.
+	look := len(r.newSeen) > 0
 	if r.loadavg >= 0 {
 		if data, err := r.pread(r.loadavg); err == nil {
-			if last, ok := parseLastPID(data); ok && (last != r.lastPID || len(r.newSeen) > 0) {
-				// Something forked (maybe only a thread), or new processes
-				// wait to be confirmed: look at /proc.
-				r.lastPID = last
-				if r.newProcesses() {
-					changed = true
-				}
+			if last, ok := parseLastPID(data); ok && last != r.lastPID {
+				r.lastPID, look = last, true
 			}
 		}
 	}
+
+	snap.Processes, snap.Cgroups = r.slices()
+	changed := r.refreshCgroupCPU(&snap, now, prev)
+
+	res := RefreshResult{ProcessCPU: make(map[int]float64, 16)}
+	procsChanged, looked := r.refreshProcesses(&snap, now, look, &res)
+	changed = changed || procsChanged
+	if r.refreshCgroupRest(&snap, prev) {
+		changed = true
+	}
+	if r.refreshMembers(&snap) {
+		changed = true
+	}
+	if look && !looked && r.newProcesses() {
+		changed = true
+	}
+	r.stats.refreshes++
+	r.lastRefresh = now
 	snap.ScanDuration = time.Since(start)
+	r.issue(&snap)
 	res.Snapshot = &snap
 	if changed {
 		return res, ErrStructureChanged
 	}
 	return res, nil
 }
+
+// refreshProcesses refreshes the processes that may have changed (see
+// Refresher): with the counter iterator when it is there and would
+// answer for more processes than are worth reading one by one, else
+// from their stat files. looked says the iterator also listed the
+// host's processes, so that new ones were looked for.
+func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, res *RefreshResult) (changed, looked bool) {
+	first := r.tick == 1
+	if r.counters != nil && (first || look || r.passWanted()) {
+		changed, err := r.counters.refresh(r, snap, now, res)
+		if err == nil {
+			return changed, true
+		}
+		// The scanner closed its iterators, or the pass failed: /proc
+		// from now on.
+		r.counters = nil
+	}
+	for i := range r.procFDs {
+		if r.procFDs[i] == fdGone || r.last[i].State == "X" {
+			continue
+		}
+		cg := r.cpuCg[i]
+		var read bool
+		switch {
+		case first, r.last[i].State == "Z":
+			read = true
+		case cg >= 0 && !r.cg.own[cg]:
+			// Nothing in its cgroup ran: neither did it.
+			r.lastRead[i] = now
+		case cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+			read = true
+		default:
+			read = r.busy[i] || (i+r.tick)%pollEvery == 0
+		}
+		if read && r.readStat(snap, i, now, res) {
+			changed = true
+		}
+	}
+	return changed, false
+}
+
+// passWanted reports whether more processes may have changed than are
+// worth reading one by one: the counter iterator's pass then costs less.
+func (r *Refresher) passWanted() bool {
+	limit := max(64, len(r.procFDs)/8)
+	n := 0
+	for i, cg := range r.cpuCg {
+		if r.last[i].State == "X" {
+			continue
+		}
+		if cg < 0 || r.cg.own[cg] {
+			if n++; n > limit {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readStat reads process i's stat file into snap and reports whether
+// its structure changed (it exited, or got another parent).
+func (r *Refresher) readStat(snap *Snapshot, i int, now time.Time, res *RefreshResult) (changed bool) {
+	fd, opened := r.procFDs[i], false
+	if fd == fdUnopened {
+		if fd = r.openStat(i); fd == fdUnopened {
+			return false // out of file descriptors: another time
+		}
+		opened = true
+	}
+	r.stats.statReads++
+	res.Read++
+	var data []byte
+	var err error = unix.ESRCH
+	if fd >= 0 {
+		data, err = r.pread(fd)
+	}
+	if err != nil || len(data) == 0 {
+		// ESRCH or an empty read: the process is gone.
+		return r.gone(snap, i)
+	}
+	st, err := ParseProcStat(data)
+	if err != nil {
+		return false
+	}
+	if opened && r.startTicks != nil && st.StartTime != r.startTicks[i] {
+		// Opened after the process exited and its PID was reused.
+		unix.Close(fd)
+		r.procFDs[i] = fdGone
+		return r.gone(snap, i)
+	}
+	return r.applyStat(snap, i, &st, now, res)
+}
+
+// gone marks process i as exited (state X).
+func (r *Refresher) gone(snap *Snapshot, i int) (changed bool) {
+	snap.Processes[i].State = "X"
+	r.last[i].State = "X"
+	r.dirtyProcess(i)
+	r.busy[i] = false
+	r.touchProcess(i)
+	return true
+}
+
+// applyStat takes process i's fresh numbers into snap, computes its CPU%
+// and reports whether it got another parent.
+func (r *Refresher) applyStat(snap *Snapshot, i int, st *ProcStat, now time.Time, res *RefreshResult) (reparented bool) {
+	p := &snap.Processes[i]
+	old := *p
+	p.State = stateString(st.State)
+	p.UTimeUS = int64(st.UTime) * (1e6 / clockTicks)
+	p.STimeUS = int64(st.STime) * (1e6 / clockTicks)
+	p.Threads = st.Threads
+	p.RSSBytes = st.RSSPages * r.pageSize
+	used := p.CPUTimeUS() - old.CPUTimeUS()
+	if wall := now.Sub(r.lastRead[i]); wall > 0 && used > 0 {
+		res.ProcessCPU[p.PID] = float64(used) / float64(wall.Microseconds()) * 100
+	}
+	r.busy[i] = used > 0 || st.State == 'R' || st.State == 'D'
+	r.lastRead[i] = now
+	if used != 0 || p.State != old.State || p.Threads != old.Threads || p.RSSBytes != old.RSSBytes {
+		r.touchProcess(i)
+	}
+	r.last[i] = *p
+	r.dirtyProcess(i)
+	return st.PPID != old.PPID
+}
+
+// touchProcess marks the cgroups of process i: it changed.
+func (r *Refresher) touchProcess(i int) {
+	for _, c := range r.procCgs[i] {
+		r.cg.touch(c)
+	}
+}
+
+// stateNames are the one-letter states, so that a refresh does not
+// allocate one per process.
+var stateNames = func() (names [256]string) {
+	for c := range names {
+		names[c] = string(rune(c))
+	}
+	return names
+}()
+
+// stateString returns the state letter as a string.
+func stateString(c byte) string { return stateNames[c] }
 
 // newProcesses reports whether /proc lists a PID the base does not have
 // that the previous look already found.
@@ -187,8 +257,8 @@ func (r *Refresher) newProcesses() bool {
 	if err != nil {
 		return false
 	}
-	seen := map[int]bool{}
-	confirmed := false
+	r.stats.listings++
+	var fresh []int
 	for _, n := range names {
 		if n[0] < '0' || n[0] > '9' {
 			continue
@@ -198,12 +268,26 @@ func (r *Refresher) newProcesses() bool {
 			continue
 		}
 		if _, found := slices.BinarySearch(r.pids, pid); !found {
-			seen[pid] = true
-			if r.newSeen[pid] {
-				confirmed = true
-			}
+			fresh = append(fresh, pid)
 		}
 	}
-	r.newSeen = seen
+	return r.sawNew(fresh)
+}
+
+// sawNew records the PIDs not in the base that a look found and reports
+// whether one of them was there at the previous look too.
+func (r *Refresher) sawNew(fresh []int) (confirmed bool) {
+	for _, pid := range fresh {
+		if r.newSeen[pid] {
+			confirmed = true
+		}
+	}
+	if r.newSeen == nil {
+		r.newSeen = map[int]bool{}
+	}
+	clear(r.newSeen)
+	for _, pid := range fresh {
+		r.newSeen[pid] = true
+	}
 	return confirmed
 }

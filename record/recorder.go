@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nscope/nscope/inspect"
 )
 
@@ -23,18 +25,32 @@ type Counters interface {
 	Close()
 }
 
+// Recycler is a Counters that takes back a snapshot of its refreshes
+// once the recorder is done with it (inspect.Refresher.Recycle): its
+// next refresh writes into the snapshot's slices instead of copying the
+// whole host into new ones every interval.
+type Recycler interface {
+	Recycle(snap *inspect.Snapshot)
+}
+
 // RecorderOptions tune Record. Zero fields take the defaults.
 type RecorderOptions struct {
 	Options
 	// StructureGap is the least time between two full scans taken because
 	// the structure changed (default: Interval). On a big host the gap
 	// grows so that such scans cost at most ScanShare of a core: a full
-	// scan of a 4,000-process host takes a fifth of a second, so with the
-	// default 1% they come at most every 20 seconds there.
+	// scan of a 4,000-process host (with opening the counter refresher on
+	// it) takes about 0.3 s of CPU, so with the default 1% they come at
+	// most every 30 seconds there.
 	StructureGap time.Duration
 	// ScanShare is the share of one core that full scans taken for
 	// structure changes may use (default 0.01).
 	ScanShare float64
+	// CPUTime returns the CPU time this process has used, which the
+	// recorder measures full scans by (the scan runs on several cores at
+	// once, so its wall time says too little); nil is getrusage(2), and a
+	// zero result makes the recorder measure the wall time.
+	CPUTime func() time.Duration
 	// NewCounters opens a counter refresher on a full scan; nil, or an
 	// error from it, makes every interval a full scan.
 	NewCounters func(*inspect.Snapshot) (Counters, error)
@@ -44,6 +60,20 @@ type RecorderOptions struct {
 	// Logf reports what the recorder does (start, retention, skipped
 	// scans); nil discards.
 	Logf func(format string, args ...any)
+}
+
+// defaults fills in the zero fields.
+func (o *RecorderOptions) defaults() {
+	o.setDefaults()
+	if o.StructureGap <= 0 {
+		o.StructureGap = o.Interval
+	}
+	if o.ScanShare <= 0 {
+		o.ScanShare = 0.01
+	}
+	if o.CPUTime == nil {
+		o.CPUTime = processCPUTime
+	}
 }
 
 // Stats sum up a recording session.
@@ -62,13 +92,7 @@ type Stats struct {
 // write error (ErrDiskFull when the disk filled up), with everything
 // recorded before it intact.
 func Record(ctx context.Context, dir string, scanner Scanner, o RecorderOptions) (Stats, error) {
-	o.setDefaults()
-	if o.StructureGap <= 0 {
-		o.StructureGap = o.Interval
-	}
-	if o.ScanShare <= 0 {
-		o.ScanShare = 0.01
-	}
+	o.defaults()
 	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -96,10 +120,13 @@ type recorder struct {
 	logf     func(string, ...any)
 	counters Counters
 	lastScan time.Time
-	scanCost time.Duration // how long the last full scan took
+	scanCost time.Duration // the CPU time the last full scan took
 	changed  bool
 	journal  *journalTail
 	stats    Stats
+	// written is the last state written: the writer diffs the next
+	// against it, and lets go of it then.
+	written *inspect.Snapshot
 }
 
 func (r *recorder) run(ctx context.Context) error {
@@ -152,7 +179,13 @@ func (r *recorder) run(ctx context.Context) error {
 // when one is due.
 func (r *recorder) take(ctx context.Context, now time.Time, journalGrew bool) (*inspect.Snapshot, error) {
 	since := now.Sub(r.lastScan)
-	gap := max(r.o.StructureGap, time.Duration(float64(r.scanCost)/r.o.ScanShare))
+	// FullEvery brings a scan anyway; a tiny share must not overflow.
+	gap := r.o.StructureGap
+	if wait := float64(r.scanCost) / r.o.ScanShare; wait >= float64(r.o.FullEvery) {
+		gap = max(gap, r.o.FullEvery)
+	} else {
+		gap = max(gap, time.Duration(wait))
+	}
 	due := r.counters == nil || since >= r.o.FullEvery || journalGrew || (r.changed && since >= gap)
 	if !due {
 		snap, changed, err := r.counters.Refresh(now)
@@ -175,13 +208,13 @@ func (r *recorder) scan(ctx context.Context, now time.Time) (*inspect.Snapshot, 
 		old.Close()
 		r.counters = nil
 	}
-	start := time.Now()
+	start, cpu := time.Now(), r.o.CPUTime()
 	snap, err := r.scanner.Scan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r.stats.Scans++
-	r.lastScan, r.changed, r.scanCost = now, false, time.Since(start)
+	r.lastScan, r.changed = now, false
 	if r.o.NewCounters != nil {
 		c, err := r.o.NewCounters(snap)
 		if err != nil {
@@ -190,7 +223,22 @@ func (r *recorder) scan(ctx context.Context, now time.Time) (*inspect.Snapshot, 
 			r.counters = c
 		}
 	}
+	// The scan's cost includes opening the refresher on it.
+	r.scanCost = time.Since(start)
+	if cpu > 0 {
+		r.scanCost = r.o.CPUTime() - cpu
+	}
 	return snap, nil
+}
+
+// processCPUTime is the CPU time, user and system, this process has
+// used; 0 when getrusage(2) fails.
+func processCPUTime() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // add writes one state.
@@ -203,6 +251,12 @@ func (r *recorder) add(snap *inspect.Snapshot, x Extras) error {
 	if err != nil {
 		return err
 	}
+	// The writer diffed snap against the last state and keeps snap in
+	// its place: the last is free for the refresher to write into.
+	if rc, ok := r.counters.(Recycler); ok && r.written != nil {
+		rc.Recycle(r.written)
+	}
+	r.written = snap
 	r.stats.Records++
 	r.stats.Bytes += wr.Bytes
 	if wr.Kind == KindFull {

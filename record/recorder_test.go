@@ -23,7 +23,11 @@ type fakeHost struct {
 	next    int
 	scans   []int // state indexes given out by Scan
 	given   []*inspect.Snapshot
-	stopped func()
+	// givenJSON is each given state as it was given: the recorder hands
+	// back refreshed states (Recycler), which the fake then scrambles.
+	givenJSON []string
+	recycled  int
+	stopped   func()
 }
 
 func (h *fakeHost) take() *inspect.Snapshot {
@@ -35,6 +39,7 @@ func (h *fakeHost) take() *inspect.Snapshot {
 	s := clone(h.t, h.states[i])
 	s.Time = time.Now()
 	h.given = append(h.given, s)
+	h.givenJSON = append(h.givenJSON, jsonOf(h.t, s))
 	return s
 }
 
@@ -58,6 +63,23 @@ func (c *fakeCounters) Refresh(time.Time) (*inspect.Snapshot, bool, error) {
 }
 
 func (c *fakeCounters) Close() {}
+
+// Recycle scrambles a state handed back: the recorder must not read it
+// again, and the recording must not change.
+func (c *fakeCounters) Recycle(s *inspect.Snapshot) {
+	c.h.mu.Lock()
+	defer c.h.mu.Unlock()
+	if len(c.h.given) > 0 && s == c.h.given[len(c.h.given)-1] {
+		c.h.t.Error("the recorder handed back the state it was just given")
+	}
+	for i := range s.Processes {
+		s.Processes[i].Comm, s.Processes[i].UTimeUS = "recycled", -1
+	}
+	for i := range s.Cgroups {
+		s.Cgroups[i].Procs = nil
+	}
+	c.h.recycled++
+}
 
 // TestRecordLoop runs Record on a scripted host: it takes full scans at
 // the start, every FullEvery, after a structure change and after the
@@ -102,14 +124,17 @@ func TestRecordLoop(t *testing.T) {
 	if len(rec.Entries()) != len(given) {
 		t.Fatalf("%d records, %d states given", len(rec.Entries()), len(given))
 	}
-	for i, want := range given {
+	for i := range given {
 		got, err := rec.Snapshot(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if jsonOf(t, got) != jsonOf(t, want) {
+		if jsonOf(t, got) != h.givenJSON[i] {
 			t.Fatalf("record %d differs from the state given", i)
 		}
+	}
+	if h.recycled == 0 {
+		t.Error("the recorder handed back no refreshed state")
 	}
 	first, last := rec.Range()
 	marked := rec.Marks(first, last, MarkJournal, 0)
@@ -143,4 +168,56 @@ func TestCreateRefusals(t *testing.T) {
 	if _, err := Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no recording") {
 		t.Errorf("Open of an empty directory: %v", err)
 	}
+}
+
+// TestStructureGapByCPU: the gap between full scans taken for structure
+// changes follows the CPU time a scan took (with opening the refresher),
+// not its wall time: a scan spread over cores costs more than it lasts.
+func TestStructureGapByCPU(t *testing.T) {
+	h := &fakeHost{t: t, states: scene(t, 10), stopped: func() {}}
+	cpu := time.Second // what the process used before
+	o := RecorderOptions{
+		Options:      Options{Interval: time.Second, FullEvery: time.Hour},
+		StructureGap: time.Second,
+		NewCounters: func(s *inspect.Snapshot) (Counters, error) {
+			cpu += 100 * time.Millisecond // opening the refresher
+			return &fakeCounters{h: h, base: -1}, nil // every refresh: a change
+		},
+		CPUTime: func() time.Duration { return cpu },
+	}
+	o.defaults()
+	r := &recorder{o: o, scanner: cpuScanner{h, &cpu}, logf: t.Logf}
+	start := time.Now()
+	if _, err := r.scan(context.Background(), start); err != nil {
+		t.Fatal(err)
+	}
+	if r.scanCost != 500*time.Millisecond {
+		t.Fatalf("scan cost %v, want the 400ms of the scan and 100ms of the refresher", r.scanCost)
+	}
+	scans := len(h.scans)
+	for sec := 1; sec < 50; sec++ {
+		if _, err := r.take(context.Background(), start.Add(time.Duration(sec)*time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(h.scans) != scans {
+		t.Errorf("%d full scans within 50 s of one that cost 0.5 s of CPU, want none at a 1%% share", len(h.scans)-scans)
+	}
+	if _, err := r.take(context.Background(), start.Add(50*time.Second), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.scans) != scans+1 {
+		t.Errorf("no full scan 50 s after the structure changed")
+	}
+}
+
+// cpuScanner is a fakeHost whose scans cost 400 ms of CPU.
+type cpuScanner struct {
+	h   *fakeHost
+	cpu *time.Duration
+}
+
+func (s cpuScanner) Scan(ctx context.Context) (*inspect.Snapshot, error) {
+	*s.cpu += 400 * time.Millisecond
+	return s.h.Scan(ctx)
 }

@@ -76,7 +76,7 @@ to record every process and namespace holder.`,
 			defer scanner.Close()
 			stats, err := record.Record(ctx, dir, scanner, record.RecorderOptions{
 				Options:     record.Options{Interval: interval, FullEvery: fullEvery, Retain: ret},
-				NewCounters: newRecordCounters,
+				NewCounters: recordCountersOf(scanner),
 				Journal:     control.NewJournal(control.DefaultStateDir()),
 				Logf:        logf,
 			})

@@ -11,17 +11,17 @@ import (
 // The recorder's counter refresher. This file is the only place the
 // recorder names the refresher, so a change to it changes this file alone.
 
-// newRecordCounters opens the per-second counter refresher on a full scan.
-func newRecordCounters(snap *inspect.Snapshot) (record.Counters, error) {
-	// A refresher holds its own files; the scanner that opens it is not
-	// needed after.
-	sc := newScanner()
-	defer sc.Close()
-	ref, err := sc.Refresher(snap)
-	if err != nil {
-		return nil, err
+// recordCountersOf returns the recorder's NewCounters: it opens the
+// per-second counter refresher on a full scan of sc, which lends it its
+// BPF programs (the counter walk), so sc must outlive the recording.
+func recordCountersOf(sc *inspect.Scanner) func(*inspect.Snapshot) (record.Counters, error) {
+	return func(snap *inspect.Snapshot) (record.Counters, error) {
+		ref, err := sc.Refresher(snap)
+		if err != nil {
+			return nil, err
+		}
+		return recordCounters{ref}, nil
 	}
-	return recordCounters{ref}, nil
 }
 
 // recordCounters adapts inspect.Refresher to record.Counters.
@@ -36,3 +36,6 @@ func (c recordCounters) Refresh(now time.Time) (*inspect.Snapshot, bool, error) 
 }
 
 func (c recordCounters) Close() { c.ref.Close() }
+
+// Recycle hands back a snapshot the recorder is done with.
+func (c recordCounters) Recycle(snap *inspect.Snapshot) { c.ref.Recycle(snap) }

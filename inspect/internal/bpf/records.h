@@ -122,6 +122,37 @@ struct proc_leader_record {
 	__u32 pad;
 };
 
+/*
+ * nscope_counters writes a proc_thread_record for every task that is not
+ * a thread-group leader and a counter_record for every leader: what a
+ * counter refresh takes from /proc/PID/stat, read as nscope_procs reads
+ * it, without the command name and the arguments. nscope_counter_walk
+ * writes a whole counter_record for every task, of which a thread's
+ * head counts.
+ */
+enum counter_limits {
+	/* What nscope_counter_walk returns when counter_records is full. */
+	WALK_OVERFLOW = 0x7fffffff,
+};
+
+struct counter_record {
+	struct proc_thread_record head;
+	__u32 flags;
+	__u32 state;
+	__u32 exit_state;
+	__u32 ppid;
+	__u32 threads;
+	/* As proc_leader_record.cputime_scaled. */
+	__u32 cputime_scaled;
+	__u64 start_ns;
+	__u64 sig_utime; /* exited threads' times, from signal_struct */
+	__u64 sig_stime;
+	__u64 sig_runtime;
+	__u64 prev_utime; /* what /proc last reported, from signal_struct */
+	__u64 prev_stime;
+	__u64 rss[3]; /* file, anon and shmem pages */
+};
+
 /* bpf2go -type finds a type only in the object's BTF, which describes
  * only the types of globals and function arguments: DECLARE_FOR_GO adds
  * a global pointer of the type. The programs never use it, and inspect
