@@ -54,6 +54,8 @@ type Model struct {
 	// procCPU are the per-process CPU% of the last counter refresh (nil
 	// after a full scan), which a live patch keeps.
 	procCPU map[int]float64
+	// nextTick is when the next refresh is due.
+	nextTick time.Time
 	// live is live mode (live.go); fresh the rows that appeared lately.
 	live  liveState
 	fresh freshMarks

@@ -87,7 +87,6 @@ type liveState struct {
 	// refresh tick came meanwhile and runs after it.
 	patching    bool
 	tickWaiting bool
-	lastPatch   time.Time
 	// timerAt is when the pending liveTimerMsg is due (zero: none).
 	timerAt time.Time
 	// patches counts the patches applied (tests, and the status line's
@@ -203,23 +202,36 @@ func (m *Model) readEvents() tea.Cmd {
 	if s == nil {
 		return nil
 	}
-	window := eventWindow
-	if m.live.limit.busy(m.opts.Now()) {
-		window = busyWindow
+	// While no patch may start, the events are gathered into one batch
+	// (the next refresh reads them): one wake-up of the UI per patch or
+	// per interval, not per event.
+	now := m.opts.Now()
+	window, hold := eventWindow, time.Duration(0)
+	switch at := m.live.limit.nextPatch(now); {
+	case at.IsZero():
+		window, hold = busyWindow, m.opts.Interval
+	case at.After(now):
+		hold = min(at.Sub(now), m.opts.Interval)
 	}
-	return func() tea.Msg { return readBatch(s.Events(), window) }
+	return func() tea.Msg { return readBatch(s.Events(), window, hold) }
 }
 
 // readBatch blocks for one event, then takes what else arrives within
-// window, at most maxBatch events.
-func readBatch(c <-chan events.Event, window time.Duration) liveEventsMsg {
+// window of it, and until hold has passed since the call, at most
+// maxBatch events.
+func readBatch(c <-chan events.Event, window, hold time.Duration) liveEventsMsg {
+	start := time.Now()
 	ev, ok := <-c
 	if !ok {
 		return liveEventsMsg{closed: true}
 	}
 	evs := make([]events.Event, 1, 16)
 	evs[0] = ev
-	t := time.NewTimer(window)
+	wait := window
+	if rest := hold - time.Since(start); rest > wait {
+		wait = rest
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for len(evs) < maxBatch {
 		select {
@@ -260,7 +272,8 @@ func (m *Model) onLiveEvents(msg liveEventsMsg) tea.Cmd {
 }
 
 // liveKick starts what the pending events need and the limits allow: a
-// full scan, a patch, or a timer for when one may start.
+// full scan, a patch, or a timer for when one may start; or it leaves
+// them to the next refresh, which reads them with the counters.
 func (m *Model) liveKick() tea.Cmd {
 	if m.live.holder == nil || m.paused || m.scanning || m.snap == nil || m.live.raw == nil {
 		return nil
@@ -284,21 +297,38 @@ func (m *Model) liveKick() tea.Cmd {
 		}
 		wait = at
 	}
-	if !p.structural() {
-		if p.empty() || m.live.rd == nil {
+	if !p.structural() || m.live.rd == nil {
+		if !p.structural() {
 			m.live.pending = livePending{}
 		}
 		return m.liveTimer(wait)
 	}
-	at := m.live.limit.patchAt(now, m.opts.Interval, m.live.lastPatch)
-	if now.Before(at) {
-		if wait.IsZero() || at.Before(wait) {
+	at := m.live.limit.nextPatch(now)
+	tickSoon := !m.nextTick.IsZero() && m.nextTick.Sub(now) <= tickSlack
+	switch {
+	case at.IsZero() || tickSoon:
+		// The next refresh reads them.
+		return m.liveTimer(wait)
+	case now.Before(at):
+		if at.Before(m.nextTick.Add(-tickSlack)) && (wait.IsZero() || at.Before(wait)) {
 			wait = at
 		}
 		return m.liveTimer(wait)
 	}
 	m.live.limit.took(now)
 	return m.startPatch()
+}
+
+// takePending hands the pending events to a refresh, which patches them
+// in with the counters; nil when there are none or no reader.
+func (m *Model) takePending() *livePending {
+	if m.live.rd == nil || !m.live.pending.structural() {
+		return nil
+	}
+	p := m.live.pending
+	m.live.pending = livePending{}
+	m.flashNoteOf(&p)
+	return &p
 }
 
 // lastFullDuration is how long the last full scan took.
@@ -333,10 +363,9 @@ func (m *Model) startPatch() tea.Cmd {
 	m.live.pending = livePending{}
 	m.flashNoteOf(&p)
 	m.scanning, m.live.patching = true, true
-	m.live.lastPatch = m.opts.Now()
 	gen, rd, raw, shown, ov, now := m.gen, m.live.rd, m.live.raw, m.snap, m.live.ov, m.opts.Now()
 	return func() tea.Msg {
-		r := makePatch(rd, raw, shown, ov, &p, now)
+		r := patch(rd, raw, shown, ov, &p, now)
 		return scanMsg{gen: gen, patch: &r}
 	}
 }
@@ -354,12 +383,14 @@ func (m *Model) flashNoteOf(p *livePending) {
 // onPatch applies a patch that arrived in time.
 func (m *Model) onPatch(r *patchResult) tea.Cmd {
 	m.live.patching = false
-	m.live.ov = r.ov
-	m.live.patches++
 	if r.full {
 		m.live.wantFull = true
 	}
-	m.applyPatch(r.snap)
+	if !r.unchanged {
+		m.live.ov = r.ov
+		m.live.patches++
+		m.applyPatch(r.snap, r.cgroups)
+	}
 	if m.live.tickWaiting {
 		m.live.tickWaiting = false
 		return m.startScan()
@@ -367,20 +398,23 @@ func (m *Model) onPatch(r *patchResult) tea.Cmd {
 	return m.liveKick()
 }
 
-// applyPatch shows a patched snapshot: the same sample time and rates,
-// a new structure. The CPU history does not count it as a sample.
-func (m *Model) applyPatch(snap *inspect.Snapshot) {
+// applyPatch shows a patched snapshot: the same sample time and rates
+// (computed again for cgroups when cgroups changed), a new structure.
+// The CPU history does not count it as a sample.
+func (m *Model) applyPatch(snap *inspect.Snapshot, cgroups bool) {
 	old := m.snap
-	var rates *procview.Rates
-	if cpu := m.procCPU; cpu != nil {
-		rates = procview.ComputeCgroupRates(m.prev, snap).WithProcessCPU(cpu)
-	} else {
+	rates := m.ix.Rates
+	switch {
+	case !cgroups:
+	case m.procCPU != nil:
+		rates = procview.ComputeCgroupRates(m.prev, snap).WithProcessCPU(m.procCPU)
+	default:
 		rates = procview.ComputeRates(m.prev, snap)
 	}
 	m.snap = snap
 	m.ix = procview.NewIndex(snap, rates)
 	m.ixBase = nil
-	m.fresh.diff(old, snap, m.opts.Now())
+	m.fresh.diffProcesses(old, snap, m.opts.Now())
 	for _, l := range m.lists {
 		l.dirty = true
 	}
@@ -410,17 +444,29 @@ func (m *Model) liveLabel() string {
 	return "live"
 }
 
-// overlayRefresh applies the overlay to a counter refresh, in the
-// refresh command: the overlay's own processes are read again for their
-// counters, and msg carries the overlaid snapshot with the refresh
-// itself as raw.
-func overlayRefresh(msg scanMsg, ov *overlay, rd ProcessReader, shown *inspect.Snapshot, now time.Time) scanMsg {
-	if ov.empty() || msg.snap == nil {
+// liveRefresh is the live part of a counter refresh, in the refresh
+// command: the overlay's own processes are read again for their
+// counters, the pending events p (nil: none) are patched in, and the
+// overlay is applied; msg carries the overlaid snapshot, with the
+// refresh itself as raw.
+func liveRefresh(msg scanMsg, ov *overlay, rd ProcessReader, shown *inspect.Snapshot, p *livePending, now time.Time) scanMsg {
+	if msg.snap == nil {
 		return msg
 	}
-	ov = ov.refreshOwn(rd, shown, now, msg.procCPU)
-	snap, unknown := ov.apply(msg.snap)
-	msg.raw, msg.snap, msg.ov, msg.base = msg.snap, snap, ov, nil
-	msg.overlayUnknown = unknown
+	msg.live, msg.pending = true, p
+	raw := msg.snap
+	if rd != nil {
+		ov = ov.refreshOwn(rd, shown, now, msg.procCPU)
+		if p != nil {
+			r := makePatch(rd, raw, shown, ov, p, now)
+			ov, msg.patched, msg.overlayUnknown = r.ov, !r.unchanged, r.full
+		}
+	}
+	msg.raw, msg.ov = raw, ov
+	if !ov.empty() {
+		snap, unknown := ov.apply(raw)
+		msg.snap, msg.base = snap, nil
+		msg.overlayUnknown = msg.overlayUnknown || unknown
+	}
 	return msg
 }

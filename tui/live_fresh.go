@@ -50,6 +50,20 @@ func (f *freshMarks) expire(now time.Time) {
 	}
 }
 
+// diffProcesses marks the processes cur has and old had not (a live
+// patch adds processes only).
+func (f *freshMarks) diffProcesses(old, cur *inspect.Snapshot, now time.Time) {
+	if old == nil || cur == nil {
+		return
+	}
+	for i := range cur.Processes {
+		p := &cur.Processes[i]
+		if q := old.Process(p.PID); q == nil || !q.StartTime.Equal(p.StartTime) {
+			f.mark(procview.ProcessKey(p), now)
+		}
+	}
+}
+
 // diff marks what cur has and old had not: processes (a reused PID is a
 // new process), namespaces, cgroups (in their hierarchy and merged by
 // path) and containers. Nothing is marked without an old snapshot (the
@@ -59,12 +73,7 @@ func (f *freshMarks) diff(old, cur *inspect.Snapshot, now time.Time) {
 		return
 	}
 	f.expire(now)
-	for i := range cur.Processes {
-		p := &cur.Processes[i]
-		if q := old.Process(p.PID); q == nil || !q.StartTime.Equal(p.StartTime) {
-			f.mark(procview.ProcessKey(p), now)
-		}
-	}
+	f.diffProcesses(old, cur, now)
 	for i := range cur.Namespaces {
 		if n := &cur.Namespaces[i]; old.Namespace(n.ID) == nil {
 			f.mark(procview.NamespaceKey(n.ID), now)

@@ -2,17 +2,23 @@ package tui
 
 import "time"
 
-// How often live mode may patch: a burst of patchBurst at once (a
-// process started, then exec'd, then exited, each shown as it happens),
-// then patchRate a second. On a busy host (busyRate process events a
-// second, or events lost) it patches once per refresh interval until
-// the host has been calm for busyHold.
+// How often live mode patches between two refreshes: a burst of
+// patchBurst at once (a process started, then exec'd, then exited, each
+// shown as it happens), then one every 1/patchRate seconds. Past that,
+// and on a busy host (busyRate process events in a second, or events
+// lost, until the host has been calm for busyHold), the events wait for
+// the next refresh, which reads them with the counters: the cost
+// degrades to one patch per refresh interval.
 const (
-	patchBurst = 4
-	patchRate  = 4.0
+	patchBurst = 3
+	patchRate  = 0.5
 	busyRate   = 200
 	busyHold   = 5 * time.Second
 )
+
+// tickSlack: a patch that would start this close before the next
+// refresh is left to that refresh.
+const tickSlack = 150 * time.Millisecond
 
 // Bounds of the time between two full scans that events asked for (a
 // new namespace or cgroup, lost events): at least minLiveFullGap and
@@ -23,9 +29,9 @@ const (
 	liveFullFactor = 20
 )
 
-// liveLimiter decides when live mode may patch. It is a token bucket
-// plus an event-rate window; all times come from the caller, so tests
-// drive it with a fake clock.
+// liveLimiter decides when live mode may patch between refreshes. It
+// is a token bucket plus an event-rate window; all times come from the
+// caller, so tests drive it with a fake clock.
 type liveLimiter struct {
 	tokens float64
 	last   time.Time
@@ -63,15 +69,11 @@ func (l *liveLimiter) refill(now time.Time) {
 	}
 }
 
-// patchAt returns the earliest time a patch may start: now when one
-// may, later when the bucket is empty or, on a busy host, one interval
-// after the last patch.
-func (l *liveLimiter) patchAt(now time.Time, interval time.Duration, lastPatch time.Time) time.Time {
+// nextPatch returns when a patch may start: now, later (the bucket is
+// empty), or the zero time when patches wait for the refresh (busy).
+func (l *liveLimiter) nextPatch(now time.Time) time.Time {
 	if l.busy(now) {
-		if at := lastPatch.Add(interval); now.Before(at) {
-			return at
-		}
-		return now
+		return time.Time{}
 	}
 	l.refill(now)
 	if l.tokens >= 1 {

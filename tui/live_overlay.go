@@ -92,8 +92,25 @@ func (o *overlay) apply(raw *inspect.Snapshot) (snap *inspect.Snapshot, unknown 
 		new int              // index in s.Processes; -1 when it exited
 	}
 	var changes []change
+	// New processes, by PID, are merged in order: the snapshot stays
+	// sorted and needs no sort (ReindexInOrder).
+	var added []int
+	for pid := range o.procs {
+		if raw.Process(pid) == nil {
+			added = append(added, pid)
+		}
+	}
+	slices.Sort(added)
+	addUpTo := func(pid int) {
+		for len(added) > 0 && added[0] < pid {
+			s.Processes = append(s.Processes, o.procs[added[0]].p)
+			changes = append(changes, change{nil, len(s.Processes) - 1})
+			added = added[1:]
+		}
+	}
 	for i := range raw.Processes {
 		p := &raw.Processes[i]
+		addUpTo(p.PID)
 		if op, ok := o.procs[p.PID]; ok {
 			np := op.p
 			if !op.own && np.StartTime.Equal(p.StartTime) {
@@ -110,12 +127,7 @@ func (o *overlay) apply(raw *inspect.Snapshot) (snap *inspect.Snapshot, unknown 
 		}
 		s.Processes = append(s.Processes, *p)
 	}
-	for pid, op := range o.procs {
-		if raw.Process(pid) == nil {
-			s.Processes = append(s.Processes, op.p)
-			changes = append(changes, change{nil, len(s.Processes) - 1})
-		}
-	}
+	addUpTo(int(^uint(0) >> 1))
 	if len(changes) > 0 {
 		s.Namespaces = slices.Clone(raw.Namespaces)
 		s.Cgroups = slices.Clone(raw.Cgroups)
@@ -132,7 +144,7 @@ func (o *overlay) apply(raw *inspect.Snapshot) (snap *inspect.Snapshot, unknown 
 	}
 	a.cgroupState(o)
 	a.dropGone(o)
-	s.Reindex()
+	s.ReindexInOrder()
 	return &s, unknown
 }
 

@@ -34,25 +34,57 @@ type patchResult struct {
 	// pending is what the patch was made of, given back to the pending
 	// set when the patch result is dropped (the user paused meanwhile).
 	pending *livePending
+	// unchanged says the events changed nothing on screen (the processes
+	// they named came and went before they were read): snap is nil and
+	// ov the overlay as it was.
+	unchanged bool
+	// cgroups says cgroup state changed (a freeze, an OOM count, a
+	// cgroup gone): their rates are computed again.
+	cgroups bool
+}
+
+// patch reads what the pending events name and applies the resulting
+// overlay to raw (see makePatch); unknown namespaces or cgroups ask for
+// a full scan.
+func patch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *livePending, now time.Time) patchResult {
+	r := makePatch(rd, raw, shown, ov, p, now)
+	if !r.unchanged {
+		var unknown bool
+		r.snap, unknown = r.ov.apply(raw)
+		r.full = r.full || unknown
+	}
+	return r
 }
 
 // makePatch applies the pending changes to ov: it reads the processes
 // the events named again, drops those that exited, and lists /proc on a
-// resync; then it applies the new overlay to raw (the full scan or the
-// last counter refresh of it). shown is the snapshot on screen, where
-// the exited processes' children are found (their parent changed).
+// resync. raw is the full scan or the last counter refresh of it;
+// shown is the snapshot on screen, where the exited processes' children
+// are found (their parent changed). The result's overlay is ov itself
+// when nothing changed; it is not applied (see patch).
 func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *livePending, now time.Time) patchResult {
-	res := patchResult{pending: p, full: p.full}
+	res := patchResult{pending: p, full: p.full, ov: ov}
 	next := ov.clone()
 	reread := make(map[int]struct{}, len(p.reread))
 	for pid := range p.reread {
 		reread[pid] = struct{}{}
 	}
-	exit := func(pid int) {
-		delete(next.procs, pid)
-		if raw.Process(pid) != nil {
-			next.gone[pid] = struct{}{}
+	// changed says next differs from ov: most events on a busy host are
+	// processes that came and went between two patches, which change
+	// nothing and cost no new index.
+	changed := false
+	gone := func(pid int) {
+		if _, ok := next.procs[pid]; ok {
+			delete(next.procs, pid)
+			changed = true
 		}
+		if _, ok := next.gone[pid]; !ok && raw.Process(pid) != nil {
+			next.gone[pid] = struct{}{}
+			changed = true
+		}
+	}
+	exit := func(pid int) {
+		gone(pid)
 		// The children of an exited process were given to a subreaper
 		// or init: read them again for their new parent.
 		for _, c := range shown.ProcessChildren(pid) {
@@ -82,32 +114,43 @@ func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *l
 	}
 	for pid := range reread {
 		q, ok := rd.ReadProcess(shown, pid)
-		base := raw.Process(pid)
 		if !ok {
-			delete(next.procs, pid)
-			if base != nil {
-				next.gone[pid] = struct{}{}
-			}
+			gone(pid)
 			continue
 		}
-		delete(next.gone, pid)
+		if _, ok := next.gone[pid]; ok {
+			delete(next.gone, pid)
+			changed = true
+		}
+		base := raw.Process(pid)
 		own := base == nil || !base.StartTime.Equal(q.StartTime)
-		if !own && sameIdentity(base, &q) {
-			delete(next.procs, pid)
-			continue
-		}
 		prev, had := next.procs[pid]
-		op := ovProc{p: q, own: own, readAt: now}
-		if had && own && prev.p.StartTime.Equal(q.StartTime) {
-			op.cpu = prev.cpu
+		switch {
+		case !own && sameIdentity(base, &q):
+			if had {
+				delete(next.procs, pid)
+				changed = true
+			}
+		case had && prev.own == own && prev.p.StartTime.Equal(q.StartTime) && sameIdentity(&prev.p, &q):
+			// Read again, the same: the counters are refreshed elsewhere.
+		default:
+			op := ovProc{p: q, own: own, readAt: now}
+			if had && own && prev.p.StartTime.Equal(q.StartTime) {
+				op.cpu = prev.cpu
+			}
+			next.procs[pid] = op
+			changed = true
 		}
-		next.procs[pid] = op
 	}
 	for r, frozen := range p.frozen {
-		if k, ok := cgroupKeyOf(raw, r); ok {
-			next.frozen[k] = frozen
-		} else {
+		k, ok := cgroupKeyOf(raw, r)
+		if !ok {
 			res.full = true
+			continue
+		}
+		if was, ok := next.frozen[k]; !ok || was != frozen {
+			next.frozen[k] = frozen
+			changed, res.cgroups = true, true
 		}
 	}
 	for r, n := range p.oom {
@@ -121,6 +164,7 @@ func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *l
 			cur = oomCount{c.Usage.MemoryEvents.OOM, c.Usage.MemoryEvents.OOMKill}
 		}
 		next.oom[k] = oomCount{cur.oom + n.oom, cur.kill + n.kill}
+		changed, res.cgroups = true, true
 	}
 	for id := range p.nsNew {
 		if shown.Namespace(id) == nil {
@@ -128,7 +172,10 @@ func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *l
 		}
 	}
 	for id := range p.nsGone {
-		next.nsGone[id] = struct{}{}
+		if _, ok := next.nsGone[id]; !ok {
+			next.nsGone[id] = struct{}{}
+			changed = true
+		}
 	}
 	for r := range p.cgNew {
 		if k, ok := cgroupKeyOf(raw, r); !ok || raw.Cgroup(k.Hierarchy, k.Path) == nil {
@@ -136,16 +183,19 @@ func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *l
 		}
 	}
 	for r := range p.cgGone {
-		if k, ok := cgroupKeyOf(raw, r); ok {
+		if k, ok := cgroupKeyOf(raw, r); ok && !hasKey(next.cgGone, k) {
 			next.cgGone[k] = struct{}{}
+			changed, res.cgroups = true, true
 		}
 	}
 	if next.size() > maxOverlay {
 		res.full = true
 	}
-	snap, unknown := next.apply(raw)
-	res.snap, res.ov = snap, next
-	res.full = res.full || unknown
+	if !changed {
+		res.unchanged = true
+		return res
+	}
+	res.ov = next
 	return res
 }
 

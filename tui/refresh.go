@@ -42,6 +42,12 @@ type scanMsg struct {
 	raw            *inspect.Snapshot
 	ov             *overlay
 	overlayUnknown bool
+	// live says a counter refresh went through liveRefresh: raw and ov
+	// are live mode's new ones; pending were the events it patched in
+	// (patched: they changed something).
+	live    bool
+	pending *livePending
+	patched bool
 }
 
 // tickMsg says it is time for the next scan of generation gen.
@@ -64,14 +70,15 @@ func (m *Model) startScan() tea.Cmd {
 	m.live.patching = false
 	src, ctx, now := m.opts.Source, m.ctx, m.opts.Now
 	if ref := m.ref; ref != nil && !m.fullScanDue() {
-		ov, rd, shown := m.live.ov, m.live.rd, m.snap
+		live, ov, rd, shown, pending := m.live.holder != nil, m.live.ov, m.live.rd, m.snap, m.takePending()
 		return func() tea.Msg {
 			res, err := ref.Refresh(now())
-			switch {
-			case err == nil:
-				return overlayRefresh(scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base()}, ov, rd, shown, now())
-			case errors.Is(err, inspect.ErrStructureChanged):
-				return overlayRefresh(scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: true}, ov, rd, shown, now())
+			if err == nil || errors.Is(err, inspect.ErrStructureChanged) {
+				msg := scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: err != nil}
+				if live {
+					msg = liveRefresh(msg, ov, rd, shown, pending, now())
+				}
+				return msg
 			}
 			// The model closes it again when the scan arrives; Close is
 			// idempotent.
@@ -80,6 +87,9 @@ func (m *Model) startScan() tea.Cmd {
 		}
 	}
 	m.forceFull = false
+	// A full scan shows what happened before it starts.
+	m.flashNote()
+	m.live.pending = livePending{}
 	// A refresher holds a file per process and per cgroup counter: the
 	// old one is closed before the full scan opens the next, so two are
 	// never open at once (on a 4,000-process host two passed the open
@@ -135,6 +145,7 @@ func (m *Model) fullScanDue() bool {
 // scheduleScan waits for the interval, then asks for the next scan.
 func (m *Model) scheduleScan() tea.Cmd {
 	gen := m.gen
+	m.nextTick = m.opts.Now().Add(m.opts.Interval)
 	return tea.Tick(m.opts.Interval, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
@@ -151,6 +162,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		if msg.patch != nil {
 			m.dropPatch(msg.patch)
 		}
+		m.live.pending.merge(msg.pending)
 		return nil
 	}
 	m.scanning = false
@@ -174,7 +186,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		m.live.raw, m.live.ov, m.live.wantFull = msg.snap, nil, false
 	} else {
 		m.live.raw = msg.snap
-		if msg.raw != nil {
+		if msg.live {
 			m.live.raw, m.live.ov = msg.raw, msg.ov
 		}
 		// With process events, processes coming and going are patched
@@ -188,7 +200,11 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		}
 	}
 	m.refreshed = msg.refreshed
+	old := m.snap
 	m.applyWith(msg.snap, msg.procCPU, msg.base)
+	if msg.patched {
+		m.fresh.diffProcesses(old, msg.snap, m.opts.Now())
+	}
 	m.selectPending(!msg.refreshed)
 	return tea.Batch(m.scheduleScan(), m.liveKick())
 }

@@ -46,3 +46,10 @@ func containerOfNew(snap *Snapshot, p *Process) ContainerRef {
 
 // PIDs lists the processes in /proc, ascending.
 func (s *Scanner) PIDs() ([]int, error) { return listPIDs(s.cfg.procRoot) }
+
+// ReindexInOrder rebuilds the lookup indexes of s (Process, Namespace,
+// Cgroup, the trees, the containers' members) without sorting: for a
+// snapshot a caller patched from an indexed one keeping every slice in
+// its documented order, where Reindex would sort thousands of sorted
+// elements again.
+func (s *Snapshot) ReindexInOrder() { s.index() }
