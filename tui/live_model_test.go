@@ -25,7 +25,7 @@ func newFakeStream(procs bool) *fakeStream {
 	return &fakeStream{c: make(chan events.Event, 16), procs: procs, why: "process events need root"}
 }
 
-func (s *fakeStream) Events() <-chan events.Event  { return s.c }
+func (s *fakeStream) Events() <-chan events.Event   { return s.c }
 func (s *fakeStream) ProcessEvents() (bool, string) { return s.procs, s.why }
 func (s *fakeStream) Close()                        { s.closeMu.Do(func() { close(s.c) }) }
 
@@ -82,8 +82,8 @@ func newLiveRigEvery(t *testing.T, procs bool, interval time.Duration) *liveRig 
 	r := &liveRig{t: t, host: &liveHost{fakeReader: readerOf(snap), snap: snap}, stream: newFakeStream(procs), now: snap.Time.Add(time.Second)}
 	t.Cleanup(r.stream.Close)
 	r.m = New(Options{
-		Source: r.host,
-		Events: func(context.Context) (EventStream, error) { return r.stream, nil },
+		Source:   r.host,
+		Events:   func(context.Context) (EventStream, error) { return r.stream, nil },
 		Now:      func() time.Time { return r.now },
 		Interval: interval,
 	})
