@@ -87,6 +87,9 @@ type liveState struct {
 	// refresh tick came meanwhile and runs after it.
 	patching    bool
 	tickWaiting bool
+	// lastPatch is when the last patch started (or a refresh took the
+	// pending events).
+	lastPatch time.Time
 	// timerAt is when the pending liveTimerMsg is due (zero: none).
 	timerAt time.Time
 	// patches counts the patches applied (tests, and the status line's
@@ -207,10 +210,10 @@ func (m *Model) readEvents() tea.Cmd {
 	// per interval, not per event.
 	now := m.opts.Now()
 	window, hold := eventWindow, time.Duration(0)
-	switch at := m.live.limit.nextPatch(now); {
-	case at.IsZero():
-		window, hold = busyWindow, m.opts.Interval
-	case at.After(now):
+	if m.live.limit.busy(now) {
+		window = busyWindow
+	}
+	if at := m.nextPatch(now); at.After(now) {
 		hold = min(at.Sub(now), m.opts.Interval)
 	}
 	return func() tea.Msg { return readBatch(s.Events(), window, hold) }
@@ -303,20 +306,24 @@ func (m *Model) liveKick() tea.Cmd {
 		}
 		return m.liveTimer(wait)
 	}
-	at := m.live.limit.nextPatch(now)
-	tickSoon := !m.nextTick.IsZero() && m.nextTick.Sub(now) <= tickSlack
+	at := m.nextPatch(now)
 	switch {
-	case at.IsZero() || tickSoon:
-		// The next refresh reads them.
+	case !m.nextTick.IsZero() && !m.nextTick.After(at.Add(tickSlack)):
+		// The next refresh comes first: it reads them.
 		return m.liveTimer(wait)
 	case now.Before(at):
-		if at.Before(m.nextTick.Add(-tickSlack)) && (wait.IsZero() || at.Before(wait)) {
+		if wait.IsZero() || at.Before(wait) {
 			wait = at
 		}
 		return m.liveTimer(wait)
 	}
 	m.live.limit.took(now)
 	return m.startPatch()
+}
+
+// nextPatch is when the limiter lets the next patch start.
+func (m *Model) nextPatch(now time.Time) time.Time {
+	return m.live.limit.nextPatch(now, min(busyEvery, m.opts.Interval), m.live.lastPatch)
 }
 
 // takePending hands the pending events to a refresh, which patches them
@@ -327,6 +334,7 @@ func (m *Model) takePending() *livePending {
 	}
 	p := m.live.pending
 	m.live.pending = livePending{}
+	m.live.lastPatch = m.opts.Now()
 	m.flashNoteOf(&p)
 	return &p
 }
@@ -363,6 +371,7 @@ func (m *Model) startPatch() tea.Cmd {
 	m.live.pending = livePending{}
 	m.flashNoteOf(&p)
 	m.scanning, m.live.patching = true, true
+	m.live.lastPatch = m.opts.Now()
 	gen, rd, raw, shown, ov, now := m.gen, m.live.rd, m.live.raw, m.snap, m.live.ov, m.opts.Now()
 	return func() tea.Msg {
 		r := patch(rd, raw, shown, ov, &p, now)

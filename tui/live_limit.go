@@ -4,16 +4,18 @@ import "time"
 
 // How often live mode patches between two refreshes: a burst of
 // patchBurst at once (a process started, then exec'd, then exited, each
-// shown as it happens), then one every 1/patchRate seconds. Past that,
-// and on a busy host (busyRate process events in a second, or events
-// lost, until the host has been calm for busyHold), the events wait for
-// the next refresh, which reads them with the counters: the cost
-// degrades to one patch per refresh interval.
+// shown as it happens), then one every 1/patchRate seconds; events that
+// wait past the next refresh are read by that refresh, with the
+// counters. On a busy host (busyRate process events in a second, or
+// events lost, until the host has been calm for busyHold) there is one
+// patch per busyEvery (or per refresh interval, if shorter): the cost
+// degrades to periodic rescans.
 const (
 	patchBurst = 3
 	patchRate  = 0.5
 	busyRate   = 200
 	busyHold   = 5 * time.Second
+	busyEvery  = time.Second
 )
 
 // tickSlack: a patch that would start this close before the next
@@ -69,11 +71,14 @@ func (l *liveLimiter) refill(now time.Time) {
 	}
 }
 
-// nextPatch returns when a patch may start: now, later (the bucket is
-// empty), or the zero time when patches wait for the refresh (busy).
-func (l *liveLimiter) nextPatch(now time.Time) time.Time {
+// nextPatch returns when a patch may start: now, when the bucket has a
+// token again, or on a busy host every after last (the last patch).
+func (l *liveLimiter) nextPatch(now time.Time, every time.Duration, last time.Time) time.Time {
 	if l.busy(now) {
-		return time.Time{}
+		if at := last.Add(every); at.After(now) {
+			return at
+		}
+		return now
 	}
 	l.refill(now)
 	if l.tokens >= 1 {

@@ -20,27 +20,27 @@ func TestLiveLimiter(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var l liveLimiter
 	for i := range patchBurst {
-		if at := l.nextPatch(t0); !at.Equal(t0) {
+		if at := l.nextPatch(t0, time.Second, time.Time{}); !at.Equal(t0) {
 			t.Fatalf("patch %d of the burst may start at %v, want now", i+1, at.Sub(t0))
 		}
 		l.took(t0)
 	}
-	at := l.nextPatch(t0)
+	at := l.nextPatch(t0, time.Second, time.Time{})
 	if want := t0.Add(time.Duration(float64(time.Second) / patchRate)); !at.Equal(want) {
 		t.Fatalf("after the burst the next patch may start after %v, want %v", at.Sub(t0), want.Sub(t0))
 	}
-	if at := l.nextPatch(at); !at.Equal(at) {
-		t.Fatalf("once the bucket refilled a patch waits until %v", at)
+	if got := l.nextPatch(at, time.Second, time.Time{}); !got.Equal(at) {
+		t.Fatalf("once the bucket refilled a patch waits until %v", got)
 	}
 	// Refilling stops at the burst.
 	later := t0.Add(time.Hour)
 	for range patchBurst {
-		if !l.nextPatch(later).Equal(later) {
+		if !l.nextPatch(later, time.Second, time.Time{}).Equal(later) {
 			t.Fatal("an hour later the whole burst is not available")
 		}
 		l.took(later)
 	}
-	if l.nextPatch(later).Equal(later) {
+	if l.nextPatch(later, time.Second, time.Time{}).Equal(later) {
 		t.Fatal("the bucket holds more than patchBurst")
 	}
 
@@ -54,11 +54,17 @@ func TestLiveLimiter(t *testing.T) {
 	if !b.busy(t0.Add(500 * time.Millisecond)) {
 		t.Fatal("not busy at busyRate events within a second")
 	}
-	if at := b.nextPatch(t0.Add(time.Second)); !at.IsZero() {
-		t.Fatalf("a busy host patches at %v, want only with the refresh", at)
+	last := t0.Add(time.Second)
+	for range patchBurst + 1 {
+		if at := b.nextPatch(last, busyEvery, last); !at.Equal(last.Add(busyEvery)) {
+			t.Fatalf("a busy host patches %v after the last, want %v", at.Sub(last), busyEvery)
+		}
+	}
+	if at := b.nextPatch(last.Add(busyEvery), busyEvery, last); !at.Equal(last.Add(busyEvery)) {
+		t.Fatal("a busy host does not patch busyEvery after the last")
 	}
 	calm := t0.Add(500*time.Millisecond + busyHold)
-	if b.busy(calm) || !b.nextPatch(calm).Equal(calm) {
+	if b.busy(calm) || !b.nextPatch(calm, time.Second, time.Time{}).Equal(calm) {
 		t.Fatal("still busy after busyHold without events")
 	}
 	// Events spread over windows are not busy.
