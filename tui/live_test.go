@@ -10,6 +10,7 @@ import (
 
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/events"
+	"github.com/nscope/nscope/procview"
 )
 
 // TestLiveLimiter drives the patch limiter with a fake clock: a burst
@@ -349,5 +350,53 @@ func TestLivePatch(t *testing.T) {
 
 	if after := snapshotJSON(t, raw); after != before {
 		t.Fatal("patching modified the snapshot it patched")
+	}
+}
+
+// TestFreshMarks marks what a snapshot has and the one before had not:
+// a new process, a PID reused, a namespace, a cgroup (in its hierarchy
+// and merged by path), a container; marks end after freshFor and are
+// bounded.
+func TestFreshMarks(t *testing.T) {
+	old := loadFixture(t, "containers-1")
+	cur := *loadFixture(t, "containers-2")
+	now := cur.Time
+	cur.Processes = slices.Clone(cur.Processes)
+	cur.Processes[0].StartTime = cur.Processes[0].StartTime.Add(time.Second) // PID 1 reused
+	cur.Namespaces = append(slices.Clone(cur.Namespaces), inspect.Namespace{ID: inspect.NSID{Dev: 4, Ino: 4026539999}, Type: inspect.NetNS})
+	cur.Cgroups = append(slices.Clone(cur.Cgroups), inspect.Cgroup{Hierarchy: 6, Path: "/fresh"})
+	cur.Containers = slices.Clone(cur.Containers)
+	cur.Containers[0].ID = "fresh0000000"
+	cur.Reindex()
+
+	var f freshMarks
+	f.diff(nil, &cur, now)
+	if len(f.until) != 0 {
+		t.Fatal("the first snapshot marked rows")
+	}
+	f.diff(old, &cur, now)
+	got := map[string]bool{}
+	for k := range f.until {
+		got[k.String()] = true
+	}
+	want := map[string]bool{
+		"pid:1": true, "ns:4026539999": true, "cg:6:/fresh": true, "cg:*:/fresh": true,
+		"ct:" + cur.Containers[0].Ref().String(): true,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("marks (-want +got):\n%s", d)
+	}
+	if !f.is(procview.ProcessKey(cur.Process(1)), now.Add(freshFor-time.Millisecond)) || f.is(procview.ProcessKey(cur.Process(1)), now.Add(freshFor)) {
+		t.Error("a mark does not last freshFor")
+	}
+	f.expire(now.Add(freshFor))
+	if len(f.until) != 0 {
+		t.Errorf("%d marks after freshFor", len(f.until))
+	}
+	for i := range maxFresh + 10 {
+		f.mark(procview.Key{Kind: procview.KindProcess, PID: i + 1}, now)
+	}
+	if len(f.until) != maxFresh {
+		t.Errorf("%d marks kept, want at most %d", len(f.until), maxFresh)
 	}
 }
