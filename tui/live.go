@@ -24,11 +24,13 @@ import (
 //
 // Events are read in batches: the reader takes what arrives within
 // eventWindow of the first event (busyWindow on a busy host), so a
-// burst costs one wake-up. Patches are rate-limited (liveLimiter); on a
-// busy host, or after lost events, they come once per refresh interval:
-// the cost degrades to periodic rescans, never to a backlog. Every
-// buffer is bounded: the subscription's (its owner's), a batch
-// (maxBatch events), the pending set (livePending) and the overlay.
+// burst costs one wake-up. Patches are rate-limited (liveLimiter), and
+// events that would wait past the next counter refresh are read by it;
+// on a busy host, or after lost events, patches come once a second (or
+// once per interval, if shorter): the cost degrades to periodic
+// rescans, never to a backlog. Every buffer is bounded: the
+// subscription's (its owner's), a batch (maxBatch events), the pending
+// set (livePending), the overlay and the fresh marks.
 //
 // Because events say when processes come and go, the counter refresh's
 // "the structure changed" no longer takes a full scan every
@@ -92,8 +94,7 @@ type liveState struct {
 	lastPatch time.Time
 	// timerAt is when the pending liveTimerMsg is due (zero: none).
 	timerAt time.Time
-	// patches counts the patches applied (tests, and the status line's
-	// honesty about what live mode did).
+	// patches counts the patches applied, for tests.
 	patches int
 }
 
@@ -291,10 +292,9 @@ func (m *Model) liveKick() tea.Cmd {
 	if m.live.wantFull {
 		at := m.lastFull.Add(liveFullGap(m.live.lastFullDuration(), m.opts.FullScanGap))
 		if !now.Before(at) {
-			// A full scan shows everything that happened before it starts.
+			// A full scan shows everything that happened before it
+			// starts: startScan empties the pending set.
 			m.live.wantFull = false
-			m.live.pending = livePending{note: p.note}
-			m.flashNote()
 			m.forceFull = true
 			return m.startScan()
 		}
@@ -442,7 +442,7 @@ func (m *Model) dropPatch(r *patchResult) {
 }
 
 // liveLabel is the status line's word for live mode: "live", "live,
-// busy" when patches wait for the interval, "" when polling.
+// busy host" when patches come once a second, "" when polling.
 func (m *Model) liveLabel() string {
 	switch {
 	case !m.live.procs || m.live.stream == nil:
