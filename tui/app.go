@@ -51,6 +51,14 @@ type Model struct {
 	forceFull        bool
 	structureChanged bool
 	refreshed        bool
+	// procCPU are the per-process CPU% of the last counter refresh (nil
+	// after a full scan), which a live patch keeps.
+	procCPU map[int]float64
+	// nextTick is when the next refresh is due.
+	nextTick time.Time
+	// live is live mode (live.go); fresh the rows that appeared lately.
+	live  liveState
+	fresh freshMarks
 
 	filtering   bool
 	filterInput lineInput
@@ -126,7 +134,7 @@ func New(opts Options) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor}
 	if m.opts.live() {
-		cmds = append(cmds, m.startScan(), clockTick())
+		cmds = append(cmds, m.startScan(), clockTick(), m.liveInit())
 	}
 	cmds = append(cmds, m.replayInit())
 	return tea.Batch(cmds...)
@@ -157,7 +165,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		return m.onTick(msg)
 	case clockMsg:
+		m.fresh.expire(m.opts.Now())
 		return clockTick()
+	case liveOpenedMsg:
+		return m.onLiveOpened(msg)
+	case liveEventsMsg:
+		return m.onLiveEvents(msg)
+	case liveTimerMsg:
+		return m.onLiveTimer()
 	case FlashMsg:
 		m.flash, m.flashUntil = msg, m.opts.Now().Add(flashFor)
 	case SelectProcessMsg:
@@ -192,6 +207,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 // quit stops scanning and leaves the program.
 func (m *Model) quit() tea.Cmd {
 	m.cancel()
+	m.closeLive()
 	if m.ref != nil {
 		m.ref.Close()
 		m.ref = nil

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"github.com/nscope/nscope/procview"
 )
@@ -12,7 +13,18 @@ type renderCtx struct {
 	ix   *procview.Index
 	st   *Styles
 	hist *procview.History
+	// fresh are the rows that appeared lately, marked until a time
+	// after now.
+	fresh *freshMarks
+	now   time.Time
 }
+
+// freshMark is the mark before the label of a row that appeared in the
+// last seconds (freshFor): readable without colour.
+const freshMark = "+ "
+
+// isFresh reports whether the row with key k appeared lately.
+func (rc *renderCtx) isFresh(k procview.Key) bool { return rc.fresh != nil && rc.fresh.is(k, rc.now) }
 
 // column is one column of a tree view.
 type column struct {
@@ -128,6 +140,9 @@ func treeLabel(rc *renderCtx, r *procview.Row, w int, plain bool, label string, 
 	}
 	if r.Context {
 		ro = roleContext
+	}
+	if rc.isFresh(r.Key) {
+		label, ro = freshMark+label, roleFresh
 	}
 	lead := prefix + marker
 	lw := width(lead)

@@ -17,8 +17,11 @@ func containerColumns(total int) []column {
 		memW = 24
 	}
 	return []column{
-		{title: "NAME", min: 12, cell: func(_ *renderCtx, r *procview.Row) (string, role) {
+		{title: "NAME", min: 12, cell: func(rc *renderCtx, r *procview.Row) (string, role) {
 			c := r.Container
+			if rc.isFresh(r.Key) {
+				return freshMark + c.Name, roleFresh
+			}
 			if c.Infra || c.InitPID == 0 {
 				return c.Name, roleDim
 			}

@@ -97,8 +97,16 @@ type Options struct {
 	Tour *Tour
 	// FullScanGap is the shortest time between full scans taken because
 	// processes started or exited (default 10s), so a host that forks all
-	// the time is not scanned in full every second.
+	// the time is not scanned in full every second. In live mode it is
+	// the most time between full scans that events ask for.
 	FullScanGap time.Duration
+	// Events opens the host's event stream for live mode (live.go),
+	// off the UI goroutine, when the app runs live on a Source that is a
+	// ProcessReader: started, exec'd and exited processes, freezes and
+	// OOM kills are then shown as they happen, and processes coming and
+	// going take no full scan. Nil, or a stream without process events,
+	// keeps polling.
+	Events func(ctx context.Context) (EventStream, error)
 }
 
 // DefaultInterval is the refresh interval when Options.Interval is zero.

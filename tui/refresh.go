@@ -34,6 +34,20 @@ type scanMsg struct {
 	// scan it refreshes.
 	procCPU map[int]float64
 	base    *inspect.Snapshot
+	// patch is a live-mode patch (live.go) instead of a scan.
+	patch *patchResult
+	// raw is a counter refresh before the live overlay ov was applied
+	// to it (snap is the overlaid one); overlayUnknown says the overlay
+	// named a namespace or cgroup the refresh does not have.
+	raw            *inspect.Snapshot
+	ov             *overlay
+	overlayUnknown bool
+	// live says a counter refresh went through liveRefresh: raw and ov
+	// are live mode's new ones; pending were the events it patched in
+	// (patched: they changed something).
+	live    bool
+	pending *livePending
+	patched bool
 }
 
 // tickMsg says it is time for the next scan of generation gen.
@@ -52,15 +66,19 @@ func (m *Model) startScan() tea.Cmd {
 	m.gen++
 	gen := m.gen
 	m.scanning = true
+	// A patch under way is stale now; its result goes back to pending.
+	m.live.patching = false
 	src, ctx, now := m.opts.Source, m.ctx, m.opts.Now
 	if ref := m.ref; ref != nil && !m.fullScanDue() {
+		live, ov, rd, shown, pending := m.live.holder != nil, m.live.ov, m.live.rd, m.snap, m.takePending()
 		return func() tea.Msg {
 			res, err := ref.Refresh(now())
-			switch {
-			case err == nil:
-				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base()}
-			case errors.Is(err, inspect.ErrStructureChanged):
-				return scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: true}
+			if err == nil || errors.Is(err, inspect.ErrStructureChanged) {
+				msg := scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: err != nil}
+				if live {
+					msg = liveRefresh(msg, ov, rd, shown, pending, now())
+				}
+				return msg
 			}
 			// The model closes it again when the scan arrives; Close is
 			// idempotent.
@@ -69,6 +87,9 @@ func (m *Model) startScan() tea.Cmd {
 		}
 	}
 	m.forceFull = false
+	// A full scan shows what happened before it starts.
+	m.flashNote()
+	m.live.pending = livePending{}
 	// A refresher holds a file per process and per cgroup counter: the
 	// old one is closed before the full scan opens the next, so two are
 	// never open at once (on a 4,000-process host two passed the open
@@ -124,6 +145,7 @@ func (m *Model) fullScanDue() bool {
 // scheduleScan waits for the interval, then asks for the next scan.
 func (m *Model) scheduleScan() tea.Cmd {
 	gen := m.gen
+	m.nextTick = m.opts.Now().Add(m.opts.Interval)
 	return tea.Tick(m.opts.Interval, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
@@ -133,13 +155,20 @@ func clockTick() tea.Cmd {
 
 // onScan applies a scan result unless it is stale.
 func (m *Model) onScan(msg scanMsg) tea.Cmd {
-	if msg.gen != m.gen {
+	if msg.gen != m.gen || (msg.patch != nil && !m.live.patching) {
 		if msg.ref != nil {
 			go msg.ref.Close()
 		}
+		if msg.patch != nil {
+			m.dropPatch(msg.patch)
+		}
+		m.live.pending.merge(msg.pending)
 		return nil
 	}
 	m.scanning = false
+	if msg.patch != nil {
+		return m.onPatch(msg.patch)
+	}
 	if msg.err != nil {
 		m.scanErr = msg.err
 		return m.scheduleScan()
@@ -153,17 +182,40 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		m.ref = msg.ref
 		m.lastFull = m.opts.Now()
 		m.structureChanged = false
-	} else if msg.structureChanged {
-		m.structureChanged = true
+		// A full scan shows what the overlay patched in.
+		m.live.raw, m.live.ov, m.live.wantFull = msg.snap, nil, false
+	} else {
+		m.live.raw = msg.snap
+		if msg.live {
+			m.live.raw, m.live.ov = msg.raw, msg.ov
+		}
+		// With process events, processes coming and going are patched
+		// in as they happen: the refresh's word on the structure takes
+		// no full scan (FullScanEvery remains the safety net).
+		if msg.structureChanged && !m.live.procs {
+			m.structureChanged = true
+		}
+		if msg.overlayUnknown {
+			m.live.wantFull = true
+		}
 	}
 	m.refreshed = msg.refreshed
+	old := m.snap
 	m.applyWith(msg.snap, msg.procCPU, msg.base)
+	if msg.patched {
+		m.fresh.diffProcesses(old, msg.snap, m.opts.Now())
+	}
 	m.selectPending(!msg.refreshed)
-	return m.scheduleScan()
+	return tea.Batch(m.scheduleScan(), m.liveKick())
 }
 
 // onTick starts the next scan unless paused or the tick is stale.
 func (m *Model) onTick(msg tickMsg) tea.Cmd {
+	if msg.gen == m.gen && m.live.patching {
+		// The refresh runs when the patch is done.
+		m.live.tickWaiting = true
+		return nil
+	}
 	if msg.gen != m.gen || m.paused || m.scanning {
 		return nil
 	}
@@ -181,6 +233,7 @@ func (m *Model) setPaused(p bool) tea.Cmd {
 	if p {
 		m.gen++
 		m.scanning = false
+		m.live.patching, m.live.tickWaiting = false, false
 		return nil
 	}
 	return m.startScan()
@@ -197,7 +250,9 @@ func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base 
 	if snap == nil {
 		return
 	}
+	old := m.snap
 	m.prev, m.snap = m.snap, snap
+	m.procCPU = procCPU
 	if procCPU != nil && m.ix != nil && base != nil && m.ixBase == base {
 		m.ix = m.ix.Refreshed(snap, procview.ComputeCgroupRates(m.prev, snap).WithProcessCPU(procCPU))
 	} else {
@@ -210,6 +265,10 @@ func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base 
 		if base == nil {
 			m.ixBase = snap
 		}
+	}
+	if procCPU == nil {
+		// A full scan: what is new since the last snapshot is marked.
+		m.fresh.diff(old, snap, m.opts.Now())
 	}
 	rates := m.ix.Rates
 	m.hist.Add(snap, rates)

@@ -50,7 +50,7 @@ func (m *Model) render() string {
 	if m.showHelp {
 		b.WriteString(m.renderHelp(m.height - 3 - m.lay.lessonH - m.lay.timelineH))
 	} else {
-		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist}
+		rc := &renderCtx{ix: m.ix, st: &m.st, hist: m.hist, fresh: &m.fresh, now: m.opts.Now()}
 		empty := "scanning…"
 		if m.ix != nil {
 			empty = "nothing matches the filter"

@@ -21,6 +21,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	m := New(opts)
 	defer m.cancel()
+	defer m.closeLive()
 	// 30 frames a second is smooth for keys and cheap when idle: the
 	// renderer wakes at this rate even when nothing changes.
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))

@@ -129,5 +129,8 @@ func (m *Model) freshness() string {
 	if m.paused {
 		return "PAUSED (space resumes), data " + age + " old"
 	}
+	if live := m.liveLabel(); live != "" {
+		return live + " · updated " + age + " ago"
+	}
 	return "updated " + age + " ago"
 }

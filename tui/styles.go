@@ -39,6 +39,8 @@ const (
 	roleError
 	roleHelpKey
 	roleHelpDesc
+	// roleFresh marks rows that appeared in the last seconds.
+	roleFresh
 	roleNSFirst // roleNSFirst + NSType: the colour of each namespace type
 	numRoles    = roleNSFirst + role(inspect.NumNSTypes)
 )
@@ -127,6 +129,7 @@ func NewStyles(dark, noColor bool) Styles {
 		set(roleStatusAccent, st().Reverse(true).Bold())
 		set(roleError, st().Bold())
 		set(roleHelpKey, st().Bold())
+		set(roleFresh, st().Bold())
 		s.Box = lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1)
 		return s
 	}
@@ -153,6 +156,7 @@ func NewStyles(dark, noColor bool) Styles {
 	set(roleError, fg(pal.crit).Bold())
 	set(roleHelpKey, fg(pal.link).Bold())
 	set(roleHelpDesc, fg(pal.fg))
+	set(roleFresh, fg(pal.ok).Bold())
 	for t := range inspect.NumNSTypes {
 		set(roleNSFirst+role(t), fg(pal.ns[t]))
 	}

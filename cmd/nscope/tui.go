@@ -111,6 +111,7 @@ func runTUI(cmd *cobra.Command) error {
 		scanner := newScanner()
 		defer scanner.Close()
 		opts.Source = scanner
+		opts.Events = tuiEvents()
 		// The same editor as "nscope set": its journal, --read-only and
 		// test hooks. Without cgroups the actions say so themselves.
 		if ed, err := newEditor(); err == nil {
