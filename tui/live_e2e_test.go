@@ -42,9 +42,18 @@ func startLive(t *testing.T, bin, args string) *tmuxTerm {
 	tm := newTmuxTerm(t, 160, 45)
 	tm.sendText("exec " + bin + " " + args)
 	tm.send("Enter")
-	s := tm.waitFor("live mode", func(s string) bool {
-		return strings.Contains(s, "live · updated") || strings.Contains(s, "live, busy host") || strings.Contains(s, "live events off")
-	})
+	// Opening the stream scans /proc first: on a loaded host with
+	// thousands of processes that takes longer than waitFor waits.
+	var s string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		s = tm.screen()
+		if strings.Contains(s, "live · updated") || strings.Contains(s, "live, busy host") || strings.Contains(s, "live events off") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live mode did not start; the screen is:\n%s", s)
+		}
+	}
 	if strings.Contains(s, "live events off") {
 		t.Skipf("live events are off on this host:\n%s", s)
 	}
