@@ -127,7 +127,9 @@ type Refresher struct {
 	// run, a shell pipeline) do not cost a full scan each.
 	newSeen map[int]bool
 	// counters is the counter iterator's state; nil without it.
-	counters *counterPass
+	// forcePass makes every refresh use it (tests on small hosts).
+	counters  *counterPass
+	forcePass bool
 	recycle  recycler
 	// stats count what refreshes read, for tests and the benchmark.
 	stats  refreshStats
