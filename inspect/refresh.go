@@ -127,8 +127,10 @@ type Refresher struct {
 	// run, a shell pipeline) do not cost a full scan each.
 	newSeen map[int]bool
 	// counters is the counter iterator's state; nil without it.
-	counters *counterPass
-	recycle  recycler
+	// forcePass makes every refresh use it (tests on small hosts).
+	counters  *counterPass
+	forcePass bool
+	recycle   recycler
 	// stats count what refreshes read, for tests and the benchmark.
 	stats  refreshStats
 	closed bool
@@ -145,10 +147,12 @@ type refreshStats struct {
 	listings    int // looks at /proc for new processes
 }
 
-// The states of a process's stat file that are not open.
+// The states of a process's stat file, or a cgroup's counter file, that
+// are not open.
 const (
 	fdUnopened = -1 // not opened yet (or out of file descriptors when it was)
-	fdGone     = -2 // could not be opened: the process exited
+	fdGone     = -2 // a stat file that could not be opened: the process exited
+	fdAbsent   = -3 // a counter file the cgroup does not have, or that cannot be read
 )
 
 // openUsageFile is one open usage file of a cgroup.
@@ -223,9 +227,7 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Re
 			return fail(unix.EMFILE)
 		}
 	}
-	if err := r.cg.open(snap); err != nil {
-		return fail(err)
-	}
+	r.cg.open(snap)
 	r.cpuCg, r.procCgs = processCgroups(snap, &r.cg)
 	if fd, err := unix.Open(procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		r.loadavg = fd

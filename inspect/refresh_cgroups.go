@@ -48,16 +48,19 @@ type cgroupCounters struct {
 	// so its throttling counters can move (without one the period timer
 	// does not run).
 	quota bool
+	// dir is the cgroup's directory, where its files are opened.
+	dir string
 	// lastUsage is the usage at the last read, in µs; movedAt is the
 	// time of the refresh that last saw it move (zero: none did).
 	lastUsage int64
 	movedAt   time.Time
 }
 
-// open opens the counter files of snap's cgroups and links each to its
-// parent, children and twin. It fails only when out of file
-// descriptors.
-func (cs *cgroupState) open(snap *Snapshot) error {
+// open lists the counter files of snap's cgroups, to be opened when
+// first read (a refresh reads a small part of them: after a full scan,
+// opening all again would cost more than the refreshes that follow), and
+// links each cgroup to its parent, children and twin.
+func (cs *cgroupState) open(snap *Snapshot) {
 	n := len(snap.Cgroups)
 	cs.list = make([]cgroupCounters, n)
 	cs.moved, cs.own = make([]bool, n), make([]bool, n)
@@ -65,7 +68,7 @@ func (cs *cgroupState) open(snap *Snapshot) error {
 	index := make(map[CgroupKey]int32, n)
 	for i := range snap.Cgroups {
 		index[snap.Cgroups[i].Key()] = int32(i)
-		cs.list[i].usage.fd, cs.list[i].throttle.fd = -1, -1
+		cs.list[i].usage.fd, cs.list[i].throttle.fd = fdAbsent, fdAbsent
 		cs.list[i].parent, cs.list[i].twin = -1, -1
 	}
 	for i := range snap.Cgroups {
@@ -83,16 +86,9 @@ func (cs *cgroupState) open(snap *Snapshot) error {
 		if h == nil {
 			continue
 		}
-		dir := cgroupDir(snap, c)
+		cc.dir = cgroupDir(snap, c)
 		for _, f := range counterFiles(h, c) {
-			fd, err := unix.Open(dir+"/"+f.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
-				return err
-			}
-			if err != nil {
-				continue
-			}
-			of := openUsageFile{usageFile: f, fd: fd}
+			of := openUsageFile{usageFile: f, fd: fdUnopened}
 			switch {
 			case f.cpu && c.Usage.CPUUsageUS != nil && (f.name == "cpuacct.usage" || h.Version == 2):
 				cc.usage = of
@@ -108,7 +104,7 @@ func (cs *cgroupState) open(snap *Snapshot) error {
 	byPath := map[string]int32{}
 	for _, id := range cpuHierarchies(snap) {
 		for i := range snap.Cgroups {
-			if c := &snap.Cgroups[i]; c.Hierarchy == id && cs.list[i].usage.fd >= 0 {
+			if c := &snap.Cgroups[i]; c.Hierarchy == id && cs.hasUsage(i) {
 				if _, ok := byPath[c.Path]; !ok {
 					byPath[c.Path] = int32(i)
 				}
@@ -117,8 +113,8 @@ func (cs *cgroupState) open(snap *Snapshot) error {
 	}
 	for i := range cs.list {
 		cc := &cs.list[i]
-		if cc.usage.fd >= 0 {
-			if cc.parent < 0 || cs.list[cc.parent].usage.fd < 0 {
+		if cs.hasUsage(i) {
+			if cc.parent < 0 || !cs.hasUsage(int(cc.parent)) {
 				cs.tops = append(cs.tops, int32(i))
 			}
 			continue
@@ -129,11 +125,10 @@ func (cs *cgroupState) open(snap *Snapshot) error {
 			cc.quota = true
 		}
 	}
-	return nil
 }
 
-// hasUsage reports whether cgroup i has a CPU usage counter open.
-func (cs *cgroupState) hasUsage(i int) bool { return cs.list[i].usage.fd >= 0 }
+// hasUsage reports whether cgroup i has a CPU usage counter.
+func (cs *cgroupState) hasUsage(i int) bool { return cs.list[i].usage.fd != fdAbsent }
 
 // cpuHierarchies lists the IDs of the hierarchies whose CPU usage
 // counter accounts processes' CPU, best first: v1 cpuacct, then v2.
@@ -167,16 +162,37 @@ func (cs *cgroupState) close() {
 			}
 		}
 		for _, f := range cc.gauges {
-			unix.Close(f.fd)
+			if f.fd >= 0 {
+				unix.Close(f.fd)
+			}
 		}
 	}
 }
 
-// readCgroupFile reads f of cgroup i into snap, copying its Usage first
-// when this refresh has not yet: the last snapshot shares it. It
-// reports false when the file could not be read (ENODEV: the cgroup was
-// removed).
-func (r *Refresher) readCgroupFile(snap *Snapshot, i int, f *openUsageFile) bool {
+// readCgroupFile reads f of cgroup i into snap, opening it first if need
+// be, and copying the cgroup's Usage first when this refresh has not
+// yet: the last snapshot shares it. read is false when the file could
+// not be read, and gone says why: the cgroup was removed (ENOENT,
+// ENODEV). A file that cannot be opened for another reason (out of file
+// descriptors) keeps its last values; a gauge is not tried again.
+func (r *Refresher) readCgroupFile(snap *Snapshot, i int, f *openUsageFile) (read, gone bool) {
+	if f.fd == fdUnopened {
+		fd, err := unix.Open(r.cg.list[i].dir+"/"+f.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		switch {
+		case err == nil:
+			f.fd = fd
+		case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV):
+			return false, true
+		case errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) || f.cpu:
+			return false, false // another time
+		default:
+			f.fd = fdAbsent
+			return false, false
+		}
+	}
+	if f.fd < 0 {
+		return false, false
+	}
 	c := &snap.Cgroups[i]
 	if !r.cg.cloned[i] {
 		c.Usage = c.Usage.clone()
@@ -185,10 +201,10 @@ func (r *Refresher) readCgroupFile(snap *Snapshot, i int, f *openUsageFile) bool
 	r.stats.cgroupReads++
 	data, err := r.pread(f.fd)
 	if err != nil {
-		return false
+		return false, true
 	}
 	applyUsageFile(&c.Usage, snap.Hierarchy(c.Hierarchy).Version, f.name, bytes.TrimSpace(data))
-	return true
+	return true, false
 }
 
 // refreshCgroupCPU reads the CPU usage counters top down: the roots',
@@ -205,10 +221,17 @@ func (r *Refresher) refreshCgroupCPU(snap *Snapshot, now, prev time.Time) (vanis
 	clear(cs.member)
 	clear(cs.touched)
 	clear(cs.cloned)
+	// unknown marks a cgroup whose usage could not be read: its members
+	// and children are looked at as if it moved.
+	unknown := false
 	read := func(i int32) (moved bool) {
 		cc := &cs.list[i]
-		if !r.readCgroupFile(snap, int(i), &cc.usage) {
+		ok, gone := r.readCgroupFile(snap, int(i), &cc.usage)
+		if gone {
 			vanished = true
+		}
+		if !ok {
+			unknown = !gone
 			return false
 		}
 		u := snap.Cgroups[i].Usage.CPUUsageUS
@@ -221,10 +244,15 @@ func (r *Refresher) refreshCgroupCPU(snap *Snapshot, now, prev time.Time) (vanis
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		unknown = false
 		if !read(i) {
-			continue
+			if !unknown {
+				continue
+			}
+			cs.own[i] = true
+		} else {
+			cs.moved[i] = true
 		}
-		cs.moved[i] = true
 		for _, ch := range cs.list[i].children {
 			if cs.hasUsage(int(ch)) {
 				stack = append(stack, ch)
@@ -288,8 +316,8 @@ func (r *Refresher) refreshCgroupRest(snap *Snapshot, prev time.Time) (vanished 
 		cc := &cs.list[i]
 		poll := (i+r.tick)%gaugeCycle == 0
 		recent := cs.moved[i] || cs.hot(int32(i), prev) || (cc.twin >= 0 && (cs.moved[cc.twin] || cs.hot(cc.twin, prev)))
-		if cc.throttle.fd >= 0 && (recent || cc.quota || poll) {
-			if !r.readCgroupFile(snap, i, &cc.throttle) {
+		if cc.throttle.fd != fdAbsent && (recent || cc.quota || poll) {
+			if _, gone := r.readCgroupFile(snap, i, &cc.throttle); gone {
 				vanished = true
 			}
 		}
@@ -297,7 +325,7 @@ func (r *Refresher) refreshCgroupRest(snap *Snapshot, prev time.Time) (vanished 
 			continue
 		}
 		for k := range cc.gauges {
-			if !r.readCgroupFile(snap, i, &cc.gauges[k]) {
+			if _, gone := r.readCgroupFile(snap, i, &cc.gauges[k]); gone {
 				vanished = true
 			}
 		}

@@ -107,7 +107,7 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 // host's processes, so that new ones were looked for.
 func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, res *RefreshResult) (changed, looked bool) {
 	first := r.tick == 1
-	if r.counters != nil && (first || look || r.passWanted()) {
+	if r.counters != nil && (first || look || r.forcePass || r.passWanted()) {
 		changed, err := r.counters.refresh(r, snap, now, res)
 		if err == nil {
 			return changed, true

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -283,6 +284,30 @@ func TestRefreshTopDown(t *testing.T) {
 	}
 	if *f.snap.Cgroup(0, "/d").Usage.MemoryCurrent != 4096 || *f.snap.Cgroup(0, "/d").Usage.NrPeriods != 7 {
 		t.Error("refreshes changed the base snapshot")
+	}
+
+}
+
+// TestRefreshCgroupRemoved: a cgroup removed after the scan is noticed
+// when a refresh first opens its files (they are opened when first read).
+func TestRefreshCgroupRemoved(t *testing.T) {
+	f := newFakeTree(t,
+		[]Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu"}, Mount: "cg"}},
+		[]fakeCgroup{
+			{hier: 0, path: "/", files: map[string]string{"cpu.stat": v2Usage(10_000, 0)}},
+			{hier: 0, path: "/x", files: map[string]string{"cpu.stat": v2Usage(1000, 0)}},
+		}, nil)
+	r := f.refresher()
+	at := f.snap.Time.Add(time.Second)
+	if _, err := r.Refresh(at); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(f.root, "cg", "x")); err != nil {
+		t.Fatal(err)
+	}
+	f.write("cg", "/", "cpu.stat", v2Usage(20_000, 0))
+	if _, err := r.Refresh(at.Add(time.Second)); !errors.Is(err, ErrStructureChanged) {
+		t.Errorf("after /x was removed: err = %v, want ErrStructureChanged", err)
 	}
 }
 
