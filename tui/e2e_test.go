@@ -64,7 +64,13 @@ func (tm *tmuxTerm) format(f string) string {
 // the last screen.
 func (tm *tmuxTerm) waitFor(what string, ok func(screen string) bool) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	return tm.waitForWithin(15*time.Second, what, ok)
+}
+
+// waitForWithin is waitFor with its own deadline.
+func (tm *tmuxTerm) waitForWithin(d time.Duration, what string, ok func(screen string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		s := tm.screen()
 		if ok(s) {

@@ -116,9 +116,11 @@ func TestEndToEndFleet(t *testing.T) {
 	silent := "localhost:" + itoa(sshtest.Silent(t))
 	other := "127.0.0.1:" + itoa(srv.Port)
 	tm := newTmuxTerm(t, 160, 40)
-	tm.sendText("NSCOPE_SSH_COMMAND='" + srv.SSHCommand + "' NSCOPE_REMOTE_BINARY=" + bin + " " + bin + " -H " + srv.Target() + "," + other + "," + silent + " --connect-timeout 5s")
+	tm.sendText("NSCOPE_SSH_COMMAND='" + srv.SSHCommand + "' NSCOPE_REMOTE_BINARY=" + bin + " " + bin + " -H " + srv.Target() + "," + other + "," + silent + " --connect-timeout 10s")
 	tm.send("Enter")
-	s := tm.waitFor("both answering hosts and the silent one", func(s string) bool {
+	// A loaded machine (make test runs packages side by side) may take
+	// a few tries to connect and scan both.
+	s := tm.waitForWithin(time.Minute, "both answering hosts and the silent one", func(s string) bool {
 		return strings.Contains(s, "2 answering") && strings.Contains(s, silent) && strings.Contains(fleetRow(s, silent), "unreachable")
 	})
 	for _, h := range []string{srv.Target(), other} {

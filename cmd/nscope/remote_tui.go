@@ -130,5 +130,13 @@ func runFleet(cmd *cobra.Command, targets []remote.Target, base tui.Options) err
 			},
 		}
 	}
-	return tui.RunFleet(cmd.Context(), tui.FleetOptions{Hosts: hosts, NoColor: base.NoColor, Timeout: reconnectTimeout()})
+	// A host's round is its connection (--connect-timeout; a host that
+	// never answers is shown unreachable after it) and then its scan,
+	// which on a loaded host may take seconds more: a slow scan is not an
+	// unreachable host.
+	return tui.RunFleet(cmd.Context(), tui.FleetOptions{Hosts: hosts, NoColor: base.NoColor, Timeout: reconnectTimeout() + fleetScanAllowance})
 }
+
+// fleetScanAllowance is how long a fleet host's scan may take after its
+// connection answered.
+const fleetScanAllowance = 20 * time.Second
