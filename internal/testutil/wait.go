@@ -7,7 +7,7 @@ import (
 
 // WaitTimeout is how long WaitFor polls before it fails the test: long,
 // because the test machines are shared and loaded.
-const WaitTimeout = 10 * time.Second
+const WaitTimeout = 30 * time.Second
 
 // WaitFor polls cond every 10 ms until it returns true, failing the test
 // with what it waited for after WaitTimeout.
