@@ -106,6 +106,10 @@ type Refresher struct {
 	lastRead []time.Time
 	busy     []bool
 	cpuCg    []int
+	// unsure marks the processes that may have run but were not read
+	// (without the counter programs, in a big cgroup: see pollEvery):
+	// they are read in turn even when their cgroup holds still since.
+	unsure []bool
 	// procCgs are the indexes in base.Cgroups of each process's cgroups,
 	// one per hierarchy, for the gauges a change of the process touches.
 	procCgs [][]int32
@@ -197,6 +201,7 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Re
 	r.last = append([]Process(nil), snap.Processes...)
 	r.lastRead = make([]time.Time, len(snap.Processes))
 	r.busy = make([]bool, len(snap.Processes))
+	r.unsure = make([]bool, len(snap.Processes))
 	r.lastCg = append([]Cgroup(nil), snap.Cgroups...)
 	order := make([]int32, len(snap.Processes))
 	if boot := snap.Host.BootTime; !boot.IsZero() {
