@@ -129,7 +129,9 @@ func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, r
 		case cg >= 0 && !r.cg.own[cg] && !r.unsure[i]:
 			// Nothing in its cgroup ran: neither did it.
 			r.lastRead[i] = now
-		case cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+		case r.counters != nil, cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+			// Few enough to read one by one (with the counter programs,
+			// passWanted weighed them against a pass).
 			read = true
 		default:
 			// A member of a big cgroup that ran, or of none with a CPU
