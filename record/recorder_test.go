@@ -17,12 +17,12 @@ import (
 // refreshes take the next state; refreshes report a structure change when
 // the process count moved.
 type fakeHost struct {
-	mu      sync.Mutex
-	t       *testing.T
-	states  []*inspect.Snapshot
-	next    int
-	scans   []int // state indexes given out by Scan
-	given   []*inspect.Snapshot
+	mu     sync.Mutex
+	t      *testing.T
+	states []*inspect.Snapshot
+	next   int
+	scans  []int // state indexes given out by Scan
+	given  []*inspect.Snapshot
 	// givenJSON is each given state as it was given: the recorder hands
 	// back refreshed states (Recycler), which the fake then scrambles.
 	givenJSON []string
@@ -181,7 +181,7 @@ func TestStructureGapByCPU(t *testing.T) {
 		StructureGap: time.Second,
 		ScanShare:    0.01,
 		NewCounters: func(s *inspect.Snapshot) (Counters, error) {
-			cpu += 100 * time.Millisecond // opening the refresher
+			cpu += 100 * time.Millisecond             // opening the refresher
 			return &fakeCounters{h: h, base: -1}, nil // every refresh: a change
 		},
 		CPUTime: func() time.Duration { return cpu },
