@@ -174,7 +174,7 @@ func testRefreshMatchesStillHost(t *testing.T) {
 					if !ok0 || !ok1 || a != b {
 						continue
 					}
-					if cg := r.cpuCg[i]; !mode.iterator && (cg < 0 || (r.cg.own[cg] && len(snap.Cgroups[cg].Procs) > smallCgroup)) {
+					if cg := r.cpuCg[i]; !mode.iterator && (cg < 0 || r.unsure[i] || (r.cg.own[cg] && len(snap.Cgroups[cg].Procs) > smallCgroup)) {
 						continue
 					}
 					eligible++
