@@ -47,8 +47,8 @@ const throttleTail = 2 * time.Second
 // scanning the host again: the CPU time, RSS, state and thread count of
 // every process (/proc/PID/stat) and the CPU, throttling, memory, OOM,
 // pids and pressure counters of every cgroup (usageFiles, the files the
-// scan read them from). It keeps those files open and re-reads each with
-// one pread.
+// scan read them from). It opens those files when it first reads them,
+// keeps them open and re-reads each with one pread.
 //
 // A refresh keeps the snapshot's structure: the same processes, the same
 // namespaces, the same cgroups; but a cgroup that ran has its members
@@ -73,11 +73,12 @@ const throttleTail = 2 * time.Second
 //   - A process is read when its cgroup's own CPU (its usage less its
 //     children's) moved: a process that did not run has the CPU times,
 //     state and thread count of its last read. As root on a kernel with
-//     BTF a task iterator (nscope_counters) answers for every process in
-//     one pass where that would be many reads, and says exactly which
-//     processes changed; without it the members of a big cgroup, and
+//     BTF the counter programs (refresh_bpf.go) answer for every process
+//     in one pass where that would be many reads, and say exactly which
+//     processes changed. Without them the members of a big cgroup, and
 //     processes in no cgroup with a CPU counter, are read when busy at
-//     their last read or every pollEvery refreshes.
+//     their last read or every pollEvery refreshes: their RSS and a run
+//     that did not keep them busy may show late.
 //   - Gauges (memory, pids, OOM events, pressure) are read for the
 //     cgroups of every process that changed and every cgroup whose CPU
 //     moved, and otherwise every gaugeCycle refreshes.
@@ -106,6 +107,10 @@ type Refresher struct {
 	lastRead []time.Time
 	busy     []bool
 	cpuCg    []int
+	// unsure marks the processes that may have run but were not read
+	// (without the counter programs, in a big cgroup: see pollEvery):
+	// they are read in turn even when their cgroup holds still since.
+	unsure []bool
 	// procCgs are the indexes in base.Cgroups of each process's cgroups,
 	// one per hierarchy, for the gauges a change of the process touches.
 	procCgs [][]int32
@@ -197,6 +202,7 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Re
 	r.last = append([]Process(nil), snap.Processes...)
 	r.lastRead = make([]time.Time, len(snap.Processes))
 	r.busy = make([]bool, len(snap.Processes))
+	r.unsure = make([]bool, len(snap.Processes))
 	r.lastCg = append([]Cgroup(nil), snap.Cgroups...)
 	order := make([]int32, len(snap.Processes))
 	if boot := snap.Host.BootTime; !boot.IsZero() {

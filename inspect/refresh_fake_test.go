@@ -220,3 +220,50 @@ func FuzzParsePIDList(f *testing.F) {
 		}
 	})
 }
+
+// TestRefreshSkippedMemberStaysDue: without the counter iterator, a
+// member of a big cgroup skipped when its cgroup ran (not busy, not its
+// turn) is read in its turn even when the cgroup held still since: it
+// may have run (or exited) the time it was skipped.
+func TestRefreshSkippedMemberStaysDue(t *testing.T) {
+	var pids []int
+	var procs []fakeProc
+	for pid := 100; pid < 100+smallCgroup+6; pid++ {
+		pids = append(pids, pid)
+		procs = append(procs, fakeProc{pid: pid, cgroups: map[int]string{0: "/big"}})
+	}
+	f := newFakeTree(t,
+		[]Hierarchy{{ID: 0, Version: 2, Controllers: []string{"cpu"}, Mount: "cg"}},
+		[]fakeCgroup{
+			{hier: 0, path: "/", files: map[string]string{"cpu.stat": v2Usage(10_000, 0)}},
+			{hier: 0, path: "/big", procs: pids, files: map[string]string{"cpu.stat": v2Usage(1000, 0)}},
+		},
+		procs)
+	r := f.refresher()
+	at := f.snap.Time
+	step := func() RefreshResult {
+		t.Helper()
+		at = at.Add(time.Second)
+		res, err := r.Refresh(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	step()
+	// Every process ran once, then /big holds still: each is read within
+	// pollEvery refreshes all the same.
+	for _, pid := range pids {
+		f.setStat(pid, 7)
+	}
+	f.write("cg", "/", "cpu.stat", v2Usage(30_000, 0))
+	f.write("cg", "/big", "cpu.stat", v2Usage(21_000, 0))
+	for range pollEvery {
+		step()
+	}
+	for i, p := range r.last {
+		if p.UTimeUS != 70_000 {
+			t.Errorf("PID %d: utime %dµs after %d refreshes, want 70000 (unsure %v)", p.PID, p.UTimeUS, pollEvery, r.unsure[i])
+		}
+	}
+}

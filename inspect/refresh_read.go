@@ -110,6 +110,7 @@ func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, r
 	if r.counters != nil && (first || look || r.forcePass || r.passWanted()) {
 		changed, err := r.counters.refresh(r, snap, now, res)
 		if err == nil {
+			clear(r.unsure) // the pass knows every process
 			return changed, true
 		}
 		// The scanner closed its iterators, or the pass failed: /proc
@@ -125,16 +126,25 @@ func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, r
 		switch {
 		case first, r.last[i].State == "Z":
 			read = true
-		case cg >= 0 && !r.cg.own[cg]:
+		case cg >= 0 && !r.cg.own[cg] && !r.unsure[i]:
 			// Nothing in its cgroup ran: neither did it.
 			r.lastRead[i] = now
-		case cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+		case r.counters != nil, cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+			// Few enough to read one by one (with the counter programs,
+			// passWanted weighed them against a pass).
 			read = true
 		default:
+			// A member of a big cgroup that ran, or of none with a CPU
+			// counter, or one of those skipped before (unsure: it may
+			// have run then, though its cgroup held still since).
 			read = r.busy[i] || (i+r.tick)%pollEvery == 0
+			r.unsure[i] = !read
 		}
-		if read && r.readStat(snap, i, now, res) {
-			changed = true
+		if read {
+			r.unsure[i] = false
+			if r.readStat(snap, i, now, res) {
+				changed = true
+			}
 		}
 	}
 	return changed, false
@@ -149,7 +159,7 @@ func (r *Refresher) passWanted() bool {
 		if r.last[i].State == "X" {
 			continue
 		}
-		if cg < 0 || r.cg.own[cg] {
+		if cg < 0 || r.cg.own[cg] || r.unsure[i] {
 			if n++; n > limit {
 				return true
 			}

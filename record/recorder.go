@@ -40,11 +40,13 @@ type RecorderOptions struct {
 	// the structure changed (default: Interval). On a big host the gap
 	// grows so that such scans cost at most ScanShare of a core: a full
 	// scan of a 4,000-process host (with opening the counter refresher on
-	// it) takes about 0.3 s of CPU, so with the default 1% they come at
-	// most every 30 seconds there.
+	// it) takes 0.2-0.3 s of CPU, so with the default 0.75% they come at
+	// most every 25-40 seconds there.
 	StructureGap time.Duration
 	// ScanShare is the share of one core that full scans taken for
-	// structure changes may use (default 0.01).
+	// structure changes may use (default 0.0075: on the bench host the
+	// recorder's refreshes, writing and runtime take about 1%, and the
+	// whole recorder is to stay under 2%).
 	ScanShare float64
 	// CPUTime returns the CPU time this process has used, which the
 	// recorder measures full scans by (the scan runs on several cores at
@@ -69,7 +71,7 @@ func (o *RecorderOptions) defaults() {
 		o.StructureGap = o.Interval
 	}
 	if o.ScanShare <= 0 {
-		o.ScanShare = 0.01
+		o.ScanShare = 0.0075
 	}
 	if o.CPUTime == nil {
 		o.CPUTime = processCPUTime

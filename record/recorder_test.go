@@ -179,6 +179,7 @@ func TestStructureGapByCPU(t *testing.T) {
 	o := RecorderOptions{
 		Options:      Options{Interval: time.Second, FullEvery: time.Hour},
 		StructureGap: time.Second,
+		ScanShare:    0.01,
 		NewCounters: func(s *inspect.Snapshot) (Counters, error) {
 			cpu += 100 * time.Millisecond             // opening the refresher
 			return &fakeCounters{h: h, base: -1}, nil // every refresh: a change

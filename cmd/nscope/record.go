@@ -36,8 +36,8 @@ Counters are re-read every --interval, only where something may have
 moved (a cgroup whose CPU usage held still is not descended into; as
 root, one BPF pass tells which processes changed); a full scan is taken
 every --full-every, after nscope changed a limit, and when processes
-started or exited (as often as keeps such scans under 1% of a core by
-their CPU time: every interval on a small host, every 30-40s on a
+started or exited (as often as keeps such scans under 0.75% of a core by
+their CPU time: every interval on a small host, every 25-40s on a
 4,000-process one; an exit shows at once as state X). DIR holds segment files (*.nsrec) with an index
 each (*.nsidx); a segment holds about 10 minutes. Retention removes whole
 old segments: --retain takes an age (24h, 7d), a size (2GiB, 500MB) or
