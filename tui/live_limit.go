@@ -12,7 +12,7 @@ import "time"
 // degrades to periodic rescans.
 const (
 	patchBurst = 3
-	patchRate  = 0.5
+	patchRate  = 0.2
 	busyRate   = 200
 	busyHold   = 5 * time.Second
 	busyEvery  = time.Second
@@ -22,14 +22,12 @@ const (
 // refresh is left to that refresh.
 const tickSlack = 150 * time.Millisecond
 
-// Bounds of the time between two full scans that events asked for (a
-// new namespace or cgroup, lost events): at least minLiveFullGap and
-// liveFullFactor times the last full scan's duration, at most
-// Options.FullScanGap.
-const (
-	minLiveFullGap = 2 * time.Second
-	liveFullFactor = 20
-)
+// liveFullFactor: the time between two full scans that events asked
+// for (a new namespace or cgroup, lost events) is at least this many
+// times the last full scan's duration, and at least Options.FullScanGap:
+// where containers come and go all the time live mode scans no more
+// often than polling did, at most a twentieth of the time.
+const liveFullFactor = 20
 
 // liveLimiter decides when live mode may patch between refreshes. It
 // is a token bucket plus an event-rate window; all times come from the
@@ -95,6 +93,6 @@ func (l *liveLimiter) took(now time.Time) {
 
 // liveFullGap is the least time between two full scans events ask for,
 // given how long the last took and Options.FullScanGap.
-func liveFullGap(lastScan, most time.Duration) time.Duration {
-	return min(max(minLiveFullGap, liveFullFactor*lastScan), max(most, minLiveFullGap))
+func liveFullGap(lastScan, gap time.Duration) time.Duration {
+	return max(gap, liveFullFactor*lastScan)
 }

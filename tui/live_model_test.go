@@ -198,7 +198,7 @@ func TestLiveModelProcesses(t *testing.T) {
 
 	// The mark ends after freshFor.
 	r.host.procs[901] = newChild(bash, 901, "second", r.now)
-	r.now = r.now.Add(3 * time.Second) // the bucket has refilled
+	r.now = r.now.Add(time.Duration(float64(time.Second) / patchRate)) // a token again
 	r.events(events.Event{Kind: events.Fork, PID: 901})
 	if !strings.Contains(r.screen(), "+ second --live") {
 		t.Fatal("the second process is not marked")
@@ -307,7 +307,7 @@ func TestLiveModelFullScans(t *testing.T) {
 	if r.host.scans != 1 || !r.m.live.wantFull {
 		t.Fatalf("a new cgroup right after the first scan: %d scans, want full %v", r.host.scans, r.m.live.wantFull)
 	}
-	r.now = r.now.Add(minLiveFullGap)
+	r.now = r.now.Add(r.m.opts.FullScanGap)
 	r.deliver(r.sendMsg(liveTimerMsg{}))
 	if r.host.scans != 2 || r.m.live.wantFull {
 		t.Fatalf("after the gap: %d scans, want full %v", r.host.scans, r.m.live.wantFull)

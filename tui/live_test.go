@@ -81,14 +81,11 @@ func TestLiveLimiter(t *testing.T) {
 		t.Fatal("not busy after lost events")
 	}
 
-	if g := liveFullGap(10*time.Millisecond, 10*time.Second); g != minLiveFullGap {
-		t.Errorf("full-scan gap after a 10 ms scan = %v, want %v", g, minLiveFullGap)
+	if g := liveFullGap(300*time.Millisecond, 10*time.Second); g != 10*time.Second {
+		t.Errorf("full-scan gap after a 300 ms scan = %v, want FullScanGap 10s", g)
 	}
-	if g := liveFullGap(300*time.Millisecond, 10*time.Second); g != 6*time.Second {
-		t.Errorf("full-scan gap after a 300 ms scan = %v, want 6s", g)
-	}
-	if g := liveFullGap(2*time.Second, 10*time.Second); g != 10*time.Second {
-		t.Errorf("full-scan gap after a 2 s scan = %v, want FullScanGap 10s", g)
+	if g := liveFullGap(2*time.Second, 10*time.Second); g != 40*time.Second {
+		t.Errorf("full-scan gap after a 2 s scan = %v, want 40s", g)
 	}
 }
 

@@ -20,8 +20,14 @@ var liveKinds = []events.Kind{
 	events.Frozen, events.Thawed, events.OOM, events.OOMKill, events.Limit,
 }
 
-// tuiFreezerPoll is how often the TUI's stream reads v1 freezer states.
-const tuiFreezerPoll = time.Second
+// tuiFreezerPoll is how often the TUI's stream reads v1 freezer states;
+// tuiBatch how long its ring buffer reader waits between two reads;
+// tuiHolderCheck the least time between two of its holder scans.
+const (
+	tuiFreezerPoll = time.Second
+	tuiBatch       = 25 * time.Millisecond
+	tuiHolderCheck = 5 * time.Second
+)
 
 // tuiEvents returns what opens the event stream of the TUI's live mode on
 // this host (see tui.Options.Events).
@@ -40,6 +46,15 @@ func tuiEvents() func(context.Context) (tui.EventStream, error) {
 			// second costs the TUI 0.4% of a core. Once a second halves
 			// that; nscope's own freezes show at once (the journal).
 			events.FreezerPoll(tuiFreezerPoll),
+			// Events reach the TUI in batches of 20 ms anyway: the ring
+			// buffer's reader need not wake every 10 ms while processes
+			// come and go.
+			events.Batch(tuiBatch),
+			// A namespace that lost its last member is confirmed gone by
+			// a scan of every process's fds and mounts: where containers
+			// come and go, at most one every tuiHolderCheck (a member-less
+			// namespace row lingers that long).
+			events.HolderCheck(100*time.Millisecond, tuiHolderCheck),
 			events.WithJournal(journal.Path(), journalChanges(journal)))
 		if err != nil {
 			scanner.Close()
