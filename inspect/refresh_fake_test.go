@@ -240,16 +240,7 @@ func TestRefreshSkippedMemberStaysDue(t *testing.T) {
 		},
 		procs)
 	r := f.refresher()
-	at := f.snap.Time
-	step := func() RefreshResult {
-		t.Helper()
-		at = at.Add(time.Second)
-		res, err := r.Refresh(at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	step := stepper(t, r, f.snap.Time)
 	step()
 	// Every process ran once, then /big holds still: each is read within
 	// pollEvery refreshes all the same.
@@ -265,5 +256,19 @@ func TestRefreshSkippedMemberStaysDue(t *testing.T) {
 		if p.UTimeUS != 70_000 {
 			t.Errorf("PID %d: utime %dµs after %d refreshes, want 70000 (unsure %v)", p.PID, p.UTimeUS, pollEvery, r.unsure[i])
 		}
+	}
+}
+
+// stepper returns a function that refreshes r one second after the last
+// time it was given, starting at start, and fails the test on an error.
+func stepper(t *testing.T, r *Refresher, start time.Time) func() RefreshResult {
+	return func() RefreshResult {
+		t.Helper()
+		start = start.Add(time.Second)
+		res, err := r.Refresh(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
 }

@@ -193,16 +193,7 @@ func TestRefreshTopDown(t *testing.T) {
 			{pid: 400, cgroups: map[int]string{0: "/a"}},
 		})
 	r := f.refresher()
-	at := f.snap.Time
-	step := func() RefreshResult {
-		t.Helper()
-		at = at.Add(time.Second)
-		res, err := r.Refresh(at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	step := stepper(t, r, f.snap.Time)
 	if res := step(); res.Read != 4 {
 		t.Fatalf("the first refresh read %d processes, want all 4", res.Read)
 	}
@@ -336,16 +327,7 @@ func TestRefreshV1Twins(t *testing.T) {
 			{pid: 200, cgroups: map[int]string{1: "/", 2: "/", 3: "/"}},
 		})
 	r := f.refresher()
-	at := f.snap.Time
-	step := func() RefreshResult {
-		t.Helper()
-		at = at.Add(time.Second)
-		res, err := r.Refresh(at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	step := stepper(t, r, f.snap.Time)
 	step()
 	periods := func(res RefreshResult, path string) int64 {
 		return *res.Snapshot.Cgroup(1, path).Usage.NrPeriods
