@@ -314,6 +314,10 @@ func TestEventsCLILive(t *testing.T) {
 		all.wait(t, "the limit change", func(ev *events.Event) bool { return ev.Kind == events.Limit && ev.Cgroup == rel }, func([]events.Event) bool { return true })
 		cmd, gate := cliHelper(t, "alloc")
 		pid := cmd.Process.Pid
+		// The exec record is written after the parent can learn the exec
+		// succeeded: move the helper only once it is seen, or the move
+		// can come first.
+		all.wait(t, "the helper's exec", func(ev *events.Event) bool { return ev.PID == pid && ev.Kind == events.Exec }, lastKind(events.Exec))
 		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
 			t.Fatal(err)
 		}

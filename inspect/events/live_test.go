@@ -71,8 +71,17 @@ func TestLiveOOMKill(t *testing.T) {
 	rel := cg.rel["memory"]
 	s := openStream(t, CgroupRoot(rel))
 	sub := s.Subscribe(Filter{Cgroup: rel}, 0)
+	all := s.Subscribe(Filter{}, 0)
 	h := startHelper(t, "alloc")
 	pid := h.pid()
+	// The kernel fires the exec tracepoint after it closed the
+	// close-on-exec descriptors, so the parent can learn the exec
+	// succeeded, and move the child, before the exec record is written:
+	// wait for it, or it can arrive after the move, in the new cgroup.
+	collect(t, all, fmt.Sprintf("the exec of %d", pid),
+		func(ev *Event) bool { return ev.PID == pid && ev.Kind == Exec },
+		func([]Event) bool { return true })
+	all.Close()
 	cg.write(t, "memory", "cgroup.procs", fmt.Sprint(pid))
 	h.release(t)
 	var proc, mem []Event
