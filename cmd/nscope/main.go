@@ -21,7 +21,9 @@ const (
 
 func main() {
 	root := newRootCmd()
+	stopProfile := startProfile()
 	cmd, err := root.ExecuteC()
+	stopProfile()
 	if err == nil {
 		return
 	}
