@@ -75,7 +75,11 @@ const throttleTail = 2 * time.Second
 //     state and thread count of its last read. As root on a kernel with
 //     BTF the counter programs (refresh_bpf.go) answer for every process
 //     in one pass where that would be many reads, and say exactly which
-//     processes changed. Without them the members of a big cgroup, and
+//     processes changed. A big cgroup that runs at every refresh (a
+//     host's root cgroup, where kernel threads run) gets a pass at most
+//     every pollEvery refreshes: between two, its members busy at their
+//     last read are read one by one, and one that starts running shows
+//     at the next pass. Without them the members of a big cgroup, and
 //     processes in no cgroup with a CPU counter, are read when busy at
 //     their last read or every pollEvery refreshes: their RSS and a run
 //     that did not keep them busy may show late.
@@ -115,6 +119,8 @@ type Refresher struct {
 	// one per hierarchy, for the gauges a change of the process touches.
 	procCgs [][]int32
 	tick    int
+	// lastPass is the tick of the last counter pass.
+	lastPass int
 	// lastRefresh is the time of the last refresh.
 	lastRefresh time.Time
 	cg          cgroupState
@@ -131,6 +137,11 @@ type Refresher struct {
 	// it is still there at the next look, so short-lived ones (a compiler
 	// run, a shell pipeline) do not cost a full scan each.
 	newSeen map[int]bool
+	// following: the caller learns of new processes from events (see
+	// FollowEvents).
+	following bool
+	// self is this process's own CPU time (see refresh_self.go).
+	self selfCPU
 	// counters is the counter iterator's state; nil without it.
 	// forcePass makes every refresh use it (tests on small hosts).
 	counters  *counterPass
@@ -235,6 +246,7 @@ func newRefresher(snap *Snapshot, procRoot string, pageSize int, lazy bool) (*Re
 	}
 	r.cg.open(snap)
 	r.cpuCg, r.procCgs = processCgroups(snap, &r.cg)
+	r.initSelf()
 	if fd, err := unix.Open(procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		r.loadavg = fd
 		if data, err := r.pread(fd); err == nil {

@@ -269,7 +269,7 @@ func (c *counterPass) refresh(r *Refresher, snap *Snapshot, now time.Time, res *
 	if err := c.decode(r, stride); err != nil {
 		return false, err
 	}
-	if r.sawNew(c.fresh) {
+	if !r.following && r.sawNew(c.fresh) {
 		changed = true
 	}
 	c.reread = c.reread[:0]
@@ -286,6 +286,7 @@ func (c *counterPass) refresh(r *Refresher, snap *Snapshot, now time.Time, res *
 		sig := a.signature()
 		if c.known[i] && sig == c.sig[i] {
 			r.lastRead[i] = now // as last read: it did not run
+			r.busy[i] = false
 			continue
 		}
 		c.sig[i], c.known[i] = sig, sig.consistent

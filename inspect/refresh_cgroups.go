@@ -216,6 +216,7 @@ func (r *Refresher) readCgroupFile(snap *Snapshot, i int, f *openUsageFile) (rea
 // vanished.
 func (r *Refresher) refreshCgroupCPU(snap *Snapshot, now, prev time.Time) (vanished bool) {
 	cs := &r.cg
+	r.readSelf()
 	clear(cs.moved)
 	clear(cs.own)
 	clear(cs.member)
@@ -287,7 +288,7 @@ func (r *Refresher) refreshCgroupCPU(snap *Snapshot, now, prev time.Time) (vanis
 				delta -= *snap.Cgroups[ch].Usage.CPUUsageUS - cs.list[ch].lastUsage
 			}
 		}
-		cs.own[i] = delta != 0 || (cc.usage.name == "cpu.stat" && snap.Cgroups[i].Path == "/")
+		cs.own[i] = r.ownMoved(i, delta) || (cc.usage.name == "cpu.stat" && snap.Cgroups[i].Path == "/")
 	}
 	for i := range cs.list {
 		if cs.moved[i] {

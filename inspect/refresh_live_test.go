@@ -270,3 +270,95 @@ func TestRefresherCloseTwice(t *testing.T) {
 		t.Error("Refresh after Close succeeded")
 	}
 }
+
+// TestRefreshPassesBetweenBusyReads follows a big cgroup that runs at
+// every refresh (this host's root cgroup, where kernel threads and this
+// test run) with the counter programs: a pass at most every pollEvery
+// refreshes, the members busy at their last read read in between, and
+// a member that starts running seen by the next pass. The refresher
+// follows events, so new processes elsewhere on the machine do not
+// call for a pass.
+func TestRefreshPassesBetweenBusyReads(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the counter programs")
+	}
+	spin := exec.Command("sh", "-c", "read x; while :; do :; done")
+	stdin, err := spin.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
+	s := New(WithFDs(false), WithMounts(false))
+	t.Cleanup(func() { s.Close() })
+	snap, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Refresher(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if r.counters == nil {
+		t.Skip("no counter programs on this kernel")
+	}
+	at := slices.IndexFunc(snap.Processes, func(p Process) bool { return p.PID == spin.Process.Pid })
+	cg := r.cpuCg[at]
+	if at < 0 || cg < 0 || len(snap.Cgroups[cg].Procs) <= smallCgroup {
+		t.Skipf("the child's CPU cgroup is not a big one (cgroup %d)", cg)
+	}
+	r.FollowEvents(true)
+	refresh := func() RefreshResult {
+		t.Helper()
+		time.Sleep(20 * time.Millisecond)
+		res, err := r.Refresh(time.Now())
+		if err != nil && !errors.Is(err, ErrStructureChanged) {
+			t.Fatal(err)
+		}
+		return res
+	}
+	refresh() // the first refresh is a pass
+	passes := r.stats.passes
+	for range 3 * pollEvery {
+		refresh()
+	}
+	if n := r.stats.passes - passes; n > 3 {
+		t.Errorf("%d passes in %d refreshes, want at most one every %d", n, 3*pollEvery, pollEvery)
+	}
+	// The idle child starts spinning: the next pass sees it, and from
+	// then on it is read at every refresh.
+	stdin.Close()
+	burnt := func() bool {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", spin.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := ParseProcStat(data)
+		return err == nil && st.UTime+st.STime > 0
+	}
+	for deadline := time.Now().Add(30 * time.Second); !burnt(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the child got no CPU in 30 s")
+		}
+	}
+	seen := -1
+	for k := range pollEvery + 1 {
+		if refresh().ProcessCPU[spin.Process.Pid] > 0 {
+			seen = k
+			break
+		}
+	}
+	if seen < 0 {
+		t.Fatalf("the spinning child had no CPU%% in %d refreshes", pollEvery+1)
+	}
+	for range pollEvery {
+		before := r.lastRead[at]
+		refresh()
+		if r.lastRead[at].Equal(before) {
+			t.Error("a refresh between passes skipped the busy child")
+		}
+	}
+}

@@ -28,6 +28,20 @@ func (r *Refresher) pread(fd int) ([]byte, error) {
 	}
 }
 
+// FollowEvents says whether the caller learns of new processes from
+// process events (package inspect/events): then refreshes do not look
+// for them in /proc, nor run the counter programs' pass to find them,
+// and a new process never makes ErrStructureChanged. Exits and new
+// parents of the base's processes are still reported.
+func (r *Refresher) FollowEvents(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.following != on {
+		r.following = on
+		clear(r.newSeen)
+	}
+}
+
 // Base returns the full scan the refresher derives from.
 func (r *Refresher) Base() *Snapshot { return r.base }
 
@@ -64,9 +78,10 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 	}
 	r.tick++
 	// Something forked (maybe only a thread), or new processes wait to be
-	// confirmed: look for new processes.
-	look := len(r.newSeen) > 0
-	if r.loadavg >= 0 {
+	// confirmed: look for new processes. A caller that follows process
+	// events learns of new processes from them: no look.
+	look := len(r.newSeen) > 0 && !r.following
+	if r.loadavg >= 0 && !r.following {
 		if data, err := r.pread(r.loadavg); err == nil {
 			if last, ok := parseLastPID(data); ok && last != r.lastPID {
 				r.lastPID, look = last, true
@@ -107,15 +122,24 @@ func (r *Refresher) Refresh(now time.Time) (RefreshResult, error) {
 // host's processes, so that new ones were looked for.
 func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, res *RefreshResult) (changed, looked bool) {
 	first := r.tick == 1
+	// deferred: a pass is wanted for a big cgroup that ran, but one ran
+	// less than pollEvery refreshes ago; its members that were busy are
+	// read one by one meanwhile.
+	deferred := false
 	if r.counters != nil && (first || look || r.forcePass || r.passWanted()) {
-		changed, err := r.counters.refresh(r, snap, now, res)
-		if err == nil {
-			clear(r.unsure) // the pass knows every process
-			return changed, true
+		if !first && !look && !r.forcePass && r.tick-r.lastPass < pollEvery {
+			deferred = true
+		} else {
+			changed, err := r.counters.refresh(r, snap, now, res)
+			if err == nil {
+				r.lastPass = r.tick
+				clear(r.unsure) // the pass knows every process
+				return changed, true
+			}
+			// The scanner closed its iterators, or the pass failed:
+			// /proc from now on.
+			r.counters = nil
 		}
-		// The scanner closed its iterators, or the pass failed: /proc
-		// from now on.
-		r.counters = nil
 	}
 	for i := range r.procFDs {
 		if r.procFDs[i] == fdGone || r.last[i].State == "X" {
@@ -124,15 +148,20 @@ func (r *Refresher) refreshProcesses(snap *Snapshot, now time.Time, look bool, r
 		cg := r.cpuCg[i]
 		var read bool
 		switch {
-		case first, r.last[i].State == "Z":
+		case first, r.last[i].State == "Z", i == r.self.idx && r.self.suppressed:
 			read = true
 		case cg >= 0 && !r.cg.own[cg] && !r.unsure[i]:
 			// Nothing in its cgroup ran: neither did it.
 			r.lastRead[i] = now
-		case r.counters != nil, cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup:
+		case cg >= 0 && len(r.base.Cgroups[cg].Procs) <= smallCgroup, r.counters != nil && !deferred:
 			// Few enough to read one by one (with the counter programs,
 			// passWanted weighed them against a pass).
 			read = true
+		case deferred:
+			// A member of a big cgroup that ran, between two passes: read
+			// when it was busy, else left to the next pass.
+			read = r.busy[i]
+			r.unsure[i] = !read
 		default:
 			// A member of a big cgroup that ran, or of none with a CPU
 			// counter, or one of those skipped before (unsure: it may

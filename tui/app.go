@@ -40,6 +40,9 @@ type Model struct {
 	scanning    bool
 	paused      bool
 	lastRefresh time.Time
+	// shownRefresh is the counter refresh time the status line shows
+	// (steadyDuration).
+	shownRefresh time.Duration
 	scanErr     error
 	// ref refreshes the counters of the last full scan; lastFull is when
 	// that scan arrived. forceFull asks for a full scan next (the user

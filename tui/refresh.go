@@ -71,7 +71,11 @@ func (m *Model) startScan() tea.Cmd {
 	src, ctx, now := m.opts.Source, m.ctx, m.opts.Now
 	if ref := m.ref; ref != nil && !m.fullScanDue() {
 		live, ov, rd, shown, pending := m.live.holder != nil, m.live.ov, m.live.rd, m.snap, m.takePending()
+		following := m.live.procs && m.live.stream != nil
 		return func() tea.Msg {
+			if f, ok := ref.(eventFollower); ok {
+				f.FollowEvents(following)
+			}
 			res, err := ref.Refresh(now())
 			if err == nil || errors.Is(err, inspect.ErrStructureChanged) {
 				msg := scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: err != nil}
@@ -103,6 +107,11 @@ func (m *Model) startScan() tea.Cmd {
 		return fullScan(ctx, gen, src)
 	}
 }
+
+// eventFollower is a CounterRefresher that can leave new processes to
+// process events (*inspect.Refresher): live mode patches them in, so
+// the refresh need not look for them.
+type eventFollower interface{ FollowEvents(on bool) }
 
 // fullScan scans the host and opens the counter files of the result.
 func fullScan(ctx context.Context, gen int, src Source) scanMsg {
@@ -273,9 +282,26 @@ func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base 
 	rates := m.ix.Rates
 	m.hist.Add(snap, rates)
 	m.lastRefresh = m.opts.Now()
+	m.shownRefresh = steadyDuration(m.shownRefresh, snap.ScanDuration)
 	for _, l := range m.lists {
 		l.dirty = true
 	}
 	m.ensureRows()
 	m.refreshDetail()
+}
+
+// steadyDuration is the refresh time the status line shows: the new one
+// d, to 100 µs, when it differs from the shown one by more than a
+// quarter (and 200 µs), else the shown one. The line then changes when
+// the cost does, not at every refresh.
+func steadyDuration(shown, d time.Duration) time.Duration {
+	d = d.Round(100 * time.Microsecond)
+	diff := d - shown
+	if diff < 0 {
+		diff = -diff
+	}
+	if shown == 0 || (diff > shown/4 && diff > 200*time.Microsecond) {
+		return d
+	}
+	return shown
 }

@@ -57,7 +57,7 @@ func (m *Model) renderStatus() string {
 	if s.ScanDuration > 0 && m.opts.live() {
 		scan = "scan " + s.ScanDuration.Round(time.Millisecond).String()
 		if m.refreshed {
-			scan = "counters " + s.ScanDuration.Round(100*time.Microsecond).String()
+			scan = "counters " + m.shownRefresh.String()
 		}
 	}
 	join := func(parts ...string) string {
@@ -125,12 +125,25 @@ func (m *Model) freshness() string {
 	if m.snap == nil {
 		return "scanning…"
 	}
-	age := ago(m.opts.Now().Sub(m.lastRefresh))
+	d := m.opts.Now().Sub(m.lastRefresh)
+	age := ago(d)
 	if m.paused {
 		return "PAUSED (space resumes), data " + age + " old"
 	}
-	if live := m.liveLabel(); live != "" {
-		return live + " · updated " + age + " ago"
+	updated := "updated " + age + " ago"
+	if d < m.onTime() {
+		// On schedule: a line that does not change at every refresh
+		// leaves the frame alone (nothing to draw on a quiet host).
+		updated = "updated just now"
 	}
-	return "updated " + age + " ago"
+	if live := m.liveLabel(); live != "" {
+		return live + " · " + updated
+	}
+	return updated
+}
+
+// onTime is the age below which the data counts as on schedule: two
+// refresh intervals, and at least 2 s.
+func (m *Model) onTime() time.Duration {
+	return max(2*m.opts.Interval, 2*time.Second)
 }
