@@ -43,7 +43,7 @@ type Model struct {
 	// shownRefresh is the counter refresh time the status line shows
 	// (steadyDuration).
 	shownRefresh time.Duration
-	scanErr     error
+	scanErr      error
 	// ref refreshes the counters of the last full scan; lastFull is when
 	// that scan arrived. forceFull asks for a full scan next (the user
 	// pressed r, or an action changed something); structureChanged says
