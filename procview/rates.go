@@ -61,7 +61,9 @@ func computeRates(prev, cur *inspect.Snapshot, procs bool) *Rates {
 		return r
 	}
 	wallUS := float64(r.Interval.Microseconds())
-	r.procCPU = make(map[int]float64, len(cur.Processes))
+	if procs {
+		r.procCPU = make(map[int]float64, len(cur.Processes))
+	}
 	for i := range cur.Processes {
 		if !procs {
 			break
@@ -78,10 +80,15 @@ func computeRates(prev, cur *inspect.Snapshot, procs bool) *Rates {
 		r.procCPU[p.PID] = float64(d) / wallUS * 100
 	}
 	r.cgroups = make(map[inspect.CgroupKey]CgroupRate, len(cur.Cgroups))
+	// Refreshes of one full scan list the same cgroups in the same
+	// order: the cgroup at the same index is the one, without a lookup.
+	aligned := len(prev.Cgroups) == len(cur.Cgroups)
 	for i := range cur.Cgroups {
 		c := &cur.Cgroups[i]
-		old := prev.Cgroup(c.Hierarchy, c.Path)
-		if old == nil {
+		var old *inspect.Cgroup
+		if aligned && prev.Cgroups[i].Hierarchy == c.Hierarchy && prev.Cgroups[i].Path == c.Path {
+			old = &prev.Cgroups[i]
+		} else if old = prev.Cgroup(c.Hierarchy, c.Path); old == nil {
 			continue
 		}
 		r.cgroups[c.Key()] = cgroupRate(prev, cur, old, c, wallUS)

@@ -453,12 +453,21 @@ func (m *Model) liveLabel() string {
 	return "live"
 }
 
+// rebaser is a CounterRefresher that can take a patched snapshot as its
+// base (*inspect.Refresher).
+type rebaser interface {
+	Rebase(snap *inspect.Snapshot) error
+}
+
 // liveRefresh is the live part of a counter refresh, in the refresh
 // command: the overlay's own processes are read again for their
 // counters, the pending events p (nil: none) are patched in, and the
 // overlay is applied; msg carries the overlaid snapshot, with the
-// refresh itself as raw.
-func liveRefresh(msg scanMsg, ov *overlay, rd ProcessReader, shown *inspect.Snapshot, p *livePending, now time.Time) scanMsg {
+// refresh itself as raw. When the refresher ref can take the overlaid
+// snapshot as its base, it does, and the overlay is done with: the
+// refreshes that follow have its processes, and the UI indexes them as
+// cheaply as any refresh.
+func liveRefresh(msg scanMsg, ref CounterRefresher, ov *overlay, rd ProcessReader, shown *inspect.Snapshot, p *livePending, now time.Time) scanMsg {
 	if msg.snap == nil {
 		return msg
 	}
@@ -476,6 +485,9 @@ func liveRefresh(msg scanMsg, ov *overlay, rd ProcessReader, shown *inspect.Snap
 		snap, unknown := ov.apply(raw)
 		msg.snap, msg.base = snap, nil
 		msg.overlayUnknown = msg.overlayUnknown || unknown
+		if rb, ok := ref.(rebaser); ok && !unknown && rb.Rebase(snap) == nil {
+			msg.raw, msg.ov, msg.base = snap, nil, snap
+		}
 	}
 	return msg
 }

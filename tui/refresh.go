@@ -80,7 +80,7 @@ func (m *Model) startScan() tea.Cmd {
 			if err == nil || errors.Is(err, inspect.ErrStructureChanged) {
 				msg := scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: err != nil}
 				if live {
-					msg = liveRefresh(msg, ov, rd, shown, pending, now())
+					msg = liveRefresh(msg, ref, ov, rd, shown, pending, now())
 				}
 				return msg
 			}
@@ -194,6 +194,9 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		// A full scan shows what the overlay patched in.
 		m.live.raw, m.live.ov, m.live.wantFull = msg.snap, nil, false
 	} else {
+		// What the refresh replaces and nothing keeps goes back to the
+		// refresher, whose next refresh writes into it.
+		defer m.recycle(m.prev, m.live.raw)
 		m.live.raw = msg.snap
 		if msg.live {
 			m.live.raw, m.live.ov = msg.raw, msg.ov
@@ -216,6 +219,24 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 	}
 	m.selectPending(!msg.refreshed)
 	return tea.Batch(m.scheduleScan(), m.liveKick())
+}
+
+// snapRecycler is a CounterRefresher that takes back the snapshots its
+// refreshes returned (*inspect.Refresher).
+type snapRecycler interface{ Recycle(*inspect.Snapshot) }
+
+// recycle hands the snapshots in dropped that the model no longer holds
+// back to the refresher (it ignores those it did not return).
+func (m *Model) recycle(dropped ...*inspect.Snapshot) {
+	rc, ok := m.ref.(snapRecycler)
+	if !ok {
+		return
+	}
+	for _, s := range dropped {
+		if s != nil && s != m.snap && s != m.prev && s != m.live.raw && s != m.ixBase {
+			rc.Recycle(s)
+		}
+	}
 }
 
 // onTick starts the next scan unless paused or the tick is stale.

@@ -26,7 +26,63 @@ func width(s string) int {
 	if isASCII(s) {
 		return len(s)
 	}
-	return ansi.StringWidth(sanitize(s))
+	s = sanitize(s)
+	if n, ok := narrowWidth(s); ok {
+		return n
+	}
+	return ansi.StringWidth(s)
+}
+
+// narrowRune reports whether r is one cell wide and a grapheme of its
+// own wherever it stands, as ansi.StringWidth counts it: printable
+// ASCII, Latin-1 and Latin Extended letters (not the soft hyphen), the
+// general punctuation of dashes, quotes and "…", arrows, box drawing,
+// blocks and geometric shapes (the tree guides, bars and marks nscope
+// draws) up to U+25FC (U+25FD and U+25FE are emoji, two cells). TestNarrowRunes checks each against ansi.StringWidth.
+func narrowRune(r rune) bool {
+	switch {
+	case r >= 0x20 && r < 0x7f:
+		return true
+	case r >= 0xa0 && r < 0x300:
+		return r != 0xad
+	case r >= 0x2010 && r <= 0x2027,
+		r >= 0x2190 && r <= 0x21ff,
+		r >= 0x2500 && r <= 0x25fc:
+		return true
+	}
+	return false
+}
+
+// narrowWidth returns the width of s when every rune of it is narrow
+// (narrowRune): its rune count, without the grapheme segmentation
+// ansi.StringWidth runs. ok is false otherwise.
+func narrowWidth(s string) (n int, ok bool) {
+	for _, r := range s {
+		if !narrowRune(r) {
+			return 0, false
+		}
+		n++
+	}
+	return n, true
+}
+
+// truncate cuts escaped text s of width sw to w cells ending in "…", as
+// ansi.Truncate(s, w, "…") does; narrow text is cut by runes.
+func truncate(s string, sw, w int) string {
+	if _, ok := narrowWidth(s); !ok {
+		return ansi.Truncate(s, w, "…")
+	}
+	if sw <= w {
+		return s
+	}
+	k := 0
+	for i := range s {
+		if k == w-1 {
+			return s[:i] + "…"
+		}
+		k++
+	}
+	return s + "…"
 }
 
 // fit pads or truncates plain text s to exactly w cells, left-aligned
@@ -42,7 +98,7 @@ func fit(s string, w int, right bool) string {
 		if w == 1 {
 			return "…"
 		}
-		s = ansi.Truncate(s, w, "…")
+		s = truncate(s, sw, w)
 		sw = width(s)
 	}
 	if sw == w {
