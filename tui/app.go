@@ -85,6 +85,8 @@ type Model struct {
 	teach
 	// replay is the time-travel state of a replay (replay.go), or nil.
 	replay *replayState
+	// last is the view drawn last (view_reuse.go).
+	last lastView
 }
 
 // flashFor is how long a status-line message stays.
@@ -145,12 +147,20 @@ func (m *Model) Init() tea.Cmd {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	quiet := m.last.valid && m.quietMsg(msg)
+	cmd := m.handle(msg)
+	m.last.reuse = quiet && m.quietMsg(msg) && m.screen() == m.last.state
+	return m, cmd
+}
+
+// handle passes msg to the dialogs, then to the app.
+func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	if cmd, consumed := m.dialogs.Update(msg); consumed {
-		return m, tea.Batch(cmd, m.afterUpdate())
+		return tea.Batch(cmd, m.afterUpdate())
 	} else if cmd != nil {
-		return m, tea.Batch(cmd, m.update(msg), m.afterUpdate())
+		return tea.Batch(cmd, m.update(msg), m.afterUpdate())
 	}
-	return m, tea.Batch(m.update(msg), m.afterUpdate())
+	return tea.Batch(m.update(msg), m.afterUpdate())
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -231,8 +241,16 @@ func (m *Model) list() *listView { return m.lists[m.view] }
 
 // ensureRows rebuilds the current list if it is out of date.
 func (m *Model) ensureRows() {
-	if l := m.list(); l.dirty && m.ix != nil {
+	l := m.list()
+	if m.ix == nil {
+		return
+	}
+	if l.remapDue && !l.dirty && !l.remap(m.ix.Snap) {
+		l.dirty = true
+	}
+	if l.dirty {
 		l.rebuild(m.ix)
+		l.rowsBase = m.ixBase
 	}
 }
 

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/procview"
 )
 
@@ -70,6 +71,38 @@ type listView struct {
 	// instead of the merged tree (one row per path; see
 	// procview.MergedCgroup).
 	perHierarchy bool
+	// rowsBase is the full scan whose structure the rows were built
+	// from; remapDue says a counter refresh of it came since (see
+	// remap).
+	rowsBase *inspect.Snapshot
+	remapDue bool
+}
+
+// canRemap reports whether a counter refresh of base leaves the rows as
+// they are but for their processes' numbers: the Processes view, built
+// from base, in an order that does not depend on counters (the filter
+// never does).
+func (v *listView) canRemap(base *inspect.Snapshot) bool {
+	return v.id == ProcessesView && base != nil && v.rowsBase == base && !v.dirty &&
+		(v.opt.Sort == procview.SortPID || v.opt.Sort == procview.SortName)
+}
+
+// remap points the rows at the processes of snap, a counter refresh of
+// the rows' base: the same processes, the same tree. It reports false
+// (and changes nothing) when snap lacks one of them.
+func (v *listView) remap(snap *inspect.Snapshot) bool {
+	for i := range v.rows {
+		if p := v.rows[i].Process; p != nil && snap.Process(p.PID) == nil {
+			return false
+		}
+	}
+	for i := range v.rows {
+		if p := v.rows[i].Process; p != nil {
+			v.rows[i].Process = snap.Process(p.PID)
+		}
+	}
+	v.remapDue = false
+	return true
 }
 
 func newListView(id ViewID, sortKey procview.SortKey, cols func(int) []column) *listView {
@@ -91,6 +124,7 @@ func (v *listView) rebuild(ix *procview.Index) {
 		return
 	}
 	v.opt.Filter = procview.ParseFilter(v.filter)
+	v.rowsBase, v.remapDue = nil, false
 	switch v.id {
 	case NamespacesView:
 		v.rows = ix.NamespaceRows(v.opt)

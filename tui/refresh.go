@@ -283,7 +283,8 @@ func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base 
 	old := m.snap
 	m.prev, m.snap = m.snap, snap
 	m.procCPU = procCPU
-	if procCPU != nil && m.ix != nil && base != nil && m.ixBase == base {
+	refreshed := procCPU != nil && m.ix != nil && base != nil && m.ixBase == base
+	if refreshed {
 		m.ix = m.ix.Refreshed(snap, procview.ComputeCgroupRates(m.prev, snap).WithProcessCPU(procCPU))
 	} else {
 		rates := procview.ComputeRates(m.prev, snap)
@@ -305,7 +306,13 @@ func (m *Model) applyWith(snap *inspect.Snapshot, procCPU map[int]float64, base 
 	m.lastRefresh = m.opts.Now()
 	m.shownRefresh = steadyDuration(m.shownRefresh, snap.ScanDuration)
 	for _, l := range m.lists {
-		l.dirty = true
+		// A refresh of the same full scan keeps the Processes tree: its
+		// rows are pointed at the new numbers instead of built again.
+		if refreshed && l.canRemap(m.ixBase) {
+			l.remapDue = true
+		} else {
+			l.dirty = true
+		}
 	}
 	m.ensureRows()
 	m.refreshDetail()

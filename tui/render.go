@@ -12,12 +12,18 @@ import (
 // View renders the whole screen: tabs, list, detail pane, status line and
 // footer, with the help or a dialog on top when open.
 func (m *Model) View() tea.View {
+	if m.last.valid && m.last.reuse {
+		// Once: a View without a message between draws anew.
+		m.last.reuse = false
+		return m.last.view
+	}
 	// Every cell escapes its host text; the frame is checked once more,
 	// so nothing but nscope's own styling reaches the terminal.
 	v := tea.NewView(termtext.EscapeStyled(m.render()))
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = windowTitle(m.snap)
+	m.last = lastView{view: v, state: m.screen(), valid: true, renders: m.last.renders + 1}
 	return v
 }
 
