@@ -53,8 +53,8 @@ bench-up: build ## Build the busy bench host and keep it until Ctrl-C
 bench-down: ## Remove what an interrupted bench run left behind
 	$(GO) run ./cmd/benchhost down
 
-bench-cpu: build ## TUI CPU (1 s refresh) against top -b -d 1 on the bench host
-	$(GO) run ./cmd/benchhost cpu -- 'bin/nscope --interval 1s' 'top -b -d 1 >/dev/null'
+bench-cpu: build ## TUI CPU (1 s refresh, steady state: 20 s settle, 60 s window) against top -b -d 1 on the bench host
+	$(GO) run ./cmd/benchhost cpu -settle 20s -duration 60s -- 'bin/nscope --interval 1s' 'top -b -d 1 >/dev/null'
 
 bench-record: build ## Recorder CPU (1 s interval) on the bench host, its disk use per hour and a seek
 	./contrib/bench-record.sh
