@@ -24,7 +24,7 @@ var liveKinds = []events.Kind{
 // tuiBatch how long its ring buffer reader waits between two reads;
 // tuiHolderCheck the least time between two of its holder scans.
 const (
-	tuiFreezerPoll = time.Second
+	tuiFreezerPoll = 10 * time.Second
 	tuiBatch       = 25 * time.Millisecond
 	tuiHolderCheck = 5 * time.Second
 )
@@ -41,10 +41,10 @@ func tuiEvents() func(context.Context) (tui.EventStream, error) {
 			events.ProcRoot(global.procRoot),
 			events.SysRoot(global.sysRoot),
 			events.WithScanner(scanner),
-			// v1 freezer.state has no notification and each read walks
-			// the cgroup's descendants: polling 300 of them twice a
-			// second costs the TUI 0.4% of a core. Once a second halves
-			// that; nscope's own freezes show at once (the journal).
+			// v1 freezer.state is read when written (inotify) and each
+			// read walks the cgroup's descendants: polling 300 of them
+			// once a second cost the TUI 0.1% of a core, for writes
+			// through a container's own cgroup mount only.
 			events.FreezerPoll(tuiFreezerPoll),
 			// Events reach the TUI in batches of 20 ms anyway: the ring
 			// buffer's reader need not wake every 10 ms while processes

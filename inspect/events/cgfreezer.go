@@ -7,23 +7,40 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The v1 freezer has no notification: freezer.state changes only by a
-// write to it (or to an ancestor's), which no inotify, eventfd or
-// tracepoint reports. The watcher keeps each watched cgroup's
-// freezer.state open and re-reads it with pread every FreezerPoll: one
-// system call per cgroup per poll, so narrowing the watch with
-// CgroupRoot makes it cheaper.
+// The v1 freezer has no notification of its own: freezer.state changes
+// by a write to it or to an ancestor's, and then, in the kernel's own
+// time, from FREEZING to FROZEN. The write raises IN_MODIFY on the file
+// (vfs_write notifies as for any file) when it goes through the mount
+// the watcher watches, the host's (docker pause, runc, lxc-freeze,
+// nscope); a write through another mount of the hierarchy (a container
+// with a cgroup namespace mounting its own) does not. So the watcher
+// keeps each watched cgroup's freezer.state open, reads them all with
+// pread when one is written, then every settlePoll while any is
+// FREEZING or for settleFor after the write, and every FreezerPoll
+// besides as the safety net: one system call per cgroup per poll, so
+// narrowing the watch with CgroupRoot makes polling cheaper.
 
-// openFreezer opens freezer.state for polling and reads the first state.
-// Called with w.mu held.
+// settlePoll is how often freezer states are read while a freeze
+// settles; settleFor how long after a write.
+const (
+	settlePoll = 50 * time.Millisecond
+	settleFor  = time.Second
+)
+
+// openFreezer opens freezer.state for polling, reads the first state and
+// watches the file for writes. Called with w.mu held.
 func (w *cgWatcher) openFreezer(n *cgNode) {
-	fd, err := unix.Open(filepath.Join(n.dir, "freezer.state"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	file := filepath.Join(n.dir, "freezer.state")
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	n.freezerFD = fd
 	n.fstate = preadState(fd)
 	w.freezer[n] = true
+	if wd, err := w.in.add(file, unix.IN_MODIFY, w.handler(n, roleFreezer)); err == nil {
+		n.wds = append(n.wds, wd)
+	}
 }
 
 // preadState reads an open freezer.state from its start.
@@ -37,24 +54,31 @@ func preadState(fd int) string {
 }
 
 // pollFreezer re-reads every watched freezer.state until the stream
-// closes, every FreezerPoll and when poked, and reports FROZEN as Frozen
-// and a return to THAWED as Thawed (FREEZING, the way between, is not an
-// event).
+// closes: when poked (a freezer.state written, or nscope's journal),
+// every settlePoll while a freeze settles, and every FreezerPoll. It
+// reports FROZEN as Frozen and a return to THAWED as Thawed (FREEZING,
+// the way between, is not an event).
 func (w *cgWatcher) pollFreezer() {
-	t := time.NewTicker(w.s.cfg.freezePoll)
+	t := time.NewTimer(w.s.cfg.freezePoll)
 	defer t.Stop()
+	var settleUntil time.Time
 	for {
 		select {
 		case <-w.s.stop:
 			return
 		case <-t.C:
 		case <-w.poke:
+			settleUntil = time.Now().Add(settleFor)
 		}
 		now := time.Now()
 		var out []Event
+		freezing := false
 		w.mu.Lock()
 		for n := range w.freezer {
 			st := preadState(n.freezerFD)
+			if st == freezerFreezing {
+				freezing = true
+			}
 			if st == "" || st == n.fstate {
 				continue
 			}
@@ -73,5 +97,11 @@ func (w *cgWatcher) pollFreezer() {
 		}
 		w.mu.Unlock()
 		w.s.publish(out...)
+		next := w.s.cfg.freezePoll
+		if freezing || now.Before(settleUntil) {
+			next = min(next, settlePoll)
+		}
+		t.Stop()
+		t.Reset(next)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	roleDir       watchRole = iota // the cgroup directory: children made and removed
 	roleEvents                     // v2 cgroup.events
 	roleMemEvents                  // v2 memory.events
+	roleFreezer                    // v1 freezer.state: written
 )
 
 // cgHier is one hierarchy the watcher follows and what it watches there.
@@ -95,7 +96,7 @@ func (s *Stream) startCgroups() {
 		case ch.oom:
 			how = append(how, "v1 memory OOM (eventfd)")
 		case ch.freezer:
-			how = append(how, fmt.Sprintf("v1 freezer.state (polled every %v)", s.cfg.freezePoll))
+			how = append(how, fmt.Sprintf("v1 freezer.state (read when written, and every %v)", s.cfg.freezePoll))
 		}
 	}
 	w.mu.Lock()
@@ -302,8 +303,20 @@ func (w *cgWatcher) handle(ie inotifyEvent, n *cgNode, role watchRole, out []Eve
 		n.mem = cur
 		w.mu.Unlock()
 		out = w.memDeltas(n, old, cur, SourceInotify, now, out)
+	case roleFreezer:
+		if ie.mask&unix.IN_MODIFY != 0 {
+			w.pokeFreezer()
+		}
 	}
 	return out
+}
+
+// pokeFreezer asks the freezer poller for a poll now.
+func (w *cgWatcher) pokeFreezer() {
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
 }
 
 // memDeltas emits an event for each memory counter that went up.

@@ -78,10 +78,14 @@
 // registered through cgroup.event_control on memory.oom_control (one
 // epoll for all of them); the oom_kill count is read again after the
 // notification, which comes before the kill. The v1 freezer has no
-// notification: freezer.state of each watched cgroup is kept open and
-// re-read with pread every FreezerPoll (500 ms), and at once when
-// nscope's journal shows a freezer change; a freeze undone between two
-// polls by someone else is not seen. CgroupRoot narrows what is watched.
+// notification of its own: freezer.state of each watched cgroup is kept
+// open and watched for writes (IN_MODIFY, raised by a write through the
+// host's mount), and all are re-read with pread when one is written or
+// nscope's journal shows a freezer change, every 50 ms while a freeze
+// settles (FREEZING to FROZEN has no notification), and every
+// FreezerPoll (500 ms) as the safety net for writes through another
+// mount; a freeze undone within 50 ms is not seen. CgroupRoot narrows
+// what is watched.
 //
 // Limit changes: the journal's directory is watched with inotify and the
 // journal read through the reader WithJournal is given (control's), so

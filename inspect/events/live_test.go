@@ -135,6 +135,23 @@ func TestLiveFreezeThaw(t *testing.T) {
 			t.Errorf("events %s", describe(got))
 		}
 	})
+	t.Run("v1-written", func(t *testing.T) {
+		// With polling all but off, the write to freezer.state is what
+		// has it read: the freeze shows once it settles, the thaw at once.
+		cg := newTestCgroup(t, "freezer")
+		rel := cg.rel["freezer"]
+		s := openStream(t, CgroupRoot(rel), WithProcesses(false), FreezerPoll(time.Hour))
+		sub := s.Subscribe(Filter{Cgroup: rel}, 0)
+		h := startHelper(t, "sleep")
+		cg.write(t, "freezer", "cgroup.procs", fmt.Sprint(h.pid()))
+		cg.write(t, "freezer", "freezer.state", "FROZEN")
+		got := collect(t, sub, "frozen", func(ev *Event) bool { return ev.Cgroup == rel }, func(evs []Event) bool { return hasKind(evs, Frozen) })
+		cg.write(t, "freezer", "freezer.state", "THAWED")
+		got = append(got, collect(t, sub, "thawed", func(ev *Event) bool { return ev.Cgroup == rel }, func(evs []Event) bool { return hasKind(evs, Thawed) })...)
+		if !slices.Equal(kinds(got), []Kind{Frozen, Thawed}) {
+			t.Fatalf("events %v, want frozen, thawed:%s", kinds(got), describe(got))
+		}
+	})
 	t.Run("v2", func(t *testing.T) {
 		cg := newTestCgroup(t, "v2")
 		rel := cg.rel["v2"]

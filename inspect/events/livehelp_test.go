@@ -171,6 +171,15 @@ func newTestCgroup(t *testing.T, controllers ...string) *testCgroup {
 func (cg *testCgroup) write(t *testing.T, controller, file, value string) {
 	t.Helper()
 	testutil.WriteCgroupFile(t, cg.dir[controller], file, value)
+	// A frozen helper cannot die: thaw before the helpers are killed
+	// (cleanups run last first, and the helpers started before this).
+	if (file == "freezer.state" && value == "FROZEN") || (file == "cgroup.freeze" && value == "1") {
+		dir, thawed := cg.dir[controller], "THAWED"
+		if file == "cgroup.freeze" {
+			thawed = "0"
+		}
+		t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, file), []byte(thawed), 0) })
+	}
 }
 
 // openStream opens a stream and closes it when the test ends.

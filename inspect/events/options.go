@@ -68,8 +68,9 @@ func WithContainerNamer(f func(cgroupPath string) string) Option {
 // and an event is at most that much late.
 func Batch(d time.Duration) Option { return func(c *config) { c.batch = d } }
 
-// FreezerPoll sets how often v1 freezer.state files are read (default
-// 500 ms): the v1 freezer has no change notification.
+// FreezerPoll sets how often v1 freezer.state files are read besides
+// when one is written (default 500 ms): a write through another mount of
+// the hierarchy than the host's raises no notification.
 func FreezerPoll(d time.Duration) Option { return func(c *config) { c.freezePoll = d } }
 
 // HolderCheck sets how soon after a namespace lost its last member a
