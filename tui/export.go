@@ -44,7 +44,7 @@ type exportedMsg struct {
 // the network namespaces are read for their veth links, then the files
 // written.
 func (m *Model) export(around bool) tea.Cmd {
-	if m.ix == nil {
+	if m.ix == nil || m.ixBase == nil {
 		return Flash("nothing to draw yet: the first scan is not in", false)
 	}
 	opt := diagram.Options{Types: diagram.DefaultTypes}

@@ -422,7 +422,10 @@ func (m *Model) applyPatch(snap *inspect.Snapshot, cgroups bool) {
 	}
 	m.snap = snap
 	m.ix = procview.NewIndex(snap, rates)
-	m.ixBase = nil
+	// The patched snapshot stands for itself: what reads namespaces
+	// (the detail's contents, diagrams) reads it; the next refresh
+	// indexes its own base again.
+	m.ixBase = snap
 	m.fresh.diffProcesses(old, snap, m.opts.Now())
 	for _, l := range m.lists {
 		l.dirty = true

@@ -419,3 +419,19 @@ func TestReadBatch(t *testing.T) {
 		t.Fatal("a closed stream does not say so")
 	}
 }
+
+// A patch leaves the app with a base to read namespaces from: the
+// patched snapshot (the namespace contents and diagrams read it; a nil
+// base crashed the read of a namespace's contents).
+func TestLivePatchKeepsABase(t *testing.T) {
+	r := newLiveRigEvery(t, true, 10*time.Second)
+	bash := r.host.snap.Process(412)
+	r.host.procs[900] = newChild(bash, 900, "newproc", r.now)
+	r.events(events.Event{Kind: events.Fork, PID: 900, PPID: 412})
+	if r.m.live.patches != 1 {
+		t.Fatalf("%d patches, want 1", r.m.live.patches)
+	}
+	if r.m.ixBase == nil || r.m.ixBase != r.m.snap {
+		t.Errorf("after a patch the base is %p, want the patched snapshot %p", r.m.ixBase, r.m.snap)
+	}
+}

@@ -84,7 +84,7 @@ func (m *Model) loadContent() tea.Cmd {
 		return nil
 	}
 	reader := m.contentReader()
-	if reader == nil {
+	if reader == nil || m.ixBase == nil {
 		return nil
 	}
 	c.busy = true
