@@ -39,6 +39,9 @@ command -v tmux >/dev/null || { echo "$0: tmux is needed (apt-get install tmux)"
 
 work=$(mktemp -d)
 mkdir -m 700 "$work/state"
+# Every nscope this script runs journals into its own state directory,
+# never the machine's /var/lib/nscope.
+export NSCOPE_STATE_DIR="$work/state"
 sock=nscope-shots-$$
 parent=nscope-shots-$$
 runs=()
@@ -118,8 +121,19 @@ session_size=""
 start() {
 	local cols=$1 rows=$2
 	tmux -L "$sock" kill-server 2>/dev/null || true
-	tmux -L "$sock" -f /dev/null new-session -d -s shots -x "$cols" -y "$rows" -c "$work" \
-		"env COLORTERM=truecolor TERM=xterm-256color NSCOPE_STATE_DIR=$work/state ${TUI_CMD:-$BIN}"
+	# The old server may still be exiting: a new session then fails with
+	# "server exited unexpectedly". Wait for it to go, and try again.
+	for _ in $(seq 50); do
+		tmux -L "$sock" has-session 2>/dev/null || break
+		sleep 0.1
+	done
+	local tries=0
+	until tmux -L "$sock" -f /dev/null new-session -d -s shots -x "$cols" -y "$rows" -c "$work" \
+		"env COLORTERM=truecolor TERM=xterm-256color NSCOPE_STATE_DIR=$work/state ${TUI_CMD:-$BIN}"; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 5 ] || exit 1
+		sleep 0.5
+	done
 	session_size="${cols}x${rows}"
 	wait_for "${READY:-updated}"
 	sleep 2.5 # two refreshes: CPU rates and sparklines
