@@ -121,6 +121,8 @@ type Refresher struct {
 	tick    int
 	// lastPass is the tick of the last counter pass.
 	lastPass int
+	// limitTurn counts the CheckLimits calls.
+	limitTurn int
 	// lastRefresh is the time of the last refresh.
 	lastRefresh time.Time
 	cg          cgroupState

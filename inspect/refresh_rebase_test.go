@@ -120,3 +120,38 @@ func TestRefreshRebase(t *testing.T) {
 		t.Errorf("after the rebase without PID 100: processes %+v", res.Snapshot.Processes)
 	}
 }
+
+// CheckLimits reads each cgroup's limit files once every limitCycle
+// calls: a limit written after the scan (another tool's) is reported
+// within the cycle; the usage files and a freeze are not its business.
+func TestRefreshCheckLimits(t *testing.T) {
+	f := newFakeHost(t)
+	f.write("cgroup/app/memory.max", "max\n")
+	f.write("cgroup/app/cgroup.freeze", "0\n")
+	f.snap.Cgroups[1].Raw = map[string]string{"memory.max": "max", "cgroup.freeze": "0", "memory.current": "4096"}
+	r, err := New(ProcRoot(f.proc)).Refresher(f.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	check := func() bool {
+		for range limitCycle {
+			if r.CheckLimits() {
+				return true
+			}
+		}
+		return false
+	}
+	if check() {
+		t.Fatal("a whole cycle with the limits as scanned reported a change")
+	}
+	f.write("cgroup/app/memory.current", "8192\n")
+	f.write("cgroup/app/cgroup.freeze", "1\n")
+	if check() {
+		t.Error("a usage counter or a freeze counted as a limit change")
+	}
+	f.write("cgroup/app/memory.max", "67108864\n")
+	if !check() {
+		t.Error("memory.max written after the scan was not reported within a cycle")
+	}
+}

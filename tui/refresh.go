@@ -48,7 +48,22 @@ type scanMsg struct {
 	live    bool
 	pending *livePending
 	patched bool
+	// limitsChanged says a cgroup's limit file holds another value than
+	// the full scan read (live mode's CheckLimits): a full scan is due.
+	limitsChanged bool
 }
+
+// limitChecker is a CounterRefresher that reads the limit files a slice
+// at a time (*inspect.Refresher).
+type limitChecker interface{ CheckLimits() bool }
+
+// liveFullEvery is the longest time between full scans in live mode:
+// events show what processes, namespaces and cgroups do, and the
+// refreshes read each cgroup's limits once a minute (CheckLimits); the
+// periodic full scan is the safety net for the rest (a process that
+// joined a namespace without exec'ing), and cost a live TUI more CPU
+// every minute than everything else together.
+const liveFullEvery = 10 * time.Minute
 
 // tickMsg says it is time for the next scan of generation gen.
 type tickMsg struct{ gen int }
@@ -79,6 +94,9 @@ func (m *Model) startScan() tea.Cmd {
 			res, err := ref.Refresh(now())
 			if err == nil || errors.Is(err, inspect.ErrStructureChanged) {
 				msg := scanMsg{gen: gen, snap: res.Snapshot, refreshed: true, procCPU: res.ProcessCPU, base: ref.Base(), structureChanged: err != nil}
+				if lc, ok := ref.(limitChecker); ok && following {
+					msg.limitsChanged = lc.CheckLimits()
+				}
 				if live {
 					msg = liveRefresh(msg, ref, ov, rd, shown, pending, now())
 				}
@@ -145,10 +163,14 @@ func openRefresher(src Source, snap *inspect.Snapshot) CounterRefresher {
 
 // fullScanDue says whether the next scan must be a full one: asked for,
 // processes came or went (at most every FullScanGap), or FullScanEvery
-// has passed.
+// has passed (liveFullEvery while events are followed).
 func (m *Model) fullScanDue() bool {
 	since := m.opts.Now().Sub(m.lastFull)
-	return m.forceFull || since >= m.opts.FullScanEvery || (m.structureChanged && since >= m.opts.FullScanGap)
+	every := m.opts.FullScanEvery
+	if m.live.procs && m.live.stream != nil {
+		every = max(every, liveFullEvery)
+	}
+	return m.forceFull || since >= every || (m.structureChanged && since >= m.opts.FullScanGap)
 }
 
 // scheduleScan waits for the interval, then asks for the next scan.
@@ -207,7 +229,7 @@ func (m *Model) onScan(msg scanMsg) tea.Cmd {
 		if msg.structureChanged && !m.live.procs {
 			m.structureChanged = true
 		}
-		if msg.overlayUnknown {
+		if msg.overlayUnknown || msg.limitsChanged {
 			m.live.wantFull = true
 		}
 	}
