@@ -82,7 +82,9 @@ type Options struct {
 	// FullScanEvery is the longest time between full scans when counters
 	// are refreshed (see Source.Refresher) (default 60s): it bounds how long a change a counter
 	// refresh cannot see (a process moved to another cgroup or namespace,
-	// a new cgroup, a limit set by another tool) takes to show.
+	// a new cgroup, a limit set by another tool) takes to show. In live
+	// mode, where events and the refresher's limit checks show those, it
+	// is at least liveFullEvery.
 	FullScanEvery time.Duration
 	// ExportDir is where the d and D keys write diagrams; empty means the
 	// current directory.
