@@ -21,10 +21,12 @@ import (
 // narrowing the watch with CgroupRoot makes polling cheaper.
 
 // settlePoll is how often freezer states are read while a freeze
-// settles; settleFor how long after a write.
+// settles; settleFor how long after a write; unwatchedPoll the longest
+// time between polls while a freezer.state could not be watched.
 const (
-	settlePoll = 50 * time.Millisecond
-	settleFor  = time.Second
+	settlePoll    = 50 * time.Millisecond
+	settleFor     = time.Second
+	unwatchedPoll = time.Second
 )
 
 // openFreezer opens freezer.state for polling, reads the first state and
@@ -37,11 +39,21 @@ func (w *cgWatcher) openFreezer(n *cgNode) {
 	}
 	n.freezerFD = fd
 	n.fstate = preadState(fd)
-	w.freezer[n] = true
-	if wd, err := w.in.add(file, unix.IN_MODIFY, w.handler(n, roleFreezer)); err == nil {
-		n.wds = append(n.wds, wd)
+	// The value says the file is watched; out of inotify watches
+	// (fs.inotify.max_user_watches), it is polled every unwatchedPoll.
+	watched := false
+	if watchFreezer {
+		wd, err := w.in.add(file, unix.IN_MODIFY, w.handler(n, roleFreezer))
+		if err == nil {
+			n.wds = append(n.wds, wd)
+			watched = true
+		}
 	}
+	w.freezer[n] = watched
 }
+
+// watchFreezer is off in the tests of the polling fallback only.
+var watchFreezer = true
 
 // preadState reads an open freezer.state from its start.
 func preadState(fd int) string {
@@ -59,7 +71,8 @@ func preadState(fd int) string {
 // reports FROZEN as Frozen and a return to THAWED as Thawed (FREEZING,
 // the way between, is not an event).
 func (w *cgWatcher) pollFreezer() {
-	t := time.NewTimer(w.s.cfg.freezePoll)
+	// The first poll comes soon: it learns whether every file is watched.
+	t := time.NewTimer(min(w.s.cfg.freezePoll, unwatchedPoll))
 	defer t.Stop()
 	var settleUntil time.Time
 	for {
@@ -72,9 +85,10 @@ func (w *cgWatcher) pollFreezer() {
 		}
 		now := time.Now()
 		var out []Event
-		freezing := false
+		freezing, blind := false, false
 		w.mu.Lock()
-		for n := range w.freezer {
+		for n, watched := range w.freezer {
+			blind = blind || !watched
 			st := preadState(n.freezerFD)
 			if st == freezerFreezing {
 				freezing = true
@@ -96,8 +110,12 @@ func (w *cgWatcher) pollFreezer() {
 			}
 		}
 		w.mu.Unlock()
+		w.s.freezerPolls.Add(1)
 		w.s.publish(out...)
 		next := w.s.cfg.freezePoll
+		if blind {
+			next = min(next, unwatchedPoll)
+		}
 		if freezing || now.Before(settleUntil) {
 			next = min(next, settlePoll)
 		}

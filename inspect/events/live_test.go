@@ -144,12 +144,36 @@ func TestLiveFreezeThaw(t *testing.T) {
 		sub := s.Subscribe(Filter{Cgroup: rel}, 0)
 		h := startHelper(t, "sleep")
 		cg.write(t, "freezer", "cgroup.procs", fmt.Sprint(h.pid()))
+		// After the first poll (which learns that every file is
+		// watched) the next is an hour away.
+		for deadline := time.Now().Add(20 * time.Second); s.freezerPolls.Load() == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no first freezer poll in 20 s")
+			}
+		}
 		cg.write(t, "freezer", "freezer.state", "FROZEN")
 		got := collect(t, sub, "frozen", func(ev *Event) bool { return ev.Cgroup == rel }, func(evs []Event) bool { return hasKind(evs, Frozen) })
 		cg.write(t, "freezer", "freezer.state", "THAWED")
 		got = append(got, collect(t, sub, "thawed", func(ev *Event) bool { return ev.Cgroup == rel }, func(evs []Event) bool { return hasKind(evs, Thawed) })...)
 		if !slices.Equal(kinds(got), []Kind{Frozen, Thawed}) {
 			t.Fatalf("events %v, want frozen, thawed:%s", kinds(got), describe(got))
+		}
+	})
+	t.Run("v1-unwatched", func(t *testing.T) {
+		// Out of inotify watches, a freezer.state is polled every
+		// unwatchedPoll however long FreezerPoll is.
+		watchFreezer = false
+		t.Cleanup(func() { watchFreezer = true })
+		cg := newTestCgroup(t, "freezer")
+		rel := cg.rel["freezer"]
+		s := openStream(t, CgroupRoot(rel), WithProcesses(false), FreezerPoll(time.Hour))
+		sub := s.Subscribe(Filter{Cgroup: rel}, 0)
+		h := startHelper(t, "sleep")
+		cg.write(t, "freezer", "cgroup.procs", fmt.Sprint(h.pid()))
+		cg.write(t, "freezer", "freezer.state", "FROZEN")
+		got := collect(t, sub, "frozen", func(ev *Event) bool { return ev.Cgroup == rel }, func(evs []Event) bool { return hasKind(evs, Frozen) })
+		if got[0].Kind != Frozen || got[0].Source != SourcePoll {
+			t.Errorf("events %s, want frozen by a poll", describe(got))
 		}
 	})
 	t.Run("v2", func(t *testing.T) {

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nscope/nscope/inspect"
@@ -28,8 +29,10 @@ type Stream struct {
 	closers []func()
 	// in is the one inotify instance every source shares.
 	in *inotify
-	// freezerPoke asks the v1 freezer poller to look now.
-	freezerPoke chan struct{}
+	// freezerPoke asks the v1 freezer poller to look now; freezerPolls
+	// counts its polls (for tests).
+	freezerPoke  chan struct{}
+	freezerPolls atomic.Int64
 }
 
 // SourceStatus says whether one kind of event is being watched.
