@@ -210,14 +210,36 @@ func (m *Model) readEvents() tea.Cmd {
 	// (the next refresh reads them): one wake-up of the UI per patch or
 	// per interval, not per event.
 	now := m.opts.Now()
-	window, hold := eventWindow, time.Duration(0)
+	window := eventWindow
 	if m.live.limit.busy(now) {
 		window = busyWindow
 	}
-	if at := m.nextPatch(now); at.After(now) {
-		hold = min(at.Sub(now), m.opts.Interval)
-	}
+	hold := m.readHold(now)
 	return func() tea.Msg { return readBatch(s.Events(), window, hold) }
+}
+
+// urgentGap is the least time between two patches for urgent events
+// (livePending.urgent).
+const urgentGap = 100 * time.Millisecond
+
+// tickLead is how long before the next refresh a held batch is handed
+// over, so that the refresh takes its events.
+const tickLead = 50 * time.Millisecond
+
+// readHold is how long the reader gathers events while no patch may
+// start: until one may, at most an interval, and never past the next
+// refresh (less tickLead), which would otherwise start without them
+// and leave them for the one after.
+func (m *Model) readHold(now time.Time) time.Duration {
+	at := m.nextPatch(now)
+	if !at.After(now) {
+		return 0
+	}
+	hold := min(at.Sub(now), m.opts.Interval)
+	if !m.nextTick.IsZero() && m.nextTick.After(now) {
+		hold = min(hold, max(m.nextTick.Sub(now)-tickLead, 0))
+	}
+	return hold
 }
 
 // readBatch blocks for one event, then takes what else arrives within
@@ -232,11 +254,12 @@ func readBatch(c <-chan events.Event, window, hold time.Duration) liveEventsMsg 
 	evs := make([]events.Event, 1, 16)
 	evs[0] = ev
 	wait := window
-	if rest := hold - time.Since(start); rest > wait {
+	if rest := hold - time.Since(start); rest > wait && !urgentKind(ev.Kind) {
 		wait = rest
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	end := time.Now().Add(wait)
 	for len(evs) < maxBatch {
 		select {
 		case ev, ok := <-c:
@@ -244,11 +267,27 @@ func readBatch(c <-chan events.Event, window, hold time.Duration) liveEventsMsg 
 				return liveEventsMsg{evs: evs, closed: true}
 			}
 			evs = append(evs, ev)
+			// A freeze or an OOM kill is not held: the batch ends
+			// within window of it.
+			if urgentKind(ev.Kind) && time.Until(end) > window {
+				end = time.Now().Add(window)
+				t.Reset(window)
+			}
 		case <-t.C:
 			return liveEventsMsg{evs: evs}
 		}
 	}
 	return liveEventsMsg{evs: evs}
+}
+
+// urgentKind reports the events that do not wait for the patch limiter
+// (livePending.urgent).
+func urgentKind(k events.Kind) bool {
+	switch k {
+	case events.Frozen, events.Thawed, events.OOM, events.OOMKill:
+		return true
+	}
+	return false
 }
 
 // onLiveEvents takes a batch into the pending set and patches when the
@@ -307,6 +346,11 @@ func (m *Model) liveKick() tea.Cmd {
 		return m.liveTimer(wait)
 	}
 	at := m.nextPatch(now)
+	if u := m.live.lastPatch.Add(urgentGap); p.urgent() && u.Before(at) {
+		// A freeze or an OOM kill shows at once, whatever the bucket
+		// holds, at most one patch per urgentGap past the bucket.
+		at = u
+	}
 	switch {
 	case !m.nextTick.IsZero() && !m.nextTick.After(at.Add(tickSlack)):
 		// The next refresh comes first: it reads them.

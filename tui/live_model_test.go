@@ -435,3 +435,74 @@ func TestLivePatchKeepsABase(t *testing.T) {
 		t.Errorf("after a patch the base is %p, want the patched snapshot %p", r.m.ixBase, r.m.snap)
 	}
 }
+
+// While no patch may start, the reader holds a batch until one may, but
+// hands it over before the next refresh, which takes its events: held
+// past the refresh, they would wait for the one after.
+func TestLiveReadHoldEndsBeforeTheRefresh(t *testing.T) {
+	r := newLiveRigEvery(t, true, time.Second)
+	now := r.now
+	for range patchBurst { // the burst spent: the next patch waits
+		r.m.live.limit.took(now)
+	}
+	r.m.live.lastPatch = now
+	if at := r.m.nextPatch(now); !at.After(now) {
+		t.Skip("the limiter lets a patch start at once")
+	}
+	r.m.nextTick = now.Add(400 * time.Millisecond)
+	if h := r.m.readHold(now); h > 350*time.Millisecond || h <= 0 {
+		t.Errorf("hold %v with the refresh due in 400ms, want at most 350ms and more than 0", h)
+	}
+	r.m.nextTick = now.Add(20 * time.Millisecond)
+	if h := r.m.readHold(now); h != 0 {
+		t.Errorf("hold %v with the refresh due in 20ms, want 0", h)
+	}
+	r.m.nextTick = time.Time{}
+	if h := r.m.readHold(now); h <= 0 || h > time.Second {
+		t.Errorf("hold %v with no refresh due, want up to the interval", h)
+	}
+}
+
+// A freeze shows at once even when process events spent the patch
+// burst (docker pause runs runc, whose fork, exec and exit come first):
+// freezes, thaws and OOM kills do not wait for the limiter or the
+// refresh, only for urgentGap after the last patch.
+func TestLiveFreezeSkipsTheLimiter(t *testing.T) {
+	r := newLiveRigEvery(t, true, 10*time.Second)
+	send(r.m, press("3"))
+	bash := r.host.snap.Process(412)
+	for i := range patchBurst + 2 {
+		pid := 900 + i
+		r.host.procs[pid] = newChild(bash, pid, "runc", r.now)
+		r.events(events.Event{Kind: events.Fork, PID: pid, PPID: 412})
+	}
+	if r.m.live.pending.empty() {
+		t.Fatal("no process event waits: the burst was not spent")
+	}
+	patches := r.m.live.patches
+	r.now = r.now.Add(urgentGap)
+	r.events(events.Event{Kind: events.Frozen, Hierarchy: "v2", Cgroup: "/nscope-run-demo"})
+	if r.m.live.patches != patches+1 {
+		t.Fatalf("the freeze waited: %d patches, want %d", r.m.live.patches, patches+1)
+	}
+	if s := r.screen(); !strings.Contains(s, "FROZEN nscope:nscope-run") {
+		t.Errorf("the freeze does not show:\n%s", s)
+	}
+}
+
+// readBatch ends a held batch within its window of a freeze.
+func TestReadBatchUrgent(t *testing.T) {
+	c := make(chan events.Event, 4)
+	c <- events.Event{Kind: events.Fork, PID: 1}
+	c <- events.Event{Kind: events.Frozen, Cgroup: "/a"}
+	done := make(chan liveEventsMsg, 1)
+	go func() { done <- readBatch(c, 10*time.Millisecond, time.Hour) }()
+	select {
+	case got := <-done:
+		if len(got.evs) != 2 {
+			t.Errorf("batch %+v, want the fork and the freeze", got.evs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a batch with a freeze was held")
+	}
+}

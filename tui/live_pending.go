@@ -63,6 +63,11 @@ func (p *livePending) structural() bool {
 	return len(p.reread)+len(p.exited)+len(p.frozen)+len(p.oom)+len(p.nsNew)+len(p.nsGone)+len(p.cgNew)+len(p.cgGone) > 0 || p.resync || p.full
 }
 
+// urgent reports whether a freeze, a thaw or an OOM kill is pending:
+// rare, cheap to patch (no process is read for them), and what an
+// operator waits to see, so they do not wait for the patch limiter.
+func (p *livePending) urgent() bool { return len(p.frozen)+len(p.oom) > 0 }
+
 // add merges one event.
 func (p *livePending) add(ev *events.Event, now time.Time) {
 	if p.n == 0 {
