@@ -25,9 +25,10 @@ type refreshMode struct {
 
 var refreshModes = []refreshMode{{"walk", true, true}, {"task-iterator", true, false}, {"proc", false, false}}
 
-// refreshHostMode is refreshHost in a mode; it skips when the mode's
-// counter program is not there.
-func refreshHostMode(t *testing.T, mode refreshMode) (*Snapshot, *Refresher) {
+// scanForRefresh scans this machine without the holder search and opens
+// a Refresher on the scan; the scanner stays open until the test ends,
+// so the refresher keeps its counter programs.
+func scanForRefresh(t *testing.T) (*Scanner, *Snapshot, *Refresher) {
 	t.Helper()
 	s := New(WithFDs(false), WithMounts(false))
 	t.Cleanup(func() { s.Close() })
@@ -40,6 +41,14 @@ func refreshHostMode(t *testing.T, mode refreshMode) (*Snapshot, *Refresher) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
+	return s, snap, r
+}
+
+// refreshHostMode is refreshHost in a mode; it skips when the mode's
+// counter program is not there.
+func refreshHostMode(t *testing.T, mode refreshMode) (*Snapshot, *Refresher) {
+	t.Helper()
+	s, snap, r := scanForRefresh(t)
 	switch {
 	case !mode.iterator:
 		r.counters = nil

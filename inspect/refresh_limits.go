@@ -68,7 +68,7 @@ func (r *Refresher) CheckLimits() bool {
 	return false
 }
 
-// readFile reads a small file whole into r.buf.
+// readFile opens a small file, reads it whole into r.buf and closes it.
 func (r *Refresher) readFile(path string) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {

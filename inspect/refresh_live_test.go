@@ -291,17 +291,7 @@ func TestRefreshPassesBetweenBusyReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
-	s := New(WithFDs(false), WithMounts(false))
-	t.Cleanup(func() { s.Close() })
-	snap, err := s.Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.Refresher(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	_, snap, r := scanForRefresh(t)
 	if r.counters == nil {
 		t.Skip("no counter programs on this kernel")
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
 
 // maxMembersRead bounds the cgroups whose membership a refresh reads
@@ -56,12 +54,7 @@ func (r *Refresher) refreshMembers(snap *Snapshot) (changed bool) {
 // readMembers reads and parses a cgroup.procs file; false when it cannot
 // be read (the cgroup was removed: the CPU pass reports that).
 func (r *Refresher) readMembers(path string) ([]int, bool) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer unix.Close(fd)
-	data, err := r.pread(fd)
+	data, err := r.readFile(path)
 	if err != nil {
 		return nil, false
 	}
