@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/nscope/nscope/control"
 	"github.com/nscope/nscope/inspect"
 )
@@ -28,9 +30,21 @@ type Launcher interface {
 // one Model; only the UI goroutine uses it.
 type actionHost struct {
 	opts *Options
+	// screen is the terminal the app draws on, left while a shell runs
+	// (nil when bubbletea draws, as in tests); send reaches the program.
+	screen *display
+	send   func(tea.Msg)
 	// editorLayout and hostEditor cache the last editor built.
 	editorLayout string
 	hostEditor   LimitEditor
+}
+
+// exec runs c with tea.Exec, the screen left while it runs.
+func (h *actionHost) exec(c tea.ExecCommand, fn tea.ExecCallback) tea.Cmd {
+	if h.screen != nil {
+		c = suspended{ExecCommand: c, s: h.screen, send: h.send}
+	}
+	return tea.Exec(c, fn)
 }
 
 // enterer returns Options.Enterer, or a new control.Enterer for the host.

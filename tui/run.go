@@ -9,11 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// frameRate is the most frames a second the renderer draws. The
-// renderer wakes at this rate even when nothing changes, and on the
-// bench VM each wake-up costs about 0.02% of a core: 30 frames a second
-// made an idle TUI take 0.6-0.7%, 15 took 0.3%, 20 take 0.4-0.5%. A key
-// shows within 50 ms.
+// frameRate is the most frames a second the screen draws (screen.go):
+// frames asked for within 50 ms are drawn as one. A quiet screen draws
+// nothing and wakes nothing.
 const frameRate = 20
 
 // Run starts the app on the terminal and returns when the user quits or
@@ -26,8 +24,7 @@ func Run(ctx context.Context, opts Options) error {
 	m := New(opts)
 	defer m.cancel()
 	defer m.closeLive()
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))
-	_, err := p.Run()
+	err := runOnScreen(ctx, m, func(s *display, send func(tea.Msg)) { m.host.screen, m.host.send = s, send })
 	// Processes launched from the TUI live as long as it does: stop them
 	// and remove their cgroups now that the terminal is back.
 	if n := m.launched.stopAll(stopGrace); n > 0 {

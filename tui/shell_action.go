@@ -37,7 +37,7 @@ func runShellAction(env ActionEnv) (dialog.Dialog, tea.Cmd) {
 		return startRefusal(env.Styles, "enter the namespaces of "+procLabel(p),
 			fmt.Sprintf("nscope is not running as root (euid %d): joining another process's namespaces needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE to pin it).", uid)), nil
 	}
-	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: env.host.enterer()}
+	d := &shellDialog{st: env.Styles, pid: p.PID, label: procLabel(p), en: env.host.enterer(), exec: env.host.exec}
 	if snap := env.Selection.Snapshot; snap != nil {
 		d.container = control.EnterContainerOf(snap.ContainerOf(p.PID))
 	}
@@ -85,6 +85,7 @@ type shellDialog struct {
 	pid       int
 	label     string
 	en        Enterer
+	exec      func(tea.ExecCommand, tea.ExecCallback) tea.Cmd
 	container *control.EnterContainer
 
 	plan0      *control.EnterPlan // the default plan
@@ -181,7 +182,7 @@ func (d *shellDialog) Update(msg tea.Msg) (dialog.Dialog, tea.Cmd) {
 			return d, nil
 		}
 		pid, label := d.pid, d.label
-		return d, tea.Batch(dialog.Close, tea.Exec(msg.cmd, func(err error) tea.Msg {
+		return d, tea.Batch(dialog.Close, d.exec(msg.cmd, func(err error) tea.Msg {
 			return shellEnded(pid, label, msg.cmd.Plan.Command, err)
 		}))
 	case tea.KeyPressMsg:
