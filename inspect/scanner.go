@@ -145,6 +145,14 @@ func (s *Scanner) Scan(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	s.fromRecords.Store(fromRecords.Load())
+	// A task in state X has exited and is being released: it is not
+	// listed. Its exit came before the scan, so a view that follows
+	// process events would show it until the next full scan.
+	for i := range results {
+		if results[i].valid && results[i].proc.State == "X" {
+			results[i].valid = false
+		}
+	}
 
 	if tasks != nil {
 		s.recheckCgroups(results, tasks, procRoot, bad)
