@@ -31,9 +31,8 @@ type Launcher interface {
 type actionHost struct {
 	opts *Options
 	// screen is the terminal the app draws on, left while a shell runs
-	// (nil when bubbletea draws, as in tests); send reaches the program.
+	// (nil when bubbletea draws, as in tests).
 	screen *display
-	send   func(tea.Msg)
 	// editorLayout and hostEditor cache the last editor built.
 	editorLayout string
 	hostEditor   LimitEditor
@@ -42,7 +41,7 @@ type actionHost struct {
 // exec runs c with tea.Exec, the screen left while it runs.
 func (h *actionHost) exec(c tea.ExecCommand, fn tea.ExecCallback) tea.Cmd {
 	if h.screen != nil {
-		c = suspended{ExecCommand: c, s: h.screen, send: h.send}
+		c = suspended{ExecCommand: c, s: h.screen}
 	}
 	return tea.Exec(c, fn)
 }

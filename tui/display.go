@@ -60,6 +60,12 @@ type display struct {
 	saved      *term.State
 	draws      int // frames written, for tests
 
+	// send reaches the program: a resize, and a quit when the terminal
+	// is gone (hung up: a write fails, or it cannot be entered again
+	// after a shell). lost makes that quit once.
+	send func(tea.Msg)
+	lost sync.Once
+
 	kick chan struct{}
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -101,13 +107,25 @@ func (s *display) size() (w, h int) {
 // starts drawing. send gets a tea.WindowSizeMsg when the terminal is
 // resized.
 func (s *display) start(send func(tea.Msg)) error {
+	s.send = send
 	if err := s.enter(); err != nil {
 		return err
 	}
 	s.wg.Add(2)
 	go s.drawLoop()
-	go s.watchSize(send)
+	go s.watchSize()
 	return nil
+}
+
+// gone ends the program: the terminal went away (its window closed, or
+// the ssh connection dropped) and nothing can be shown or typed again.
+// bubbletea alone would not notice while a shell had the terminal.
+func (s *display) gone() {
+	s.lost.Do(func() {
+		if s.send != nil {
+			go s.send(tea.QuitMsg{})
+		}
+	})
 }
 
 // enter sets raw mode and writes the modes the app runs in; the next
@@ -261,26 +279,33 @@ func (s *display) draw() {
 	uv.NewStyledString(content).Draw(&s.cells, s.cells.Bounds())
 	s.scr.Render(s.cells.RenderBuffer)
 	if err := s.scr.Flush(); err == nil && s.buf.Len() > 0 {
-		_, _ = s.out.Write(s.buf.Bytes())
+		if _, err := s.out.Write(s.buf.Bytes()); err != nil {
+			s.gone()
+		}
 	}
 	s.buf.Reset()
 	s.drawn = content
 	s.draws++
 }
 
-// watchSize sends the terminal's size on every SIGWINCH.
-func (s *display) watchSize(send func(tea.Msg)) {
+// watchSize sends the terminal's size on every SIGWINCH, and ends the
+// program on SIGHUP (the terminal hung up).
+func (s *display) watchSize() {
 	defer s.wg.Done()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGWINCH)
+	signal.Notify(sig, syscall.SIGWINCH, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	for {
 		select {
 		case <-s.done:
 			return
-		case <-sig:
+		case got := <-sig:
+			if got == syscall.SIGHUP {
+				s.gone()
+				continue
+			}
 		}
-		s.sendSize(send)
+		s.sendSize(s.send)
 	}
 }
 
@@ -302,18 +327,21 @@ func (s *display) sendSize(send func(tea.Msg)) {
 // entered again, repainted, when it ends.
 type suspended struct {
 	tea.ExecCommand
-	s    *display
-	send func(tea.Msg)
+	s *display
 }
 
 // Run leaves the screen, runs the command and comes back.
 func (c suspended) Run() error {
 	c.s.leave()
 	err := c.ExecCommand.Run()
-	if eerr := c.s.enter(); eerr != nil && err == nil {
-		err = eerr
+	if eerr := c.s.enter(); eerr != nil {
+		// The terminal went away while the command ran.
+		c.s.gone()
+		if err == nil {
+			err = eerr
+		}
 	}
-	c.s.sendSize(c.send)
+	c.s.sendSize(c.s.send)
 	c.s.wake()
 	return err
 }
@@ -357,7 +385,7 @@ func (a screenApp) leaveOnPanic() {
 // and stdout are a terminal and by bubbletea's renderer when not. The
 // screen is handed to setScreen before the program starts, for the
 // actions that suspend it.
-func runOnScreen(ctx context.Context, model tea.Model, setScreen func(*display, func(tea.Msg))) error {
+func runOnScreen(ctx context.Context, model tea.Model, setScreen func(*display)) error {
 	s, err := newDisplay(os.Stdin, os.Stdout, os.Environ())
 	if err != nil {
 		p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(frameRate))
@@ -368,7 +396,7 @@ func runOnScreen(ctx context.Context, model tea.Model, setScreen func(*display, 
 	p := tea.NewProgram(screenApp{Model: model, s: s}, tea.WithContext(ctx), tea.WithoutRenderer(),
 		tea.WithFPS(1), tea.WithWindowSize(w, h))
 	if setScreen != nil {
-		setScreen(s, p.Send)
+		setScreen(s)
 	}
 	if err := s.start(p.Send); err != nil {
 		s.close()

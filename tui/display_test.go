@@ -219,8 +219,9 @@ func TestDisplaySuspendedCommand(t *testing.T) {
 	out.take(t, "the list")
 
 	var sent []tea.Msg
+	d.send = func(m tea.Msg) { sent = append(sent, m) }
 	f := &fakeExec{t: t, slave: slave, out: out, result: fmt.Errorf("exit status 3")}
-	err := suspended{ExecCommand: f, s: d, send: func(m tea.Msg) { sent = append(sent, m) }}.Run()
+	err := suspended{ExecCommand: f, s: d}.Run()
 	if err == nil || err.Error() != "exit status 3" {
 		t.Fatalf("Run = %v, want the command's own error", err)
 	}
@@ -244,6 +245,55 @@ func TestDisplaySuspendedCommand(t *testing.T) {
 		t.Fatalf("coming back did not enter the alternate screen and repaint with the title: %q", s)
 	}
 }
+
+// TestDisplayHangup checks that a terminal that went away ends the
+// program: a draw that cannot be written, and a shell after which the
+// terminal cannot be entered again, send a quit (once).
+func TestDisplayHangup(t *testing.T) {
+	quits := make(chan tea.Msg, 4)
+	d, out, slave := newTestDisplay(t)
+	d.send = func(m tea.Msg) { quits <- m }
+	d.show(tea.View{Content: "before"})
+	d.draw()
+	out.take(t, "before")
+	// Hang up: the slave is all the display has; a closed fd fails
+	// every write as a hung-up terminal does.
+	slave.Close()
+	d.show(tea.View{Content: "after"})
+	d.draw()
+	select {
+	case m := <-quits:
+		if _, ok := m.(tea.QuitMsg); !ok {
+			t.Fatalf("sent %T after a failed write, want tea.QuitMsg", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a draw the terminal could not take did not end the program")
+	}
+
+	d2, _, slave2 := newTestDisplay(t)
+	quits2 := make(chan tea.Msg, 4)
+	d2.send = func(m tea.Msg) { quits2 <- m }
+	f := &closingExec{f: slave2}
+	if err := (suspended{ExecCommand: f, s: d2}).Run(); err == nil {
+		t.Fatal("coming back to a terminal that went away is not an error")
+	}
+	select {
+	case m := <-quits2:
+		if _, ok := m.(tea.QuitMsg); !ok {
+			t.Fatalf("sent %T after the terminal went away under a shell, want tea.QuitMsg", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a terminal gone while a shell ran did not end the program")
+	}
+}
+
+// closingExec is a command during which the terminal goes away.
+type closingExec struct{ f *os.File }
+
+func (c *closingExec) Run() error          { return c.f.Close() }
+func (c *closingExec) SetStdin(io.Reader)  {}
+func (c *closingExec) SetStdout(io.Writer) {}
+func (c *closingExec) SetStderr(io.Writer) {}
 
 // panicky is a model whose Update panics.
 type panicky struct{}
@@ -341,4 +391,45 @@ func TestEndToEndShellRoundTrip(t *testing.T) {
 	}
 	tm.send("q")
 	checkRestored(t, tm)
+
+	// The terminal goes away while a shell runs (the window closed, the
+	// ssh connection dropped): the shell gets the hangup, and nscope,
+	// coming back to no terminal, ends instead of running on unseen.
+	tm.sendText("SHELL=/bin/sh " + bin + " --interval 1s")
+	tm.send("Enter")
+	tm.waitText("updated")
+	tm.filter("sleep " + marker)
+	tm.send("x")
+	tm.waitText("enter opens the shell")
+	tm.send("Enter")
+	tm.waitFor("the shell on the main screen", func(string) bool { return tm.format("#{alternate_on}") == "0" })
+	pids := pidsOf(t, bin)
+	if len(pids) != 1 {
+		t.Fatalf("%d processes run %s, want the one nscope", len(pids), bin)
+	}
+	tm.run("kill-server")
+	testutil.WaitFor(t, "nscope to end after its terminal hung up", func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pids[0]))
+		return err != nil
+	})
+}
+
+// pidsOf lists the processes that run the executable path.
+func pidsOf(t *testing.T, path string) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == path {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

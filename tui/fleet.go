@@ -86,10 +86,9 @@ type fleetHostState struct {
 
 // FleetModel is the fleet view's Bubble Tea model.
 type FleetModel struct {
-	// screen and send are the terminal and the program, handed to an
-	// opened host's app for the shells it starts (nil in tests).
+	// screen is the terminal, handed to an opened host's app for the
+	// shells it starts (nil in tests).
 	screen *display
-	send   func(tea.Msg)
 
 	opts   FleetOptions
 	st     Styles
@@ -411,7 +410,7 @@ func (f *FleetModel) onOpen(msg fleetOpenMsg) tea.Cmd {
 		opts.Start = Start{View: ProcessesView, HasView: true, Select: &SelectTarget{Text: msg.name, PID: msg.pid}}
 	}
 	f.child, f.childHost = New(opts), msg.host
-	f.child.host.screen, f.child.host.send = f.screen, f.send
+	f.child.host.screen = f.screen
 	_, size := f.child.Update(tea.WindowSizeMsg{Width: f.width, Height: f.height})
 	return tea.Batch(f.child.Init(), size)
 }

@@ -16,7 +16,7 @@ func RunFleet(ctx context.Context, opts FleetOptions) error {
 	}
 	f := NewFleet(opts)
 	defer f.quit()
-	err := runOnScreen(ctx, f, func(s *display, send func(tea.Msg)) { f.screen, f.send = s, send })
+	err := runOnScreen(ctx, f, func(s *display) { f.screen = s })
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}

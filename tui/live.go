@@ -506,6 +506,43 @@ type rebaser interface {
 	Rebase(snap *inspect.Snapshot) error
 }
 
+// maxZombieChecks bounds the zombies a refresh reads again; the rest
+// wait for the next full scan.
+const maxZombieChecks = 64
+
+// reaped reads the zombies shown (a full scan lists them; live mode
+// drops a process at its exit, so they came from a scan) again and
+// adds the ones gone to p as exits: a reap makes no event, and such a
+// row would stay until the next full scan. A PID reused by then is
+// read again too. p is made when nil and something was reaped.
+func reaped(rd ProcessReader, shown *inspect.Snapshot, p *livePending, now time.Time) *livePending {
+	if shown == nil {
+		return p
+	}
+	checked := 0
+	for i := range shown.Processes {
+		z := &shown.Processes[i]
+		if z.State != "Z" {
+			continue
+		}
+		if checked++; checked > maxZombieChecks {
+			break
+		}
+		q, ok := rd.ReadProcess(shown, z.PID)
+		if ok && q.StartTime.Equal(z.StartTime) {
+			continue
+		}
+		if p == nil {
+			p = &livePending{}
+		}
+		p.add(&events.Event{Kind: events.Exit, PID: z.PID}, now)
+		if ok {
+			p.add(&events.Event{Kind: events.Fork, PID: z.PID}, now)
+		}
+	}
+	return p
+}
+
 // liveRefresh is the live part of a counter refresh, in the refresh
 // command: the overlay's own processes are read again for their
 // counters, the pending events p (nil: none) are patched in, and the
@@ -522,6 +559,7 @@ func liveRefresh(msg scanMsg, ref CounterRefresher, ov *overlay, rd ProcessReade
 	raw := msg.snap
 	if rd != nil {
 		ov = ov.refreshOwn(rd, shown, now, msg.procCPU)
+		p = reaped(rd, shown, p, now)
 		if p != nil {
 			r := makePatch(rd, raw, shown, ov, p, now)
 			ov, msg.patched, msg.overlayUnknown = r.ov, !r.unchanged, r.full

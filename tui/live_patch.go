@@ -114,7 +114,10 @@ func makePatch(rd ProcessReader, raw, shown *inspect.Snapshot, ov *overlay, p *l
 	}
 	for pid := range reread {
 		q, ok := rd.ReadProcess(shown, pid)
-		if !ok {
+		if !ok || q.State == "Z" || q.State == "X" {
+			// Gone, or exited and not yet reaped: live mode drops a
+			// process at its exit, and the exit event may have come
+			// already (in this batch, or before a scan listed it).
 			gone(pid)
 			continue
 		}

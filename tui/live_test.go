@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -395,5 +396,80 @@ func TestFreshMarks(t *testing.T) {
 	}
 	if len(f.until) != maxFresh {
 		t.Errorf("%d marks kept, want at most %d", len(f.until), maxFresh)
+	}
+}
+
+// TestLivePatchDropsTheExited checks that a process read again after its
+// exit, a zombie not yet reaped or a task being released (state X), is
+// not shown: a fork and an exit in one batch, where the exit applies
+// first and the read finds the zombie, added it as a row no event would
+// remove; and a zombie of the scan read again when its parent exited
+// stayed as a dead row.
+func TestLivePatchDropsTheExited(t *testing.T) {
+	raw := loadFixture(t, "small-2")
+	now := raw.Time.Add(time.Second)
+	rd := readerOf(raw)
+	bash := raw.Process(412)
+
+	z := newChild(bash, 901, "quick", now)
+	z.State = "Z"
+	rd.procs[901] = z
+	p := &livePending{}
+	p.add(&events.Event{Kind: events.Fork, PID: 901}, now)
+	p.add(&events.Event{Kind: events.Exit, PID: 901}, now)
+	r := patch(rd, raw, raw, nil, p, now)
+	if !r.unchanged && r.snap.Process(901) != nil {
+		t.Fatalf("a process that forked and exited in one batch is shown as %q", r.snap.Process(901).State)
+	}
+
+	for _, state := range []string{"Z", "X"} {
+		q := *raw.Process(412)
+		q.State = state
+		rd.procs[412] = q
+		p = &livePending{}
+		p.add(&events.Event{Kind: events.Exec, PID: 412}, now)
+		r = patch(rd, raw, raw, nil, p, now)
+		if r.unchanged || r.snap.Process(412) != nil {
+			t.Errorf("a scanned process read again in state %s is still shown", state)
+		}
+	}
+}
+
+// TestLiveReapedZombies checks that a zombie a full scan listed goes
+// when it is reaped (which makes no event), stays while it is a zombie,
+// and that a PID reused by then is read again.
+func TestLiveReapedZombies(t *testing.T) {
+	raw := loadFixture(t, "small-2")
+	now := raw.Time.Add(time.Second)
+	shown := *raw
+	shown.Processes = slices.Clone(raw.Processes)
+	i := slices.IndexFunc(shown.Processes, func(p inspect.Process) bool { return p.PID == 412 })
+	shown.Processes[i].State = "Z"
+	z := shown.Processes[i]
+	rd := readerOf(&shown)
+
+	if p := reaped(rd, &shown, nil, now); p != nil {
+		t.Fatalf("a zombie still there was taken as reaped: %+v", p)
+	}
+	delete(rd.procs, 412)
+	p := reaped(rd, &shown, nil, now)
+	if p == nil || !slices.Equal(slices.Collect(maps.Keys(p.exited)), []int{412}) || len(p.reread) != 0 {
+		t.Fatalf("the reaped zombie is not an exit: %+v", p)
+	}
+	r := patch(rd, raw, &shown, nil, p, now)
+	if r.unchanged || r.snap.Process(412) != nil {
+		t.Fatal("the reaped zombie is still shown after the patch")
+	}
+
+	reused := z
+	reused.State, reused.Comm, reused.StartTime = "S", "reuser", now
+	rd.procs[412] = reused
+	p = reaped(rd, &shown, nil, now)
+	if p == nil || len(p.exited) != 1 || len(p.reread) != 1 {
+		t.Fatalf("a reused PID is not an exit and a read: %+v", p)
+	}
+	r = patch(rd, raw, &shown, nil, p, now)
+	if got := r.snap.Process(412); got == nil || got.Comm != "reuser" {
+		t.Fatalf("the PID's new process is not shown: %+v", got)
 	}
 }

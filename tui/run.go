@@ -24,7 +24,7 @@ func Run(ctx context.Context, opts Options) error {
 	m := New(opts)
 	defer m.cancel()
 	defer m.closeLive()
-	err := runOnScreen(ctx, m, func(s *display, send func(tea.Msg)) { m.host.screen, m.host.send = s, send })
+	err := runOnScreen(ctx, m, func(s *display) { m.host.screen = s })
 	// Processes launched from the TUI live as long as it does: stop them
 	// and remove their cgroups now that the terminal is back.
 	if n := m.launched.stopAll(stopGrace); n > 0 {
