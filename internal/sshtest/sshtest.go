@@ -8,6 +8,7 @@ package sshtest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -190,12 +191,18 @@ func (s *Server) Sessions() []int {
 func (s *Server) KillSessions() int {
 	n := 0
 	for _, pid := range s.Sessions() {
-		// The session's own children (the privilege-separated child)
-		// first, then the connection's process.
+		// The session's privilege-separated sshd child, when it has one,
+		// then the connection's process. Only sshd: the command the
+		// session runs (an agent) lives on and sees its input end. (It
+		// once killed every child: the agent too, after which the
+		// session's sshd could exit before it was killed, and a killed
+		// session was counted as none.)
 		for _, c := range testutil.Children(pid) {
-			_ = syscall.Kill(c, syscall.SIGKILL)
+			if testutil.Comm(c) == "sshd" {
+				_ = syscall.Kill(c, syscall.SIGKILL)
+			}
 		}
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil || errors.Is(err, syscall.ESRCH) {
 			n++
 		}
 	}
