@@ -186,7 +186,6 @@ func testRefreshMatchesStillHost(t *testing.T) {
 					if cg := r.cpuCg[i]; !mode.iterator && (cg < 0 || r.unsure[i] || (r.cg.own[cg] && len(snap.Cgroups[cg].Procs) > smallCgroup)) {
 						continue
 					}
-					eligible++
 					p := res.Snapshot.Processes[i]
 					// The parent is structure: a refresh that sees a
 					// process reparented says so (ErrStructureChanged)
@@ -212,6 +211,9 @@ func testRefreshMatchesStillHost(t *testing.T) {
 					if p.State == "X" {
 						continue // the refresh saw it exit; the test's reads did not
 					}
+					// Eligible: held still and could be known (an exit
+					// the refresh could not see is not).
+					eligible++
 					procsCompared++
 					if got != a {
 						t.Errorf("round %d: PID %d (%s) held still at %+v, the refresh says %+v", round, pid, p.Comm, a, got)
