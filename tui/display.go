@@ -29,9 +29,9 @@ import (
 // bubbletea still reads and decodes the keys and the mouse (run with
 // tea.WithoutRenderer); the screen does what its renderer did with the
 // terminal: raw mode, the alternate screen, the hidden cursor, mouse
-// reporting, bracketed paste, the keyboard protocols, the window title,
-// the size (SIGWINCH), and leaving all of it for a shell (tea.Exec) and
-// on the way out.
+// reporting as the view asks, bracketed paste, the keyboard protocols,
+// the window title, the size (SIGWINCH), and leaving all of it for a
+// shell (tea.Exec) and on the way out.
 
 // display is the terminal the app draws on.
 type display struct {
@@ -44,6 +44,7 @@ type display struct {
 	pmu     sync.Mutex
 	content string
 	title   string
+	mouse   bool // the view asks for mouse reports (cell motion)
 	w, h    int
 
 	// mu guards the terminal: what is drawn, and every write.
@@ -55,6 +56,7 @@ type display struct {
 	drawnH     int
 	drawn      string
 	drawnTitle string
+	drawnMouse bool
 	erase      bool // the next draw repaints everything
 	active     bool // between start (or resume) and stop (or suspend)
 	saved      *term.State
@@ -143,10 +145,9 @@ func (s *display) enter() error {
 	s.scr.SetRelativeCursor(false)
 	s.scr.Erase()
 	s.erase, s.active = true, true
-	s.drawnTitle = ""
+	s.drawnTitle, s.drawnMouse = "", false
 	_, err = s.out.WriteString(ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
-		ansi.SetModeBracketedPaste + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr +
-		ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(1))
+		ansi.SetModeBracketedPaste + ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(1))
 	return err
 }
 
@@ -161,9 +162,10 @@ func (s *display) leave() {
 	s.active = false
 	s.scr.MoveTo(0, s.cells.Height()-1)
 	_ = s.scr.Flush()
-	s.buf.WriteString(ansi.ResetModifyOtherKeys + ansi.PopKittyKeyboard(1) +
-		ansi.ResetModeMouseButtonEvent + ansi.ResetModeMouseAnyEvent + ansi.ResetModeMouseExtSgr +
-		ansi.ResetModeBracketedPaste)
+	s.buf.WriteString(ansi.ResetModifyOtherKeys + ansi.PopKittyKeyboard(1) + ansi.ResetModeBracketedPaste)
+	if s.drawnMouse {
+		s.buf.WriteString(ansi.ResetModeMouseButtonEvent + ansi.ResetModeMouseExtSgr)
+	}
 	if s.drawnTitle != "" {
 		s.buf.WriteString(ansi.SetWindowTitle(""))
 	}
@@ -194,8 +196,9 @@ func (s *display) close() {
 // changed one is drawn by the draw loop, off the UI goroutine.
 func (s *display) show(v tea.View) {
 	s.pmu.Lock()
-	same := v.Content == s.content && v.WindowTitle == s.title
-	s.content, s.title = v.Content, v.WindowTitle
+	mouse := v.MouseMode != tea.MouseModeNone
+	same := v.Content == s.content && v.WindowTitle == s.title && mouse == s.mouse
+	s.content, s.title, s.mouse = v.Content, v.WindowTitle, mouse
 	s.pmu.Unlock()
 	if !same {
 		s.wake()
@@ -249,7 +252,7 @@ func (s *display) drawLoop() {
 // asked for now.
 func (s *display) draw() {
 	s.pmu.Lock()
-	content, title, w, h := s.content, s.title, s.w, s.h
+	content, title, mouse, w, h := s.content, s.title, s.mouse, s.w, s.h
 	s.pmu.Unlock()
 
 	s.mu.Lock()
@@ -264,7 +267,7 @@ func (s *display) draw() {
 		s.drawnW, s.drawnH = w, h
 		s.erase = true
 	}
-	if !s.erase && content == s.drawn && title == s.drawnTitle {
+	if !s.erase && content == s.drawn && title == s.drawnTitle && mouse == s.drawnMouse {
 		return
 	}
 	if s.erase {
@@ -274,6 +277,15 @@ func (s *display) draw() {
 	if title != s.drawnTitle {
 		_, _ = s.scr.WriteString(ansi.SetWindowTitle(title))
 		s.drawnTitle = title
+	}
+	if mouse != s.drawnMouse {
+		// Cell motion: presses, releases, drags and the wheel, in SGR.
+		if mouse {
+			_, _ = s.scr.WriteString(ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr)
+		} else {
+			_, _ = s.scr.WriteString(ansi.ResetModeMouseButtonEvent + ansi.ResetModeMouseExtSgr)
+		}
+		s.drawnMouse = mouse
 	}
 	s.cells.Clear()
 	uv.NewStyledString(content).Draw(&s.cells, s.cells.Bounds())

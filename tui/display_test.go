@@ -150,16 +150,29 @@ func TestDisplayDrawsChangesOnly(t *testing.T) {
 		t.Fatalf("the first frame was not drawn whole with its title: %q", s)
 	}
 
+	if strings.Contains(s, "\x1b[?1002h") {
+		t.Fatalf("a view without mouse reports turned them on: %q", s)
+	}
+	d.show(tea.View{Content: "alpha row\nbeta row", WindowTitle: "nscope — box", MouseMode: tea.MouseModeCellMotion})
+	d.draw()
+	if s := out.take(t, "\x1b[?1002h"); strings.Contains(s, "row") {
+		t.Fatalf("turning mouse reports on redrew the rows: %q", s)
+	}
+	if d.draws != 2 {
+		t.Fatalf("draws = %d, want 2", d.draws)
+	}
+	d.draws = 1
+
 	wakes := len(d.kick)
 	for range 5 {
-		d.show(tea.View{Content: "alpha row\nbeta row", WindowTitle: "nscope — box"})
+		d.show(tea.View{Content: "alpha row\nbeta row", WindowTitle: "nscope — box", MouseMode: tea.MouseModeCellMotion})
 	}
 	if len(d.kick) != wakes {
 		t.Fatal("showing the same frame again woke the draw loop")
 	}
 	d.draw()
-	d.show(tea.View{Content: "alpha row\ngamma row", WindowTitle: "nscope — box"})
-	d.show(tea.View{Content: "alpha row\ndelta row", WindowTitle: "nscope — box"})
+	d.show(tea.View{Content: "alpha row\ngamma row", WindowTitle: "nscope — box", MouseMode: tea.MouseModeCellMotion})
+	d.show(tea.View{Content: "alpha row\ndelta row", WindowTitle: "nscope — box", MouseMode: tea.MouseModeCellMotion})
 	d.draw()
 	s = out.take(t, "delta")
 	if strings.Contains(s, "gamma") || strings.Contains(s, "alpha") || strings.Contains(s, "]2;") {
@@ -214,7 +227,7 @@ func (f *fakeExec) SetStderr(io.Writer) {}
 // screen are back and the unchanged frame is drawn whole.
 func TestDisplaySuspendedCommand(t *testing.T) {
 	d, out, slave := newTestDisplay(t)
-	d.show(tea.View{Content: "the list", WindowTitle: "nscope — box"})
+	d.show(tea.View{Content: "the list", WindowTitle: "nscope — box", MouseMode: tea.MouseModeCellMotion})
 	d.draw()
 	out.take(t, "the list")
 
