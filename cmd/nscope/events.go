@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -20,7 +21,6 @@ import (
 	"github.com/nscope/nscope/inspect"
 	"github.com/nscope/nscope/inspect/events"
 	"github.com/nscope/nscope/internal/termtext"
-	"github.com/nscope/nscope/procview"
 )
 
 // eventKinds lists the kinds --kind accepts, in help order.
@@ -117,10 +117,18 @@ func runEvents(cmd *cobra.Command, f events.Filter, asJSON bool) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	journal := control.NewJournal(control.DefaultStateDir())
+	// The runtimes' files are those of the host the /proc is: a
+	// fixture's sit beside its proc/.
+	root := "/"
+	if filepath.Clean(global.procRoot) != "/proc" {
+		root = filepath.Dir(filepath.Clean(global.procRoot))
+	}
+	namer := newEventNamer(root, time.Now)
+	defer namer.close()
 	opts := []events.Option{
 		events.ProcRoot(global.procRoot),
 		events.SysRoot(global.sysRoot),
-		events.WithContainerNamer(procview.ContainerFromCgroup),
+		events.WithContainerNamer(namer.name),
 		events.WithJournal(journal.Path(), journalChanges(journal)),
 	}
 	if f.Cgroup != "" {
