@@ -146,8 +146,13 @@ func (s *display) enter() error {
 	s.scr.Erase()
 	s.erase, s.active = true, true
 	s.drawnTitle, s.drawnMouse = "", false
+	// The background colour is asked here too: bubbletea writes the
+	// app's own query (tea.RequestBackgroundColor, for a light or dark
+	// palette) only at its next tick, up to a second late without its
+	// renderer; the answer reaches the app the same way either time.
 	_, err = s.out.WriteString(ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
-		ansi.SetModeBracketedPaste + ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(1))
+		ansi.SetModeBracketedPaste + ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(1) +
+		ansi.RequestBackgroundColor)
 	return err
 }
 

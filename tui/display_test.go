@@ -120,7 +120,9 @@ func newTestDisplay(t *testing.T) (*display, *ptyOutput, *os.File) {
 		t.Fatalf("enter: %v", err)
 	}
 	t.Cleanup(d.leave)
-	out.take(t, "\x1b[?1049h")
+	// The background colour query goes out with the modes, not a second
+	// later with bubbletea's next tick.
+	out.take(t, "\x1b]11;?\x07")
 	return d, out, slave
 }
 
