@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -58,6 +59,7 @@ type display struct {
 	drawnTitle string
 	drawnMouse bool
 	erase      bool // the next draw repaints everything
+	synced     bool // the terminal has synchronized output (mode 2026)
 	active     bool // between start (or resume) and stop (or suspend)
 	saved      *term.State
 	draws      int // frames written, for tests
@@ -150,9 +152,15 @@ func (s *display) enter() error {
 	// app's own query (tea.RequestBackgroundColor, for a light or dark
 	// palette) only at its next tick, up to a second late without its
 	// renderer; the answer reaches the app the same way either time.
-	_, err = s.out.WriteString(ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
+	// So is whether the terminal has synchronized output, as bubbletea
+	// asks (its answer comes to syncReport).
+	seq := ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
 		ansi.SetModeBracketedPaste + ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(1) +
-		ansi.RequestBackgroundColor)
+		ansi.RequestBackgroundColor
+	if askSyncedOutput(s.env) {
+		seq += ansi.RequestModeSynchronizedOutput
+	}
+	_, err = s.out.WriteString(seq)
 	return err
 }
 
@@ -296,13 +304,48 @@ func (s *display) draw() {
 	uv.NewStyledString(content).Draw(&s.cells, s.cells.Bounds())
 	s.scr.Render(s.cells.RenderBuffer)
 	if err := s.scr.Flush(); err == nil && s.buf.Len() > 0 {
-		if _, err := s.out.Write(s.buf.Bytes()); err != nil {
+		out := s.buf.Bytes()
+		if s.synced {
+			// The terminal shows the frame at once, not as it arrives.
+			out = append(append([]byte(ansi.SetModeSynchronizedOutput), out...), ansi.ResetModeSynchronizedOutput...)
+		}
+		if _, err := s.out.Write(out); err != nil {
 			s.gone()
 		}
 	}
 	s.buf.Reset()
 	s.drawn = content
 	s.draws++
+}
+
+// syncReport takes the terminal's answer about synchronized output:
+// supported (set or reset now) means frames are wrapped in it.
+func (s *display) syncReport(m tea.ModeReportMsg) {
+	if m.Mode != ansi.ModeSynchronizedOutput {
+		return
+	}
+	s.mu.Lock()
+	s.synced = m.Value == ansi.ModeReset || m.Value == ansi.ModeSet
+	s.mu.Unlock()
+}
+
+// askSyncedOutput says whether to ask the terminal about synchronized
+// output, by bubbletea's rule: not Apple's Terminal, not over ssh unless
+// the terminal is known to answer.
+func askSyncedOutput(env []string) bool {
+	e := uv.Environ(env)
+	term := e.Getenv("TERM")
+	_, ssh := e.LookupEnv("SSH_TTY")
+	_, wt := e.LookupEnv("WT_SESSION")
+	if wt || (!ssh && !strings.Contains(e.Getenv("TERM_PROGRAM"), "Apple")) {
+		return true
+	}
+	for _, t := range []string{"ghostty", "wezterm", "alacritty", "kitty", "rio"} {
+		if strings.Contains(term, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // watchSize sends the terminal's size on every SIGWINCH, and ends the
@@ -375,8 +418,11 @@ type screenApp struct {
 // that bubbletea's report of it lands on the main screen.
 func (a screenApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	defer a.leaveOnPanic()
-	if ws, ok := msg.(tea.WindowSizeMsg); ok {
-		a.s.resize(ws.Width, ws.Height)
+	switch m := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.s.resize(m.Width, m.Height)
+	case tea.ModeReportMsg:
+		a.s.syncReport(m)
 	}
 	m, cmd := a.Model.Update(msg)
 	a.Model = m

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
 
 	"github.com/nscope/nscope/internal/testutil"
@@ -185,6 +186,47 @@ func TestDisplayDrawsChangesOnly(t *testing.T) {
 	}
 }
 
+// TestDisplaySynchronizedOutput checks that the terminal is asked
+// whether it has synchronized output (mode 2026), and that once it says
+// so every frame is wrapped in it; over ssh an unknown terminal is not
+// asked, as bubbletea does not.
+func TestDisplaySynchronizedOutput(t *testing.T) {
+	master, slave := ptyPair(t, 40, 6)
+	out := readPTY(master)
+	d, err := newDisplay(slave, slave, []string{"TERM=xterm-256color"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.enter(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.leave()
+	out.take(t, "\x1b[?2026$p")
+	d.show(tea.View{Content: "before"})
+	d.draw()
+	if s := out.take(t, "before"); strings.Contains(s, "\x1b[?2026h") {
+		t.Fatalf("a frame was wrapped before the terminal answered: %q", s)
+	}
+	app := screenApp{Model: stillModel{}, s: d}
+	app.Update(tea.ModeReportMsg{Mode: ansi.ModeSynchronizedOutput, Value: ansi.ModeReset})
+	d.show(tea.View{Content: "after"})
+	d.draw()
+	s := out.take(t, "\x1b[?2026l")
+	if i, j := strings.Index(s, "\x1b[?2026h"), strings.Index(s, "after"); i < 0 || j < i {
+		t.Fatalf("the frame is not wrapped in synchronized output: %q", s)
+	}
+
+	if askSyncedOutput([]string{"TERM=xterm-256color", "SSH_TTY=/dev/pts/3"}) {
+		t.Error("over ssh an xterm is asked")
+	}
+	if !askSyncedOutput([]string{"TERM=xterm-kitty", "SSH_TTY=/dev/pts/3"}) {
+		t.Error("over ssh kitty is not asked")
+	}
+	if askSyncedOutput([]string{"TERM=xterm-256color", "TERM_PROGRAM=Apple_Terminal"}) {
+		t.Error("Apple's Terminal is asked")
+	}
+}
+
 // TestDisplayResizeRepaints checks that a new size repaints the frame
 // whole, in the new size.
 func TestDisplayResizeRepaints(t *testing.T) {
@@ -310,6 +352,13 @@ func (c *closingExec) SetStdin(io.Reader)  {}
 func (c *closingExec) SetStdout(io.Writer) {}
 func (c *closingExec) SetStderr(io.Writer) {}
 
+// stillModel is a model that changes nothing.
+type stillModel struct{}
+
+func (stillModel) Init() tea.Cmd                         { return nil }
+func (m stillModel) Update(tea.Msg) (tea.Model, tea.Cmd) { return m, nil }
+func (stillModel) View() tea.View                        { return tea.View{Content: "still"} }
+
 // panicky is a model whose Update panics.
 type panicky struct{}
 
@@ -341,11 +390,8 @@ func TestDisplayAppPanicLeaves(t *testing.T) {
 // the model draws in the new size.
 func TestDisplayAppResize(t *testing.T) {
 	d, _, _ := newTestDisplay(t)
-	app := screenApp{Model: panicky{}, s: d}
-	func() {
-		defer func() { _ = recover() }()
-		app.Update(tea.WindowSizeMsg{Width: 33, Height: 5})
-	}()
+	app := screenApp{Model: stillModel{}, s: d}
+	app.Update(tea.WindowSizeMsg{Width: 33, Height: 5})
 	if w, h := d.size(); w != 33 || h != 5 {
 		t.Fatalf("size = %d×%d after a resize to 33×5", w, h)
 	}
