@@ -318,14 +318,7 @@ func TestDisplayHangup(t *testing.T) {
 	slave.Close()
 	d.show(tea.View{Content: "after"})
 	d.draw()
-	select {
-	case m := <-quits:
-		if _, ok := m.(tea.QuitMsg); !ok {
-			t.Fatalf("sent %T after a failed write, want tea.QuitMsg", m)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a draw the terminal could not take did not end the program")
-	}
+	waitQuit(t, quits, "a draw the terminal could not take")
 
 	d2, _, slave2 := newTestDisplay(t)
 	quits2 := make(chan tea.Msg, 4)
@@ -334,13 +327,19 @@ func TestDisplayHangup(t *testing.T) {
 	if err := (suspended{ExecCommand: f, s: d2}).Run(); err == nil {
 		t.Fatal("coming back to a terminal that went away is not an error")
 	}
+	waitQuit(t, quits2, "a terminal gone while a shell ran")
+}
+
+// waitQuit waits for the quit the display sends after what happened.
+func waitQuit(t *testing.T, sent <-chan tea.Msg, what string) {
+	t.Helper()
 	select {
-	case m := <-quits2:
+	case m := <-sent:
 		if _, ok := m.(tea.QuitMsg); !ok {
-			t.Fatalf("sent %T after the terminal went away under a shell, want tea.QuitMsg", m)
+			t.Fatalf("sent %T after %s, want tea.QuitMsg", m, what)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a terminal gone while a shell ran did not end the program")
+		t.Fatalf("%s did not end the program", what)
 	}
 }
 
